@@ -1,0 +1,3 @@
+from venvbuild.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,1 @@
+"""One module per `venvbuild` subcommand: argument parsing and output only; the work is elsewhere."""

@@ -1,0 +1,51 @@
+"""Every failure the helper reports, each with its exit code.
+
+The codes are part of the contract with the Jenkins steps (vars/buildVenv.groovy) and are listed
+in `venvbuild --help`; change them in both places or not at all.
+"""
+
+OK = 0
+USAGE = 2
+UNPINNED = 3
+CONFLICTS = 4
+INSTALL_FAILED = 5
+STORE_FAILED = 6
+
+EXIT_CODES = (
+    (OK, "ok"),
+    (USAGE, "bad usage or bad input"),
+    (UNPINNED, "unpinned requirements"),
+    (CONFLICTS, "dependency conflicts with --fail-on-conflicts"),
+    (INSTALL_FAILED, "install failed"),
+    (STORE_FAILED, "store/publish failed"),
+)
+
+
+class VenvbuildError(Exception):
+    """A failure with a one-line message for the user and a distinct exit code."""
+
+    exit_code = USAGE
+
+    def __str__(self) -> str:
+        # One line, whatever the cause carried.
+        return " ".join(super().__str__().split())
+
+
+class UsageError(VenvbuildError):
+    exit_code = USAGE
+
+
+class UnpinnedError(VenvbuildError):
+    exit_code = UNPINNED
+
+
+class ConflictError(VenvbuildError):
+    exit_code = CONFLICTS
+
+
+class InstallError(VenvbuildError):
+    exit_code = INSTALL_FAILED
+
+
+class StoreError(VenvbuildError):
+    exit_code = STORE_FAILED

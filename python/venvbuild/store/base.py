@@ -1,0 +1,42 @@
+from pathlib import Path
+from typing import Optional
+
+
+class ObjectExists(Exception):
+    """A create-only write found the key already there."""
+
+
+class ObjectStore:
+    """The few operations publishing needs; keys are '/'-separated and relative to the store's root."""
+
+    #: The builds' prefix, `venv-builds` by default; records go under `<prefix>-metadata/`.
+    prefix: str
+
+    def url(self, key: str) -> str:
+        raise NotImplementedError
+
+    def checksum(self, key: str) -> Optional[str]:
+        """The sha256 (hex) of the object at key, or None when there is none."""
+        raise NotImplementedError
+
+    def put_new(self, key: str, path: Path, sha256: str) -> None:
+        """Store the file at key only if key is absent (create-only); raise ObjectExists otherwise."""
+        raise NotImplementedError
+
+    def any_under(self, key_prefix: str) -> bool:
+        """Whether any object's key starts with key_prefix."""
+        raise NotImplementedError
+
+    def describe(self) -> str:
+        """How to name this store in a message."""
+        return self.url(self.prefix)
+
+    # Layout, shared by every backend.
+    def build_key(self, version: str, name: str) -> str:
+        return f"{self.prefix}/{version}/{name}"
+
+    def metadata_prefix(self) -> str:
+        return f"{self.prefix}-metadata"
+
+    def record_key(self, version: str, created_at: str) -> str:
+        return f"{self.metadata_prefix()}/dt={created_at[:10]}/{version}.json"

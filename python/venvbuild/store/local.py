@@ -1,0 +1,57 @@
+import os
+import tempfile
+from pathlib import Path
+from typing import Optional
+
+from venvbuild.checksum import sha256_file
+from venvbuild.errors import StoreError
+from venvbuild.store.base import ObjectExists, ObjectStore
+
+DEFAULT_PREFIX = "venv-builds"
+
+
+class LocalStore(ObjectStore):
+    """A directory laid out like the S3 bucket: `<root>/venv-builds/venv_<version>/...`."""
+
+    def __init__(self, root, prefix: str = DEFAULT_PREFIX):
+        self.root = Path(root).expanduser().resolve()
+        self.prefix = prefix
+        if self.root.exists() and not self.root.is_dir():
+            raise StoreError(f"--store {root}: not a directory")
+
+    def _path(self, key: str) -> Path:
+        return self.root.joinpath(*key.split("/"))
+
+    def url(self, key: str) -> str:
+        return self._path(key).as_uri()
+
+    def checksum(self, key: str) -> Optional[str]:
+        path = self._path(key)
+        return sha256_file(path) if path.is_file() else None
+
+    def put_new(self, key: str, path: Path, sha256: str) -> None:
+        target = self._path(key)
+        try:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            # Write aside, then hard-link into place: the link fails if the key exists (create-only),
+            # and a reader never sees a partly written file.
+            fd, tmp = tempfile.mkstemp(prefix=".part-", dir=target.parent)
+            try:
+                with os.fdopen(fd, "wb") as out, open(path, "rb") as src:
+                    while chunk := src.read(1 << 20):
+                        out.write(chunk)
+                try:
+                    os.link(tmp, target)
+                except FileExistsError:
+                    raise ObjectExists(key) from None
+            finally:
+                os.unlink(tmp)
+        except OSError as exc:
+            raise StoreError(f"--store {self.root}: cannot write {key}: {exc.strerror or exc}") from exc
+
+    def any_under(self, key_prefix: str) -> bool:
+        path = self._path(key_prefix.rstrip("/"))
+        return path.exists()
+
+    def describe(self) -> str:
+        return str(self.root)
