@@ -38,6 +38,10 @@ class UsageError(VenvbuildError):
 class UnpinnedError(VenvbuildError):
     exit_code = UNPINNED
 
+    def __init__(self, message: str, lines=()):
+        super().__init__(message)
+        self.lines = list(lines) or [message]
+
 
 class ConflictError(VenvbuildError):
     exit_code = CONFLICTS

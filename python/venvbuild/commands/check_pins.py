@@ -1,0 +1,23 @@
+import sys
+
+from venvbuild.errors import UnpinnedError
+from venvbuild.requirements import check_pins
+
+HELP = "Check that every requirement in FILE (and the files it includes) is pinned with ==."
+
+
+def add_arguments(parser):
+    parser.add_argument("file", metavar="FILE", help="the requirements file")
+
+
+def run(args) -> int:
+    try:
+        parsed = check_pins(args.file)
+    except UnpinnedError as exc:
+        for line in exc.lines:
+            print(line, file=sys.stderr)
+        print(f"venvbuild: error: {len(exc.lines)} requirement(s) not pinned with '==' in {args.file}", file=sys.stderr)
+        return exc.exit_code
+    count = sum(1 for e in parsed.entries if e.kind == "requirement")
+    print(f"{args.file}: all {count} requirement(s) pinned")
+    return 0

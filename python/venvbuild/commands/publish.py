@@ -1,0 +1,13 @@
+"""Placeholder until `venvbuild publish` lands; replaced by its real module in this same change."""
+
+from venvbuild.errors import UsageError
+
+HELP = "(not yet available)"
+
+
+def add_arguments(parser):
+    pass
+
+
+def run(args):
+    raise UsageError("venvbuild publish is not available yet")
