@@ -1,0 +1,88 @@
+"""Creating the virtual environment and installing the requirements into it, with pip or uv.
+
+The installer's output reaches the console and install.log line by line, credentials redacted.
+"""
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+from typing import List
+
+from venvbuild import resolution
+from venvbuild.errors import InstallError, UsageError
+from venvbuild.redact import redact
+
+INSTALLERS = ("pip", "uv")
+
+
+def venv_python(venv: Path) -> Path:
+    return venv / "bin" / "python"
+
+
+def find_uv() -> str:
+    path = shutil.which("uv")
+    if path:
+        return path
+    try:
+        from uv import find_uv_bin
+    except ImportError:
+        raise UsageError("--installer uv: no uv on PATH; install it, or pip install 'venvbuild[uv]'") from None
+    return find_uv_bin()
+
+
+def create_venv(base_python: str, venv: Path, installer: str, log: Path) -> None:
+    if installer == "uv":
+        command = [find_uv(), "venv", "--python", base_python, "--no-project", str(venv)]
+    else:
+        command = [base_python, "-m", "venv", str(venv)]
+    _run(command, log, failure=f"creating the venv with {base_python} failed")
+
+
+def install(venv: Path, requirements: Path, installer: str, log: Path) -> None:
+    python = str(venv_python(venv))
+    if installer == "uv":
+        command = [find_uv(), "pip", "install", "--python", python, "-r", str(requirements)]
+    else:
+        # --no-compile: bytecode is most of pip's time and not part of a reproducible archive;
+        # the interpreter writes it on first import.
+        command = [python, "-m", "pip", "install", "--no-compile", "--disable-pip-version-check", "-r", str(requirements)]
+    output = _run(command, log, failure=None)
+    if output is not None:
+        clash = resolution.explain(output)
+        detail = f"requirements clash: {clash}" if clash else _last_error(output)
+        raise InstallError(f"{requirements}: {installer} install failed: {detail} (full log: {log})")
+
+
+def _run(command: List[str], log: Path, failure):
+    """Run command, teeing redacted output to the console and log. Returns None on success,
+    the captured output on failure (or raises InstallError(failure) when failure is given)."""
+    env = {**os.environ, "PYTHONUNBUFFERED": "1", "PIP_NO_INPUT": "1"}
+    env.pop("PYTHONPATH", None)
+    captured = []
+    with open(log, "a", encoding="utf-8") as out:
+        out.write("$ " + redact(" ".join(command)) + "\n")
+        try:
+            proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=env,
+                                    text=True, errors="replace", bufsize=1)
+        except OSError as exc:
+            raise InstallError(f"cannot run {command[0]}: {exc.strerror}") from None
+        for line in proc.stdout:
+            line = redact(line)
+            captured.append(line)
+            out.write(line)
+            sys.stdout.write(line)
+        proc.wait()
+    sys.stdout.flush()
+    if proc.returncode == 0:
+        return None
+    if failure:
+        raise InstallError(f"{failure}: {_last_error(captured)} (full log: {log})")
+    return captured
+
+
+def _last_error(lines: List[str]) -> str:
+    errors = [l.strip() for l in lines if l.strip().lower().startswith(("error:", "×", "fatal"))]
+    pick = errors[0] if errors else next((l.strip() for l in reversed(lines) if l.strip()), "no output")
+    return pick[:300]

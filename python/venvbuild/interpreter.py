@@ -1,0 +1,76 @@
+"""Finding the base interpreter for a requested `3.N`, and asking an interpreter what it really is."""
+
+import glob
+import json
+import os
+import shutil
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import List, Optional
+
+from venvbuild.errors import UsageError
+
+_PROBE = (
+    "import json, sys, sysconfig; print(json.dumps({'version': '%d.%d.%d' % sys.version_info[:3], "
+    "'executable': sys.executable, 'base_prefix': sys.base_prefix, 'platform': sysconfig.get_platform()}))"
+)
+
+
+@dataclass(frozen=True)
+class Interpreter:
+    executable: str
+    version: str  # full, e.g. 3.11.7
+    platform: str
+
+    @property
+    def minor(self) -> str:
+        return ".".join(self.version.split(".")[:2])
+
+
+def probe(executable) -> Optional[Interpreter]:
+    """What executable really is, or None when it does not run (a pyenv shim without that version, say)."""
+    try:
+        done = subprocess.run([str(executable), "-c", _PROBE], capture_output=True, text=True, timeout=60)
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    if done.returncode != 0:
+        return None
+    try:
+        info = json.loads(done.stdout.strip().splitlines()[-1])
+    except (ValueError, IndexError):
+        return None
+    return Interpreter(executable=str(executable), version=info["version"], platform=info["platform"])
+
+
+def _candidates(minor: str) -> List[str]:
+    names = [f"python{minor}"]
+    found = [shutil.which(name) for name in names]
+    pyenv_root = os.environ.get("PYENV_ROOT", os.path.expanduser("~/.pyenv"))
+    found += sorted(glob.glob(os.path.join(pyenv_root, "versions", f"{minor}.*", "bin", f"python{minor}")), reverse=True)
+    found += [shutil.which("python3"), sys.executable]
+    unique = []
+    for path in found:
+        if path and path not in unique:
+            unique.append(path)
+    return unique
+
+
+def find(minor: Optional[str]) -> Interpreter:
+    """The interpreter for `3.N`; without a request, the one running the helper."""
+    if minor is None:
+        current = probe(sys.executable)
+        if current is None:
+            raise UsageError(f"cannot run the helper's own interpreter {sys.executable}")
+        return current
+    seen = []
+    for path in _candidates(minor):
+        interpreter = probe(path)
+        if interpreter is None:
+            continue
+        if interpreter.minor == minor:
+            return interpreter
+        seen.append(f"{interpreter.version} ({path})")
+    found = ", ".join(seen) if seen else "no working python3"
+    raise UsageError(f"--python {minor}: no Python {minor} interpreter found on PATH or in pyenv; found {found}")

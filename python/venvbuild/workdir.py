@@ -1,0 +1,72 @@
+"""The work folder shared by the stages of one build, and the state each stage leaves for the next.
+
+    <work>/state.json     what the stages found so far
+    <work>/venv/          the environment being built
+    <work>/install.log    the installer's output, credentials redacted
+    <work>/artifacts/     the seven artifacts, i.e. the build folder that `venvbuild publish` takes
+"""
+
+import json
+from dataclasses import asdict, dataclass, field, fields
+from pathlib import Path
+from typing import List, Optional
+
+from venvbuild.errors import UsageError
+
+STATE = "state.json"
+
+
+@dataclass
+class State:
+    env_name: str
+    venv_version: str
+    created_at: str
+    requirements: str  # the user's file, as given (pip reads includes relative to it)
+    interpreter: str
+    python_version: str
+    python_full_version: str
+    installer: str
+    compression: str
+    stages_done: List[str] = field(default_factory=list)
+    python_home: Optional[str] = None
+    platform: Optional[str] = None
+    installed_packages: List[str] = field(default_factory=list)
+    conflicts: List[dict] = field(default_factory=list)
+    archive_sha256: Optional[str] = None
+    archive_size: Optional[int] = None
+
+
+class WorkDir:
+    def __init__(self, path):
+        self.path = Path(path).resolve()
+
+    venv = property(lambda self: self.path / "venv")
+    log = property(lambda self: self.path / "install.log")
+    artifacts = property(lambda self: self.path / "artifacts")
+    state_file = property(lambda self: self.path / STATE)
+
+    def create(self) -> None:
+        if self.path.exists() and any(self.path.iterdir()):
+            raise UsageError(f"--work-dir {self.path}: exists and is not empty; give a new folder")
+        self.artifacts.mkdir(parents=True, exist_ok=True)
+
+    def load(self, after: str) -> State:
+        """The state, checking that stage `after` has run."""
+        try:
+            raw = json.loads(self.state_file.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            raise UsageError(f"--work-dir {self.path}: no {STATE}; run 'venvbuild validate' first") from None
+        except ValueError as exc:
+            raise UsageError(f"{self.state_file}: not valid JSON ({exc})") from None
+        known = {f.name for f in fields(State)}
+        state = State(**{k: v for k, v in raw.items() if k in known})
+        if after not in state.stages_done:
+            raise UsageError(f"--work-dir {self.path}: stage '{after}' has not run yet")
+        return state
+
+    def save(self, state: State, stage: str) -> None:
+        if stage not in state.stages_done:
+            state.stages_done.append(stage)
+        tmp = self.state_file.with_suffix(".tmp")
+        tmp.write_text(json.dumps(asdict(state), indent=2) + "\n", encoding="utf-8")
+        tmp.replace(self.state_file)
