@@ -1,13 +1,24 @@
-"""Placeholder until `venvbuild publish` lands; replaced by its real module in this same change."""
+"""`venvbuild publish BUILD_DIR --store ...`: publish a finished build folder."""
 
-from venvbuild.errors import UsageError
+from pathlib import Path
 
-HELP = "(not yet available)"
+from venvbuild import metadata, publish
+from venvbuild.errors import OK
+from venvbuild.store.options import add_store_arguments, store_from_args
+
+HELP = (
+    "Publish a build folder's seven artifacts and its search record to a store, create-only: a published "
+    "version is never overwritten, and re-running an interrupted publish finishes it. Prints the stored "
+    "metadata as one JSON line."
+)
 
 
-def add_arguments(parser):
-    pass
+def add_arguments(parser) -> None:
+    parser.add_argument("build_dir", metavar="BUILD_DIR", type=Path, help="a build folder made by `venvbuild build`")
+    add_store_arguments(parser)
 
 
-def run(args):
-    raise UsageError("venvbuild publish is not available yet")
+def run(args) -> int:
+    stored = publish.publish(args.build_dir, store_from_args(args))
+    print(metadata.dumps(stored), end="")
+    return OK
