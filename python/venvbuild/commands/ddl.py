@@ -1,13 +1,28 @@
-"""Placeholder until `venvbuild ddl` lands; replaced by its real module in this same change."""
+"""`venvbuild ddl --bucket B`: print the Athena CREATE TABLE over the published search records."""
 
-from venvbuild.errors import UsageError
+from venvbuild import athena_ddl
+from venvbuild.errors import OK
+from venvbuild.store.local import DEFAULT_PREFIX
 
-HELP = "(not yet available)"
+HELP = (
+    "Print the Athena CREATE EXTERNAL TABLE over the search records of s3://BUCKET/PREFIX-metadata/, "
+    "partitioned by date with partition projection (no crawler, no MSCK REPAIR TABLE)."
+)
 
 
-def add_arguments(parser):
-    pass
+def add_arguments(parser) -> None:
+    parser.add_argument("--bucket", required=True, help="the bucket builds are published to")
+    parser.add_argument("--prefix", default=DEFAULT_PREFIX, help=f"the builds' prefix (default {DEFAULT_PREFIX})")
+    parser.add_argument("--database", help="the Athena database (default: the query's current database)")
+    parser.add_argument("--table", default=athena_ddl.DEFAULT_TABLE, help=f"default {athena_ddl.DEFAULT_TABLE}")
+    parser.add_argument(
+        "--since",
+        default=athena_ddl.DEFAULT_SINCE,
+        metavar="YYYY-MM-DD",
+        help=f"first date of the partition projection's range, up to NOW (default {athena_ddl.DEFAULT_SINCE})",
+    )
 
 
-def run(args):
-    raise UsageError("venvbuild ddl is not available yet")
+def run(args) -> int:
+    print(athena_ddl.render(args.bucket, args.prefix, args.database, args.table, args.since), end="")
+    return OK
