@@ -98,7 +98,7 @@ class S3Store(ObjectStore):
         core = botocore.session.get_session()
         attempts = core.get_config_variable("max_attempts") or DEFAULT_MAX_ATTEMPTS
         options = {
-            "retries": {"mode": "standard", "max_attempts": attempts},
+            "retries": {"mode": "standard", "total_max_attempts": attempts},
             "max_pool_connections": max(10, self.max_concurrency),
             "connect_timeout": 10,
             "read_timeout": 60,
