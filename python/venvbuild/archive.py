@@ -91,15 +91,15 @@ def _normalised(info: tarfile.TarInfo, arcname: str) -> tarfile.TarInfo:
 
 
 def _entries(root: Path, arcroot: str):
-    """(path, arcname) for root and everything under it, sorted, depth-first."""
-    yield root, arcroot
-    for dirpath, dirnames, filenames in os.walk(root):
-        dirnames.sort()
-        base = Path(dirpath)
-        rel = base.relative_to(root).as_posix()
-        prefix = arcroot if rel == "." else f"{arcroot}/{rel}"
-        for name in sorted(dirnames + filenames):
-            yield base / name, f"{prefix}/{name}"
+    """(path, arcname) for root and everything under it, in name order, each folder before its contents;
+    symlinks are entries, never followed."""
+    stack = [(root, arcroot)]
+    while stack:
+        path, arcname = stack.pop()
+        yield path, arcname
+        if path.is_dir() and not path.is_symlink():
+            children = sorted(os.listdir(path), reverse=True)
+            stack.extend((path / name, f"{arcname}/{name}") for name in children)
 
 
 def write(venv: Path, target: Path, compression: str, arcroot: str = "venv") -> Tuple[str, int]:

@@ -1,13 +1,30 @@
-"""Placeholder until `venvbuild build` lands; replaced by its real module in this same change."""
+import sys
 
-from venvbuild.errors import UsageError
+from venvbuild import pipeline
+from venvbuild.commands.stages import add_build_inputs, add_fail_on_conflicts
+from venvbuild.store.options import add_store_arguments, store_from_args
 
-HELP = "(not yet available)"
+HELP = "Build a venv from a requirements file, inspect it, archive it and publish it to the store (all stages)."
 
 
 def add_arguments(parser):
-    pass
+    add_build_inputs(parser)
+    add_fail_on_conflicts(parser)
+    add_store_arguments(parser, required=False)
+    parser.add_argument("--work-dir", metavar="DIR",
+                        help="keep the work folder here (default: a temporary one, removed after success)")
 
 
-def run(args):
-    raise UsageError("venvbuild build is not available yet")
+def run(args) -> int:
+    store = store_from_args(args)
+    meta = pipeline.build(args.requirements, args.env_name, args.python, store=store,
+                          fail_on_conflicts=args.fail_on_conflicts, installer_name=args.installer,
+                          compression=args.compression, allow_unpinned=args.allow_unpinned, work_dir=args.work_dir)
+    state = "conflict-free" if meta["is_conflict_free"] else f"{len(meta['conflicts'])} conflict(s)"
+    print(f"{meta['venv_version']}  env {meta['env_name']}  python {meta['python_full_version']}  "
+          f"{len(meta['installed_packages'])} packages  {state}")
+    print(f"archive {meta['venv_archive']}  sha256 {meta['archive_sha256']}  {meta['archive_size']} bytes")
+    for line in meta["conflicts"]:
+        print(f"conflict: {line}")
+    sys.stdout.flush()
+    return 0

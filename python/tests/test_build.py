@@ -1,0 +1,257 @@
+"""Real builds, end to end through the `venvbuild` command, installing from a wheelhouse made here."""
+
+import json
+import os
+import subprocess
+import sys
+import tarfile
+from pathlib import Path
+
+import pytest
+
+from venvbuild import metadata
+from wheelhouse import make_wheelhouse
+
+SEVEN = {
+    "requirements.txt", "pipdeptree.txt", "pipdeptree.json", "installed_packages.txt",
+    "installed_packages.json", "metadata.json",
+}
+
+
+@pytest.fixture(scope="session")
+def wheelhouse(tmp_path_factory):
+    return make_wheelhouse(tmp_path_factory.mktemp("wheelhouse"))
+
+
+@pytest.fixture
+def requirements(tmp_path, wheelhouse):
+    def write(*lines, name="requirements.txt"):
+        path = tmp_path / name
+        path.write_text("\n".join(["--no-index", f"--find-links {wheelhouse}", *lines]) + "\n")
+        return path
+
+    return write
+
+
+def venvbuild(*args, env=None, cwd=None):
+    full_env = {**os.environ, **(env or {})}
+    return subprocess.run([sys.executable, "-m", "venvbuild", *map(str, args)], capture_output=True, text=True,
+                          env=full_env, cwd=cwd)
+
+
+def builds_in(store: Path):
+    root = store / "venv-builds"
+    return sorted(p.name for p in root.iterdir()) if root.exists() else []
+
+
+def records_in(store: Path):
+    return sorted((store / "venv-builds-metadata").glob("dt=*/*.json"))
+
+
+def test_pip_build_stores_the_design_layout(tmp_path, requirements):
+    store = tmp_path / "store"
+    done = venvbuild("build", "--requirements", requirements("gamma==1.0", "alpha==1.0", "beta==1.0"),
+                     "--env-name", "demo", "--store", store)
+    assert done.returncode == 0, done.stderr
+    [version] = builds_in(store)
+    folder = store / "venv-builds" / version
+    assert {p.name for p in folder.iterdir()} == SEVEN | {f"{version}.tar.gz"}
+
+    raw = (folder / "metadata.json").read_text()
+    assert raw.count("\n") == 1 and raw.endswith("}\n"), "metadata.json is one JSON object on one line"
+    meta = json.loads(raw)
+    assert metadata.problems(meta) == []
+    assert meta["venv_version"] == version and meta["env_name"] == "demo"
+    assert meta["installed_packages"] == sorted(meta["installed_packages"], key=str.lower)
+    assert {"alpha==1.0", "beta==1.0", "gamma==1.0"} <= set(meta["installed_packages"])
+    assert not [p for p in meta["installed_packages"] if p.lower().startswith(("pipdeptree", "nab"))]
+    assert meta["is_conflict_free"] is True and meta["conflicts"] == [] and meta["conflict_details"] == []
+    assert meta["python_version"] == "%d.%d" % sys.version_info[:2]
+    assert meta["venv_archive"] == (folder / f"{version}.tar.gz").as_uri()
+    assert meta["requirements_file"] == (folder / "requirements.txt").as_uri()
+    assert meta["pipdeptree_output"] == (folder / "pipdeptree.json").as_uri()
+    assert meta["archive_size"] == (folder / f"{version}.tar.gz").stat().st_size
+    import hashlib
+    assert meta["archive_sha256"] == hashlib.sha256((folder / f"{version}.tar.gz").read_bytes()).hexdigest()
+    assert meta["python_home"] and meta["installer"] == "pip"
+
+    installed = json.loads((folder / "installed_packages.json").read_text())
+    assert installed == meta["installed_packages"]
+    assert (folder / "installed_packages.txt").read_text().splitlines() == installed
+    tree = json.loads((folder / "pipdeptree.json").read_text())
+    assert {e["package"]["key"] for e in tree} >= {"alpha", "beta", "gamma"}
+    assert "gamma==1.0\n└── alpha [required: Any, installed: 1.0]" in (folder / "pipdeptree.txt").read_text()
+
+    [record] = records_in(store)
+    assert record.name == f"{version}.json" and record.parent.name == f"dt={meta['created_at'][:10]}"
+    assert record.read_text() == raw
+
+    with tarfile.open(folder / f"{version}.tar.gz") as tar:
+        names = tar.getnames()
+        assert names[0] == "venv" and "venv/bin/python" in names and "venv/pyvenv.cfg" in names
+        assert names == sorted(names, key=lambda n: n.split("/"))
+        assert {m.mtime for m in tar.getmembers()} == {315532800} and {m.uid for m in tar.getmembers()} == {0}
+    assert f"{version}  env demo" in done.stdout
+
+
+def test_uv_zst_build_and_a_built_venv_that_works(tmp_path, requirements):
+    zstandard = pytest.importorskip("zstandard")
+    store, work = tmp_path / "store", tmp_path / "work"
+    done = venvbuild("build", "--requirements", requirements("alpha==1.0", "beta==1.0"), "--env-name", "demo.uv_1",
+                     "--store", store, "--installer", "uv", "--compression", "zst", "--work-dir", work)
+    assert done.returncode == 0, done.stderr
+    [version] = builds_in(store)
+    meta = json.loads((store / "venv-builds" / version / "metadata.json").read_text())
+    assert meta["installer"] == "uv" and meta["venv_archive"].endswith(f"/{version}.tar.zst")
+    assert "pip==" not in " ".join(meta["installed_packages"])
+    with open(store / "venv-builds" / version / f"{version}.tar.zst", "rb") as fh:
+        with zstandard.ZstdDecompressor().stream_reader(fh) as raw, tarfile.open(fileobj=raw, mode="r|") as tar:
+            assert "venv/pyvenv.cfg" in [m.name for m in tar]
+    run = subprocess.run([work / "venv" / "bin" / "python", "-c", "import alpha, beta; print(beta.__version__)"],
+                         capture_output=True, text=True)
+    assert run.stdout.strip() == "1.0"
+
+
+def test_conflict_fails_with_fail_on_conflicts_and_stores_nothing(tmp_path, requirements):
+    store, work = tmp_path / "store", tmp_path / "work"
+    # --no-deps (through pip's environment) installs what the resolver would refuse: a real conflict.
+    done = venvbuild("build", "--requirements", requirements("alpha==1.0", "beta==2.0"), "--env-name", "demo",
+                     "--store", store, "--work-dir", work, "--fail-on-conflicts", env={"PIP_NO_DEPS": "1"})
+    assert done.returncode == 4, done.stderr
+    last = done.stderr.strip().splitlines()[-1]
+    assert last.startswith("venvbuild: error: 1 dependency conflict(s), first: alpha 1.0 requires beta<2, but beta 2.0 is installed")
+    assert builds_in(store) == [] and records_in(store) == []
+    assert json.loads((work / "artifacts" / "pipdeptree.json").read_text())
+
+
+def test_conflict_without_the_flag_is_stored_as_not_conflict_free(tmp_path, requirements):
+    store = tmp_path / "store"
+    done = venvbuild("build", "--requirements", requirements("alpha==1.0", "beta==2.0"), "--env-name", "demo",
+                     "--store", store, env={"PIP_NO_DEPS": "1"})
+    assert done.returncode == 0, done.stderr
+    [record] = records_in(store)
+    meta = json.loads(record.read_text())
+    assert meta["is_conflict_free"] is False
+    assert meta["conflicts"] == ["alpha 1.0 requires beta<2, but beta 2.0 is installed"]
+    assert meta["conflict_details"] == [{
+        "kind": "version", "package": "beta", "requirement": "beta<2", "installed_version": "2.0", "required_by": "alpha 1.0",
+    }]
+
+
+@pytest.mark.parametrize("installer", ["pip", "uv"])
+def test_resolver_refusal_names_the_clashing_requirements(tmp_path, requirements, installer):
+    store = tmp_path / "store"
+    done = venvbuild("build", "--requirements", requirements("alpha==1.0", "beta==2.0"), "--env-name", "demo",
+                     "--store", store, "--installer", installer)
+    assert done.returncode == 5, done.stderr
+    last = done.stderr.strip().splitlines()[-1]
+    assert "install failed: requirements clash:" in last
+    assert "alpha" in last and "beta" in last and ("beta<2" in last or "beta>=2" in last or "beta==2.0" in last)
+    assert builds_in(store) == []
+
+
+def test_credentials_in_an_index_url_never_reach_logs_or_stored_files(tmp_path, wheelhouse):
+    store, work = tmp_path / "store", tmp_path / "work"
+    req = tmp_path / "requirements.txt"
+    # An unreachable index on 127.0.0.1 with credentials; the package comes from the wheelhouse.
+    req.write_text(f"--extra-index-url https://builder:s3cr3t-token@127.0.0.1:9/simple\n--find-links {wheelhouse}\nbeta==1.0\n")
+    done = venvbuild("build", "--requirements", req, "--env-name", "demo", "--store", store, "--work-dir", work,
+                     env={"PIP_RETRIES": "0", "PIP_TIMEOUT": "1"})
+    assert done.returncode == 0, done.stderr
+    assert "127.0.0.1:9" in (work / "install.log").read_text(), "the index URL is logged, redacted"
+    places = [done.stdout, done.stderr] + [p.read_text(errors="replace") for p in work.rglob("*")
+                                           if p.is_file() and p.suffix in (".txt", ".json", ".log")]
+    places += [p.read_text() for p in store.rglob("*") if p.suffix in (".txt", ".json")]
+    assert not [p for p in places if "s3cr3t" in p or "builder:" in p or "builder@" in p]
+
+
+@pytest.mark.parametrize("name", ["a;rm -rf /", "../x", "-x", "", "x" * 65, "$(id)", "demo env", "1demo"])
+def test_bad_env_names_are_refused_before_anything_runs(tmp_path, requirements, name):
+    store = tmp_path / "store"
+    done = venvbuild("build", "--requirements", requirements("beta==1.0"), f"--env-name={name}", "--store", store)
+    assert done.returncode == 2
+    assert done.stderr.strip().splitlines() == [
+        f"venvbuild: error: --env-name {name!r} is not valid: letters, digits, '-', '_' and '.'; starts with a letter; at most 64 characters"
+    ]
+    assert not store.exists()
+
+
+@pytest.mark.parametrize("version", ["3", "python3.11", "3.11; ls", "3.11.7"])
+def test_bad_python_versions_are_refused(tmp_path, requirements, version):
+    done = venvbuild("build", "--requirements", requirements("beta==1.0"), "--env-name", "demo",
+                     "--store", tmp_path / "s", "--python", version)
+    assert done.returncode == 2 and f"--python {version!r} is not valid" in done.stderr
+
+
+def test_python_version_that_is_not_installed(tmp_path, requirements):
+    done = venvbuild("build", "--requirements", requirements("beta==1.0"), "--env-name", "demo",
+                     "--store", tmp_path / "s", "--python", "3.99")
+    assert done.returncode == 2
+    [line] = done.stderr.strip().splitlines()
+    assert line.startswith("venvbuild: error: --python 3.99: no Python 3.99 interpreter found")
+    assert "found 3." in line
+
+
+def test_requested_python_version_is_the_one_built(tmp_path, requirements):
+    from venvbuild import interpreter
+    other = next((v for v in ("3.12", "3.13", "3.10") if v != "%d.%d" % sys.version_info[:2]), None)
+    try:
+        found = interpreter.find(other)
+    except Exception:
+        pytest.skip(f"no Python {other} on this machine")
+    store = tmp_path / "store"
+    done = venvbuild("build", "--requirements", requirements("beta==1.0"), "--env-name", "demo", "--store", store,
+                     "--python", other, "--installer", "uv")
+    assert done.returncode == 0, done.stderr
+    [record] = records_in(store)
+    meta = json.loads(record.read_text())
+    assert meta["python_version"] == other and meta["python_full_version"] == found.version
+
+
+@pytest.mark.parametrize(
+    "content, code, message",
+    [
+        ("beta\n", 3, "requirements.txt:1: beta (no version specifier)"),
+        ("", 2, "requirements.txt: no requirements in the file"),
+        (b"beta==1.0\n\xff\n", 2, "requirements.txt:2: not UTF-8 text"),
+    ],
+)
+def test_bad_requirements_files(tmp_path, content, code, message):
+    req = tmp_path / "requirements.txt"
+    req.write_bytes(content if isinstance(content, bytes) else content.encode())
+    done = venvbuild("build", "--requirements", req, "--env-name", "demo", "--store", tmp_path / "s")
+    assert done.returncode == code
+    assert message in done.stderr.strip().splitlines()[-1]
+    assert not (tmp_path / "s").exists()
+
+
+def test_missing_requirements_file(tmp_path):
+    done = venvbuild("build", "--requirements", tmp_path / "nope.txt", "--env-name", "demo", "--store", tmp_path / "s")
+    assert done.returncode == 2
+    assert done.stderr.strip() == f"venvbuild: error: {tmp_path / 'nope.txt'}: requirements file not found"
+
+
+def test_allow_unpinned_warns_and_builds(tmp_path, requirements):
+    store = tmp_path / "store"
+    done = venvbuild("build", "--requirements", requirements("beta"), "--env-name", "demo", "--store", store,
+                     "--allow-unpinned", "--installer", "uv")
+    assert done.returncode == 0, done.stderr
+    assert "warning:" in done.stderr and "beta (no version specifier)" in done.stderr
+    assert len(records_in(store)) == 1
+
+
+def test_work_dir_that_is_not_empty_is_refused(tmp_path, requirements):
+    work = tmp_path / "work"
+    work.mkdir()
+    (work / "something").write_text("x")
+    done = venvbuild("build", "--requirements", requirements("beta==1.0"), "--env-name", "demo",
+                     "--store", tmp_path / "s", "--work-dir", work)
+    assert done.returncode == 2 and "--work-dir" in done.stderr and "not empty" in done.stderr
+
+
+def test_help_lists_the_exit_codes():
+    done = venvbuild("--help")
+    assert done.returncode == 0
+    for line in ("0  ok", "2  bad usage or bad input", "3  unpinned requirements",
+                 "4  dependency conflicts with --fail-on-conflicts", "5  install failed", "6  store/publish failed"):
+        assert line in done.stdout

@@ -1,0 +1,148 @@
+import pytest
+
+from venvbuild.cli import main
+from venvbuild.errors import UnpinnedError, UsageError
+from venvbuild.requirements import check_pins, parse, stored_text, unpinned_report
+
+
+def write(tmp_path, name, text, encoding="utf-8"):
+    path = tmp_path / name
+    path.write_bytes(text.encode(encoding) if isinstance(text, str) else text)
+    return path
+
+
+def report_for(tmp_path, text):
+    return unpinned_report(parse(write(tmp_path, "requirements.txt", text)))
+
+
+def test_pinned_forms_are_accepted(tmp_path):
+    text = (
+        "# a comment\n"
+        "\n"
+        "--index-url https://pypi.org/simple\n"
+        "--extra-index-url=https://example.com/simple\n"
+        "--find-links ./wheels\n"
+        "-f ./more\n"
+        "pandas==1.5.3  # inline comment\n"
+        "numpy==1.24.4 \\\n"
+        "    --hash=sha256:0000000000000000000000000000000000000000000000000000000000000000\n"
+        "requests[socks,security]==2.32.3 ; python_version >= '3.8'\n"
+        "legacy===1.0-custom\n"
+        "Scikit_Learn==1.5.2\n"
+        "wheel-pkg @ https://files.example/wheel_pkg-1.0-py3-none-any.whl\n"
+        "vcs-pkg @ git+https://git.example/vcs-pkg@0123456789abcdef0123456789abcdef01234567\n"
+    )
+    assert report_for(tmp_path, text) == []
+    parsed = check_pins(tmp_path / "requirements.txt")
+    names = [e.name for e in parsed.entries]
+    assert names == ["pandas", "numpy", "requests", "legacy", "scikit-learn", "wheel-pkg", "vcs-pkg"]
+
+
+@pytest.mark.parametrize(
+    "line, why",
+    [
+        ("pandas", "no version specifier"),
+        ("pandas>=1.2", "'>=' is not '=='"),
+        ("pandas~=1.4", "'~=' is not '=='"),
+        ("pandas!=1.4", "'!=' is not '=='"),
+        ("pandas==1.*", "wildcard"),
+        ("pandas>=1.2,<2", "a range"),
+        ("-e ./src/pkg", "editable"),
+        ("--editable git+https://git.example/x#egg=x", "editable"),
+        ("x @ git+https://git.example/x@main", "URL requirement"),
+        ("x @ https://files.example/x-1.0.tar.gz", "URL requirement"),
+        ("./local/pkg", "path or URL"),
+    ],
+)
+def test_unpinned_forms_are_reported_with_file_and_line(tmp_path, line, why):
+    report = report_for(tmp_path, f"ok==1.0\n{line}\n")
+    assert len(report) == 1
+    assert report[0].startswith(f"{tmp_path / 'requirements.txt'}:2: {line}")
+    assert why in report[0]
+
+
+def test_continuation_reports_the_first_line(tmp_path):
+    report = report_for(tmp_path, "ok==1.0\n\npandas>=1 \\\n  --hash=sha256:abc\n")
+    assert report[0].startswith(f"{tmp_path / 'requirements.txt'}:3: pandas>=1")
+
+
+def test_includes_are_followed_relative_to_the_including_file(tmp_path):
+    (tmp_path / "sub").mkdir()
+    write(tmp_path, "sub/base.txt", "numpy==1.24.4\nloose\n")
+    write(tmp_path, "sub/constraints.txt", "anything>=1\n")
+    write(tmp_path, "sub/top.txt", "-r base.txt\n-c constraints.txt\npandas==1.5.3\n")
+    main_file = write(tmp_path, "requirements.txt", "-r sub/top.txt\n")
+    report = unpinned_report(parse(main_file))
+    # A constraint narrows, it does not add a requirement: only requirements must be pinned.
+    assert report == [f"{tmp_path / 'sub' / 'base.txt'}:2: loose (no version specifier)"]
+
+
+def test_include_cycle_is_an_error(tmp_path):
+    write(tmp_path, "a.txt", "-r b.txt\n")
+    write(tmp_path, "b.txt", "-r a.txt\n")
+    with pytest.raises(UsageError, match="include cycle"):
+        parse(tmp_path / "a.txt")
+
+
+def test_same_package_pinned_twice_differently(tmp_path):
+    report = report_for(tmp_path, "Pandas==1.5.3\nnumpy==1.24.4\npandas==2.0\n")
+    assert report == [f"{tmp_path / 'requirements.txt'}:3: pandas pinned to 2.0, but to 1.5.3 at {tmp_path / 'requirements.txt'}:1"]
+    assert report_for(tmp_path, "pandas==1.5.3\npandas==1.5.3\n") == []
+
+
+def test_environment_variables_are_expanded_as_pip_does(tmp_path, monkeypatch):
+    monkeypatch.setenv("PANDAS_VERSION", "1.5.3")
+    assert report_for(tmp_path, "pandas==${PANDAS_VERSION}\n") == []
+
+
+def test_stored_text_redacts_credentials_and_inlines_includes(tmp_path):
+    write(tmp_path, "base.txt", "numpy==1.24.4\n")
+    path = write(tmp_path, "requirements.txt", "-i https://user:s3cr3t@pypi.example/simple\n-r base.txt\npandas==1.5.3\n")
+    text = stored_text(parse(path))
+    assert "s3cr3t" not in text and "user" not in text
+    assert "https://****@pypi.example/simple" in text
+    assert "numpy==1.24.4" in text and "pandas==1.5.3" in text
+
+
+@pytest.mark.parametrize(
+    "content, message",
+    [
+        (b"", "no requirements in the file"),
+        (b"# only a comment\n\n", "no requirements in the file"),
+        (b"pandas==1.5.3\ncaf\xe9==1.0\n", ":2: not UTF-8 text"),
+        (b"pandas==1.5.3\n--no-such-option\n", ":2: unknown option '--no-such-option'"),
+        (b"pandas==1.5.3\nnot a requirement!!\n", ":2: not a valid requirement"),
+    ],
+)
+def test_bad_files_are_usage_errors_naming_file_and_line(tmp_path, content, message):
+    path = write(tmp_path, "requirements.txt", content)
+    with pytest.raises(UsageError, match=message) as info:
+        check_pins(path)
+    assert str(path) in str(info.value)
+
+
+def test_missing_file(tmp_path):
+    with pytest.raises(UsageError, match="requirements file not found"):
+        check_pins(tmp_path / "nope.txt")
+
+
+def test_cli_lists_every_unpinned_line_and_exits_3(tmp_path, capsys):
+    path = write(tmp_path, "requirements.txt", "a==1\nb\nc>=2\n")
+    assert main(["check-pins", str(path)]) == 3
+    err = capsys.readouterr().err.splitlines()
+    assert err[0] == f"{path}:2: b (no version specifier)"
+    assert err[1] == f"{path}:3: c>=2 ('>=' is not '==')"
+    assert "2 requirement(s) not pinned" in err[2]
+
+
+def test_cli_exit_codes(tmp_path, capsys):
+    assert main(["check-pins", str(write(tmp_path, "ok.txt", "a==1\n"))]) == 0
+    assert main(["check-pins", str(tmp_path / "missing.txt")]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err == [f"venvbuild: error: {tmp_path / 'missing.txt'}: requirements file not found"]
+
+
+def test_unpinned_error_carries_every_line(tmp_path):
+    with pytest.raises(UnpinnedError) as info:
+        check_pins(write(tmp_path, "r.txt", "a\nb\n"))
+    assert len(info.value.lines) == 2

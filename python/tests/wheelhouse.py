@@ -1,0 +1,40 @@
+"""Tiny wheels written in the test session, so builds install from a local folder, never the network."""
+
+import base64
+import hashlib
+import zipfile
+from pathlib import Path
+
+
+def _record_line(name: str, data: bytes) -> str:
+    digest = base64.urlsafe_b64encode(hashlib.sha256(data).digest()).rstrip(b"=").decode()
+    return f"{name},sha256={digest},{len(data)}"
+
+
+def write_wheel(folder: Path, name: str, version: str, requires=()) -> Path:
+    dist_info = f"{name}-{version}.dist-info"
+    files = {
+        f"{name}/__init__.py": f'__version__ = "{version}"\n'.encode(),
+        f"{dist_info}/METADATA": (
+            f"Metadata-Version: 2.1\nName: {name}\nVersion: {version}\n"
+            + "".join(f"Requires-Dist: {r}\n" for r in requires)
+        ).encode(),
+        f"{dist_info}/WHEEL": b"Wheel-Version: 1.0\nGenerator: venvbuild-tests\nRoot-Is-Purelib: true\nTag: py3-none-any\n",
+    }
+    record = [_record_line(n, d) for n, d in files.items()] + [f"{dist_info}/RECORD,,"]
+    files[f"{dist_info}/RECORD"] = ("\n".join(record) + "\n").encode()
+    path = folder / f"{name}-{version}-py3-none-any.whl"
+    with zipfile.ZipFile(path, "w") as whl:
+        for n, d in files.items():
+            whl.writestr(zipfile.ZipInfo(n, date_time=(1980, 1, 1, 0, 0, 0)), d)
+    return path
+
+
+def make_wheelhouse(folder: Path) -> Path:
+    """alpha 1.0 needs beta<2; beta 1.0 and 2.0; gamma 1.0 needs alpha."""
+    folder.mkdir(parents=True, exist_ok=True)
+    write_wheel(folder, "alpha", "1.0", ["beta<2"])
+    write_wheel(folder, "beta", "1.0")
+    write_wheel(folder, "beta", "2.0")
+    write_wheel(folder, "gamma", "1.0", ["alpha"])
+    return folder

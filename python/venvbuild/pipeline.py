@@ -1,0 +1,32 @@
+"""`venvbuild build`: every stage in order, then publish to the store; nothing is stored on failure."""
+
+import shutil
+import tempfile
+from pathlib import Path
+
+from venvbuild import publish, stages
+from venvbuild.workdir import WorkDir
+
+
+def build(requirements_file, env_name, python, *, store, fail_on_conflicts=False, installer_name="pip",
+          compression="gz", allow_unpinned=False, work_dir=None) -> dict:
+    """Build and publish; returns the stored metadata. A temporary work folder is removed after success
+    and kept, with its reports, after a failure that got as far as installing."""
+    temporary = work_dir is None
+    work = WorkDir(tempfile.mkdtemp(prefix="venvbuild-work-") if temporary else work_dir)
+    succeeded = False
+    try:
+        stages.validate(work, requirements_file, env_name, python, allow_unpinned=allow_unpinned,
+                        installer_name=installer_name, compression=compression, store=store)
+        stages.install(work)
+        stages.inspect(work, fail_on_conflicts=fail_on_conflicts)
+        stages.package(work)
+        stages.write_metadata(work, store)
+        meta = publish.publish(work.artifacts, store)
+        succeeded = True
+        return meta
+    finally:
+        if temporary and (succeeded or not work.venv.exists()):
+            shutil.rmtree(work.path, ignore_errors=True)
+        elif not succeeded:
+            stages.say(f"reports and logs kept in {work.path}")
