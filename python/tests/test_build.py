@@ -255,3 +255,32 @@ def test_help_lists_the_exit_codes():
     for line in ("0  ok", "2  bad usage or bad input", "3  unpinned requirements",
                  "4  dependency conflicts with --fail-on-conflicts", "5  install failed", "6  store/publish failed"):
         assert line in done.stdout
+
+
+def test_stage_commands_one_by_one_as_jenkins_runs_them(tmp_path, requirements):
+    work = tmp_path / "work"
+    req = requirements("gamma==1.0", "alpha==1.0", "beta==1.0")
+    assert venvbuild("install", "--work-dir", work).returncode == 2, "a stage before validate is refused"
+    steps = [
+        ("validate", "--requirements", req, "--env-name", "demo", "--installer", "uv"),
+        ("install",), ("inspect", "--fail-on-conflicts"), ("package",), ("metadata",),
+    ]
+    for step in steps:
+        done = venvbuild(step[0], "--work-dir", work, *step[1:])
+        assert done.returncode == 0, (step, done.stderr)
+    artifacts = work / "artifacts"
+    meta = json.loads((artifacts / "metadata.json").read_text())
+    assert {p.name for p in artifacts.iterdir()} == SEVEN | {f"{meta['venv_version']}.tar.gz"}
+    assert meta["venv_archive"] == (artifacts / f"{meta['venv_version']}.tar.gz").as_uri()
+    store = tmp_path / "store"
+    assert venvbuild("publish", artifacts, "--store", store).returncode == 0
+    assert len(records_in(store)) == 1
+    again = venvbuild("publish", artifacts, "--store", store)
+    assert again.returncode == 6 and "already published" in again.stderr
+
+
+def test_build_without_store_uses_the_default_store(tmp_path, requirements):
+    done = venvbuild("build", "--requirements", requirements("beta==1.0"), "--env-name", "demo", "--installer", "uv",
+                     cwd=tmp_path, env={"VENVBUILD_STORE": ""})
+    assert done.returncode == 0, done.stderr
+    assert len(records_in(tmp_path / "venvbuild-store")) == 1

@@ -5,9 +5,16 @@ search records under `<prefix>-metadata/dt=YYYY-MM-DD/venv_<version>.json`, one 
 A backend only moves bytes (see ObjectStore); the publish order and its rules live in venvbuild.publish.
 """
 
-from typing import Optional
+import os
 
 from venvbuild.store.base import ObjectStore, ObjectExists
+
+DEFAULT_LOCAL_STORE = "venvbuild-store"
+
+
+def default_store() -> str:
+    """The store used when --store is not given: $VENVBUILD_STORE, else ./venvbuild-store."""
+    return os.environ.get("VENVBUILD_STORE") or DEFAULT_LOCAL_STORE
 
 
 def open_store(spec: str, **s3_options) -> ObjectStore:
@@ -27,4 +34,4 @@ def open_store(spec: str, **s3_options) -> ObjectStore:
     return LocalStore(spec)
 
 
-__all__ = ["ObjectStore", "ObjectExists", "open_store"]
+__all__ = ["DEFAULT_LOCAL_STORE", "ObjectStore", "ObjectExists", "default_store", "open_store"]
