@@ -1,6 +1,5 @@
 """The --store option and the S3 options that go with it, shared by `venvbuild publish` and `venvbuild build`."""
 
-from venvbuild.errors import UsageError
 from venvbuild.store import open_store
 from venvbuild.store.s3 import SSE_CHOICES
 
@@ -11,7 +10,8 @@ def add_store_arguments(parser, required: bool = True, default=None) -> None:
         required=required,
         default=default,
         metavar="s3://BUCKET/PREFIX|DIR",
-        help="where builds are published: an S3 bucket and prefix (prefix default venv-builds) or a directory",
+        help="where builds are published: an S3 bucket and prefix (prefix default venv-builds) or a directory"
+        + ("" if required or default else " (default: $VENVBUILD_STORE, else ./venvbuild-store)"),
     )
     s3 = parser.add_argument_group("S3 options (only with an s3:// --store; credentials from boto3's default chain)")
     s3.add_argument("--region", help="the bucket's region (default: AWS_REGION, AWS_DEFAULT_REGION or the profile)")
@@ -30,16 +30,11 @@ def add_store_arguments(parser, required: bool = True, default=None) -> None:
 
 
 def store_from_args(args):
-    """The store named by the arguments add_store_arguments added; None when --store was not given."""
-    if args.store is None:
-        given = [o for o, v in (("--region", args.region), ("--endpoint-url", args.endpoint_url), ("--sse", args.sse),
-                                ("--kms-key-id", args.kms_key_id),
-                                ("--checksum-when-required", args.checksum_when_required)) if v]
-        if given:
-            raise UsageError(f"{', '.join(given)} only apply to an s3:// --store, and no --store was given")
-        return None
+    """The store named by --store; without one, the default store (venvbuild.store.default_store)."""
+    from venvbuild.store import default_store
+
     return open_store(
-        args.store,
+        args.store if args.store is not None else default_store(),
         region=args.region,
         endpoint_url=args.endpoint_url,
         sse=args.sse,
