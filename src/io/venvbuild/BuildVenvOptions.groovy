@@ -1,0 +1,95 @@
+package io.venvbuild
+
+import com.cloudbees.groovy.cps.NonCPS
+
+/**
+ * Checks buildVenv's named arguments against its defaults (vars/buildVenv.groovy) before any shell runs:
+ * unknown keys, required keys, types, choices and the shared naming rules.
+ */
+class BuildVenvOptions {
+
+    static final List<String> REQUIRED = ['envName']
+
+    static final List<String> CLOSURES = ['onFailure']
+
+    // Option -> its rule in resources/venvbuild/naming.json.
+    static final Map<String, String> NAMING = [
+        envName      : 'env_name',
+        pythonVersion: 'python_version',
+        bucket       : 'bucket',
+        prefix       : 'prefix',
+    ]
+
+    static final Map<String, List<String>> CHOICES = [
+        installer  : ['pip', 'uv'],
+        compression: ['gz', 'zst'],
+    ]
+
+    // Options outside the naming rules that still have a format (full match).
+    static final Map<String, Map<String, String>> FORMATS = [
+        region     : [pattern: /[a-z0-9][a-z0-9-]*/, rule: "an AWS region such as 'eu-west-1'"],
+        endpointUrl: [pattern: /https?:\/\/\S+/, rule: 'an http:// or https:// URL'],
+    ]
+
+    /** Null when args are acceptable, else a one-line error naming the parameter. */
+    @NonCPS
+    static String problem(String step, Map defaults, Map args, Map namingRules) {
+        String unknown = StepArguments.unknownKeys(step, defaults, args)
+        if (unknown) {
+            return unknown
+        }
+        Map options = withDefaults(defaults, args)
+        String missing = REQUIRED.find { options[it] == null }
+        if (missing) {
+            return "${step}: ${missing} is required"
+        }
+        if (options.helperCommand != null && options.helperRequirement != null) {
+            return "${step}: give helperCommand (use an installed helper) or helperRequirement (install one), not both"
+        }
+        for (String key : options.keySet()) {
+            String message = valueProblem(key, options[key], defaults[key], namingRules)
+            if (message) {
+                return "${step}: ${message}"
+            }
+        }
+        return null
+    }
+
+    /** The options to run with: defaults overridden by the args that are not null, GStrings as Strings. */
+    @NonCPS
+    static Map withDefaults(Map defaults, Map args) {
+        return (defaults + args.findAll { key, value -> value != null }).collectEntries { key, value ->
+            [(key): value instanceof GString ? value.toString() : value]
+        }
+    }
+
+    @NonCPS
+    private static String valueProblem(String key, Object value, Object defaultValue, Map namingRules) {
+        if (value == null) {
+            return null
+        }
+        if (defaultValue instanceof Boolean) {
+            return value instanceof Boolean ? null : "${key} must be true or false, not ${NamingRules.quote(value)}"
+        }
+        if (key in CLOSURES) {
+            return value instanceof Closure ? null : "${key} must be a closure, not ${value.getClass().simpleName}"
+        }
+        if (!(value instanceof CharSequence)) {
+            return "${key} must be a string, not ${value.getClass().simpleName}"
+        }
+        String text = value.toString()
+        if (NAMING.containsKey(key)) {
+            return NamingRules.problem(namingRules, NAMING[key], key, text)
+        }
+        if (CHOICES.containsKey(key)) {
+            return text in CHOICES[key] ? null : "${key} ${NamingRules.quote(text)} is not one of ${CHOICES[key].join(', ')}"
+        }
+        if (FORMATS.containsKey(key)) {
+            return text ==~ FORMATS[key].pattern ? null : "${key} ${NamingRules.quote(text)} is not valid: ${FORMATS[key].rule}"
+        }
+        if (!text.trim() || text =~ /[\x00-\x1f]/) {
+            return "${key} ${NamingRules.quote(text)} must be a non-empty single line"
+        }
+        return null
+    }
+}
