@@ -1,0 +1,152 @@
+import static org.junit.Assert.assertEquals
+import static org.junit.Assert.assertFalse
+import static org.junit.Assert.assertTrue
+
+import io.venvbuild.StageEnvironment
+import org.junit.Before
+import org.junit.Rule
+import org.junit.Test
+import org.junit.rules.TemporaryFolder
+
+/**
+ * The scripts in resources/venvbuild/ run for real with sh, with the environment StageEnvironment builds
+ * and a stand-in helper that prints its arguments, one per line.
+ */
+class LibraryScriptsTest {
+
+    static final File RESOURCES = new File(PipelineTestBase.PROJECT_DIR, 'resources/venvbuild')
+
+    @Rule
+    public TemporaryFolder temporaryFolder = new TemporaryFolder()
+
+    File workspace
+    File fakeHelper
+    StringBuilder log = new StringBuilder()
+    Map options = [envName        : 'demo', requirements: 'requirements.txt', requirePinned: true,
+                   failOnConflicts: true, prefix: 'venv-builds', helperPython: 'python3']
+
+    @Before
+    void writeFakeHelper() {
+        workspace = temporaryFolder.newFolder('workspace')
+        fakeHelper = new File(temporaryFolder.root, 'fake-venvbuild')
+        fakeHelper.text = '''#!/bin/sh
+if [ "$1" = --version ]; then echo "venvbuild 0.1.0"; exit 0; fi
+printf '%s\\n' "$@"
+if [ -n "${FAKE_EXIT:-}" ]; then echo "venvbuild: error: fake failure" >&2; exit "$FAKE_EXIT"; fi
+'''
+        fakeHelper.setExecutable(true)
+        options.helperCommand = fakeHelper.path
+    }
+
+    int run(String script, String command, Map<String, String> extraEnv = [:]) {
+        Map<String, String> env = [:]
+        (StageEnvironment.of(options, '0.1.0') + StageEnvironment.forCommand(command)).each { String entry ->
+            int equals = entry.indexOf('=')
+            env[entry.substring(0, equals)] = entry.substring(equals + 1)
+        }
+        return ShellRunner.run([script: new File(RESOURCES, script).text, env: env + extraEnv, cwd: workspace], log)
+    }
+
+    List<String> helperArguments() {
+        return log.readLines().findAll { !it.startsWith('+ venvbuild') && !it.startsWith('venvbuild: error') }
+    }
+
+    @Test
+    void validatePassesEveryOptionAsOneArgument() {
+        options += [requirements : 'my reqs; $(id) `id`.txt', pythonVersion: '3.11', requirePinned: false,
+                    installer    : 'uv', compression: 'zst']
+
+        assertEquals(0, run('run-stage.sh', 'validate'))
+
+        assertEquals(['validate', '--work-dir', 'venvbuild-work', '--requirements', 'my reqs; $(id) `id`.txt',
+                      '--env-name', 'demo', '--python', '3.11', '--allow-unpinned', '--installer', 'uv',
+                      '--compression', 'zst'], helperArguments())
+    }
+
+    @Test
+    void validateLeavesOutOptionsThatAreNotSet() {
+        assertEquals(0, run('run-stage.sh', 'validate'))
+
+        assertEquals(['validate', '--work-dir', 'venvbuild-work', '--requirements', 'requirements.txt',
+                      '--env-name', 'demo'], helperArguments())
+    }
+
+    @Test
+    void inspectFailsOnConflictsOnlyWhenAsked() {
+        run('run-stage.sh', 'inspect')
+        assertEquals(['inspect', '--work-dir', 'venvbuild-work', '--fail-on-conflicts'], helperArguments())
+
+        log = new StringBuilder()
+        options.failOnConflicts = false
+        run('run-stage.sh', 'inspect')
+        assertEquals(['inspect', '--work-dir', 'venvbuild-work'], helperArguments())
+    }
+
+    @Test
+    void publishGivesTheStoreRegionAndEndpoint() {
+        options += [bucket: 'team-venvs', prefix: 'ml/venvs', region: 'eu-west-1', endpointUrl: 'http://minio:9000']
+
+        assertEquals(0, run('run-stage.sh', 'publish'))
+
+        assertEquals(['publish', 'venvbuild-work/artifacts', '--store', 's3://team-venvs/ml/venvs',
+                      '--region', 'eu-west-1', '--endpoint-url', 'http://minio:9000'], helperArguments())
+    }
+
+    @Test
+    void keepsTheHelpersExitCodeAndStderr() {
+        assertEquals(3, run('run-stage.sh', 'validate', [FAKE_EXIT: '3']))
+
+        assertEquals('venvbuild: error: fake failure\n', new File(workspace, '.venvbuild-logs/validate.stderr').text)
+        assertTrue(log.toString().contains('venvbuild: error: fake failure'))
+    }
+
+    @Test
+    void refusesAnUnknownStage() {
+        assertEquals(2, run('run-stage.sh', 'deploy'))
+
+        assertEquals("venvbuild: error: unknown stage 'deploy'\n", new File(workspace, '.venvbuild-logs/deploy.stderr').text)
+    }
+
+    @Test
+    void usesAnInstalledHelperCommand() {
+        assertEquals(0, run('install-helper.sh', 'install-helper'))
+
+        assertTrue(log.toString().contains('venvbuild 0.1.0'))
+        assertFalse(new File(workspace, '.venvbuild-tool').exists())
+    }
+
+    @Test
+    void reportsAMissingHelperCommand() {
+        options.helperCommand = 'no-such-venvbuild'
+
+        assertEquals(2, run('install-helper.sh', 'install-helper'))
+
+        assertEquals("venvbuild: error: helperCommand 'no-such-venvbuild' is not a command on this agent\n",
+            new File(workspace, '.venvbuild-logs/install-helper.stderr').text)
+    }
+
+    @Test
+    void keepsAToolVenvInstalledFromTheSameRequirement() {
+        options.remove('helperCommand')
+        File toolBin = new File(workspace, '.venvbuild-tool/bin')
+        toolBin.mkdirs()
+        new File(toolBin, 'venvbuild').bytes = fakeHelper.bytes
+        new File(toolBin, 'venvbuild').setExecutable(true)
+        new File(workspace, '.venvbuild-tool/venvbuild-requirement.txt').text = 'venvbuild==0.1.0\n'
+
+        assertEquals(0, run('install-helper.sh', 'install-helper'))
+
+        assertTrue(log.toString(), log.toString().contains('already installed in .venvbuild-tool: venvbuild==0.1.0'))
+    }
+
+    @Test
+    void reportsAToolVenvThatCannotBeCreated() {
+        options.remove('helperCommand')
+        options.helperPython = 'no-such-python3'
+
+        assertEquals(5, run('install-helper.sh', 'install-helper'))
+
+        assertEquals("venvbuild: error: could not create the helper's tool venv .venvbuild-tool with helperPython " +
+            "'no-such-python3'\n", new File(workspace, '.venvbuild-logs/install-helper.stderr').text)
+    }
+}
