@@ -1,13 +1,121 @@
-"""Placeholder until `venvbuild search` lands; replaced by its real module in this same change."""
+"""`venvbuild search SPEC [SPEC...]`: which published builds contain these packages (and versions)?"""
+
+import argparse
+import sys
 
 from venvbuild.errors import UsageError
+from venvbuild.search import athena, criteria, local, matching, output
 
-HELP = "(not yet available)"
+HELP = "find the builds that contain packages, e.g. `kedro` or 'pandas>=1.5,<2' (local store or Athena)"
+
+_ATHENA_ONLY = ("database", "workgroup", "output", "table", "region", "endpoint_url", "timeout")
+_LOCAL_ONLY = ("store", "reindex")
 
 
 def add_arguments(parser):
-    pass
+    parser.description = (
+        f"{HELP}.\n\nSPEC is a package name with an optional PEP 440 specifier: kedro, 'pandas>=1.5,<2', "
+        "numpy==1.24.4.\nNames match exactly after PEP 503 normalisation (scikit_learn is scikit-learn; "
+        "kedro is not kedro-viz);\nseveral SPECs must all match. With a specifier, pre-releases match only "
+        "when it names one, or with --pre.\nExit 0 with results, 1 with none, 2 on bad input."
+    )
+    parser.add_argument("specs", nargs="+", metavar="SPEC", help="package name with an optional version specifier")
+    shape = parser.add_mutually_exclusive_group()
+    shape.add_argument("--count", action="store_true", help="print only the number of matching builds")
+    shape.add_argument("--json", action="store_true", help="print one JSON object per build (JSON lines)")
+    parser.add_argument("--conflict-free", action="store_true", help="only builds without dependency conflicts")
+    parser.add_argument("--python", metavar="3.X", help="only builds for this Python version")
+    parser.add_argument("--env-name", metavar="NAME", help="only builds of this environment name")
+    parser.add_argument("--since", metavar="DATE", help="only builds created on or after this day (YYYY-MM-DD, UTC)")
+    parser.add_argument("--limit", metavar="N", type=_positive_int("--limit"), help="at most N builds, newest first")
+    parser.add_argument("--pre", action="store_true", help="let version specifiers match pre-releases too")
+
+    where = parser.add_argument_group("local store (the default)")
+    where.add_argument("--store", metavar="DIR", help=local.STORE_HELP)
+    where.add_argument("--reindex", action="store_true", help="rebuild the store's search index from scratch")
+
+    aws = parser.add_argument_group("Athena")
+    aws.add_argument("--athena", action="store_true", help="search the Athena table instead of a local store")
+    aws.add_argument("--database", metavar="D", help="the Glue database holding the table (required with --athena)")
+    aws.add_argument("--table", metavar="T", help=f"the table (default: {athena.DEFAULT_TABLE})")
+    aws.add_argument("--workgroup", metavar="W", help="the Athena workgroup (default: the account's)")
+    aws.add_argument("--output", metavar="S3_URL", help="s3:// location for query results (default: the workgroup's)")
+    aws.add_argument("--region", help="AWS region (default: the AWS configuration's)")
+    aws.add_argument("--endpoint-url", metavar="URL", help="Athena endpoint (default: AWS's)")
+    aws.add_argument("--timeout", metavar="SECONDS", type=_positive_float("--timeout"),
+                     help=f"stop the query after this long (default: {athena.DEFAULT_TIMEOUT_S:g})")
 
 
-def run(args):
-    raise UsageError("venvbuild search is not available yet")
+def run(args) -> int:
+    _check_backend_options(args)
+    wanted = criteria.build(args.specs, args.conflict_free, args.python, args.env_name, args.since, args.pre)
+    if args.athena:
+        where = athena.target(
+            args.database, args.table or athena.DEFAULT_TABLE, args.workgroup, args.output, args.region,
+            args.endpoint_url, args.timeout or athena.DEFAULT_TIMEOUT_S,
+        )
+        found = athena.candidates(where, wanted)
+    else:
+        con = local.connect(args.store, reindex=args.reindex)
+        try:
+            found = local.candidates(con, wanted)
+        finally:
+            con.close()
+    matches = matching.select(found, wanted.specs, args.limit)
+
+    if args.count:
+        count = sum(1 for _ in matches)
+        print(count)
+        return 0 if count else 1
+    if args.json:
+        count = 0
+        for match in matches:
+            print(output.match_json(match))
+            count += 1
+        return 0 if count else 1
+    rows = [output.match_cells(m) for m in matches]
+    if not rows:
+        print("venvbuild: no build matches " + " ".join(s.text for s in wanted.specs), file=sys.stderr)
+        return 1
+    print(output.table(output.MATCH_HEADERS, rows))
+    return 0
+
+
+def _check_backend_options(args) -> None:
+    if args.athena:
+        if not args.database:
+            raise UsageError("--database is required with --athena")
+        given = [name for name in _LOCAL_ONLY if getattr(args, name)]
+    else:
+        given = [name for name in _ATHENA_ONLY if getattr(args, name)]
+    if given:
+        option = "--" + given[0].replace("_", "-")
+        raise UsageError(f"{option} {'does not apply to' if args.athena else 'needs'} --athena")
+
+
+def _positive_int(option):
+    def parse(text):
+        try:
+            value = int(text)
+        except ValueError:
+            value = 0
+        if value < 1:
+            raise argparse.ArgumentTypeError(f"{option} {text!r} is not a positive whole number")
+        return value
+
+    parse.__name__ = option
+    return parse
+
+
+def _positive_float(option):
+    def parse(text):
+        try:
+            value = float(text)
+        except ValueError:
+            value = 0.0
+        if not value > 0:
+            raise argparse.ArgumentTypeError(f"{option} {text!r} is not a positive number of seconds")
+        return value
+
+    parse.__name__ = option
+    return parse

@@ -1,13 +1,32 @@
-"""Placeholder until `venvbuild sql` lands; replaced by its real module in this same change."""
+"""`venvbuild sql "QUERY"`: run SQL (DuckDB) against a local store's `venv_builds_metadata` view."""
 
-from venvbuild.errors import UsageError
+from venvbuild.search import local, output
 
-HELP = "(not yet available)"
+HELP = "run a read-only SQL query against a local store's venv_builds_metadata view (DuckDB)"
 
 
 def add_arguments(parser):
-    pass
+    parser.description = (
+        f"{HELP}.\n\nThe view has the design's Athena columns (created_at TIMESTAMP, conflicts and "
+        "installed_packages VARCHAR[]),\nthen the other metadata fields and the partition column dt, "
+        "so the design's example queries run as written.\nThe query sees only the store's index: no "
+        "files, no settings, no writes. Exit 0 on success, 2 for a bad query."
+    )
+    parser.add_argument("query", metavar="QUERY", help="the SQL, for example \"SELECT count(*) FROM venv_builds_metadata\"")
+    parser.add_argument("--json", action="store_true", help="print one JSON object per row (JSON lines)")
+    parser.add_argument("--store", metavar="DIR", help=local.STORE_HELP)
+    parser.add_argument("--reindex", action="store_true", help="rebuild the store's search index from scratch")
 
 
-def run(args):
-    raise UsageError("venvbuild sql is not available yet")
+def run(args) -> int:
+    con = local.connect(args.store, reindex=args.reindex)
+    try:
+        columns, rows = local.run_sql(con, args.query)
+    finally:
+        con.close()
+    if args.json:
+        for row in rows:
+            print(output.row_json(columns, row))
+    elif columns:
+        print(output.table(columns, [tuple(output.cell(v) for v in row) for row in rows]))
+    return 0

@@ -1,0 +1,166 @@
+"""The Athena backend: run the search SQL with execution parameters, wait, page through the results."""
+
+import re
+import time
+from dataclasses import dataclass
+from typing import Optional
+
+from venvbuild.errors import StoreError, UsageError
+from venvbuild.resources import read_text
+from venvbuild.search import sqlparams
+
+DEFAULT_TABLE = "venv_builds_metadata"
+DEFAULT_TIMEOUT_S = 300.0
+FIRST_POLL_S = 0.2
+MAX_POLL_S = 5.0
+PAGE_SIZE = 1000  # get_query_results' maximum
+
+# Glue/Athena names: spliced into the SQL (identifiers cannot be parameters), so only these characters.
+_IDENTIFIER = re.compile(r"[A-Za-z0-9_]{1,255}")
+_WORKGROUP = re.compile(r"[A-Za-z0-9._-]{1,128}")
+_OUTPUT = re.compile(r"s3://[a-z0-9][a-z0-9.-]{1,61}[a-z0-9](/[^\s]*)?")
+
+
+@dataclass(frozen=True)
+class Target:
+    database: str
+    table: str = DEFAULT_TABLE
+    workgroup: Optional[str] = None
+    output: Optional[str] = None
+    region: Optional[str] = None
+    endpoint_url: Optional[str] = None
+    timeout_s: float = DEFAULT_TIMEOUT_S
+
+
+def target(database, table=DEFAULT_TABLE, workgroup=None, output=None, region=None, endpoint_url=None,
+           timeout_s=DEFAULT_TIMEOUT_S) -> Target:
+    """A validated Target; each bad value is a UsageError naming its option."""
+    _check(_IDENTIFIER, database, "--database", "letters, digits and '_'")
+    _check(_IDENTIFIER, table, "--table", "letters, digits and '_'")
+    if workgroup is not None:
+        _check(_WORKGROUP, workgroup, "--workgroup", "letters, digits, '.', '_' and '-', at most 128")
+    if output is not None:
+        _check(_OUTPUT, output, "--output", "an s3://bucket/prefix/ URL")
+    if endpoint_url is not None and not re.fullmatch(r"https?://[^\s]+", endpoint_url):
+        raise UsageError(f"--endpoint-url {endpoint_url!r} is not an http(s):// URL")
+    return Target(database, table, workgroup, output, region, endpoint_url, timeout_s)
+
+
+def candidates(where: Target, criteria, client=None) -> list:
+    """Rows (matching.ROW_COLUMNS) of the builds holding every requested name, newest first."""
+    table = f'"{where.database}"."{where.table}"'  # both validated by _IDENTIFIER
+    sql, parameters = sqlparams.positional(
+        read_text("sql/search_athena.sql").replace("{table}", table), criteria.sql_parameters()
+    )
+    columns, rows = run_query(client or make_client(where), sql, parameters, where)
+    return rows
+
+
+def make_client(where: Target):
+    import boto3
+    from botocore.exceptions import BotoCoreError, NoRegionError
+
+    try:
+        return boto3.session.Session(region_name=where.region).client("athena", endpoint_url=where.endpoint_url)
+    except NoRegionError:
+        raise UsageError("--region: no AWS region given or configured (AWS_DEFAULT_REGION)") from None
+    except BotoCoreError as exc:
+        raise StoreError(f"Athena: {exc}") from None
+
+
+def run_query(client, sql: str, parameters: list, where: Target, sleep=time.sleep):
+    """Start the query, wait for it, and return (column names, rows of strings or None)."""
+    request = {
+        "QueryString": sql,
+        "QueryExecutionContext": {"Database": where.database},
+    }
+    if parameters:
+        request["ExecutionParameters"] = parameters
+    if where.workgroup:
+        request["WorkGroup"] = where.workgroup
+    if where.output:
+        request["ResultConfiguration"] = {"OutputLocation": where.output}
+    with _reported("StartQueryExecution"):
+        execution_id = client.start_query_execution(**request)["QueryExecutionId"]
+    wait(client, execution_id, where.timeout_s, sleep)
+    return results(client, execution_id)
+
+
+def wait(client, execution_id: str, timeout_s: float = DEFAULT_TIMEOUT_S, sleep=time.sleep) -> None:
+    """Poll until the query SUCCEEDED, backing off; FAILED, CANCELLED or too slow is a StoreError."""
+    deadline = time.monotonic() + timeout_s
+    delay = FIRST_POLL_S
+    while True:
+        with _reported("GetQueryExecution"):
+            status = client.get_query_execution(QueryExecutionId=execution_id)["QueryExecution"]["Status"]
+        state = status.get("State")
+        if state == "SUCCEEDED":
+            return
+        if state in ("FAILED", "CANCELLED"):
+            reason = status.get("StateChangeReason") or status.get("AthenaError", {}).get("ErrorMessage")
+            raise StoreError(f"Athena query {execution_id} {state}: {reason or 'Athena gave no reason'}")
+        if time.monotonic() + delay > deadline:
+            with _reported("StopQueryExecution"):
+                client.stop_query_execution(QueryExecutionId=execution_id)
+            raise StoreError(f"Athena query {execution_id} still {state} after --timeout {timeout_s:g} s; stopped it")
+        sleep(delay)
+        delay = min(delay * 1.6, MAX_POLL_S)
+
+
+def results(client, execution_id: str):
+    pages = []
+    token = None
+    while True:
+        request = {"QueryExecutionId": execution_id, "MaxResults": PAGE_SIZE}
+        if token:
+            request["NextToken"] = token
+        with _reported("GetQueryResults"):
+            page = client.get_query_results(**request)
+        pages.append(page)
+        token = page.get("NextToken")
+        if not token:
+            return rows_from_pages(pages)
+
+
+def rows_from_pages(pages):
+    """(column names, rows) from get_query_results pages: values are strings, None for NULL.
+
+    Athena repeats the column names as the first row of the first page of a SELECT's results.
+    """
+    columns = []
+    rows = []
+    for number, page in enumerate(pages):
+        result_set = page.get("ResultSet", {})
+        if number == 0:
+            info = result_set.get("ResultSetMetadata", {}).get("ColumnInfo", [])
+            columns = [c.get("Label") or c.get("Name") for c in info]
+        for row in result_set.get("Rows", []):
+            rows.append(tuple(cell.get("VarCharValue") for cell in row.get("Data", [])))
+        if number == 0 and rows and columns and list(rows[0]) == columns:
+            del rows[0]
+    return columns, rows
+
+
+class _reported:
+    """Turn boto3's exceptions into a one-line StoreError naming the Athena operation."""
+
+    def __init__(self, operation: str):
+        self.operation = operation
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, kind, exc, tb):
+        from botocore.exceptions import BotoCoreError, ClientError
+
+        if isinstance(exc, ClientError):
+            error = exc.response.get("Error", {})
+            raise StoreError(f"Athena {self.operation}: {error.get('Code')}: {error.get('Message')}") from None
+        if isinstance(exc, BotoCoreError):
+            raise StoreError(f"Athena {self.operation}: {exc}") from None
+        return False
+
+
+def _check(pattern, value, option: str, rule: str) -> None:
+    if not isinstance(value, str) or not pattern.fullmatch(value):
+        raise UsageError(f"{option} {value!r} is not valid: {rule}")

@@ -1,0 +1,50 @@
+"""What a search asks for, validated once, and the SQL parameters both backends bind from it."""
+
+import re
+from dataclasses import dataclass
+from datetime import date
+from typing import Optional
+
+from venvbuild import naming
+from venvbuild.errors import UsageError
+from venvbuild.search import spec as specs
+
+
+@dataclass(frozen=True)
+class Criteria:
+    specs: tuple  # of spec.PackageSpec, one per distinct normalised name; all must match
+    conflict_free: bool = False
+    python: Optional[str] = None
+    env_name: Optional[str] = None
+    since: Optional[str] = None  # YYYY-MM-DD: builds created on or after that day (UTC)
+
+    def sql_parameters(self) -> dict:
+        """Values for the $name placeholders of the search SQL; '' means "no filter" (Athena has no NULL parameter)."""
+        names = [s.name for s in self.specs]
+        return {
+            "names": ",".join(names),  # normalised names hold no ','
+            "name_count": len(names),
+            "conflict_free": "yes" if self.conflict_free else "",
+            "python": self.python or "",
+            "env_name": self.env_name or "",
+            "since": self.since or "",
+        }
+
+
+def build(spec_texts, conflict_free=False, python=None, env_name=None, since=None, pre=False) -> Criteria:
+    return Criteria(
+        specs=specs.parse_all(spec_texts, pre),
+        conflict_free=bool(conflict_free),
+        python=None if python is None else naming.check("python_version", python, "--python"),
+        env_name=None if env_name is None else naming.check("env_name", env_name, "--env-name"),
+        since=None if since is None else parse_since(since),
+    )
+
+
+def parse_since(text: str) -> str:
+    if not re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", text or ""):
+        raise UsageError(f"--since {text!r} is not a date: give YYYY-MM-DD, for example 2025-07-01")
+    try:
+        return date.fromisoformat(text).isoformat()
+    except ValueError as exc:
+        raise UsageError(f"--since {text!r} is not a date: {exc}") from None

@@ -1,0 +1,19 @@
+"""DuckDB, an optional extra: imported only when a local search or `venvbuild sql` needs it."""
+
+from venvbuild.errors import UsageError
+
+
+def duckdb():
+    try:
+        import duckdb as module
+    except ImportError:
+        raise UsageError(
+            "--store: searching a local store needs DuckDB: pip install 'venvbuild[duckdb]' (or use --athena)"
+        ) from None
+    return module
+
+
+def one_line(exc: BaseException) -> str:
+    """DuckDB's messages span lines (LINE 1: ..., carets); keep the first, which says what went wrong."""
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__

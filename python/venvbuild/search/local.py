@@ -1,0 +1,45 @@
+"""The local backend: `venvbuild search` and `venvbuild sql` over a store folder, through its index."""
+
+from pathlib import Path
+
+from venvbuild.errors import UsageError
+from venvbuild.resources import read_text
+from venvbuild.search import engine, local_index, sqlparams
+from venvbuild.store import default_store
+from venvbuild.store.local import LocalStore
+
+STORE_HELP = "the store folder (default: $VENVBUILD_STORE, else ./venvbuild-store)"
+
+
+def metadata_root(store_dir=None) -> Path:
+    """The folder of the store's search records; the store folder itself must exist."""
+    store_dir = store_dir or default_store()
+    if store_dir.startswith("s3://"):
+        raise UsageError(f"--store {store_dir}: search an S3 store through its Athena table, with --athena")
+    if not Path(store_dir).expanduser().is_dir():
+        raise UsageError(f"--store {store_dir}: no such folder (give --store DIR or set $VENVBUILD_STORE)")
+    store = LocalStore(store_dir)
+    return store.root.joinpath(*store.metadata_prefix().split("/"))
+
+
+def connect(store_dir=None, reindex: bool = False):
+    return local_index.connect(metadata_root(store_dir), reindex=reindex)
+
+
+def candidates(con, criteria) -> list:
+    """Rows (matching.ROW_COLUMNS) of the builds holding every requested name, newest first."""
+    sql, parameters = sqlparams.named(read_text("sql/search_local.sql"), criteria.sql_parameters())
+    return con.execute(sql, parameters).fetchall()
+
+
+def run_sql(con, query: str):
+    """Run a user's query with no access to files or settings beyond the index: (column names, rows)."""
+    duckdb = engine.duckdb()
+    con.execute("SET enable_external_access = false")
+    con.execute("SET lock_configuration = true")
+    try:
+        result = con.execute(query)
+        columns = [d[0] for d in result.description or ()]
+        return columns, result.fetchall() if columns else []
+    except duckdb.Error as exc:
+        raise UsageError(f"QUERY: {engine.one_line(exc)}") from None

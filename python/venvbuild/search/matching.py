@@ -1,0 +1,84 @@
+"""The PEP 440 step both backends share: from candidate rows (narrowed by name in SQL) to matches.
+
+Both search SQL files return rows of the same seven columns, ROW_COLUMNS; the last holds the
+build's "Name==version" strings (at least those with a requested name), separated by spaces.
+"""
+
+import functools
+from datetime import datetime
+from typing import Iterable, Iterator, NamedTuple, Optional
+
+from packaging.utils import canonicalize_name
+
+ROW_COLUMNS = ("venv_version", "env_name", "created_at", "python_version", "is_conflict_free", "venv_archive",
+               "packages")
+
+
+class Build(NamedTuple):
+    venv_version: str
+    env_name: Optional[str]
+    created_at: str  # 2025-07-22T08:30:00Z whatever the backend's timestamp format
+    python_version: Optional[str]
+    is_conflict_free: Optional[bool]
+    venv_archive: Optional[str]
+
+    @classmethod
+    def from_row(cls, row) -> "Build":
+        venv_version, env_name, created_at, python_version, is_conflict_free, venv_archive = row[:6]
+        return cls(venv_version, env_name, _iso_utc(created_at), python_version, _boolean(is_conflict_free),
+                   venv_archive)
+
+
+class Match(NamedTuple):
+    build: Build
+    packages: tuple  # the "Name==version" strings that satisfied the specs, in spec order
+
+
+def select(rows: Iterable[tuple], specs, limit: Optional[int] = None) -> Iterator[Match]:
+    """Yield the rows where every spec accepts an installed version, in the backend's order."""
+    accepts = [_acceptor(spec) for spec in specs]
+    found = 0
+    for row in rows:
+        packages = (row[6] or "").split()
+        satisfied = []
+        for accept in accepts:
+            hits = [package for package in packages if accept(package)]
+            if not hits:
+                break
+            satisfied.extend(hits)
+        else:
+            yield Match(Build.from_row(row), tuple(satisfied))
+            found += 1
+            if limit is not None and found >= limit:
+                return
+
+
+def _acceptor(spec):
+    """spec's test of one "Name==version" string, remembered: a store repeats few distinct strings."""
+
+    @functools.lru_cache(maxsize=None)
+    def accept(package: str) -> bool:
+        name, _, version = package.partition("==")
+        return canonicalize_name(name) == spec.name and spec.accepts(version)
+
+    return accept
+
+
+def _boolean(value) -> Optional[bool]:
+    if value is None or isinstance(value, bool):
+        return value
+    return {"true": True, "false": False}.get(str(value).lower())
+
+
+def _iso_utc(value) -> str:
+    """2025-07-22T08:30:00Z from a datetime, DuckDB's or Athena's text ('2025-07-22 08:30:00.000')."""
+    if value is None:
+        return ""
+    if isinstance(value, str):
+        if len(value) == 20 and value[10] == "T" and value[19] == "Z":
+            return value
+        try:
+            value = datetime.fromisoformat(value.replace("Z", "+00:00").replace(" UTC", ""))
+        except ValueError:
+            return value
+    return value.strftime("%Y-%m-%dT%H:%M:%SZ")

@@ -1,0 +1,64 @@
+"""Printing search matches and query rows: an aligned table for people, JSON lines for programs."""
+
+import json
+from datetime import date, datetime
+from decimal import Decimal
+
+MATCH_HEADERS = ("VERSION", "ENV", "CREATED", "PYTHON", "PACKAGES", "CONFLICT-FREE")
+
+
+def match_json(match) -> str:
+    build = match.build
+    return json.dumps(
+        {
+            "venv_version": build.venv_version,
+            "env_name": build.env_name,
+            "created_at": build.created_at,
+            "python_version": build.python_version,
+            "is_conflict_free": build.is_conflict_free,
+            "packages": list(match.packages),
+            "venv_archive": build.venv_archive,
+        }
+    )
+
+
+def match_cells(match) -> tuple:
+    build = match.build
+    conflict_free = {True: "yes", False: "no"}.get(build.is_conflict_free, "?")
+    return (build.venv_version, build.env_name or "", build.created_at, build.python_version or "",
+            " ".join(match.packages), conflict_free)
+
+
+def table(headers, rows) -> str:
+    """Columns padded to their widest cell; the last column is not padded."""
+    rows = [tuple(str(c) for c in row) for row in rows]
+    widths = [max([len(h)] + [len(r[i]) for r in rows]) for i, h in enumerate(headers)]
+    lines = []
+    for row in [tuple(headers)] + rows:
+        lines.append("  ".join(c.ljust(w) for c, w in zip(row[:-1], widths)) + ("  " if len(row) > 1 else "") + row[-1])
+    return "\n".join(line.rstrip() for line in lines)
+
+
+def cell(value) -> str:
+    """A query value as text: NULL, true/false, ISO timestamps, JSON for lists and structs."""
+    if value is None:
+        return "NULL"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (list, tuple, dict)):
+        return json.dumps(value, default=_jsonable)
+    return str(_jsonable(value)) if isinstance(value, (datetime, date, Decimal)) else str(value)
+
+
+def row_json(columns, row) -> str:
+    return json.dumps(dict(zip(columns, row)), default=_jsonable)
+
+
+def _jsonable(value):
+    if isinstance(value, datetime):
+        return value.strftime("%Y-%m-%dT%H:%M:%SZ") if value.tzinfo is None else value.isoformat()
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return str(value)
+    return str(value)

@@ -1,0 +1,38 @@
+"""The local store's search records on disk: `<prefix>-metadata/dt=YYYY-MM-DD/venv_<version>.json`."""
+
+import os
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+_PARTITION = re.compile(r"dt=([0-9]{4}-[0-9]{2}-[0-9]{2})")
+_RECORD = re.compile(r"venv_[0-9]{8}_[0-9]{6}\.json")  # not the `.part-*` files of a write in progress
+
+
+@dataclass(frozen=True)
+class Partition:
+    dt: str
+    path: Path
+    mtime_ns: int  # of the folder: creating or removing a record in it changes it
+
+
+def scan(metadata_root: Path) -> dict:
+    """dt -> Partition, from one listing of the metadata folder and one stat per partition."""
+    found = {}
+    try:
+        entries = os.scandir(metadata_root)
+    except FileNotFoundError:
+        return found
+    with entries:
+        for entry in entries:
+            match = _PARTITION.fullmatch(entry.name)
+            if match and entry.is_dir():
+                found[match.group(1)] = Partition(match.group(1), Path(entry.path), entry.stat().st_mtime_ns)
+    return found
+
+
+def record_names(partition: Partition) -> set:
+    try:
+        return {name for name in os.listdir(partition.path) if _RECORD.fullmatch(name)}
+    except FileNotFoundError:
+        return set()

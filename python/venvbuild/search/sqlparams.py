@@ -1,0 +1,36 @@
+"""The search SQL in resources/ names its parameters `$name`; each engine gets them its own way.
+
+DuckDB binds `$name` natively. Athena takes positional `?` with ExecutionParameters, each a SQL
+literal: Athena parses the value as a literal, never as SQL text, and the values are validated
+(normalised names, naming rules, dates) before they get here.
+"""
+
+import re
+
+_PLACEHOLDER = re.compile(r"\$([a-z_]+)\b")
+
+
+def without_comments(sql: str) -> str:
+    """The SQL without its whole-line `--` comments (which may mention $names)."""
+    return "\n".join(line for line in sql.splitlines() if not line.lstrip().startswith("--"))
+
+
+def named(sql: str, values: dict):
+    """(sql, the values it uses) for DuckDB's execute(sql, parameters)."""
+    sql = without_comments(sql)
+    return sql, {name: values[name] for name in set(_PLACEHOLDER.findall(sql))}
+
+
+def positional(sql: str, values: dict):
+    """(sql with `?` placeholders, ExecutionParameters in order) for Athena."""
+    sql = without_comments(sql)
+    order = _PLACEHOLDER.findall(sql)
+    return _PLACEHOLDER.sub("?", sql), [literal(values[name]) for name in order]
+
+
+def literal(value) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int):
+        return str(value)
+    return "'" + str(value).replace("'", "''") + "'"
