@@ -284,3 +284,35 @@ def test_build_without_store_uses_the_default_store(tmp_path, requirements):
                      cwd=tmp_path, env={"VENVBUILD_STORE": ""})
     assert done.returncode == 0, done.stderr
     assert len(records_in(tmp_path / "venvbuild-store")) == 1
+
+
+def test_build_publishes_to_s3_and_refuses_the_same_version_twice(tmp_path, requirements, s3_server, aws_env):
+    import boto3
+    s3 = boto3.client("s3", endpoint_url=s3_server)
+    s3.create_bucket(Bucket="builds")
+    work = tmp_path / "work"
+    done = venvbuild("build", "--requirements", requirements("beta==1.0"), "--env-name", "demo", "--installer", "uv",
+                     "--store", "s3://builds/venv-builds", "--endpoint-url", s3_server, "--work-dir", work)
+    assert done.returncode == 0, done.stderr
+    meta = json.loads((work / "artifacts" / "metadata.json").read_text())
+    version = meta["venv_version"]
+    keys = {o["Key"] for o in s3.list_objects_v2(Bucket="builds")["Contents"]}
+    assert keys == {f"venv-builds/{version}/{name}" for name in SEVEN | {f"{version}.tar.gz"}} | {
+        f"venv-builds-metadata/dt={meta['created_at'][:10]}/{version}.json"}
+    assert meta["venv_archive"] == f"s3://builds/venv-builds/{version}/{version}.tar.gz"
+    stored = s3.get_object(Bucket="builds", Key=f"venv-builds/{version}/metadata.json")["Body"].read().decode()
+    assert json.loads(stored) == meta
+    again = venvbuild("publish", work / "artifacts", "--store", "s3://builds/venv-builds", "--endpoint-url", s3_server)
+    assert again.returncode == 6 and "already published" in again.stderr
+
+
+def test_version_allocation_skips_a_second_the_store_already_holds(tmp_path):
+    from datetime import datetime, timezone
+    from venvbuild.stages import allocate_version, version_of
+    from venvbuild.store.local import LocalStore
+    store = LocalStore(tmp_path)
+    now = datetime(2025, 7, 22, 16, 30, 0, tzinfo=timezone.utc)
+    (tmp_path / "venv-builds" / "venv_20250722_163000").mkdir(parents=True)
+    (tmp_path / "venv-builds" / "venv_20250722_163001").mkdir()
+    assert version_of(allocate_version(now, store)) == "venv_20250722_163002"
+    assert version_of(allocate_version(now, None)) == "venv_20250722_163000"
