@@ -1,0 +1,171 @@
+"""`venvbuild search --athena` against moto's server on 127.0.0.1.
+
+moto runs no SQL: it answers a query with the next canned result posted to
+/moto-api/static/athena/query-results, which tests the request flow and the result parsing; the
+version filtering after it is the same code as the local search's.
+"""
+
+import json
+import urllib.request
+
+import boto3
+import pytest
+
+from venvbuild import cli
+from venvbuild.errors import StoreError
+from venvbuild.search import athena
+
+HEADER = ["venv_version", "env_name", "created_at", "python_version", "is_conflict_free", "venv_archive", "packages"]
+ARCHIVE = "s3://bucket/venv-builds/{0}/{0}.tar.gz"
+
+
+def athena_rows(*rows):
+    """Rows as Athena returns them: strings, a missing VarCharValue for NULL, the header row first."""
+    return [{"Data": [{} if v is None else {"VarCharValue": v} for v in row]} for row in [HEADER, *rows]]
+
+
+def post(endpoint, path, body):
+    request = urllib.request.Request(endpoint + path, data=json.dumps(body).encode(), method="POST",
+                                     headers={"Content-Type": "application/json"})
+    with urllib.request.urlopen(request) as response:
+        assert response.status in (200, 201)
+
+
+def canned(endpoint, rows):
+    post(endpoint, "/moto-api/static/athena/query-results", {
+        "region": "us-east-1",
+        "results": [{"rows": rows, "column_info": [{"Name": n, "Label": n, "Type": "varchar"} for n in HEADER]}],
+    })
+
+
+@pytest.fixture
+def moto(s3_server, aws_env, monkeypatch):
+    monkeypatch.setattr(athena, "FIRST_POLL_S", 0.01)
+    return s3_server
+
+
+@pytest.fixture
+def slow_queries(moto):
+    """Queries stay QUEUED/RUNNING for a few polls (moto's state manager), on the shared server."""
+
+    def set_polls(times):
+        post(moto, "/moto-api/state-manager/set-transition",
+             {"model_name": "athena::execution", "transition": {"progression": "manual", "times": times}})
+
+    yield set_polls
+    post(moto, "/moto-api/state-manager/unset-transition", {"model_name": "athena::execution"})
+
+
+def client(endpoint):
+    return boto3.client("athena", endpoint_url=endpoint, region_name="us-east-1")
+
+
+def executions(endpoint):
+    return set(client(endpoint).list_query_executions()["QueryExecutionIds"])
+
+
+def search(capsys, endpoint, *argv):
+    try:
+        code = cli.main(["search", *argv, "--athena", "--database", "venvs", "--endpoint-url", endpoint,
+                         "--region", "us-east-1", "--output", "s3://athena-results/venvbuild/"])
+    except SystemExit as exc:
+        code = exc.code
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_request_flow_parameters_and_filtering(capsys, moto, slow_queries):
+    slow_queries(2)  # QUEUED, RUNNING, RUNNING, then SUCCEEDED: the search polls until it is done
+    canned(moto, athena_rows(
+        ["venv_20250105_100000", "other", "2025-01-05 10:00:00.000", "3.12", "true",
+         ARCHIVE.format("venv_20250105_100000"), "Kedro==0.19.10 PyYAML==6.0"],
+        ["venv_20250104_100000", "demo", "2025-01-04 10:00:00.000", "3.11", "false",
+         ARCHIVE.format("venv_20250104_100000"), "kedro==0.19.0rc1 pandas==2.0.0rc1"],
+        ["venv_20250101_100000", "demo", "2025-01-01 10:00:00.000", "3.11", "true", None, "kedro==0.18.14"],
+    ))
+    before = executions(moto)
+    code, out, err = search(capsys, moto, "kedro>=0.19", "--env-name", "other", "--since", "2025-01-01", "--json")
+
+    # Athena (moto) returned three candidates; PEP 440 keeps 0.19.10 only (0.19.0rc1 is a pre-release).
+    assert code == 0, err
+    assert [json.loads(line) for line in out.splitlines()] == [{
+        "venv_version": "venv_20250105_100000", "env_name": "other", "created_at": "2025-01-05T10:00:00Z",
+        "python_version": "3.12", "is_conflict_free": True, "packages": ["Kedro==0.19.10"],
+        "venv_archive": ARCHIVE.format("venv_20250105_100000"),
+    }]
+    (started,) = executions(moto) - before
+    execution = client(moto).get_query_execution(QueryExecutionId=started)["QueryExecution"]
+    assert execution["Status"]["State"] == "SUCCEEDED"
+    assert execution["QueryExecutionContext"]["Database"] == "venvs"
+    assert execution["ResultConfiguration"]["OutputLocation"].startswith("s3://athena-results/venvbuild/")
+    query = execution["Query"]
+    assert 'FROM "venvs"."venv_builds_metadata"' in query
+    assert "kedro" not in query and "other" not in query and "2025-01-01" not in query and "$" not in query
+    assert execution["ExecutionParameters"] == ["'kedro'", "1", "''", "''", "''", "'other'", "'other'",
+                                                "'2025-01-01'", "'2025-01-01'"]
+
+
+def test_count_from_athena(capsys, moto):
+    canned(moto, athena_rows(
+        ["venv_20250102_100000", "demo", "2025-01-02 10:00:00.000", "3.11", "true", None, "pandas==1.5.3"],
+        ["venv_20250101_100000", "demo", "2025-01-01 10:00:00.000", "3.11", "true", None, "pandas==2.1.4"],
+    ))
+    code, out, err = search(capsys, moto, "pandas>=1.5,<2", "--count")
+    assert (code, out) == (0, "1\n")
+
+
+def test_no_rows_exits_1(capsys, moto):
+    canned(moto, athena_rows())
+    code, out, err = search(capsys, moto, "kedro")
+    assert code == 1 and out == "" and "no build matches kedro" in err
+
+
+def test_a_slow_query_is_stopped_after_the_timeout(capsys, moto, slow_queries):
+    slow_queries(10_000)
+    before = executions(moto)
+    code, out, err = search(capsys, moto, "kedro", "--timeout", "0.3")
+    assert code == 6 and "after --timeout 0.3 s; stopped it" in err and err.count("\n") == 1
+    (started,) = executions(moto) - before
+    assert client(moto).get_query_execution(QueryExecutionId=started)["QueryExecution"]["Status"]["State"] == "CANCELLED"
+
+
+def test_a_cancelled_query_is_reported_with_its_state(moto):
+    athena_client = client(moto)
+    started = athena_client.start_query_execution(QueryString="SELECT 1")["QueryExecutionId"]
+    athena_client.stop_query_execution(QueryExecutionId=started)
+    with pytest.raises(StoreError) as caught:
+        athena.wait(athena_client, started)
+    assert str(caught.value) == f"Athena query {started} CANCELLED: Athena gave no reason"
+
+
+def test_an_aws_error_is_one_line_exit_6(capsys, moto):
+    code, out, err = search(capsys, moto, "kedro", "--workgroup", "no-such-workgroup")
+    assert code == 6 and "StartQueryExecution" in err and "WorkGroup does not exist" in err
+    assert err.count("\n") == 1
+
+
+def test_injection_attempts_never_reach_athena(capsys, moto):
+    before = executions(moto)
+    for argv in (["x' OR 1=1 --"], ["kedro", "--env-name", "x' OR 1=1 --"], ["kedro", "--table", "t; DROP TABLE t"]):
+        code, out, err = search(capsys, moto, *argv)
+        assert code == 2 and "Traceback" not in err
+    assert executions(moto) == before
+
+
+def test_results_across_pages_skip_the_header_once():
+    """moto returns one page whatever MaxResults says; real Athena pages by 1000 with NextToken."""
+    columns = [{"Name": "venv_version", "Label": "venv_version"}, {"Name": "packages", "Label": "packages"}]
+
+    def page(*rows, token=None):
+        result = {"ResultSet": {"ResultSetMetadata": {"ColumnInfo": columns},
+                                "Rows": [{"Data": [{} if v is None else {"VarCharValue": v} for v in r]} for r in rows]}}
+        return {**result, "NextToken": token} if token else result
+
+    pages = [
+        page(("venv_version", "packages"), ("venv_20250102_100000", "kedro==1.0"), token="t1"),
+        page(("venv_version", "packages"), ("venv_20250101_100000", None)),  # a data row that looks like the header
+    ]
+    assert athena.rows_from_pages(pages) == (
+        ["venv_version", "packages"],
+        [("venv_20250102_100000", "kedro==1.0"), ("venv_version", "packages"), ("venv_20250101_100000", None)],
+    )
