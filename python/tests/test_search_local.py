@@ -258,6 +258,13 @@ def test_the_designs_count_query_runs_verbatim(capsys, store):
     assert code == 0 and out.split() == ["total_kedro_envs", "3"]
 
 
+def test_sql_json_gives_lists_and_json_fields_as_values(capsys, store):
+    code, out, err = run(capsys, "sql", "SELECT conflicts, installed_packages, conflict_details FROM venv_builds_metadata "
+                         "WHERE venv_version = 'venv_20250104_100000'", "--json", "--store", str(store))
+    assert json.loads(out) == {"conflicts": BUILDS["venv_20250104_100000"]["conflicts"],
+                               "installed_packages": ["kedro==0.19.0rc1", "pandas==2.0.0rc1"], "conflict_details": []}
+
+
 def test_sql_view_types_follow_the_design(capsys, store):
     code, out, err = run(capsys, "sql", "SELECT typeof(created_at) AS c, typeof(installed_packages) AS p, "
                          "typeof(conflicts) AS x, env_name, dt FROM venv_builds_metadata "

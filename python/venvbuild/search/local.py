@@ -1,5 +1,6 @@
 """The local backend: `venvbuild search` and `venvbuild sql` over a store folder, through its index."""
 
+import json
 from pathlib import Path
 
 from venvbuild.errors import UsageError
@@ -39,7 +40,16 @@ def run_sql(con, query: str):
     con.execute("SET lock_configuration = true")
     try:
         result = con.execute(query)
-        columns = [d[0] for d in result.description or ()]
-        return columns, result.fetchall() if columns else []
+        description = result.description or ()
+        rows = result.fetchall() if description else []
     except duckdb.Error as exc:
         raise UsageError(f"QUERY: {engine.one_line(exc)}") from None
+    # DuckDB hands JSON columns (conflict_details) over as text; give them back as values.
+    json_columns = [i for i, d in enumerate(description) if str(d[1]) == "JSON"]
+    if json_columns:
+        rows = [tuple(_json_value(v) if i in json_columns else v for i, v in enumerate(row)) for row in rows]
+    return [d[0] for d in description], rows
+
+
+def _json_value(text):
+    return None if text is None else json.loads(text)
