@@ -47,8 +47,11 @@ Map call(Map config = [:]) {
     Map result = null
     Closure build = {
         deleteDir()
-        checkout(scm)
-        result = buildVenv(buildOptions)
+        Map scmVars = checkout(scm) ?: [:]
+        // Pipelines do not export the checked-out commit; the helper records it in metadata.json.
+        withEnv(scmVars.GIT_COMMIT ? ["GIT_COMMIT=${scmVars.GIT_COMMIT}"] : []) {
+            result = buildVenv(buildOptions)
+        }
     }
     if (options.label) {
         node(options.label, build)

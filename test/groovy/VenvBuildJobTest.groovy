@@ -8,11 +8,14 @@ import org.junit.Test
 class VenvBuildJobTest extends PipelineTestBase {
 
     List<Map> buildVenvCalls = []
+    List<Map> buildVenvEnvs = []
 
     @Before
-    void mockBuildVenv() {
+    void mockCheckoutAndBuildVenv() {
+        helper.registerAllowedMethod('checkout', [Map], { Map scm -> [GIT_COMMIT: '0123abcd'] })
         helper.registerAllowedMethod('buildVenv', [Map], { Map args ->
             buildVenvCalls << args
+            buildVenvEnvs << new LinkedHashMap(env)
             return [venvVersion: 'venv_20261125_150000']
         })
     }
@@ -60,6 +63,15 @@ class VenvBuildJobTest extends PipelineTestBase {
                        failOnConflicts : false, requirements: 'reqs.txt', bucket: 'team-venvs', prefix: 'ml']],
             buildVenvCalls)
         assertEquals('venv_20261125_150000', built.venvVersion)
+    }
+
+    @Test
+    void givesTheHelperTheCheckedOutCommit() {
+        binding.setVariable('params', [ENV_NAME: 'demo'])
+
+        venvBuildJob()
+
+        assertEquals('0123abcd', buildVenvEnvs[0].GIT_COMMIT)
     }
 
     @Test
