@@ -102,6 +102,10 @@ class S3Store(ObjectStore):
             "max_pool_connections": max(10, self.max_concurrency),
             "connect_timeout": 10,
             "read_timeout": 60,
+            # Every body we upload carries an x-amz-checksum-sha256 header, which is signed and which S3
+            # checks against the body; SigV4 payload signing would hash the same bytes a second time.
+            # botocore already skips it over https; this skips it over http (S3-compatible servers) too.
+            "s3": {"payload_signing_enabled": False},
         }
         if self.checksum_when_required:
             # For S3-compatible servers that reject botocore's default (CRC32, aws-chunked) checksums;
