@@ -83,7 +83,7 @@ void runScript(String script, String command) {
     if (status != 0) {
         String stderrFile = BuildPaths.stderrFile(command)
         String stderr = fileExists(stderrFile) ? readFile(stderrFile) : ''
-        error("buildVenv: venvbuild ${command} failed with exit code ${status} " +
+        error("buildVenv: ${command} failed with exit code ${status} " +
             "(${HelperExitCodes.meaning(status)}): ${HelperOutput.errorLine(stderr)}")
     }
 }

@@ -1,6 +1,7 @@
 #!/bin/sh
 # Runs one venvbuild stage command (VB_STAGE) for vars/buildVenv.groovy, its options taken from the
-# environment only. The helper's stderr is kept in VB_STDERR_FILE so the step can report its error.
+# environment only (an option not given is unset: Jenkins' withEnv drops empty values). The helper's
+# stderr is kept in VB_STDERR_FILE so the step can report its error.
 set -u
 
 mkdir -p "$(dirname "$VB_STDERR_FILE")"
@@ -8,10 +9,10 @@ mkdir -p "$(dirname "$VB_STDERR_FILE")"
 case "$VB_STAGE" in
     validate)
         set -- validate --work-dir "$VB_WORK_DIR" --requirements "$VB_REQUIREMENTS" --env-name "$VB_ENV_NAME"
-        if [ -n "$VB_PYTHON_VERSION" ]; then set -- "$@" --python "$VB_PYTHON_VERSION"; fi
+        if [ -n "${VB_PYTHON_VERSION:-}" ]; then set -- "$@" --python "$VB_PYTHON_VERSION"; fi
         if [ "$VB_ALLOW_UNPINNED" = true ]; then set -- "$@" --allow-unpinned; fi
-        if [ -n "$VB_INSTALLER" ]; then set -- "$@" --installer "$VB_INSTALLER"; fi
-        if [ -n "$VB_COMPRESSION" ]; then set -- "$@" --compression "$VB_COMPRESSION"; fi
+        if [ -n "${VB_INSTALLER:-}" ]; then set -- "$@" --installer "$VB_INSTALLER"; fi
+        if [ -n "${VB_COMPRESSION:-}" ]; then set -- "$@" --compression "$VB_COMPRESSION"; fi
         ;;
     install | package | metadata)
         set -- "$VB_STAGE" --work-dir "$VB_WORK_DIR"
@@ -22,8 +23,8 @@ case "$VB_STAGE" in
         ;;
     publish)
         set -- publish "$VB_WORK_DIR/artifacts" --store "$VB_STORE"
-        if [ -n "$VB_REGION" ]; then set -- "$@" --region "$VB_REGION"; fi
-        if [ -n "$VB_ENDPOINT_URL" ]; then set -- "$@" --endpoint-url "$VB_ENDPOINT_URL"; fi
+        if [ -n "${VB_REGION:-}" ]; then set -- "$@" --region "$VB_REGION"; fi
+        if [ -n "${VB_ENDPOINT_URL:-}" ]; then set -- "$@" --endpoint-url "$VB_ENDPOINT_URL"; fi
         ;;
     *)
         echo "venvbuild: error: unknown stage '$VB_STAGE'" | tee "$VB_STDERR_FILE" >&2

@@ -65,7 +65,7 @@ class BuildVenvEndToEndTest extends PipelineTestBase {
         String message = errorFrom { buildVenv(envName: 'tiny-e2e') }
 
         assertEquals('FAILURE', result())
-        assertTrue(message, message.startsWith('buildVenv: venvbuild validate failed with exit code 3 (unpinned requirements): '))
+        assertTrue(message, message.startsWith('buildVenv: validate failed with exit code 3 (unpinned requirements): '))
         assertTrue(message, message.endsWith('venvbuild: error: requirements.txt:3: tinypkg (no version specifier)'))
     }
 }

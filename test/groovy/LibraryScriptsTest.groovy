@@ -40,10 +40,7 @@ if [ -n "${FAKE_EXIT:-}" ]; then echo "venvbuild: error: fake failure" >&2; exit
 
     int run(String script, String command, Map<String, String> extraEnv = [:]) {
         Map<String, String> env = [:]
-        (StageEnvironment.of(options, '0.1.0') + StageEnvironment.forCommand(command)).each { String entry ->
-            int equals = entry.indexOf('=')
-            env[entry.substring(0, equals)] = entry.substring(equals + 1)
-        }
+        PipelineTestBase.applyWithEnv(env, StageEnvironment.of(options, '0.1.0') + StageEnvironment.forCommand(command))
         return ShellRunner.run([script: new File(RESOURCES, script).text, env: env + extraEnv, cwd: workspace], log)
     }
 

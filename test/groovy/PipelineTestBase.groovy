@@ -84,10 +84,7 @@ abstract class PipelineTestBase extends BasePipelineTest {
         })
         helper.registerAllowedMethod('withEnv', [List, Closure], { List entries, Closure body ->
             Map<String, String> saved = new LinkedHashMap(env)
-            entries.each { String entry ->
-                int equals = entry.indexOf('=')
-                env[entry.substring(0, equals)] = entry.substring(equals + 1)
-            }
+            applyWithEnv(env, entries)
             try {
                 return body()
             } finally {
@@ -137,6 +134,21 @@ abstract class PipelineTestBase extends BasePipelineTest {
             helper.registerAllowedMethod(type, [Map], { Map args -> [type: type] + args })
         }
         helper.registerAllowedMethod('parameters', [List], { List definitions -> [parameters: definitions] })
+    }
+
+    /** withEnv's entries applied as Jenkins does: NAME=value sets, an empty value unsets NAME. */
+    static void applyWithEnv(Map<String, String> env, List entries) {
+        entries.each { entry ->
+            String text = entry.toString()
+            int equals = text.indexOf('=')
+            String name = text.substring(0, equals)
+            String value = text.substring(equals + 1)
+            if (value) {
+                env[name] = value
+            } else {
+                env.remove(name)
+            }
+        }
     }
 
     Object runSh(String script, boolean returnStatus) {

@@ -8,7 +8,7 @@ import com.cloudbees.groovy.cps.NonCPS
  */
 class StageEnvironment {
 
-    /** withEnv entries for buildVenv's options; an option that is not set becomes an empty variable. */
+    /** withEnv entries for buildVenv's options; an option not given is an empty entry, which withEnv unsets. */
     @NonCPS
     static List<String> of(Map options, String libraryVersion) {
         Map values = [
