@@ -86,6 +86,14 @@ class BuildVenvTest extends PipelineTestBase {
     }
 
     @Test
+    void addsTheHelperExtrasThatUvAndZstNeed() {
+        buildVenv(envName: 'demo', installer: 'uv', compression: 'zst')
+
+        String version = new File(PROJECT_DIR, 'resources/venvbuild/VERSION').text.trim()
+        assertEquals("venvbuild[uv,zst]==${version}".toString(), shCalls.first().env.VB_HELPER_REQUIREMENT)
+    }
+
+    @Test
     void installsTheHelperFromAGivenRequirement() {
         buildVenv(envName: 'demo', helperRequirement: '/opt/wheels/venvbuild-0.1.0-py3-none-any.whl')
 

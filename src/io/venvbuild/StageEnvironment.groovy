@@ -25,11 +25,24 @@ class StageEnvironment {
             VB_ENDPOINT_URL      : options.endpointUrl,
             VB_INSTALL_HELPER    : options.helperCommand == null,
             VB_HELPER            : options.helperCommand ?: BuildPaths.TOOL_COMMAND,
-            VB_HELPER_REQUIREMENT: options.helperRequirement ?: "venvbuild==${libraryVersion}",
+            VB_HELPER_REQUIREMENT: options.helperRequirement ?: defaultHelperRequirement(options, libraryVersion),
             VB_HELPER_PYTHON     : options.helperPython,
             VB_TOOL_DIR          : BuildPaths.TOOL_DIR,
         ]
         return values.collect { name, value -> "${name}=${value == null ? '' : value}".toString() }
+    }
+
+    /** The helper at the library's own version, with the extras (pyproject.toml) the options need. */
+    @NonCPS
+    static String defaultHelperRequirement(Map options, String libraryVersion) {
+        List<String> extras = []
+        if (options.installer == 'uv') {
+            extras << 'uv'
+        }
+        if (options.compression == 'zst') {
+            extras << 'zst'
+        }
+        return "venvbuild${extras ? "[${extras.join(',')}]" : ''}==${libraryVersion}"
     }
 
     /** The extra entries for one script run: which command, and where its stderr goes. */
