@@ -372,3 +372,41 @@ def test_resumed_publish_reuses_a_multipart_archive(build_dir_factory, s3, bucke
 
     assert proxy.count("POST", f"/{VERSION}.tar.gz", "uploads") == 1, "the archive was uploaded once"
     assert RECORD_KEY in stored_keys(s3, bucket)
+
+
+def test_build_publishes_straight_to_s3_and_the_ddl_reads_its_records(tmp_path, s3, bucket, s3_server):
+    from wheelhouse import make_wheelhouse
+
+    wheels = make_wheelhouse(tmp_path / "wheels")
+    requirements = tmp_path / "requirements.txt"
+    requirements.write_text(f"--no-index\n--find-links {wheels}\nalpha==1.0\nbeta==1.0\n")
+
+    build = subprocess.run(
+        [sys.executable, "-m", "venvbuild", "build", "--requirements", requirements, "--env-name", "demo",
+         "--store", f"s3://{bucket}/venv-builds", "--endpoint-url", s3_server, "--work-dir", tmp_path / "work"],
+        capture_output=True, text=True,
+    )
+
+    assert build.returncode == 0, build.stderr
+    keys = stored_keys(s3, bucket)
+    [record_key] = [k for k in keys if k.startswith("venv-builds-metadata/")]
+    meta = json.loads(s3.get_object(Bucket=bucket, Key=record_key)["Body"].read())
+    version = meta["venv_version"]
+    assert {k for k in keys if k.startswith("venv-builds/")} == {
+        f"venv-builds/{version}/{n}" for n in artifacts.publish_order(version, "gz")
+    }
+    assert meta["venv_archive"] == f"s3://{bucket}/venv-builds/{version}/{version}.tar.gz"
+    assert sha256_of_object(s3, bucket, f"venv-builds/{version}/{version}.tar.gz") == meta["archive_sha256"]
+
+    again = subprocess.run(
+        [sys.executable, "-m", "venvbuild", "publish", tmp_path / "work" / "artifacts",
+         "--store", f"s3://{bucket}/venv-builds", "--endpoint-url", s3_server],
+        capture_output=True, text=True,
+    )
+    assert again.returncode == 6
+    assert_one_line_error(again.stderr, "already published")
+
+    ddl = subprocess.run([sys.executable, "-m", "venvbuild", "ddl", "--bucket", bucket], capture_output=True, text=True)
+    template = next(line for line in ddl.stdout.splitlines() if "storage.location.template" in line)
+    location = template.split("= '")[1].rstrip("'")
+    assert f"s3://{bucket}/{record_key}" == location.replace("${dt}", meta["created_at"][:10]) + f"{version}.json"
