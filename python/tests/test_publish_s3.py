@@ -410,3 +410,22 @@ def test_build_publishes_straight_to_s3_and_the_ddl_reads_its_records(tmp_path, 
     template = next(line for line in ddl.stdout.splitlines() if "storage.location.template" in line)
     location = template.split("= '")[1].rstrip("'")
     assert f"s3://{bucket}/{record_key}" == location.replace("${dt}", meta["created_at"][:10]) + f"{version}.json"
+
+
+@pytest.mark.parametrize("when_required", [False, True])
+def test_object_stored_by_another_tool_is_hashed_and_checksum_option_is_honoured(
+    build_dir_factory, s3, bucket, proxy, capsys, when_required
+):
+    build = build_dir_factory()
+    # Same bytes, put by a plain client: no x-amz-meta-sha256, so publish must read the object to compare.
+    s3.put_object(Bucket=bucket, Key=BUILD_PREFIX + "requirements.txt", Body=(build / "requirements.txt").read_bytes())
+    flag = ["--checksum-when-required"] if when_required else []
+
+    code, _, err = run_cli(capsys, "publish", build, "--store", f"s3://{bucket}", "--endpoint-url", proxy.url, *flag)
+
+    assert code == 0, err
+    assert f"{BUILD_PREFIX}requirements.txt already stored with the same sha256, skipped" in err
+    [get] = proxy.matching("GET", "/requirements.txt")
+    # botocore asks for response checksums by default; when_required leaves them out for servers that refuse them.
+    assert ("x-amz-checksum-mode" in get.headers) is not when_required
+    assert all(r.headers.get("x-amz-checksum-sha256") for r in proxy.matching("PUT", f"/{bucket}/"))
