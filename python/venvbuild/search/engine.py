@@ -8,7 +8,7 @@ def duckdb():
         import duckdb as module
     except ImportError:
         raise UsageError(
-            "--store: searching a local store needs DuckDB: pip install 'venvbuild[duckdb]' (or use --athena)"
+            "--store: a local store is searched with DuckDB, which is not installed: pip install 'venvbuild[duckdb]'"
         ) from None
     return module
 

@@ -30,8 +30,13 @@ class Build(NamedTuple):
 
 
 class Match(NamedTuple):
-    build: Build
+    row: tuple  # as the backend returned it (ROW_COLUMNS)
     packages: tuple  # the "Name==version" strings that satisfied the specs, in spec order
+
+    @property
+    def build(self) -> Build:
+        # Built on demand: `--count` over tens of thousands of matches never needs it.
+        return Build.from_row(self.row)
 
 
 def select(rows: Iterable[tuple], specs, limit: Optional[int] = None) -> Iterator[Match]:
@@ -47,7 +52,7 @@ def select(rows: Iterable[tuple], specs, limit: Optional[int] = None) -> Iterato
                 break
             satisfied.extend(hits)
         else:
-            yield Match(Build.from_row(row), tuple(satisfied))
+            yield Match(row, tuple(satisfied))
             found += 1
             if limit is not None and found >= limit:
                 return
