@@ -109,7 +109,7 @@ class S3Store(ObjectStore):
         }
         if self.checksum_when_required:
             # For S3-compatible servers that reject botocore's default (CRC32, aws-chunked) checksums;
-            # the explicit SHA-256 header below is still sent.
+            # put_new still sends its SHA-256 as a plain x-amz-checksum-sha256 header.
             options["request_checksum_calculation"] = "when_required"
             options["response_checksum_validation"] = "when_required"
         session = boto3.session.Session(botocore_session=core)
