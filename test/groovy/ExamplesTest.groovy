@@ -7,10 +7,10 @@ import org.junit.Before
 import org.junit.Test
 
 /**
- * examples/Jenkinsfile.job with the library loaded from the working tree as Jenkins loads it
+ * The Jenkinsfiles in examples/ with the library loaded from the working tree as Jenkins loads it
  * (@Library, vars/ as global steps), against the fake helper.
  */
-class ExampleJobTest extends PipelineTestBase {
+class ExamplesTest extends PipelineTestBase {
 
     FakeHelper fakeHelper = new FakeHelper()
 
@@ -39,5 +39,27 @@ class ExampleJobTest extends PipelineTestBase {
         assertEquals('eu-west-1', publishEnv.VB_REGION)
         assertEquals('aws-venv-publisher', credentialBindings[0][0].credentialsId)
         assertEquals(['linux'], helper.callStack.findAll { it.methodName == 'node' }.collect { it.args[0] })
+    }
+
+    @Test
+    void theDeclarativeExampleCallsBuildVenvFromItsParameters() {
+        // JenkinsPipelineUnit 1.1 has no declarative support: its sections just run their closures.
+        ['pipeline', 'agent', 'parameters', 'options', 'stages', 'steps', 'script'].each { String section ->
+            helper.registerAllowedMethod(section, [Closure], { Closure body -> body() })
+        }
+        helper.registerAllowedMethod('label', [String], null)
+        helper.registerAllowedMethod('timeout', [Map], null)
+        binding.setVariable('params', [ENV_NAME: 'demo', PYTHON_VERSION: '3.11', FAIL_ON_CONFLICTS: false])
+
+        runScript('examples/Jenkinsfile.declarative')
+
+        assertEquals('SUCCESS', result())
+        Map<String, String> publishEnv = shCalls.last().env
+        assertEquals('publish', publishEnv.VB_STAGE)
+        assertEquals('demo', publishEnv.VB_ENV_NAME)
+        assertEquals('3.11', publishEnv.VB_PYTHON_VERSION)
+        assertEquals('false', publishEnv.VB_FAIL_ON_CONFLICTS)
+        String archiveUrl = "s3://my-venv-builds/venv-builds/${FakeHelper.VENV_VERSION}/${FakeHelper.VENV_VERSION}.tar.gz"
+        assertEquals("Built ${FakeHelper.VENV_VERSION}: ${archiveUrl} (sha256 ${FakeHelper.SHA256})".toString(), echoes.last())
     }
 }
