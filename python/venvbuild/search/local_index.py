@@ -28,7 +28,9 @@ from venvbuild.search import engine, partitions, record_columns
 INDEX_DIR = "_index"  # Athena and Glue skip names starting with '_' should the folder be synced to S3
 INDEX_FILE = "search.duckdb"
 RACY_NS = 2_000_000_000  # mtime granularity can reach 1-2 s (NFS, FAT); ext4 and tmpfs are finer
-LOCK_WAIT_S = 10.0
+LOCK_WAIT_S = 120.0  # a first index of 100,000 records takes ~10 s; waiting beats building it again in memory
+_NOTE_AFTER_S = 1.0
+_NOTE_FROM_RECORDS = 1000
 _FORMAT_VERSION = "1"
 
 
@@ -117,6 +119,9 @@ def _load(con, batch: dict) -> None:
     """Index the records in batch (dt -> [record paths]): one read_json over one file per partition."""
     if not batch:
         return
+    count = sum(len(paths) for paths in batch.values())
+    if count >= _NOTE_FROM_RECORDS:
+        _note(f"indexing {count:,} new search records (once; later searches read the index)")
     first_id = con.execute("SELECT coalesce(max(record_id), 0) + 1 FROM records").fetchone()[0]
     columns = record_columns.columns()
     names = ", ".join(_quote(n) for n, _ in columns)
@@ -234,8 +239,12 @@ def _current_format(con):
     return row[0] if row else None
 
 
+def _note(message: str) -> None:
+    print(f"venvbuild: note: {message}", file=sys.stderr, flush=True)
+
+
 def _in_memory(duckdb, metadata_root: Path, why: str):
-    print(f"venvbuild: note: indexing the store in memory: {why}", file=sys.stderr)
+    _note(f"indexing the store in memory: {why}")
     con = duckdb.connect(":memory:")
     _create_schema(con)
     refresh(con, metadata_root)
@@ -244,14 +253,19 @@ def _in_memory(duckdb, metadata_root: Path, why: str):
 
 def _connect(duckdb, path: Path, read_only: bool):
     """Open the index, waiting a while for another process's lock (DuckDB allows one writer process)."""
-    deadline = time.monotonic() + LOCK_WAIT_S
+    started = time.monotonic()
     delay = 0.02
+    noted = False
     while True:
         try:
             return duckdb.connect(str(path), read_only=read_only)
         except duckdb.Error as exc:
-            if not _is_lock_error(exc) or time.monotonic() > deadline:
+            waited = time.monotonic() - started
+            if not _is_lock_error(exc) or waited > LOCK_WAIT_S:
                 raise
+            if waited > _NOTE_AFTER_S and not noted:
+                _note(f"waiting for another search to finish updating {path}")
+                noted = True
             time.sleep(delay)
             delay = min(delay * 2, 0.5)
 
