@@ -44,7 +44,8 @@ def parse(text: str, pre: bool = False) -> PackageSpec:
     try:
         requirement = Requirement(text)
     except InvalidRequirement as exc:
-        raise UsageError(f"SPEC {text!r} is not a package name with an optional version specifier: {str(exc).splitlines()[0]}") from None
+        why = str(exc).splitlines()[0]
+        raise UsageError(f"SPEC {text!r} is not a package name with an optional version specifier: {why}") from None
     if requirement.url or requirement.extras or requirement.marker:
         what = "a URL" if requirement.url else "extras" if requirement.extras else "an environment marker"
         raise UsageError(f"SPEC {text!r} has {what}; give a package name and optional version specifier only")
