@@ -2,7 +2,6 @@ import sys
 
 from venvbuild import pipeline
 from venvbuild.commands.stages import add_build_inputs, add_fail_on_conflicts
-from venvbuild.store import default_store
 from venvbuild.store.options import add_store_arguments, store_from_args
 
 HELP = "Build a venv from a requirements file, inspect it, archive it and publish it to the store (all stages)."
@@ -11,7 +10,7 @@ HELP = "Build a venv from a requirements file, inspect it, archive it and publis
 def add_arguments(parser):
     add_build_inputs(parser)
     add_fail_on_conflicts(parser)
-    add_store_arguments(parser, required=False, default=default_store())
+    add_store_arguments(parser, required=False)
     parser.add_argument("--work-dir", metavar="DIR",
                         help="keep the work folder here (default: a temporary one, removed after success)")
 

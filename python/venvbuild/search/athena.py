@@ -5,6 +5,7 @@ import time
 from dataclasses import dataclass
 from typing import Optional
 
+from venvbuild import naming
 from venvbuild.errors import StoreError, UsageError
 from venvbuild.resources import read_text
 from venvbuild.search import sqlparams
@@ -15,8 +16,6 @@ FIRST_POLL_S = 0.2
 MAX_POLL_S = 5.0
 PAGE_SIZE = 1000  # get_query_results' maximum
 
-# Glue/Athena names: spliced into the SQL (identifiers cannot be parameters), so only these characters.
-_IDENTIFIER = re.compile(r"[A-Za-z0-9_]{1,255}")
 _WORKGROUP = re.compile(r"[A-Za-z0-9._-]{1,128}")
 _OUTPUT = re.compile(r"s3://[a-z0-9][a-z0-9.-]{1,61}[a-z0-9](/[^\s]*)?")
 
@@ -35,8 +34,9 @@ class Target:
 def target(database, table=DEFAULT_TABLE, workgroup=None, output=None, region=None, endpoint_url=None,
            timeout_s=DEFAULT_TIMEOUT_S) -> Target:
     """A validated Target; each bad value is a UsageError naming its option."""
-    _check(_IDENTIFIER, database, "--database", "letters, digits and '_'")
-    _check(_IDENTIFIER, table, "--table", "letters, digits and '_'")
+    # Spliced into the SQL (identifiers cannot be parameters): only names the naming rule allows.
+    naming.check("athena_name", database, "--database")
+    naming.check("athena_name", table, "--table")
     if workgroup is not None:
         _check(_WORKGROUP, workgroup, "--workgroup", "letters, digits, '.', '_' and '-', at most 128")
     if output is not None:
@@ -48,7 +48,7 @@ def target(database, table=DEFAULT_TABLE, workgroup=None, output=None, region=No
 
 def candidates(where: Target, criteria, client=None) -> list:
     """Rows (matching.ROW_COLUMNS) of the builds holding every requested name, newest first."""
-    table = f'"{where.database}"."{where.table}"'  # both validated by _IDENTIFIER
+    table = f'"{where.database}"."{where.table}"'  # both checked against the athena_name rule
     sql, parameters = sqlparams.positional(
         read_text("sql/search_athena.sql").replace("{table}", table), criteria.sql_parameters()
     )
