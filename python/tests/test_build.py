@@ -316,3 +316,12 @@ def test_version_allocation_skips_a_second_the_store_already_holds(tmp_path):
     (tmp_path / "venv-builds" / "venv_20250722_163001").mkdir()
     assert version_of(allocate_version(now, store)) == "venv_20250722_163002"
     assert version_of(allocate_version(now, None)) == "venv_20250722_163000"
+
+
+def test_work_dir_that_cannot_be_created_is_one_line(tmp_path, requirements):
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    done = venvbuild("build", "--requirements", requirements("beta==1.0"), "--env-name", "demo",
+                     "--store", tmp_path / "s", "--work-dir", blocker / "work")
+    assert done.returncode == 2
+    assert done.stderr.strip().splitlines() == [f"venvbuild: error: --work-dir {blocker / 'work'}: cannot create it: Not a directory"]

@@ -71,6 +71,11 @@ def main(argv=None) -> int:
     except VenvbuildError as exc:
         print(f"venvbuild: error: {exc}", file=sys.stderr)
         return exc.exit_code
+    except OSError as exc:
+        # A file or folder the user named that cannot be read or written: one line, not a traceback.
+        where = f"{exc.filename}: " if exc.filename else ""
+        print(f"venvbuild: error: {where}{exc.strerror or exc}", file=sys.stderr)
+        return USAGE
     except KeyboardInterrupt:
         print("venvbuild: error: interrupted", file=sys.stderr)
         return 130

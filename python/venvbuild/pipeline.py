@@ -28,5 +28,5 @@ def build(requirements_file, env_name, python, *, store, fail_on_conflicts=False
     finally:
         if temporary and (succeeded or not work.venv.exists()):
             shutil.rmtree(work.path, ignore_errors=True)
-        elif not succeeded:
+        elif not succeeded and work.state_file.exists():
             stages.say(f"reports and logs kept in {work.path}")

@@ -46,9 +46,12 @@ class WorkDir:
     state_file = property(lambda self: self.path / STATE)
 
     def create(self) -> None:
-        if self.path.exists() and any(self.path.iterdir()):
-            raise UsageError(f"--work-dir {self.path}: exists and is not empty; give a new folder")
-        self.artifacts.mkdir(parents=True, exist_ok=True)
+        try:
+            if self.path.exists() and any(self.path.iterdir()):
+                raise UsageError(f"--work-dir {self.path}: exists and is not empty; give a new folder")
+            self.artifacts.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise UsageError(f"--work-dir {self.path}: cannot create it: {exc.strerror}") from None
 
     def load(self, after: str) -> State:
         """The state, checking that stage `after` has run."""
