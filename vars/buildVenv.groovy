@@ -84,7 +84,8 @@ void runScript(String script, String command) {
         String stderrFile = BuildPaths.stderrFile(command)
         String stderr = fileExists(stderrFile) ? readFile(stderrFile) : ''
         error("buildVenv: ${command} failed with exit code ${status} " +
-            "(${HelperExitCodes.meaning(status)}): ${HelperOutput.errorLine(stderr)}")
+            "(${HelperExitCodes.meaning(HelperExitCodes.parse(libraryResource('venvbuild/exit_codes.json')), status)}): " +
+            "${HelperOutput.errorLine(stderr)}")
     }
 }
 

@@ -1,8 +1,10 @@
 """Every failure the helper reports, each with its exit code.
 
-The codes are part of the contract with the Jenkins steps (vars/buildVenv.groovy) and are listed
-in `venvbuild --help`; change them in both places or not at all.
+The codes and their meanings live in resources/venvbuild/exit_codes.json, which the Jenkins steps read
+too (src/io/venvbuild/HelperExitCodes.groovy); `venvbuild --help` lists them from there.
 """
+
+from venvbuild.resources import load_json
 
 OK = 0
 USAGE = 2
@@ -11,14 +13,7 @@ CONFLICTS = 4
 INSTALL_FAILED = 5
 STORE_FAILED = 6
 
-EXIT_CODES = (
-    (OK, "ok"),
-    (USAGE, "bad usage or bad input"),
-    (UNPINNED, "unpinned requirements"),
-    (CONFLICTS, "dependency conflicts with --fail-on-conflicts"),
-    (INSTALL_FAILED, "install failed"),
-    (STORE_FAILED, "store/publish failed"),
-)
+EXIT_CODES = tuple(sorted((int(code), meaning) for code, meaning in load_json("exit_codes.json").items()))
 
 
 class VenvbuildError(Exception):

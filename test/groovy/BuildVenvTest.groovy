@@ -134,7 +134,7 @@ class BuildVenvTest extends PipelineTestBase {
 
         assertEquals('FAILURE', result())
         assertTrue(message, message.contains('venvbuild: error: 1 dependency conflict: b 1.0 needs a<2'))
-        assertTrue(message, message.contains('exit code 4 (dependency conflicts)'))
+        assertTrue(message, message.contains('exit code 4 (dependency conflicts with --fail-on-conflicts)'))
         assertEquals('true', shCalls.find { it.env.VB_STAGE == 'inspect' }.env.VB_FAIL_ON_CONFLICTS)
         assertEquals(ALL_STAGES.take(3), stageNames())
     }

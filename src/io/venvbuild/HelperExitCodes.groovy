@@ -1,24 +1,26 @@
 package io.venvbuild
 
 import com.cloudbees.groovy.cps.NonCPS
+import groovy.json.JsonSlurperClassic
 
 /**
- * What the venvbuild helper's exit codes mean (python/venvbuild/errors.py). Every non-zero code fails
- * the build; conflicts exit non-zero only with --fail-on-conflicts, otherwise they make it UNSTABLE.
+ * What the venvbuild helper's exit codes mean: resources/venvbuild/exit_codes.json, the file the helper
+ * lists in its --help. Every non-zero code fails the build; conflicts exit non-zero only with
+ * --fail-on-conflicts, otherwise they make it UNSTABLE.
  */
 class HelperExitCodes {
 
-    static final Map<Integer, String> MEANINGS = [
-        0: 'ok',
-        2: 'bad usage or bad input',
-        3: 'unpinned requirements',
-        4: 'dependency conflicts',
-        5: 'install failed',
-        6: 'store/publish failed',
-    ].asImmutable()
+    /** exit_codes.json text (read with libraryResource) -> [code: meaning]. */
+    @NonCPS
+    static Map<Integer, String> parse(String exitCodesJson) {
+        Map raw = new JsonSlurperClassic().parseText(exitCodesJson) as Map
+        Map<Integer, String> meanings = [:]
+        raw.each { code, meaning -> meanings[(code as String).toInteger()] = meaning as String }
+        return meanings
+    }
 
     @NonCPS
-    static String meaning(int code) {
-        return MEANINGS[code] ?: 'unexpected exit code'
+    static String meaning(Map<Integer, String> meanings, int code) {
+        return meanings[code] ?: 'unexpected exit code'
     }
 }
