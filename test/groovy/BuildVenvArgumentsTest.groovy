@@ -64,8 +64,8 @@ class BuildVenvArgumentsTest extends PipelineTestBase {
 
     @Test
     void checksChoicesTypesAndFormats() {
-        assertRefused([envName: 'demo', installer: 'conda'], "installer 'conda' is not one of pip, uv")
-        assertRefused([envName: 'demo', compression: 'xz'], "compression 'xz' is not one of gz, zst")
+        assertRefused([envName: 'demo', installer: 'conda'], "installer 'conda' is not valid: one of pip, uv")
+        assertRefused([envName: 'demo', compression: 'xz'], "compression 'xz' is not valid: one of gz, zst")
         assertRefused([envName: 'demo', failOnConflicts: 'yes'], "failOnConflicts must be true or false, not 'yes'")
         assertRefused([envName: 'demo', region: 'eu west'], "region 'eu west' is not valid: an AWS region")
         assertRefused([envName: 'demo', endpointUrl: 'ftp://minio'], "endpointUrl 'ftp://minio' is not valid")

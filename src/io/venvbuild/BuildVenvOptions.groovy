@@ -4,7 +4,7 @@ import com.cloudbees.groovy.cps.NonCPS
 
 /**
  * Checks buildVenv's named arguments against its defaults (vars/buildVenv.groovy) before any shell runs:
- * unknown keys, required keys, types, choices and the shared naming rules.
+ * unknown keys, required keys, types, and the shared naming rules (choices included).
  */
 class BuildVenvOptions {
 
@@ -18,11 +18,8 @@ class BuildVenvOptions {
         pythonVersion: 'python_version',
         bucket       : 'bucket',
         prefix       : 'prefix',
-    ]
-
-    static final Map<String, List<String>> CHOICES = [
-        installer  : ['pip', 'uv'],
-        compression: ['gz', 'zst'],
+        installer    : 'installer',
+        compression  : 'compression',
     ]
 
     // Options outside the naming rules that still have a format (full match).
@@ -80,9 +77,6 @@ class BuildVenvOptions {
         String text = value.toString()
         if (NAMING.containsKey(key)) {
             return NamingRules.problem(namingRules, NAMING[key], key, text)
-        }
-        if (CHOICES.containsKey(key)) {
-            return text in CHOICES[key] ? null : "${key} ${NamingRules.quote(text)} is not one of ${CHOICES[key].join(', ')}"
         }
         if (FORMATS.containsKey(key)) {
             return text ==~ FORMATS[key].pattern ? null : "${key} ${NamingRules.quote(text)} is not valid: ${FORMATS[key].rule}"

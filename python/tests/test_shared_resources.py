@@ -8,3 +8,12 @@ def test_every_error_class_has_its_code_in_the_shared_file():
     assert sorted(c.exit_code for c in classes) == [2, 3, 4, 5, 6]
     assert {c.exit_code for c in classes} | {errors.OK} == listed
     assert [code for code, _ in errors.EXIT_CODES] == sorted(listed)
+
+
+def test_the_shared_choice_rules_accept_exactly_the_helpers_choices():
+    import re
+    from venvbuild import artifacts, installer, naming
+    for kind, choices in (("installer", installer.INSTALLERS), ("compression", artifacts.COMPRESSIONS)):
+        pattern = naming.rule(kind)["pattern"]
+        assert [c for c in choices if re.fullmatch(pattern, c)] == list(choices)
+        assert not [c for c in ("", "xz", "conda", "pip ", "PIP") if re.fullmatch(pattern, c)]
