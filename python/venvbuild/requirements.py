@@ -28,7 +28,7 @@ _GLOBAL_OPTIONS = {
     "--pre", "--prefer-binary", "--only-binary", "--no-binary", "--require-hashes", "--use-feature",
 }
 # Options pip allows after a requirement on the same line.
-_PER_REQUIREMENT_OPTIONS = ("--hash", "--config-settings", "--global-option", "--install-option")
+_PER_REQUIREMENT_OPTIONS = ("--hash", "--config-settings", "-C", "--global-option", "--install-option")
 _COMMIT = re.compile(r"@[0-9a-f]{40}$")
 
 
@@ -104,17 +104,18 @@ def _expand_env(text: str) -> str:
     return _ENV_VAR.sub(lambda m: os.environ.get(m.group("name"), m.group(0)), text)
 
 
-def parse(path, kind: str = "requirement", _seen=None) -> RequirementsFile:
+def parse(path, kind: str = "requirement", _chain=()) -> RequirementsFile:
+    """Parse path and its includes. A file may be included twice (pip allows it); a file that
+    includes itself, directly or through others, is an error."""
     path = Path(path)
-    seen = _seen if _seen is not None else set()
     resolved = path.resolve()
-    if resolved in seen:
-        raise UsageError(f"{path}: included more than once (an include cycle)")
-    seen.add(resolved)
+    if resolved in _chain:
+        raise UsageError(f"{path}: includes itself through {' -> '.join(p.name for p in _chain)} (an include cycle)")
+    chain = (*_chain, resolved)
     result = RequirementsFile(path=path, files=[path])
     for line in logical_lines(path):
         if line.text.startswith("-") and not _is_editable(line.text):
-            _parse_option(line, kind, result, seen)
+            _parse_option(line, kind, result, chain)
         else:
             result.entries.append(_parse_requirement(line, kind))
     return result
@@ -135,7 +136,7 @@ def _split_option(text: str):
     return head, rest.strip()
 
 
-def _parse_option(line: Line, kind: str, result: RequirementsFile, seen) -> None:
+def _parse_option(line: Line, kind: str, result: RequirementsFile, chain) -> None:
     option, value = _split_option(line.text)
     if option in _INCLUDE_OPTIONS:
         if not value:
@@ -143,9 +144,9 @@ def _parse_option(line: Line, kind: str, result: RequirementsFile, seen) -> None
         include_kind = "constraint" if _INCLUDE_OPTIONS[option] == "constraint" else kind
         if "://" in value:
             raise UsageError(f"{line.where()}: {option} {redact(value)}: remote includes are not supported, use a local file")
-        included = parse(line.path.parent / value, include_kind, seen)
+        included = parse(line.path.parent / value, include_kind, chain)
         result.entries.extend(included.entries)
-        result.files.extend(included.files)
+        result.files.extend(f for f in included.files if f not in result.files)
     elif option in _GLOBAL_OPTIONS:
         return
     else:
@@ -173,7 +174,9 @@ def _parse_requirement(line: Line, kind: str) -> Entry:
         if text.startswith((".", "/")) or "://" in text or text.endswith((".whl", ".tar.gz", ".zip")):
             entry.problem = "a path or URL without a package name and version is not pinned"
             return entry
-        raise UsageError(f"{line.where()}: not a valid requirement: {redact(text)} ({exc})") from None
+        # Not the line itself: a file named by mistake (a .netrc, say) must not be echoed to the console.
+        reason = str(exc).splitlines()[0] if str(exc) else "cannot be parsed"
+        raise UsageError(f"{line.where()}: not a valid requirement ({reason})") from None
     entry.requirement = req
     entry.name = canonicalize_name(req.name)
     entry.problem = _pin_problem(req)
@@ -217,7 +220,9 @@ def unpinned_report(parsed: RequirementsFile) -> List[str]:
         version = entry.pinned_version
         if version is None or entry.name is None:
             continue
-        earlier = first_pin.setdefault(entry.name, entry)
+        # The same name under different markers (one pin per Python version, say) is no clash.
+        marker = str(entry.requirement.marker) if entry.requirement and entry.requirement.marker else ""
+        earlier = first_pin.setdefault((entry.name, marker), entry)
         if earlier.pinned_version != version:
             report.append(
                 f"{entry.line.where()}: {entry.name} pinned to {version}, but to {earlier.pinned_version} at {earlier.line.where()}"
