@@ -2,10 +2,11 @@
 
 import argparse
 import importlib
+import os
 import sys
 
 from venvbuild import __version__
-from venvbuild.errors import EXIT_CODES, USAGE, VenvbuildError
+from venvbuild.errors import EXIT_CODES, INTERNAL, USAGE, VenvbuildError
 
 # Subcommand name -> module in venvbuild.commands exposing HELP, add_arguments(parser), run(args) -> int.
 COMMANDS = {
@@ -31,7 +32,7 @@ class _Parser(argparse.ArgumentParser):
 
 
 def _exit_code_epilog() -> str:
-    lines = ["exit codes:"] + [f"  {code}  {meaning}" for code, meaning in EXIT_CODES]
+    lines = ["exit codes:"] + [f"  {code:>2}  {meaning}" for code, meaning in EXIT_CODES]
     return "\n".join(lines)
 
 
@@ -79,3 +80,9 @@ def main(argv=None) -> int:
     except KeyboardInterrupt:
         print("venvbuild: error: interrupted", file=sys.stderr)
         return 130
+    except Exception as exc:
+        if os.environ.get("VENVBUILD_DEBUG"):
+            raise
+        print(f"venvbuild: error: internal error: {type(exc).__name__}: {' '.join(str(exc).split())} "
+              "(a bug; VENVBUILD_DEBUG=1 shows the traceback)", file=sys.stderr)
+        return INTERNAL

@@ -12,6 +12,7 @@ UNPINNED = 3
 CONFLICTS = 4
 INSTALL_FAILED = 5
 STORE_FAILED = 6
+INTERNAL = 70  # sysexits' EX_SOFTWARE: distinct from every outcome above and from search's 1
 
 EXIT_CODES = tuple(sorted((int(code), meaning) for code, meaning in load_json("exit_codes.json").items()))
 

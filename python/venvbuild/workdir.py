@@ -11,6 +11,8 @@ from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import List, Optional
 
+from venvbuild import naming
+from venvbuild.conflicts import Conflict
 from venvbuild.errors import UsageError
 
 STATE = "state.json"
@@ -61,10 +63,25 @@ class WorkDir:
             raise UsageError(f"--work-dir {self.path}: no {STATE}; run 'venvbuild validate' first") from None
         except ValueError as exc:
             raise UsageError(f"{self.state_file}: not valid JSON ({exc})") from None
-        known = {f.name for f in fields(State)}
-        state = State(**{k: v for k, v in raw.items() if k in known})
+        state = self._state_from(raw)
         if after not in state.stages_done:
             raise UsageError(f"--work-dir {self.path}: stage '{after}' has not run yet")
+        return state
+
+    def _state_from(self, raw) -> State:
+        """A State from state.json's content, or a UsageError naming the file: it is read back from disk,
+        and its venv_version becomes a file name."""
+        known = {f.name for f in fields(State)}
+        try:
+            if not isinstance(raw, dict):
+                raise TypeError("not a JSON object")
+            state = State(**{k: v for k, v in raw.items() if k in known})
+            if not isinstance(state.stages_done, list) or not isinstance(state.conflicts, list):
+                raise TypeError("stages_done and conflicts must be lists")
+            naming.check("venv_version", state.venv_version, "venv_version")
+            [Conflict(**record) for record in state.conflicts]
+        except (TypeError, UsageError) as exc:
+            raise UsageError(f"{self.state_file}: not a state file venvbuild wrote ({exc})") from None
         return state
 
     def save(self, state: State, stage: str) -> None:
