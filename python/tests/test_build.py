@@ -325,3 +325,24 @@ def test_work_dir_that_cannot_be_created_is_one_line(tmp_path, requirements):
                      "--store", tmp_path / "s", "--work-dir", blocker / "work")
     assert done.returncode == 2
     assert done.stderr.strip().splitlines() == [f"venvbuild: error: --work-dir {blocker / 'work'}: cannot create it: Not a directory"]
+
+
+@pytest.mark.parametrize("store, message", [("", "--store is empty"), ("{file}", "not a directory")])
+def test_a_store_that_is_no_directory_is_bad_input(tmp_path, build_dir_factory, store, message):
+    afile = tmp_path / "afile"
+    afile.write_text("x")
+    done = venvbuild("publish", build_dir_factory(), "--store", store.format(file=afile))
+    assert done.returncode == 2 and message in done.stderr and len(done.stderr.strip().splitlines()) == 1
+
+
+def test_a_refused_publish_leaves_the_build_folder_as_it_was(tmp_path, build_dir_factory):
+    build = build_dir_factory()
+    store = tmp_path / "store"
+    assert venvbuild("publish", build, "--store", store).returncode == 0
+    before = (build / "metadata.json").read_bytes()
+    assert venvbuild("publish", build, "--store", tmp_path / "other").returncode == 0  # another store rewrites URLs
+    after_other = (build / "metadata.json").read_bytes()
+    assert after_other != before
+    refused = venvbuild("publish", build, "--store", store)
+    assert refused.returncode == 6
+    assert (build / "metadata.json").read_bytes() == after_other

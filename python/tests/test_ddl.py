@@ -167,3 +167,9 @@ def test_bucket_is_required(capsys):
         main(["ddl"])
     assert exit_.value.code == 2
     assert "--bucket" in capsys.readouterr().err
+
+
+def test_a_projection_start_in_the_future_is_refused(capsys):
+    from venvbuild.cli import main
+    assert main(["ddl", "--bucket", "my-bucket", "--since", "2999-01-01"]) == 2
+    assert "--since 2999-01-01 is in the future" in capsys.readouterr().err

@@ -296,3 +296,12 @@ def test_sql_is_read_only_and_a_bad_query_exits_2(capsys, store, query):
 def test_sql_on_a_store_without_builds_has_the_view(capsys, tmp_path):
     code, out, err = run(capsys, "sql", COUNT_VENVS_WITH_KEDRO, "--store", str(tmp_path))
     assert code == 0 and out.split() == ["total_kedro_envs", "0"]
+
+
+@pytest.mark.parametrize("query", ["", "   ", "-- only a comment"])
+def test_sql_with_no_statement_is_one_line(capsys, store, query):
+    code, out, err = run(capsys, "sql", query, "--store", str(store))
+    if query.strip():
+        assert code == 0 and err == ""  # a comment is a query with no result
+    else:
+        assert code == 2 and err == "venvbuild: error: QUERY is empty\n"

@@ -27,6 +27,8 @@ def render(bucket: str, prefix: str, database=None, table: str = DEFAULT_TABLE, 
         since = datetime.date.fromisoformat(since).isoformat()
     except (TypeError, ValueError):
         raise UsageError(f"--since {since!r} is not a date YYYY-MM-DD") from None
+    if since > datetime.datetime.now(datetime.timezone.utc).date().isoformat():
+        raise UsageError(f"--since {since} is in the future: the projection runs from it to today")
     store = S3Store(bucket, prefix)  # the layout only; no S3 client is made
     return Template(read_text(TEMPLATE)).substitute(
         table=f"{database}.{table}" if database else table,

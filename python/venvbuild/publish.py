@@ -28,12 +28,12 @@ def publish(build_dir: Path, store: ObjectStore) -> dict:
     if missing:
         raise UsageError(f"{build_dir}: not a complete build folder, missing {', '.join(missing)}")
 
-    meta = metadata.with_store_urls(meta, store)
-    metadata.write(meta, meta_path)
-
     record_key = store.record_key(version, meta["created_at"])
     if store.checksum(record_key) is not None:
         raise StoreError(f"{version} is already published in {store.describe()}; a version is never overwritten")
+
+    meta = metadata.with_store_urls(meta, store)
+    metadata.write(meta, meta_path)
 
     for name in names:
         _put(store, store.build_key(version, name), build_dir / name, version)

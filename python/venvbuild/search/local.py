@@ -36,11 +36,13 @@ def candidates(con, criteria) -> list:
 def run_sql(con, query: str):
     """Run a user's query with no access to files or settings beyond the index: (column names, rows)."""
     duckdb = engine.duckdb()
+    if not query.strip():
+        raise UsageError("QUERY is empty")
     con.execute("SET enable_external_access = false")
     con.execute("SET lock_configuration = true")
     try:
         result = con.execute(query)
-        description = result.description or ()
+        description = (result.description if result is not None else None) or ()
         rows = result.fetchall() if description else []
     except duckdb.Error as exc:
         raise UsageError(f"QUERY: {engine.one_line(exc)}") from None

@@ -4,7 +4,7 @@ from pathlib import Path
 from typing import Optional
 
 from venvbuild.checksum import sha256_file
-from venvbuild.errors import StoreError
+from venvbuild.errors import StoreError, UsageError
 from venvbuild.store.base import ObjectExists, ObjectStore
 
 DEFAULT_PREFIX = "venv-builds"
@@ -14,10 +14,12 @@ class LocalStore(ObjectStore):
     """A directory laid out like the S3 bucket: `<root>/venv-builds/venv_<version>/...`."""
 
     def __init__(self, root, prefix: str = DEFAULT_PREFIX):
+        if not str(root).strip():
+            raise UsageError("--store is empty: give a directory or s3://BUCKET/PREFIX")
         self.root = Path(root).expanduser().resolve()
         self.prefix = prefix
         if self.root.exists() and not self.root.is_dir():
-            raise StoreError(f"--store {root}: not a directory")
+            raise UsageError(f"--store {root}: not a directory")
 
     def _path(self, key: str) -> Path:
         return self.root.joinpath(*key.split("/"))
