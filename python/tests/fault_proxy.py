@@ -1,36 +1,44 @@
-"""An HTTP proxy on 127.0.0.1 in front of the test S3 server that fails chosen requests.
+"""An HTTP proxy on 127.0.0.1 in front of the test moto server that fails or rewrites chosen requests.
 
 moto has no fault injection, so a test points the client at this proxy and says which requests go
-wrong: an S3-style 5xx error, or a connection dropped without an answer. Everything else is forwarded
-unchanged, and every request is logged so a test can see the client's retries.
+wrong: an S3-style 5xx error, or a connection dropped without an answer. For the JSON-protocol services
+(Athena) a test can also rewrite moto's answer to chosen operations (X-Amz-Target), to play states and
+result pages moto does not produce. Everything else is forwarded unchanged, and every request is logged
+so a test can see the client's retries.
 """
 
 import http.client
+import json
 import threading
 from collections import namedtuple
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import urlsplit
 
-Request = namedtuple("Request", "method path query outcome headers")
+# body: a JSON-protocol request's bytes (b"" for S3's); outcome: "forwarded", "rewritten" (taken by a
+# rewrite rule: forwarded, and moto's answer edited if it was a success), "failed <status>" or "dropped".
+Request = namedtuple("Request", "method path query outcome headers body", defaults=(b"",))
 
 _HOP_BY_HOP = {"connection", "keep-alive", "transfer-encoding", "proxy-connection", "upgrade", "te", "trailer"}
 
 
 class _Rule:
-    def __init__(self, method, path_part, query_part, status, drop, times):
+    def __init__(self, method, path_part, query_part, status, drop, times, target=None, edit=None):
         self.method = method
         self.path_part = path_part
         self.query_part = query_part
         self.status = status
         self.drop = drop
         self.remaining = times  # None: every matching request
+        self.target = target  # the X-Amz-Target header a rewrite rule answers, e.g. "AmazonAthena.GetQueryResults"
+        self.edit = edit  # edit(request JSON, moto's answer JSON) -> the answer the client gets
 
-    def matches(self, method, path, query):
+    def matches(self, method, path, query, target=None):
         return (
             (self.remaining is None or self.remaining > 0)
             and (self.method is None or method == self.method)
             and self.path_part in path
             and self.query_part in query
+            and (self.target is None or target == self.target)
         )
 
 
@@ -38,12 +46,13 @@ class FaultProxy:
     def __init__(self, upstream: str):
         parts = urlsplit(upstream)
         self.upstream = (parts.hostname, parts.port)
-        self.requests = []  # Request tuples; outcome is "forwarded", "failed <status>" or "dropped"
+        self.requests = []  # Request tuples, in the order they arrived
         self._rules = []
         self._lock = threading.Lock()
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler_class())
         self._server.daemon_threads = True
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        # A short poll interval: stop() waits for it.
+        self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
 
     @property
     def url(self) -> str:
@@ -59,6 +68,21 @@ class FaultProxy:
         """Read matching requests, then close the connection without answering."""
         with self._lock:
             self._rules.append(_Rule(method, path_part, query_part, None, True, times))
+
+    def rewrite(self, target: str, edit, times=None):
+        """Forward JSON-protocol requests for the operation `target` (the X-Amz-Target header), then
+        answer with edit(request, answer) instead of moto's answer; both are parsed JSON, and edit may
+        change the answer in place and return it. Only successful (2xx) answers are rewritten."""
+        with self._lock:
+            self._rules.append(_Rule("POST", "", "", None, False, times, target, edit))
+
+    def calls(self, target: str, outcome=None) -> list:
+        """The parsed JSON bodies of the logged requests for the operation `target`, in order."""
+        return [
+            json.loads(r.body or b"{}")
+            for r in self.requests
+            if r.headers.get("x-amz-target") == target and (outcome is None or r.outcome.startswith(outcome))
+        ]
 
     def clear(self):
         with self._lock:
@@ -85,10 +109,10 @@ class FaultProxy:
         self._server.shutdown()
         self._server.server_close()
 
-    def _decide(self, method, path, query):
+    def _decide(self, method, path, query, target=None):
         with self._lock:
             for rule in self._rules:
-                if rule.matches(method, path, query):
+                if rule.matches(method, path, query, target):
                     if rule.remaining is not None:
                         rule.remaining -= 1
                     return rule
@@ -107,21 +131,22 @@ class FaultProxy:
                 length = int(self.headers.get("Content-Length") or 0)
                 body = self.rfile.read(length) if length else b""
                 path, _, query = self.path.partition("?")
-                rule = proxy._decide(self.command, path, query)
                 headers = {k.lower(): v for k, v in self.headers.items()}
+                rule = proxy._decide(self.command, path, query, headers.get("x-amz-target"))
 
                 def log(outcome):
-                    proxy.requests.append(Request(self.command, path, query, outcome, headers))
+                    kept_body = body if "x-amz-target" in headers else b""  # JSON calls only, not S3 payloads
+                    proxy.requests.append(Request(self.command, path, query, outcome, headers, kept_body))
 
                 if rule is not None and rule.drop:
                     log("dropped")
                     self.close_connection = True
                     return
-                if rule is not None:
+                if rule is not None and rule.edit is None:
                     log(f"failed {rule.status}")
                     self._send(rule.status, [("Content-Type", "application/xml")], _error_xml(rule.status))
                     return
-                log("forwarded")
+                log("forwarded" if rule is None else "rewritten")
                 upstream = http.client.HTTPConnection(*proxy.upstream, timeout=60)
                 try:
                     forwarded = {k: v for k, v in self.headers.items() if k.lower() not in _HOP_BY_HOP}
@@ -129,6 +154,10 @@ class FaultProxy:
                     response = upstream.getresponse()
                     data = response.read()
                     kept = [(k, v) for k, v in response.getheaders() if k.lower() not in _HOP_BY_HOP | {"content-length"}]
+                    if rule is not None and 200 <= response.status < 300:
+                        answer = rule.edit(json.loads(body or b"{}"), json.loads(data or b"{}"))
+                        data = json.dumps(answer).encode()
+                        kept = [(k, v) for k, v in kept if k.lower() != "x-amz-crc32"]
                     self._send(response.status, kept, data, head=self.command == "HEAD",
                                length=response.getheader("Content-Length"))
                 finally:
