@@ -11,10 +11,13 @@ import urllib.request
 import boto3
 import pytest
 
+from fault_proxy import FaultProxy
 from venvbuild import cli
 from venvbuild.errors import StoreError
 from venvbuild.search import athena
 
+GET_EXECUTION = "AmazonAthena.GetQueryExecution"
+GET_RESULTS = "AmazonAthena.GetQueryResults"
 HEADER = ["venv_version", "env_name", "created_at", "python_version", "is_conflict_free", "venv_archive", "packages"]
 ARCHIVE = "s3://bucket/venv-builds/{0}/{0}.tar.gz"
 
@@ -54,6 +57,26 @@ def slow_queries(moto):
 
     yield set_polls
     post(moto, "/moto-api/state-manager/unset-transition", {"model_name": "athena::execution"})
+
+
+@pytest.fixture
+def proxy(moto):
+    """A proxy on 127.0.0.1 in front of moto that rewrites chosen Athena answers (fault_proxy.FaultProxy)."""
+    proxy = FaultProxy(moto).start()
+    yield proxy
+    proxy.stop()
+
+
+def athena_pages(request, answer):
+    """Page moto's whole result as Athena does (moto ignores MaxResults and NextToken): MaxResults rows a
+    page, the header row counted on the first, and a NextToken while rows are left."""
+    rows = answer["ResultSet"]["Rows"]
+    start = int(request.get("NextToken", "rows-from-0").rpartition("-")[2])
+    end = start + request.get("MaxResults", 1000)
+    answer["ResultSet"]["Rows"] = rows[start:end]
+    if end < len(rows):
+        answer["NextToken"] = f"rows-from-{end}"
+    return answer
 
 
 def client(endpoint):
@@ -169,3 +192,70 @@ def test_results_across_pages_skip_the_header_once():
         ["venv_version", "packages"],
         [("venv_20250102_100000", "kedro==1.0"), ("venv_version", "packages"), ("venv_20250101_100000", None)],
     )
+
+
+def test_results_are_read_across_every_page(capsys, moto, proxy, monkeypatch):
+    monkeypatch.setattr(athena, "PAGE_SIZE", 3)
+    proxy.rewrite(GET_RESULTS, athena_pages)
+    versions = [f"venv_2025010{day}_100000" for day in range(9, 0, -1)]  # newest first, as the SQL orders them
+    canned(moto, athena_rows(*[
+        [v, "demo", f"2025-01-0{v[12]} 10:00:00.000", "3.11", "true", None, f"kedro==0.19.{v[12]}"] for v in versions
+    ]))
+    code, out, err = search(capsys, proxy.url, "kedro", "--json")
+
+    # The header and nine rows in pages of three: [header, 9, 8] [7, 6, 5] [4, 3, 2] [1].
+    assert code == 0, err
+    found = [json.loads(line) for line in out.splitlines()]
+    assert [(b["venv_version"], b["packages"]) for b in found] == [(v, [f"kedro==0.19.{v[12]}"]) for v in versions]
+    calls = proxy.calls(GET_RESULTS)
+    assert [c.get("NextToken") for c in calls] == [None, "rows-from-3", "rows-from-6", "rows-from-9"]
+    assert {c["MaxResults"] for c in calls} == {3}
+    assert len({c["QueryExecutionId"] for c in calls}) == 1
+
+
+def test_polls_until_the_query_succeeds(capsys, moto, proxy):
+    states = iter(["QUEUED", "RUNNING", "RUNNING"])
+
+    def not_yet(request, answer):
+        answer["QueryExecution"]["Status"]["State"] = next(states)
+        return answer
+
+    proxy.rewrite(GET_EXECUTION, not_yet, times=3)  # then moto's own answer: SUCCEEDED
+    canned(moto, athena_rows(["venv_20250101_100000", "demo", "2025-01-01 10:00:00.000", "3.11", "true", None,
+                              "kedro==0.19.1"]))
+    code, out, err = search(capsys, proxy.url, "kedro", "--count")
+
+    assert (code, out) == (0, "1\n"), err
+    operations = [(r.headers.get("x-amz-target"), r.outcome) for r in proxy.requests]
+    assert operations == [
+        ("AmazonAthena.StartQueryExecution", "forwarded"),
+        (GET_EXECUTION, "rewritten"), (GET_EXECUTION, "rewritten"), (GET_EXECUTION, "rewritten"),
+        (GET_EXECUTION, "forwarded"),
+        (GET_RESULTS, "forwarded"),  # the results are read only once the query SUCCEEDED
+    ]
+
+
+@pytest.mark.parametrize("status, reason", [
+    ({"State": "FAILED", "StateChangeReason": "SYNTAX_ERROR: line 1:8: Column 'x' cannot be resolved",
+      "AthenaError": {"ErrorCategory": 2, "ErrorType": 1100, "Retryable": False,
+                      "ErrorMessage": "SYNTAX_ERROR: line 1:8: Column 'x' cannot be resolved"}},
+     "FAILED: SYNTAX_ERROR: line 1:8: Column 'x' cannot be resolved"),
+    ({"State": "FAILED", "AthenaError": {"ErrorCategory": 1, "ErrorMessage": "Query exhausted resources"}},
+     "FAILED: Query exhausted resources"),
+    ({"State": "FAILED", "StateChangeReason": "HIVE_BAD_DATA: Error parsing field value\n  at row 2\n"},
+     "FAILED: HIVE_BAD_DATA: Error parsing field value at row 2"),
+    ({"State": "CANCELLED"}, "CANCELLED: Athena gave no reason"),
+])
+def test_a_failed_query_is_one_line_with_athenas_reason(capsys, moto, proxy, status, reason):
+    def ended(request, answer):
+        times = {k: v for k, v in answer["QueryExecution"]["Status"].items() if k.endswith("DateTime")}
+        answer["QueryExecution"]["Status"] = {**times, **status}
+        return answer
+
+    proxy.rewrite(GET_EXECUTION, ended)
+    code, out, err = search(capsys, proxy.url, "kedro")
+
+    (poll,) = proxy.calls(GET_EXECUTION)
+    assert (code, out) == (6, "")
+    assert err == f"venvbuild: error: Athena query {poll['QueryExecutionId']} {reason}\n"
+    assert proxy.calls(GET_RESULTS) == []
