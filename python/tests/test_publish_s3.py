@@ -295,7 +295,8 @@ def test_sse_is_applied_to_every_object(build_dir_factory, s3, bucket, s3_server
         (["--store", "s3://bkt", "--kms-key-id", "k"], "--kms-key-id needs --sse aws:kms"),
         (["--store", "s3://Not_A_Bucket/x"], "--store bucket 'Not_A_Bucket' is not valid"),
         (["--store", "s3://bkt/../x"], "--store prefix '../x' is not valid"),
-        (["--store", "s3://bkt", "--endpoint-url", "127.0.0.1:9000"], "--endpoint-url '127.0.0.1:9000' is not an http"),
+        (["--store", "s3://bkt", "--endpoint-url", "127.0.0.1:9000"], "--endpoint-url '127.0.0.1:9000' is not valid: an http:// or https:// URL"),
+        (["--store", "s3://bkt", "--region", "eu west 1"], "--region 'eu west 1' is not valid: an AWS region"),
         (["--store", "{dir}", "--region", "eu-west-1"], "--region only apply to an s3:// --store"),
     ],
 )

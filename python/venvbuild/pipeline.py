@@ -2,9 +2,9 @@
 
 import shutil
 import tempfile
-from pathlib import Path
 
 from venvbuild import publish, stages
+from venvbuild.console import say
 from venvbuild.workdir import WorkDir
 
 
@@ -29,4 +29,4 @@ def build(requirements_file, env_name, python, *, store, fail_on_conflicts=False
         if temporary and (succeeded or not work.venv.exists()):
             shutil.rmtree(work.path, ignore_errors=True)
         elif not succeeded and work.state_file.exists():
-            stages.say(f"reports and logs kept in {work.path}")
+            say(f"reports and logs kept in {work.path}")

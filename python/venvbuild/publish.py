@@ -1,16 +1,12 @@
 """Publishing a build folder to a store: create-only, resumable, metadata.json last, then the search record."""
 
-import sys
 from pathlib import Path
 
 from venvbuild import artifacts, metadata
 from venvbuild.checksum import sha256_file
+from venvbuild.console import say
 from venvbuild.errors import StoreError, UsageError
 from venvbuild.store.base import ObjectExists, ObjectStore
-
-
-def _log(message: str) -> None:
-    print(f"venvbuild: {message}", file=sys.stderr, flush=True)
 
 
 def publish(build_dir: Path, store: ObjectStore) -> dict:
@@ -38,7 +34,7 @@ def publish(build_dir: Path, store: ObjectStore) -> dict:
     for name in names:
         _put(store, store.build_key(version, name), build_dir / name, version)
     _put(store, record_key, meta_path, version)
-    _log(f"published {version} to {store.url(store.build_key(version, ''))}")
+    say(f"published {version} to {store.url(store.build_key(version, ''))}")
     return meta
 
 
@@ -55,4 +51,4 @@ def _put(store: ObjectStore, key: str, path: Path, version: str) -> None:
         raise StoreError(
             f"{store.url(key)} already exists with other content: {version} belongs to another build"
         )
-    _log(f"{key} already stored with the same sha256, skipped")
+    say(f"{key} already stored with the same sha256, skipped")

@@ -7,7 +7,6 @@ version) or a VCS URL at a full commit hash.
 
 import os
 import re
-import shlex
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import List, Optional

@@ -3,7 +3,6 @@ Jenkins steps can run them one per stage and `venvbuild build` can run them all.
 
 import json
 import os
-import sys
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Optional
@@ -11,12 +10,9 @@ from typing import Optional
 from venvbuild import (__version__, archive, artifacts, conflicts, deptree, installer, interpreter, metadata,
                        naming, requirements)
 from venvbuild.checksum import sha256_file
+from venvbuild.console import say
 from venvbuild.errors import ConflictError, InstallError, UsageError
 from venvbuild.workdir import State, WorkDir
-
-
-def say(message: str) -> None:
-    print(f"venvbuild: {message}", file=sys.stderr, flush=True)
 
 
 def allocate_version(now: datetime, store=None) -> datetime:

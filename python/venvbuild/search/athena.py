@@ -6,18 +6,17 @@ from dataclasses import dataclass
 from typing import Optional
 
 from venvbuild import naming
+from venvbuild.athena_ddl import DEFAULT_TABLE
 from venvbuild.errors import StoreError, UsageError
 from venvbuild.resources import read_text
 from venvbuild.search import sqlparams
 
-DEFAULT_TABLE = "venv_builds_metadata"
 DEFAULT_TIMEOUT_S = 300.0
 FIRST_POLL_S = 0.2
 MAX_POLL_S = 5.0
 PAGE_SIZE = 1000  # get_query_results' maximum
 
 _WORKGROUP = re.compile(r"[A-Za-z0-9._-]{1,128}")
-_OUTPUT = re.compile(r"s3://[a-z0-9][a-z0-9.-]{1,61}[a-z0-9](/[^\s]*)?")
 
 
 @dataclass(frozen=True)
@@ -40,9 +39,13 @@ def target(database, table=DEFAULT_TABLE, workgroup=None, output=None, region=No
     if workgroup is not None:
         _check(_WORKGROUP, workgroup, "--workgroup", "letters, digits, '.', '_' and '-', at most 128")
     if output is not None:
-        _check(_OUTPUT, output, "--output", "an s3://bucket/prefix/ URL")
-    if endpoint_url is not None and not re.fullmatch(r"https?://[^\s]+", endpoint_url):
-        raise UsageError(f"--endpoint-url {endpoint_url!r} is not an http(s):// URL")
+        if not output.startswith("s3://") or any(c.isspace() for c in output):
+            raise UsageError(f"--output {output!r} is not an s3://bucket/prefix/ URL")
+        naming.check("bucket", output[len("s3://"):].split("/", 1)[0], "--output bucket")
+    if region is not None:
+        naming.check("region", region, "--region")
+    if endpoint_url is not None:
+        naming.check("endpoint_url", endpoint_url, "--endpoint-url")
     return Target(database, table, workgroup, output, region, endpoint_url, timeout_s)
 
 

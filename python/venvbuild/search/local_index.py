@@ -15,13 +15,13 @@ rebuilds from scratch. A store the index cannot be written to gets the same inde
 import hashlib
 import json
 import os
-import sys
 import tempfile
 import time
 from pathlib import Path
 
 from packaging.utils import canonicalize_name
 
+from venvbuild.console import say
 from venvbuild.errors import StoreError
 from venvbuild.search import engine, partitions, record_columns
 
@@ -121,7 +121,7 @@ def _load(con, batch: dict) -> None:
         return
     count = sum(len(paths) for paths in batch.values())
     if count >= _NOTE_FROM_RECORDS:
-        _note(f"indexing {count:,} new search records (once; later searches read the index)")
+        say(f"note: indexing {count:,} new search records (once; later searches read the index)")
     first_id = con.execute("SELECT coalesce(max(record_id), 0) + 1 FROM records").fetchone()[0]
     columns = record_columns.columns()
     names = ", ".join(_quote(n) for n, _ in columns)
@@ -239,12 +239,10 @@ def _current_format(con):
     return row[0] if row else None
 
 
-def _note(message: str) -> None:
-    print(f"venvbuild: note: {message}", file=sys.stderr, flush=True)
 
 
 def _in_memory(duckdb, metadata_root: Path, why: str):
-    _note(f"indexing the store in memory: {why}")
+    say(f"note: indexing the store in memory: {why}")
     con = duckdb.connect(":memory:")
     _create_schema(con)
     refresh(con, metadata_root)
@@ -264,7 +262,7 @@ def _connect(duckdb, path: Path, read_only: bool):
             if not _is_lock_error(exc) or waited > LOCK_WAIT_S:
                 raise
             if waited > _NOTE_AFTER_S and not noted:
-                _note(f"waiting for another search to finish updating {path}")
+                say(f"note: waiting for another search to finish updating {path}")
                 noted = True
             time.sleep(delay)
             delay = min(delay * 2, 0.5)

@@ -13,7 +13,6 @@ from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Optional
-from urllib.parse import urlsplit
 
 from venvbuild import naming
 from venvbuild.errors import StoreError, UsageError
@@ -57,12 +56,10 @@ class S3Store(ObjectStore):
     ):
         self.bucket = naming.check("bucket", bucket, "--store bucket")
         self.prefix = naming.check("prefix", prefix, "--store prefix")
-        if region is not None and (not region or any(c.isspace() for c in region)):
-            raise UsageError(f"--region {region!r} is not a region name")
+        if region is not None:
+            naming.check("region", region, "--region")
         if endpoint_url is not None:
-            parts = urlsplit(endpoint_url)
-            if parts.scheme not in ("http", "https") or not parts.hostname:
-                raise UsageError(f"--endpoint-url {endpoint_url!r} is not an http:// or https:// URL")
+            naming.check("endpoint_url", endpoint_url, "--endpoint-url")
         if sse is not None and sse not in SSE_CHOICES:
             raise UsageError(f"--sse {sse!r} is not one of {', '.join(SSE_CHOICES)}")
         if kms_key_id and sse != "aws:kms":
