@@ -3,6 +3,7 @@ import static org.junit.Assert.assertTrue
 
 import io.venvbuild.NamingRules
 import java.security.MessageDigest
+import org.junit.Assert
 import org.junit.Assume
 import org.junit.Before
 import org.junit.Test
@@ -15,9 +16,24 @@ class BuildVenvEndToEndTest extends PipelineTestBase {
 
     StringBuilder log = new StringBuilder()
 
+    /**
+     * Without the helper on PATH a developer's run skips this test; CI (CI set, and not 'false' or '0')
+     * must fail instead, so a broken CI setup cannot pass without the end-to-end run.
+     */
+    static void requireHelper(boolean onPath, String ci) {
+        if (onPath) {
+            return
+        }
+        if (ci && !(ci.toLowerCase() in ['false', '0'])) {
+            Assert.fail("the venvbuild command is not on PATH, and CI=${ci} requires it: ".toString() +
+                'install the helper (python3 -m pip install .) before running the tests')
+        }
+        Assume.assumeTrue('the venvbuild command is not on PATH', false)
+    }
+
     @Before
     void runShForReal() {
-        Assume.assumeTrue('the venvbuild command is not on PATH', ShellRunner.onPath('venvbuild'))
+        requireHelper(ShellRunner.onPath('venvbuild'), System.getenv('CI'))
         shHandler = { Map call -> ShellRunner.run(call, log) }
     }
 
