@@ -67,13 +67,29 @@ class BuildVenvArgumentsTest extends PipelineTestBase {
         assertRefused([envName: 'demo', installer: 'conda'], "installer 'conda' is not valid: one of pip, uv")
         assertRefused([envName: 'demo', compression: 'xz'], "compression 'xz' is not valid: one of gz, zst")
         assertRefused([envName: 'demo', failOnConflicts: 'yes'], "failOnConflicts must be true or false, not 'yes'")
-        assertRefused([envName: 'demo', region: 'eu west'], "region 'eu west' is not valid: an AWS region")
-        assertRefused([envName: 'demo', endpointUrl: 'ftp://minio'], "endpointUrl 'ftp://minio' is not valid")
-        assertRefused([envName: 'demo', requirements: 'a.txt\nrm -rf /'], "requirements 'a.txt\\u000arm -rf /' must be a non-empty single line")
-        assertRefused([envName: 'demo', requirements: ''], "requirements '' must be a non-empty single line")
         assertRefused([envName: 'demo', envName2: 1], 'unknown option envName2')
         assertRefused([envName: 42], 'envName must be a string, not Integer')
         assertRefused([envName: 'demo', onFailure: 'mail'], 'onFailure must be a closure')
+    }
+
+    @Test
+    void checksRegionAndEndpointAgainstTheNamingRules() {
+        assertRefused([envName: 'demo', region: 'eu west'], "buildVenv: region 'eu west' is not valid: an AWS region such as eu-west-1")
+        assertRefused([envName: 'demo', region: 'eu-west'], "buildVenv: region 'eu-west' is not valid: an AWS region")
+        assertRefused([envName: 'demo', endpointUrl: 'ftp://minio'],
+            "buildVenv: endpointUrl 'ftp://minio' is not valid: an http:// or https:// URL such as http://127.0.0.1:9000")
+        assertRefused([envName: 'demo', endpointUrl: 'http://user:pw@minio:9000'], "endpointUrl 'http://user:pw@minio:9000' is not valid")
+    }
+
+    @Test
+    void refusesARequirementsFileOutsideTheWorkspace() {
+        String rule = "is not valid: a path inside the workspace: relative, no '..' segment, one line"
+        assertRefused([envName: 'demo', requirements: '/home/jenkins/.netrc'], "buildVenv: requirements '/home/jenkins/.netrc' ${rule}")
+        assertRefused([envName: 'demo', requirements: '../../secrets/x'], "buildVenv: requirements '../../secrets/x' ${rule}")
+        assertRefused([envName: 'demo', requirements: 'reqs/../../x.txt'], "requirements 'reqs/../../x.txt' ${rule}")
+        assertRefused([envName: 'demo', requirements: 'reqs/..'], "requirements 'reqs/..' ${rule}")
+        assertRefused([envName: 'demo', requirements: 'a.txt\nrm -rf /'], "requirements 'a.txt\\u000arm -rf /' ${rule}")
+        assertRefused([envName: 'demo', requirements: ''], "requirements '' ${rule}")
     }
 
     @Test

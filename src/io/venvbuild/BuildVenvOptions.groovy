@@ -16,16 +16,13 @@ class BuildVenvOptions {
     static final Map<String, String> NAMING = [
         envName      : 'env_name',
         pythonVersion: 'python_version',
+        requirements : 'requirements_path',
         bucket       : 'bucket',
         prefix       : 'prefix',
         installer    : 'installer',
         compression  : 'compression',
-    ]
-
-    // Options outside the naming rules that still have a format (full match).
-    static final Map<String, Map<String, String>> FORMATS = [
-        region     : [pattern: /[a-z0-9][a-z0-9-]*/, rule: "an AWS region such as 'eu-west-1'"],
-        endpointUrl: [pattern: /https?:\/\/\S+/, rule: 'an http:// or https:// URL'],
+        region       : 'region',
+        endpointUrl  : 'endpoint_url',
     ]
 
     /** Null when args are acceptable, else a one-line error naming the parameter. */
@@ -77,9 +74,6 @@ class BuildVenvOptions {
         String text = value.toString()
         if (NAMING.containsKey(key)) {
             return NamingRules.problem(namingRules, NAMING[key], key, text)
-        }
-        if (FORMATS.containsKey(key)) {
-            return text ==~ FORMATS[key].pattern ? null : "${key} ${NamingRules.quote(text)} is not valid: ${FORMATS[key].rule}"
         }
         if (!text.trim() || text =~ /[\x00-\x1f]/) {
             return "${key} ${NamingRules.quote(text)} must be a non-empty single line"
