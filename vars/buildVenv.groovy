@@ -20,6 +20,9 @@ Map call(Map args = [:]) {
         prefix           : 'venv-builds',      // key prefix in the bucket
         region           : null,               // AWS region; null: the agent's AWS configuration
         endpointUrl      : null,               // S3-compatible endpoint URL (e.g. MinIO); null: AWS
+        sse              : null,               // 'AES256' or 'aws:kms': server-side encryption of what Publish writes
+        kmsKeyId         : null,               // KMS key for sse 'aws:kms'; null: the AWS-managed key
+        checksumWhenRequired: false,           // true: checksums only when required, for S3-compatible stores that reject them
         awsCredentialsId : null,               // Jenkins AWS credentials for Publish; null: the agent's role
         helperRequirement: null,               // pip requirement for the helper; null: venvbuild==<library VERSION>
         helperCommand    : null,               // an installed venvbuild command to use instead of installing

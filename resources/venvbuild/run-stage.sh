@@ -25,6 +25,9 @@ case "$VB_STAGE" in
         set -- publish "$VB_WORK_DIR/artifacts" --store "$VB_STORE"
         if [ -n "${VB_REGION:-}" ]; then set -- "$@" --region "$VB_REGION"; fi
         if [ -n "${VB_ENDPOINT_URL:-}" ]; then set -- "$@" --endpoint-url "$VB_ENDPOINT_URL"; fi
+        if [ -n "${VB_SSE:-}" ]; then set -- "$@" --sse "$VB_SSE"; fi
+        if [ -n "${VB_KMS_KEY_ID:-}" ]; then set -- "$@" --kms-key-id "$VB_KMS_KEY_ID"; fi
+        if [ "${VB_CHECKSUM_WHEN_REQUIRED:-false}" = true ]; then set -- "$@" --checksum-when-required; fi
         ;;
     *)
         echo "venvbuild: error: unknown stage '$VB_STAGE'" | tee "$VB_STDERR_FILE" >&2

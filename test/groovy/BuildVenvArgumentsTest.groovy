@@ -67,6 +67,7 @@ class BuildVenvArgumentsTest extends PipelineTestBase {
         assertRefused([envName: 'demo', installer: 'conda'], "installer 'conda' is not valid: one of pip, uv")
         assertRefused([envName: 'demo', compression: 'xz'], "compression 'xz' is not valid: one of gz, zst")
         assertRefused([envName: 'demo', failOnConflicts: 'yes'], "failOnConflicts must be true or false, not 'yes'")
+        assertRefused([envName: 'demo', checksumWhenRequired: 'yes'], "checksumWhenRequired must be true or false, not 'yes'")
         assertRefused([envName: 'demo', envName2: 1], 'unknown option envName2')
         assertRefused([envName: 42], 'envName must be a string, not Integer')
         assertRefused([envName: 'demo', onFailure: 'mail'], 'onFailure must be a closure')
@@ -90,6 +91,16 @@ class BuildVenvArgumentsTest extends PipelineTestBase {
         assertRefused([envName: 'demo', requirements: 'reqs/..'], "requirements 'reqs/..' ${rule}")
         assertRefused([envName: 'demo', requirements: 'a.txt\nrm -rf /'], "requirements 'a.txt\\u000arm -rf /' ${rule}")
         assertRefused([envName: 'demo', requirements: ''], "requirements '' ${rule}")
+    }
+
+    @Test
+    void checksServerSideEncryption() {
+        assertRefused([envName: 'demo', sse: 'kms'], "buildVenv: sse 'kms' is not valid: one of AES256, aws:kms")
+        assertRefused([envName: 'demo', sse: 'aws:kms\n'], "sse 'aws:kms\\u000a' is not valid")
+        assertRefused([envName: 'demo', kmsKeyId: 'alias/venvs'], "buildVenv: kmsKeyId needs sse 'aws:kms'")
+        assertRefused([envName: 'demo', sse: 'AES256', kmsKeyId: 'alias/venvs'],
+            "buildVenv: kmsKeyId needs sse 'aws:kms', not 'AES256'")
+        assertRefused([envName: 'demo', sse: 'aws:kms', kmsKeyId: 'alias/x\nid'], "kmsKeyId 'alias/x\\u000aid' must be a non-empty single line")
     }
 
     @Test

@@ -50,6 +50,7 @@ class BuildVenvTest extends PipelineTestBase {
         Map args = [envName     : 'demo-env', pythonVersion: '3.11', requirements: 'reqs/prod.txt',
                     bucket      : 'team-venvs', prefix: 'ml/venvs', region: 'eu-west-1',
                     endpointUrl : 'http://minio.local:9000', installer: 'uv', compression: 'zst',
+                    sse         : 'aws:kms', kmsKeyId: 'arn:aws:kms:eu-west-1:111122223333:key/venvs',
                     helperPython: 'python3.11']
         buildVenv(args)
 
@@ -71,6 +72,20 @@ class BuildVenvTest extends PipelineTestBase {
         assertEquals('uv', publishEnv.VB_INSTALLER)
         assertEquals('zst', publishEnv.VB_COMPRESSION)
         assertEquals('python3.11', publishEnv.VB_HELPER_PYTHON)
+        assertEquals('aws:kms', publishEnv.VB_SSE)
+        assertEquals('arn:aws:kms:eu-west-1:111122223333:key/venvs', publishEnv.VB_KMS_KEY_ID)
+        assertEquals('false', publishEnv.VB_CHECKSUM_WHEN_REQUIRED)
+    }
+
+    @Test
+    void passesThePublishOptionsOnlyWhenGiven() {
+        buildVenv(envName: 'demo', bucket: 'team-venvs', sse: 'AES256', checksumWhenRequired: true)
+
+        Map<String, String> publishEnv = shCalls.last().env
+        assertEquals('AES256', publishEnv.VB_SSE)
+        assertFalse(publishEnv.containsKey('VB_KMS_KEY_ID'))
+        assertEquals('true', publishEnv.VB_CHECKSUM_WHEN_REQUIRED)
+        assertEquals('SUCCESS', result())
     }
 
     @Test

@@ -90,6 +90,27 @@ if [ -n "${FAKE_EXIT:-}" ]; then echo "venvbuild: error: fake failure" >&2; exit
     }
 
     @Test
+    void publishGivesEncryptionAndChecksumOptions() {
+        options += [bucket              : 'team-venvs', sse: 'aws:kms', kmsKeyId: 'arn:aws:kms:eu-west-1:1:key/k 1',
+                    checksumWhenRequired: true]
+
+        assertEquals(0, run('run-stage.sh', 'publish'))
+
+        assertEquals(['publish', 'venvbuild-work/artifacts', '--store', 's3://team-venvs/venv-builds',
+                      '--sse', 'aws:kms', '--kms-key-id', 'arn:aws:kms:eu-west-1:1:key/k 1', '--checksum-when-required'],
+            helperArguments())
+    }
+
+    @Test
+    void publishLeavesOutEncryptionAndChecksumOptionsThatAreNotSet() {
+        options += [bucket: 'team-venvs', checksumWhenRequired: false]
+
+        assertEquals(0, run('run-stage.sh', 'publish'))
+
+        assertEquals(['publish', 'venvbuild-work/artifacts', '--store', 's3://team-venvs/venv-builds'], helperArguments())
+    }
+
+    @Test
     void keepsTheHelpersExitCodeAndStderr() {
         assertEquals(3, run('run-stage.sh', 'validate', [FAKE_EXIT: '3']))
 

@@ -23,6 +23,7 @@ class BuildVenvOptions {
         compression  : 'compression',
         region       : 'region',
         endpointUrl  : 'endpoint_url',
+        sse          : 'sse',
     ]
 
     /** Null when args are acceptable, else a one-line error naming the parameter. */
@@ -45,6 +46,9 @@ class BuildVenvOptions {
             if (message) {
                 return "${step}: ${message}"
             }
+        }
+        if (options.kmsKeyId != null && options.sse != 'aws:kms') {
+            return "${step}: kmsKeyId needs sse 'aws:kms'" + (options.sse == null ? '' : ", not ${NamingRules.quote(options.sse)}")
         }
         return null
     }
