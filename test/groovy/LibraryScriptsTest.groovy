@@ -167,4 +167,68 @@ if [ -n "${FAKE_EXIT:-}" ]; then echo "venvbuild: error: fake failure" >&2; exit
         assertEquals("venvbuild: error: could not create the helper's tool venv .venvbuild-tool with helperPython " +
             "'no-such-python3'\n", new File(workspace, '.venvbuild-logs/install-helper.stderr').text)
     }
+
+    static final String SECRET_REQUIREMENT = 'git+https://ci-bot:s3cret-token@git.example.com/team/venvbuild.git@v0.1.0'
+    static final String MASKED_REQUIREMENT = 'git+https://****@git.example.com/team/venvbuild.git@v0.1.0'
+
+    /** A python3 stand-in: `-m venv DIR` makes DIR/bin/python acting as pip (prints the requirement, exits FAKE_PIP_EXIT). */
+    File fakePython() {
+        File python = new File(temporaryFolder.root, 'fake-python3')
+        python.text = '''#!/bin/sh
+[ "$1" = -m ] && [ "$2" = venv ] || exit 1
+mkdir -p "$3/bin"
+cp "$FAKE_HELPER" "$3/bin/venvbuild"
+cat > "$3/bin/python" <<'PIP'
+#!/bin/sh
+echo "Collecting $5"
+echo "ERROR: git clone $5 failed" >&2
+exit "${FAKE_PIP_EXIT:-0}"
+PIP
+chmod +x "$3/bin/python"
+'''
+        python.setExecutable(true)
+        return python
+    }
+
+    @Test
+    void masksCredentialsInAnInstalledRequirement() {
+        options.remove('helperCommand')
+        options += [helperRequirement: SECRET_REQUIREMENT, helperPython: fakePython().path]
+
+        assertEquals(0, run('install-helper.sh', 'install-helper', [FAKE_HELPER: fakeHelper.path]))
+
+        assertFalse(log.toString(), log.toString().contains('s3cret'))
+        assertTrue(log.toString(), log.toString().contains("Collecting ${MASKED_REQUIREMENT}"))
+        assertTrue(log.toString(), log.toString().contains('venvbuild 0.1.0'))
+        assertEquals("${SECRET_REQUIREMENT}\n".toString(), new File(workspace, '.venvbuild-tool/venvbuild-requirement.txt').text)
+    }
+
+    @Test
+    void masksCredentialsWhenTheInstallFails() {
+        options.remove('helperCommand')
+        options += [helperRequirement: SECRET_REQUIREMENT, helperPython: fakePython().path]
+
+        assertEquals(5, run('install-helper.sh', 'install-helper', [FAKE_HELPER: fakeHelper.path, FAKE_PIP_EXIT: '1']))
+
+        assertFalse(log.toString(), log.toString().contains('s3cret'))
+        assertTrue(log.toString(), log.toString().contains("ERROR: git clone ${MASKED_REQUIREMENT} failed"))
+        assertEquals("venvbuild: error: could not install the helper '${MASKED_REQUIREMENT}' into .venvbuild-tool\n".toString(),
+            new File(workspace, '.venvbuild-logs/install-helper.stderr').text)
+    }
+
+    @Test
+    void masksCredentialsInAToolVenvKeptFromTheSameRequirement() {
+        options.remove('helperCommand')
+        options.helperRequirement = 'https://tok@h.example/a.whl https://u:p@h.example/b.whl'
+        File toolBin = new File(workspace, '.venvbuild-tool/bin')
+        toolBin.mkdirs()
+        new File(toolBin, 'venvbuild').bytes = fakeHelper.bytes
+        new File(toolBin, 'venvbuild').setExecutable(true)
+        new File(workspace, '.venvbuild-tool/venvbuild-requirement.txt').text = "${options.helperRequirement}\n"
+
+        assertEquals(0, run('install-helper.sh', 'install-helper'))
+
+        assertTrue(log.toString(), log.toString().contains(
+            'already installed in .venvbuild-tool: https://****@h.example/a.whl https://****@h.example/b.whl'))
+    }
 }
