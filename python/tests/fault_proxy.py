@@ -144,7 +144,9 @@ class FaultProxy:
                     return
                 if rule is not None and rule.edit is None:
                     log(f"failed {rule.status}")
-                    self._send(rule.status, [("Content-Type", "application/xml")], _error_xml(rule.status))
+                    # A HEAD answer has no body: one here would be read as the start of the next answer.
+                    self._send(rule.status, [("Content-Type", "application/xml")], _error_xml(rule.status),
+                               head=self.command == "HEAD")
                     return
                 log("forwarded" if rule is None else "rewritten")
                 upstream = http.client.HTTPConnection(*proxy.upstream, timeout=60)
