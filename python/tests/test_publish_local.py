@@ -8,8 +8,8 @@ from venvbuild.cli import main
 VERSION = "venv_20250722_163000"
 
 
-def publish(capsys, build, store):
-    code = main(["publish", str(build), "--store", str(store)])
+def publish(capsys, build, store, *options):
+    code = main(["publish", str(build), "--store", str(store), *options])
     out, err = capsys.readouterr()
     return code, out, err
 
@@ -45,6 +45,9 @@ def test_stored_object_with_other_content_is_refused(build_dir_factory, tmp_path
     build, store = build_dir_factory(), tmp_path / "store"
     folder = store / "venv-builds" / VERSION
     folder.mkdir(parents=True)
+    # This build's own archive (as an interrupted publish leaves it), beside someone else's requirements.
+    archive = f"{VERSION}.tar.gz"
+    (folder / archive).write_bytes((build / archive).read_bytes())
     (folder / artifacts.REQUIREMENTS).write_text("other==1.0\n")
 
     code, _, err = publish(capsys, build, store)
@@ -53,3 +56,33 @@ def test_stored_object_with_other_content_is_refused(build_dir_factory, tmp_path
     assert "requirements.txt already exists with other content" in err
     assert not (store / "venv-builds-metadata").exists()
     assert not (folder / artifacts.METADATA).exists()
+
+
+def test_a_version_another_build_took_is_refused_or_moved_to_the_next_free_second(build_dir_factory, tmp_path, capsys):
+    import json
+    store = tmp_path / "store"
+    first = build_dir_factory(VERSION, archive_bytes=b"first build")
+    assert publish(capsys, first, store)[0] == 0
+    (tmp_path / "second").mkdir()
+    from conftest import make_build_dir
+    second = make_build_dir(tmp_path / "second", VERSION, archive_bytes=b"second build")
+
+    code, _, err = publish(capsys, second, store)
+    assert code == 6 and f"{VERSION} belongs to another build" in err
+
+    code, out, err = publish(capsys, second, store, "--next-free-version")
+    assert code == 0, err
+    moved = "venv_20250722_163001"
+    assert f"{VERSION} was taken by another build; publishing as {moved}" in err
+    stored = json.loads(out)
+    assert stored["venv_version"] == moved and stored["created_at"] == "2025-07-22T16:30:01Z"
+    assert stored["venv_archive"].endswith(f"/{moved}/{moved}.tar.gz")
+    assert (store / "venv-builds" / moved / f"{moved}.tar.gz").read_bytes() == b"second build"
+    assert (store / "venv-builds" / VERSION / f"{VERSION}.tar.gz").read_bytes() == b"first build"
+    assert (second / f"{moved}.tar.gz").exists() and not (second / f"{VERSION}.tar.gz").exists()
+    assert json.loads((second / artifacts.METADATA).read_text()) == stored
+    records = sorted(p.name for p in (store / "venv-builds-metadata").rglob("*.json"))
+    assert records == [f"{VERSION}.json", f"{moved}.json"]
+
+    code, _, err = publish(capsys, second, store, "--next-free-version")
+    assert code == 6 and f"{moved} is already published" in err, "its own version again is refused, not moved"

@@ -22,7 +22,7 @@ def build(requirements_file, env_name, python, *, store, fail_on_conflicts=False
         stages.inspect(work, fail_on_conflicts=fail_on_conflicts)
         stages.package(work)
         stages.write_metadata(work, store)
-        meta = publish.publish(work.artifacts, store)
+        meta = publish.publish(work.artifacts, store, renumber=True)
         succeeded = True
         return meta
     finally:

@@ -12,6 +12,7 @@ from venvbuild import (__version__, archive, artifacts, conflicts, deptree, inst
 from venvbuild.checksum import sha256_file
 from venvbuild.console import say
 from venvbuild.errors import ConflictError, InstallError, UsageError
+from venvbuild.versions import created_at_of, version_of
 from venvbuild.workdir import State, WorkDir
 
 
@@ -20,10 +21,6 @@ def allocate_version(now: datetime, store=None) -> datetime:
     while store is not None and store.any_under(store.build_key(version_of(now), "")):
         now += timedelta(seconds=1)
     return now
-
-
-def version_of(moment: datetime) -> str:
-    return moment.strftime("venv_%Y%m%d_%H%M%S")
 
 
 def validate(work: WorkDir, requirements_file, env_name: str, python: Optional[str], *, allow_unpinned=False,
@@ -51,7 +48,7 @@ def validate(work: WorkDir, requirements_file, env_name: str, python: Optional[s
     state = State(
         env_name=env_name,
         venv_version=version_of(moment),
-        created_at=moment.strftime("%Y-%m-%dT%H:%M:%SZ"),
+        created_at=created_at_of(moment),
         requirements=str(requirements_file.resolve()),
         interpreter=base.executable,
         python_version=base.minor,

@@ -22,7 +22,8 @@ case "$VB_STAGE" in
         if [ "$VB_FAIL_ON_CONFLICTS" = true ]; then set -- "$@" --fail-on-conflicts; fi
         ;;
     publish)
-        set -- publish "$VB_WORK_DIR/artifacts" --store "$VB_STORE"
+        # Two builds started in the same second: the later one moves to the next free second.
+        set -- publish "$VB_WORK_DIR/artifacts" --store "$VB_STORE" --next-free-version
         if [ -n "${VB_REGION:-}" ]; then set -- "$@" --region "$VB_REGION"; fi
         if [ -n "${VB_ENDPOINT_URL:-}" ]; then set -- "$@" --endpoint-url "$VB_ENDPOINT_URL"; fi
         if [ -n "${VB_SSE:-}" ]; then set -- "$@" --sse "$VB_SSE"; fi

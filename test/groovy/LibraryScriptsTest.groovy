@@ -85,7 +85,7 @@ if [ -n "${FAKE_EXIT:-}" ]; then echo "venvbuild: error: fake failure" >&2; exit
 
         assertEquals(0, run('run-stage.sh', 'publish'))
 
-        assertEquals(['publish', 'venvbuild-work/artifacts', '--store', 's3://team-venvs/ml/venvs',
+        assertEquals(['publish', 'venvbuild-work/artifacts', '--store', 's3://team-venvs/ml/venvs', '--next-free-version',
                       '--region', 'eu-west-1', '--endpoint-url', 'http://minio:9000'], helperArguments())
     }
 
@@ -96,7 +96,7 @@ if [ -n "${FAKE_EXIT:-}" ]; then echo "venvbuild: error: fake failure" >&2; exit
 
         assertEquals(0, run('run-stage.sh', 'publish'))
 
-        assertEquals(['publish', 'venvbuild-work/artifacts', '--store', 's3://team-venvs/venv-builds',
+        assertEquals(['publish', 'venvbuild-work/artifacts', '--store', 's3://team-venvs/venv-builds', '--next-free-version',
                       '--sse', 'aws:kms', '--kms-key-id', 'arn:aws:kms:eu-west-1:1:key/k 1', '--checksum-when-required'],
             helperArguments())
     }
@@ -107,7 +107,7 @@ if [ -n "${FAKE_EXIT:-}" ]; then echo "venvbuild: error: fake failure" >&2; exit
 
         assertEquals(0, run('run-stage.sh', 'publish'))
 
-        assertEquals(['publish', 'venvbuild-work/artifacts', '--store', 's3://team-venvs/venv-builds'], helperArguments())
+        assertEquals(['publish', 'venvbuild-work/artifacts', '--store', 's3://team-venvs/venv-builds', '--next-free-version'], helperArguments())
     }
 
     @Test

@@ -16,9 +16,12 @@ HELP = (
 def add_arguments(parser) -> None:
     parser.add_argument("build_dir", metavar="BUILD_DIR", type=Path, help="a build folder made by `venvbuild build`")
     add_store_arguments(parser)
+    parser.add_argument("--next-free-version", action="store_true",
+                        help="when another build took this version first (two builds started in the same second), "
+                        "publish as the next free second instead of failing")
 
 
 def run(args) -> int:
-    stored = publish.publish(args.build_dir, store_from_args(args))
+    stored = publish.publish(args.build_dir, store_from_args(args), renumber=args.next_free_version)
     print(metadata.dumps(stored), end="")
     return OK
