@@ -86,3 +86,21 @@ def test_a_version_another_build_took_is_refused_or_moved_to_the_next_free_secon
 
     code, _, err = publish(capsys, second, store, "--next-free-version")
     assert code == 6 and f"{moved} is already published" in err, "its own version again is refused, not moved"
+
+
+def test_a_build_that_wins_the_race_between_check_and_store_moves_the_other_on(build_dir_factory, tmp_path):
+    """Both builds see a free version; the create-only store of the archive decides who keeps it."""
+    from conftest import make_build_dir
+    from venvbuild.publish import publish as publish_build
+    from venvbuild.store.local import LocalStore
+
+    class RacingStore(LocalStore):
+        def any_under(self, key_prefix):
+            return False  # as when the other build's archive lands right after the look
+
+    store = RacingStore(tmp_path / "store")
+    publish_build(build_dir_factory(VERSION, archive_bytes=b"winner"), store)
+    loser = make_build_dir(tmp_path / "loser", VERSION, archive_bytes=b"loser")
+    stored = publish_build(loser, store, renumber=True)
+    assert stored["venv_version"] == "venv_20250722_163001"
+    assert (tmp_path / "store" / "venv-builds" / VERSION / f"{VERSION}.tar.gz").read_bytes() == b"winner"
