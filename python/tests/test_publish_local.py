@@ -91,6 +91,7 @@ def test_a_version_another_build_took_is_refused_or_moved_to_the_next_free_secon
 def test_a_build_that_wins_the_race_between_check_and_store_moves_the_other_on(build_dir_factory, tmp_path):
     """Both builds see a free version; the create-only store of the archive decides who keeps it."""
     from conftest import make_build_dir
+    from venvbuild.checksum import sha256_file
     from venvbuild.publish import publish as publish_build
     from venvbuild.store.local import LocalStore
 
@@ -99,7 +100,9 @@ def test_a_build_that_wins_the_race_between_check_and_store_moves_the_other_on(b
             return False  # as when the other build's archive lands right after the look
 
     store = RacingStore(tmp_path / "store")
-    publish_build(build_dir_factory(VERSION, archive_bytes=b"winner"), store)
+    winner = build_dir_factory(VERSION, archive_bytes=b"winner")
+    archive = f"{VERSION}.tar.gz"
+    store.put_new(store.build_key(VERSION, archive), winner / archive, sha256_file(winner / archive))  # mid-publish
     loser = make_build_dir(tmp_path / "loser", VERSION, archive_bytes=b"loser")
     stored = publish_build(loser, store, renumber=True)
     assert stored["venv_version"] == "venv_20250722_163001"
