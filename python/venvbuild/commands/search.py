@@ -93,29 +93,23 @@ def _check_backend_options(args) -> None:
         raise UsageError(f"{option} {'does not apply to' if args.athena else 'needs'} --athena")
 
 
-def _positive_int(option):
+def _positive(convert, option, what):
     def parse(text):
         try:
-            value = int(text)
+            value = convert(text)
         except ValueError:
             value = 0
-        if value < 1:
-            raise argparse.ArgumentTypeError(f"{option} {text!r} is not a positive whole number")
+        if not value > 0:  # also refuses nan
+            raise argparse.ArgumentTypeError(f"{option} {text!r} is not {what}")
         return value
 
     parse.__name__ = option
     return parse
+
+
+def _positive_int(option):
+    return _positive(int, option, "a positive whole number")
 
 
 def _positive_float(option):
-    def parse(text):
-        try:
-            value = float(text)
-        except ValueError:
-            value = 0.0
-        if not value > 0:
-            raise argparse.ArgumentTypeError(f"{option} {text!r} is not a positive number of seconds")
-        return value
-
-    parse.__name__ = option
-    return parse
+    return _positive(float, option, "a positive number of seconds")
