@@ -346,3 +346,16 @@ def test_a_refused_publish_leaves_the_build_folder_as_it_was(tmp_path, build_dir
     refused = venvbuild("publish", build, "--store", store)
     assert refused.returncode == 6
     assert (build / "metadata.json").read_bytes() == after_other
+
+
+def test_a_dependency_cycle_is_recorded_and_warned_about_but_is_no_conflict(tmp_path, requirements):
+    store = tmp_path / "store"
+    done = venvbuild("build", "--requirements", requirements("delta==1.0", "epsilon==1.0"), "--env-name", "demo",
+                     "--store", store, "--installer", "uv", "--fail-on-conflicts")
+    assert done.returncode == 0, done.stderr
+    assert "venvbuild: warning: dependency cycle: delta -> epsilon -> delta" in done.stderr
+    [record] = records_in(store)
+    meta = json.loads(record.read_text())
+    assert meta["is_conflict_free"] is True and meta["conflicts"] == []
+    assert meta["conflict_details"] == [{"kind": "cycle", "package": "delta", "requirement": "delta -> epsilon -> delta",
+                                         "installed_version": "1.0", "required_by": "epsilon 1.0"}]

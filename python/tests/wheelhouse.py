@@ -31,10 +31,12 @@ def write_wheel(folder: Path, name: str, version: str, requires=()) -> Path:
 
 
 def make_wheelhouse(folder: Path) -> Path:
-    """alpha 1.0 needs beta<2; beta 1.0 and 2.0; gamma 1.0 needs alpha."""
+    """alpha 1.0 needs beta<2; beta 1.0 and 2.0; gamma 1.0 needs alpha; delta and epsilon need each other."""
     folder.mkdir(parents=True, exist_ok=True)
     write_wheel(folder, "alpha", "1.0", ["beta<2"])
     write_wheel(folder, "beta", "1.0")
     write_wheel(folder, "beta", "2.0")
     write_wheel(folder, "gamma", "1.0", ["alpha"])
+    write_wheel(folder, "delta", "1.0", ["epsilon"])  # delta and epsilon need each other: a cycle
+    write_wheel(folder, "epsilon", "1.0", ["delta"])
     return folder

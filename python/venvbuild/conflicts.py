@@ -22,6 +22,13 @@ class Conflict:
     installed_version: Optional[str]
     required_by: str
 
+    @property
+    def breaks(self) -> bool:
+        """Whether it makes the environment inconsistent. A cycle does not: pip installs one as it installs
+        anything else (kedro and kedro-telemetry need each other), so it is recorded and warned about, but
+        it neither fails --fail-on-conflicts nor makes a build not conflict-free."""
+        return self.kind != "cycle"
+
     def describe(self) -> str:
         if self.kind == "missing":
             return f"{self.required_by} requires {self.requirement}, which is not installed"

@@ -97,13 +97,14 @@ def inspect(work: WorkDir, fail_on_conflicts: bool = False) -> State:
     state.installed_packages = pins
     state.conflicts = [c.as_record() for c in found]
     work.save(state, "inspect")
+    breaking = [c for c in found if c.breaks]
     for conflict in found:
-        say(f"conflict: {conflict.describe()}")
-    if found and fail_on_conflicts:
+        say(f"{'conflict' if conflict.breaks else 'warning'}: {conflict.describe()}")
+    if breaking and fail_on_conflicts:
         raise ConflictError(
-            f"{len(found)} dependency conflict(s), first: {found[0].describe()} (reports in {out})"
+            f"{len(breaking)} dependency conflict(s), first: {breaking[0].describe()} (reports in {out})"
         )
-    say(f"{len(pins)} packages installed, {len(found)} conflict(s)")
+    say(f"{len(pins)} packages installed, {len(breaking)} conflict(s)")
     return state
 
 
@@ -128,8 +129,8 @@ def write_metadata(work: WorkDir, store=None) -> dict:
         "requirements_file": (local / artifacts.REQUIREMENTS).as_uri(),
         "pipdeptree_output": (local / artifacts.PIPDEPTREE_JSON).as_uri(),
         "venv_archive": (local / artifacts.archive_name(state.venv_version, state.compression)).as_uri(),
-        "is_conflict_free": not records,
-        "conflicts": [c.describe() for c in records],
+        "is_conflict_free": not any(c.breaks for c in records),
+        "conflicts": [c.describe() for c in records if c.breaks],
         "installed_packages": state.installed_packages,
         "env_name": state.env_name,
         "python_full_version": state.python_full_version,
