@@ -13,7 +13,9 @@ def test_every_error_class_has_its_code_in_the_shared_file():
 def test_the_shared_choice_rules_accept_exactly_the_helpers_choices():
     import re
     from venvbuild import artifacts, installer, naming
-    for kind, choices in (("installer", installer.INSTALLERS), ("compression", artifacts.COMPRESSIONS)):
+    from venvbuild.store.s3 import SSE_CHOICES
+    for kind, choices in (("installer", installer.INSTALLERS), ("compression", artifacts.COMPRESSIONS),
+                          ("sse", SSE_CHOICES)):
         pattern = naming.rule(kind)["pattern"]
         assert [c for c in choices if re.fullmatch(pattern, c)] == list(choices)
         assert not [c for c in ("", "xz", "conda", "pip ", "PIP") if re.fullmatch(pattern, c)]

@@ -23,10 +23,7 @@ def render(bucket: str, prefix: str, database=None, table: str = DEFAULT_TABLE, 
     naming.check("athena_name", table, "--table")
     if database is not None:
         naming.check("athena_name", database, "--database")
-    try:
-        since = datetime.date.fromisoformat(since).isoformat()
-    except (TypeError, ValueError):
-        raise UsageError(f"--since {since!r} is not a date YYYY-MM-DD") from None
+    since = naming.day(since, "--since")
     if since > datetime.datetime.now(datetime.timezone.utc).date().isoformat():
         raise UsageError(f"--since {since} is in the future: the projection runs from it to today")
     store = S3Store(bucket, prefix)  # the layout only; no S3 client is made

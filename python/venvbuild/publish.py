@@ -46,7 +46,7 @@ def _claim_version(build_dir: Path, meta: dict, store: ObjectStore, renumber: bo
         version = meta["venv_version"]
         try:
             published = store.checksum(store.record_key(version, meta["created_at"])) is not None
-            _holder(meta, store)
+            _refuse_another_build(meta, store)
             if published:
                 raise StoreError(f"{version} is already published in {store.describe()}; a version is never overwritten")
             meta = metadata.with_store_urls(meta, store)
@@ -65,25 +65,24 @@ def _names(meta: dict) -> list:
     return artifacts.publish_order(meta["venv_version"], metadata.compression_of(meta))
 
 
-def _holder(meta: dict, store: ObjectStore) -> str:
-    """'nobody' or 'ours' (this very build, maybe half published) for meta's version; raises VersionTaken
-    when another build holds it. Objects besides these two are compared one by one as they are published."""
+def _refuse_another_build(meta: dict, store: ObjectStore) -> None:
+    """Raise VersionTaken when another build holds meta's version; this very build, maybe half published,
+    passes. Objects besides these two are compared one by one as they are published."""
     version = meta["venv_version"]
     if not store.any_under(store.build_key(version, "")):
-        return "nobody"
+        return
     meta_key = store.build_key(version, artifacts.METADATA)
     stored_meta = store.checksum(meta_key)
     if stored_meta is not None:
         ours = hashlib.sha256(metadata.dumps(metadata.with_store_urls(meta, store)).encode("utf-8")).hexdigest()
         if stored_meta != ours:
             raise VersionTaken(f"{store.url(meta_key)} already exists with other content: {version} belongs to another build")
-        return "ours"
+        return
     # The archive goes first: a half-published build has it, and ours has our sha256.
     archive_key = store.build_key(version, _names(meta)[0])
     stored_archive = store.checksum(archive_key)
     if stored_archive is not None and stored_archive != meta["archive_sha256"]:
         raise VersionTaken(f"{store.url(archive_key)} already exists with other content: {version} belongs to another build")
-    return "ours"
 
 
 def _renumbered(build_dir: Path, meta: dict, store: ObjectStore) -> dict:

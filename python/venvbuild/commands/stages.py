@@ -18,8 +18,8 @@ def help_for(name: str) -> str:
     return _HELP[name]
 
 
-def add_work_dir(parser, required=True):
-    parser.add_argument("--work-dir", required=required, metavar="DIR",
+def add_work_dir(parser):
+    parser.add_argument("--work-dir", required=True, metavar="DIR",
                         help="the build's work folder (state.json, venv/, install.log, artifacts/)")
 
 

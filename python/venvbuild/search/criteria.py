@@ -1,12 +1,9 @@
 """What a search asks for, validated once, and the SQL parameters both backends bind from it."""
 
-import re
 from dataclasses import dataclass
-from datetime import date
 from typing import Optional
 
 from venvbuild import naming
-from venvbuild.errors import UsageError
 from venvbuild.search import spec as specs
 
 
@@ -37,14 +34,5 @@ def build(spec_texts, conflict_free=False, python=None, env_name=None, since=Non
         conflict_free=bool(conflict_free),
         python=None if python is None else naming.check("python_version", python, "--python"),
         env_name=None if env_name is None else naming.check("env_name", env_name, "--env-name"),
-        since=None if since is None else parse_since(since),
+        since=None if since is None else naming.day(since, "--since"),
     )
-
-
-def parse_since(text: str) -> str:
-    if not re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", text or ""):
-        raise UsageError(f"--since {text!r} is not a date: give YYYY-MM-DD, for example 2025-07-01")
-    try:
-        return date.fromisoformat(text).isoformat()
-    except ValueError as exc:
-        raise UsageError(f"--since {text!r} is not a date: {exc}") from None

@@ -29,8 +29,6 @@ def positional(sql: str, values: dict):
 
 
 def literal(value) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
     if isinstance(value, int):
         return str(value)
     return "'" + str(value).replace("'", "''") + "'"

@@ -1,17 +1,16 @@
 """The --store option and the S3 options that go with it, shared by `venvbuild publish` and `venvbuild build`."""
 
-from venvbuild.store import open_store
+from venvbuild.store import default_store, open_store
 from venvbuild.store.s3 import SSE_CHOICES
 
 
-def add_store_arguments(parser, required: bool = True, default=None) -> None:
+def add_store_arguments(parser, required: bool = True) -> None:
     parser.add_argument(
         "--store",
         required=required,
-        default=default,
         metavar="s3://BUCKET/PREFIX|DIR",
         help="where builds are published: an S3 bucket and prefix (prefix default venv-builds) or a directory"
-        + ("" if required or default else " (default: $VENVBUILD_STORE, else ./venvbuild-store)"),
+        + ("" if required else " (default: $VENVBUILD_STORE, else ./venvbuild-store)"),
     )
     s3 = parser.add_argument_group("S3 options (only with an s3:// --store; credentials from boto3's default chain)")
     s3.add_argument("--region", help="the bucket's region (default: AWS_REGION, AWS_DEFAULT_REGION or the profile)")
@@ -31,8 +30,6 @@ def add_store_arguments(parser, required: bool = True, default=None) -> None:
 
 def store_from_args(args):
     """The store named by --store; without one, the default store (venvbuild.store.default_store)."""
-    from venvbuild.store import default_store
-
     return open_store(
         args.store if args.store is not None else default_store(),
         region=args.region,

@@ -60,8 +60,8 @@ class S3Store(ObjectStore):
             naming.check("region", region, "--region")
         if endpoint_url is not None:
             naming.check("endpoint_url", endpoint_url, "--endpoint-url")
-        if sse is not None and sse not in SSE_CHOICES:
-            raise UsageError(f"--sse {sse!r} is not one of {', '.join(SSE_CHOICES)}")
+        if sse is not None:
+            naming.check("sse", sse, "--sse")
         if kms_key_id and sse != "aws:kms":
             raise UsageError("--kms-key-id needs --sse aws:kms")
         if part_size < MIN_PART_SIZE:
