@@ -16,6 +16,8 @@ from typing import Tuple
 
 from venvbuild.errors import UsageError
 
+# Bumped when the archive layout changes (2: relocation record inside the archive); part of a build's identity.
+FORMAT_VERSION = 2
 MTIME = 315532800  # 1980-01-01, the earliest time a zip (wheel) can hold; fixed so archives are reproducible
 GZIP_LEVEL = 6  # tarfile's default of 9 is three times slower for a few percent
 ZSTD_LEVEL = 3
