@@ -298,7 +298,8 @@ def test_build_publishes_to_s3_and_refuses_the_same_version_twice(tmp_path, requ
     version = meta["venv_version"]
     keys = {o["Key"] for o in s3.list_objects_v2(Bucket="builds")["Contents"]}
     assert keys == {f"venv-builds/{version}/{name}" for name in SEVEN | {f"{version}.tar.gz"}} | {
-        f"venv-builds-metadata/dt={meta['created_at'][:10]}/{version}.json"}
+        f"venv-builds-metadata/dt={meta['created_at'][:10]}/{version}.json",
+        f"venv-builds-reuse/keys/demo/{meta['build_key']}.json"}  # the first build of these inputs
     assert meta["venv_archive"] == f"s3://builds/venv-builds/{version}/{version}.tar.gz"
     stored = s3.get_object(Bucket="builds", Key=f"venv-builds/{version}/metadata.json")["Body"].read().decode()
     assert json.loads(stored) == meta

@@ -2,29 +2,39 @@
 
 import shutil
 import tempfile
+from typing import Tuple
 
-from venvbuild import publish, stages
+from venvbuild import metadata, publish, stages
 from venvbuild.console import say
 from venvbuild.workdir import WorkDir
 
 
 def build(requirements_file, env_name, python, *, store, fail_on_conflicts=False, installer_name="pip",
-          compression="gz", allow_unpinned=False, work_dir=None) -> dict:
-    """Build and publish; returns the stored metadata. A temporary work folder is removed after success
-    and kept, with its reports, after a failure that got as far as installing."""
+          compression="gz", allow_unpinned=False, work_dir=None, reuse=False) -> Tuple[dict, bool]:
+    """Build and publish; returns (the stored metadata, reused). With reuse, a published build of the same
+    build_key is returned instead, before installing (or, when another build of the key published first
+    meanwhile, instead of publishing). A temporary work folder is removed after success and kept, with its
+    reports, after a failure that got as far as installing."""
     temporary = work_dir is None
     work = WorkDir(tempfile.mkdtemp(prefix="venvbuild-work-") if temporary else work_dir)
     succeeded = False
     try:
         stages.validate(work, requirements_file, env_name, python, allow_unpinned=allow_unpinned,
-                        installer_name=installer_name, compression=compression, store=store)
+                        installer_name=installer_name, compression=compression, store=store,
+                        reuse_store=store if reuse else None)
+        if work.reused_file.exists():
+            succeeded = True
+            return metadata.read(work.reused_file), True
         stages.install(work)
         stages.inspect(work, fail_on_conflicts=fail_on_conflicts)
         stages.package(work)
         stages.write_metadata(work, store)
-        meta = publish.publish(work.artifacts, store, renumber=True)
+        if reuse:
+            meta, reused = publish.publish_or_reuse(work.artifacts, store, renumber=True)
+        else:
+            meta, reused = publish.publish(work.artifacts, store, renumber=True), False
         succeeded = True
-        return meta
+        return meta, reused
     finally:
         if temporary and (succeeded or not work.venv.exists()):
             shutil.rmtree(work.path, ignore_errors=True)

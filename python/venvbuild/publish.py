@@ -1,9 +1,11 @@
 """Publishing a build folder to a store: create-only, resumable, metadata.json last, then the search record."""
 
 import hashlib
+import socket
 from pathlib import Path
+from typing import Tuple
 
-from venvbuild import artifacts, metadata
+from venvbuild import artifacts, metadata, reuse
 from venvbuild.checksum import sha256_file
 from venvbuild.console import say
 from venvbuild.errors import StoreError, UsageError
@@ -15,27 +17,98 @@ class VersionTaken(StoreError):
     """Another build holds this version in the store."""
 
 
-def publish(build_dir: Path, store: ObjectStore, renumber: bool = False) -> dict:
+def publish(build_dir: Path, store: ObjectStore, renumber: bool = False, pointer_claimed: bool = False) -> dict:
     """Publish the seven artifacts of build_dir; returns the metadata as stored.
 
     Re-running after an interruption finishes the job: objects already stored with the same sha256 are
     skipped. A build whose search record exists, or an object stored with other content, is refused.
     With renumber, a version that another build took first (two builds started in the same second)
     moves this build to the next free second instead: its archive and metadata.json are renamed to match.
+    A reusable build then claims its build_key's pointer, unless pointer_claimed says it already has.
     """
     build_dir = Path(build_dir)
-    meta_path = build_dir / artifacts.METADATA
-    meta = metadata.validate(metadata.read(meta_path), str(meta_path))
-    missing = [n for n in _names(meta) if not (build_dir / n).is_file()]
-    if missing:
-        raise UsageError(f"{build_dir}: not a complete build folder, missing {', '.join(missing)}")
-
+    meta = _complete_build(build_dir)
+    meta = _note_other_content(build_dir, meta, store)
+    claimed_as = meta["venv_version"] if pointer_claimed else None
     meta = _claim_version(build_dir, meta, store, renumber)
     version, names = meta["venv_version"], _names(meta)
     for name in names[1:]:
         _put(store, store.build_key(version, name), build_dir / name, version)
-    _put(store, store.record_key(version, meta["created_at"]), meta_path, version)
+    _put(store, store.record_key(version, meta["created_at"]), meta_path_of(build_dir), version)
     say(f"published {version} to {store.url(store.build_key(version, ''))}")
+    if claimed_as is not None and claimed_as != version:
+        say(f"warning: the build_key's reuse pointer names {claimed_as}, which another build took; "
+            "`venvbuild gc` clears it and the next build of these inputs claims it again")
+    elif claimed_as is None and _claims_pointer(meta):
+        reuse.claim(store, meta["env_name"], meta["build_key"], version, _claim_id(build_dir, meta))
+    return meta
+
+
+def publish_or_reuse(build_dir: Path, store: ObjectStore, renumber: bool = False) -> Tuple[dict, bool]:
+    """Publish, unless another build of the same build_key claimed the key's pointer first: then
+    publish nothing and return that build once it is published. Returns (metadata, reused)."""
+    build_dir = Path(build_dir)
+    meta = _complete_build(build_dir)
+    if not _claims_pointer(meta):
+        return publish(build_dir, store, renumber), False
+    claim_id = _claim_id(build_dir, meta)
+    held = reuse.claim(store, meta["env_name"], meta["build_key"], meta["venv_version"], claim_id)
+    if held is None or held.get("claim_id") == claim_id:  # claimed now, or by an interrupted run of this publish
+        return publish(build_dir, store, renumber, pointer_claimed=True), False
+    winner = reuse.wait_for_winner(store, held, meta["build_key"])
+    if winner is None:
+        say(f"reuse: the build_key's pointer names {held.get('venv_version')}, which is not a published build "
+            "of these inputs; publishing this build")
+        return publish(build_dir, store, renumber), False
+    reuse.record_returned(store, winner)
+    say(f"reuse: {winner['venv_version']} claimed this build_key first; returning it, nothing published")
+    return winner, True
+
+
+def _claim_id(build_dir: Path, meta: dict) -> str:
+    """Names this build folder's claim, so a re-run finds its own pointer: two builds of one key started
+    in the same second share the version, and reproducible archives make even the archive the same."""
+    mark = f"{socket.gethostname()}|{Path(build_dir).resolve()}|{meta['venv_version']}|{meta['archive_sha256']}"
+    return hashlib.sha256(mark.encode("utf-8")).hexdigest()
+
+
+def meta_path_of(build_dir: Path) -> Path:
+    return Path(build_dir) / artifacts.METADATA
+
+
+def _complete_build(build_dir: Path) -> dict:
+    meta_path = meta_path_of(build_dir)
+    meta = metadata.validate(metadata.read(meta_path), str(meta_path))
+    missing = [n for n in _names(meta) if not (build_dir / n).is_file()]
+    if missing:
+        raise UsageError(f"{build_dir}: not a complete build folder, missing {', '.join(missing)}")
+    return meta
+
+
+def _claims_pointer(meta: dict) -> bool:
+    """Only a conflict-free build whose requirements pin all it installed is what its inputs give again."""
+    return bool(meta.get("build_key")) and meta.get("is_conflict_free") is True and meta.get("fully_pinned") is True
+
+
+def _note_other_content(build_dir: Path, meta: dict, store: ObjectStore) -> dict:
+    """Warn, and record in content_differs_from, when the key's earlier build installed other bytes."""
+    if not _claims_pointer(meta) or meta.get("content_differs_from"):
+        return meta
+    held = reuse.pointer(store, meta["env_name"], meta["build_key"])
+    version = (held or {}).get("venv_version")
+    if not version or version == meta["venv_version"]:
+        return meta
+    try:
+        earlier = reuse.published(store, version)
+    except ValueError:
+        return meta
+    if earlier is None or earlier.get("build_key") != meta["build_key"] or not earlier.get("content_key") \
+            or earlier.get("content_key") == meta.get("content_key"):
+        return meta
+    say(f"warning: {version} has the same build_key but other content: the index served different files "
+        f"for the same inputs (recorded as content_differs_from)")
+    meta = {**meta, "content_differs_from": version}
+    metadata.write(meta, meta_path_of(build_dir))
     return meta
 
 

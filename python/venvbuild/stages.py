@@ -7,8 +7,8 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Optional
 
-from venvbuild import (__version__, archive, artifacts, conflicts, deptree, installer, interpreter, metadata,
-                       naming, requirements)
+from venvbuild import (__version__, archive, artifacts, build_key, conflicts, content_key, deptree, installer,
+                       interpreter, metadata, naming, requirements, reuse)
 from venvbuild.checksum import sha256_file
 from venvbuild.console import say
 from venvbuild.errors import ConflictError, InstallError, UsageError
@@ -24,7 +24,9 @@ def allocate_version(now: datetime, store=None) -> datetime:
 
 
 def validate(work: WorkDir, requirements_file, env_name: str, python: Optional[str], *, allow_unpinned=False,
-             installer_name="pip", compression="gz", store=None) -> State:
+             installer_name="pip", compression="gz", store=None, reuse_store=None) -> State:
+    """Check the inputs and start the work folder. With reuse_store, a published build of the same
+    build_key found there is written to work.reused_file and recorded as returned; the build stops there."""
     naming.check("env_name", env_name, "--env-name")
     if python is not None:
         naming.check("python_version", python, "--python")
@@ -42,6 +44,9 @@ def validate(work: WorkDir, requirements_file, env_name: str, python: Optional[s
     if compression == "zst":
         archive.check_zstd()
     base = interpreter.find(python)
+    inputs = build_key.collect(parsed, base.executable, installer_name, compression)
+    key = build_key.key_of(inputs)
+    found = reuse.find(reuse_store, env_name, key) if reuse_store is not None else None
     moment = allocate_version(datetime.now(timezone.utc).replace(microsecond=0), store)
     work.create()
     (work.artifacts / artifacts.REQUIREMENTS).write_text(requirements.stored_text(parsed), encoding="utf-8")
@@ -55,8 +60,16 @@ def validate(work: WorkDir, requirements_file, env_name: str, python: Optional[s
         python_full_version=base.version,
         installer=installer_name,
         compression=compression,
+        build_key=key,
+        build_inputs=inputs.as_dict(),
+        reuse=reuse_store is not None,
     )
     work.save(state, "validate")
+    if found is not None:
+        reuse.record_returned(reuse_store, found)
+        work.reused_file.write_text(metadata.dumps(found), encoding="utf-8")
+        say(f"reuse: {found['venv_version']} has the same build_key {key[:12]}; returning it, nothing built or published")
+        return state
     say(f"{requirements_file}: inputs valid; building {state.venv_version} with Python {base.version} ({base.executable})")
     return state
 
@@ -95,6 +108,12 @@ def inspect(work: WorkDir, fail_on_conflicts: bool = False) -> State:
     (out / artifacts.INSTALLED_JSON).write_text(json.dumps(pins, indent=2) + "\n", encoding="utf-8")
     found = conflicts.find(tree)
     state.installed_packages = pins
+    state.content_key = content_key.key_of(work.venv)
+    unpinned = build_key.unpinned_installed(requirements.parse(Path(state.requirements)), pins)
+    state.fully_pinned = unpinned is None
+    if unpinned is not None and state.reuse:
+        say(f"reuse: {unpinned} is installed but not pinned by the requirements: this build cannot be reused "
+            "(pin the whole installed set, e.g. from installed_packages.txt)")
     state.conflicts = [c.as_record() for c in found]
     work.save(state, "inspect")
     breaking = [c for c in found if c.breaks]
@@ -144,6 +163,9 @@ def write_metadata(work: WorkDir, store=None) -> dict:
         "build_url": os.environ.get("BUILD_URL") or None,
         "git_commit": os.environ.get("GIT_COMMIT") or None,
         "conflict_details": state.conflicts,
+        "build_key": state.build_key,
+        "content_key": state.content_key,
+        "fully_pinned": state.fully_pinned,
     }
     if store is not None:
         meta = metadata.with_store_urls(meta, store)

@@ -4,6 +4,7 @@
     <work>/venv/          the environment being built
     <work>/install.log    the installer's output, credentials redacted
     <work>/artifacts/     the seven artifacts, i.e. the build folder that `venvbuild publish` takes
+    <work>/reused.json    only when a reuse returned a published build instead: its metadata
 """
 
 import json
@@ -16,6 +17,7 @@ from venvbuild.conflicts import Conflict
 from venvbuild.errors import UsageError
 
 STATE = "state.json"
+REUSED = "reused.json"  # the metadata of the published build that `validate --reuse` returned instead
 
 
 @dataclass
@@ -36,6 +38,11 @@ class State:
     conflicts: List[dict] = field(default_factory=list)
     archive_sha256: Optional[str] = None
     archive_size: Optional[int] = None
+    build_key: Optional[str] = None
+    build_inputs: Optional[dict] = None  # what build_key hashes (venvbuild.build_key.Inputs)
+    content_key: Optional[str] = None
+    fully_pinned: Optional[bool] = None
+    reuse: bool = False  # --reuse was asked for: say why a build cannot be reused
 
 
 class WorkDir:
@@ -46,6 +53,7 @@ class WorkDir:
     log = property(lambda self: self.path / "install.log")
     artifacts = property(lambda self: self.path / "artifacts")
     state_file = property(lambda self: self.path / STATE)
+    reused_file = property(lambda self: self.path / REUSED)
 
     def create(self) -> None:
         try:

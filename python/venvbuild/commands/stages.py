@@ -3,6 +3,8 @@
 They share --work-dir; `venvbuild build` runs the same stages in one go."""
 
 from venvbuild import artifacts, installer, stages
+from venvbuild.errors import UsageError
+from venvbuild.store.options import add_store_arguments, store_from_args
 from venvbuild.workdir import WorkDir
 
 _HELP = {
@@ -41,6 +43,10 @@ def add_arguments_for(name: str, parser) -> None:
     add_work_dir(parser)
     if name == "validate":
         add_build_inputs(parser)
+        parser.add_argument("--reuse", action="store_true",
+                            help="look up a published conflict-free build of the same build_key in --store; when "
+                            "found, write its metadata to <work-dir>/reused.json and build nothing")
+        add_store_arguments(parser, required=False)
     elif name == "inspect":
         add_fail_on_conflicts(parser)
 
@@ -49,8 +55,11 @@ def run_for(name: str):
     def run(args) -> int:
         work = WorkDir(args.work_dir)
         if name == "validate":
+            if args.store is not None and not args.reuse:
+                raise UsageError("--store needs --reuse here: validate reads the store only to look up a build")
             stages.validate(work, args.requirements, args.env_name, args.python, allow_unpinned=args.allow_unpinned,
-                            installer_name=args.installer, compression=args.compression)
+                            installer_name=args.installer, compression=args.compression,
+                            reuse_store=store_from_args(args) if args.reuse else None)
         elif name == "install":
             stages.install(work)
         elif name == "inspect":

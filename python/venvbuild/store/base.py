@@ -1,5 +1,7 @@
+import hashlib
+import tempfile
 from pathlib import Path
-from typing import Optional
+from typing import Iterator, Optional
 
 
 class ObjectExists(Exception):
@@ -26,6 +28,25 @@ class ObjectStore:
     def any_under(self, key_prefix: str) -> bool:
         """Whether any object's key starts with key_prefix."""
         raise NotImplementedError
+
+    def read(self, key: str) -> Optional[bytes]:
+        """The object's bytes, or None when there is none (for small objects: pointers, events, records)."""
+        raise NotImplementedError
+
+    def keys_under(self, key_prefix: str) -> Iterator[str]:
+        """Every key starting with key_prefix, in key order."""
+        raise NotImplementedError
+
+    def delete(self, key: str) -> None:
+        """Remove the object at key; an absent key is no error (a resumed collection deletes again)."""
+        raise NotImplementedError
+
+    def put_new_bytes(self, key: str, data: bytes) -> None:
+        """put_new for a small object held in memory; raise ObjectExists when key is taken."""
+        with tempfile.TemporaryDirectory(prefix="venvbuild-put-") as tmp:
+            path = Path(tmp, "object")
+            path.write_bytes(data)
+            self.put_new(key, path, hashlib.sha256(data).hexdigest())
 
     def describe(self) -> str:
         """How to name this store in a message."""

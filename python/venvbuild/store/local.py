@@ -1,7 +1,7 @@
 import os
 import tempfile
 from pathlib import Path
-from typing import Optional
+from typing import Iterator, Optional
 
 from venvbuild.checksum import sha256_file
 from venvbuild.errors import StoreError, UsageError
@@ -55,5 +55,51 @@ class LocalStore(ObjectStore):
         path = self._path(key_prefix.rstrip("/"))
         return path.exists()
 
+    def read(self, key: str) -> Optional[bytes]:
+        try:
+            return self._path(key).read_bytes()
+        except (FileNotFoundError, NotADirectoryError, IsADirectoryError):
+            return None
+        except OSError as exc:
+            raise StoreError(f"--store {self.root}: cannot read {key}: {exc.strerror or exc}") from exc
+
+    def keys_under(self, key_prefix: str) -> Iterator[str]:
+        folder, _, start = key_prefix.rpartition("/")
+        base = self._path(folder) if folder else self.root
+        found = []
+        try:
+            for dirpath, dirnames, filenames in os.walk(base, onerror=_raise):
+                relative = Path(dirpath).relative_to(self.root).as_posix()
+                for name in filenames:
+                    key = f"{relative}/{name}" if relative != "." else name
+                    if key.startswith(key_prefix) and not name.startswith(".part-"):
+                        found.append(key)
+        except FileNotFoundError:
+            return iter(())
+        except OSError as exc:
+            raise StoreError(f"--store {self.root}: cannot list {key_prefix}: {exc.strerror or exc}") from exc
+        return iter(sorted(found))
+
+    def delete(self, key: str) -> None:
+        path = self._path(key)
+        try:
+            path.unlink()
+        except FileNotFoundError:
+            return
+        except OSError as exc:
+            raise StoreError(f"--store {self.root}: cannot delete {key}: {exc.strerror or exc}") from exc
+        # Empty folders are no objects in S3 either; a build folder left empty would still claim its version.
+        for parent in path.parents:
+            if parent == self.root:
+                break
+            try:
+                parent.rmdir()
+            except OSError:
+                break
+
     def describe(self) -> str:
         return str(self.root)
+
+
+def _raise(error: OSError) -> None:
+    raise error

@@ -12,7 +12,7 @@ import hashlib
 from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Optional
+from typing import Iterator, Optional
 
 from venvbuild import naming
 from venvbuild.errors import StoreError, UsageError
@@ -158,6 +158,28 @@ class S3Store(ObjectStore):
         with self._errors(key_prefix):
             listing = self.client.list_objects_v2(Bucket=self.bucket, Prefix=key_prefix, MaxKeys=1)
         return listing.get("KeyCount", 0) > 0
+
+    def read(self, key: str) -> Optional[bytes]:
+        from botocore.exceptions import ClientError
+
+        with self._errors(key):
+            try:
+                return self.client.get_object(Bucket=self.bucket, Key=key)["Body"].read()
+            except ClientError as exc:
+                if exc.response.get("Error", {}).get("Code") in ("NoSuchKey", "404"):
+                    return None
+                raise
+
+    def keys_under(self, key_prefix: str) -> Iterator[str]:
+        with self._errors(key_prefix):
+            pages = self.client.get_paginator("list_objects_v2").paginate(Bucket=self.bucket, Prefix=key_prefix)
+            keys = [item["Key"] for page in pages for item in page.get("Contents", ())]
+        return iter(keys)
+
+    def delete(self, key: str) -> None:
+        # S3 answers a delete of an absent key with success too: a resumed collection just deletes again.
+        with self._errors(key):
+            self.client.delete_object(Bucket=self.bucket, Key=key)
 
     # Internals.
     def _put_multipart(self, key: str, path: Path, size: int, extra: dict) -> None:

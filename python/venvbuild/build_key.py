@@ -1,0 +1,220 @@
+"""build_key: a fingerprint of every input that can change a build's bytes.
+
+Two builds with the same key install the same requirements, resolved the same way, with the same
+interpreter, installer and archive format, on the same platform: the second can reuse the first.
+What counts:
+
+- the requirements as pip reads them: after includes and ${VAR} expansion, each line normalised (PEP 503
+  name, sorted extras and specifiers, canonical marker, sorted --hash values); comments, blank lines,
+  line order and repeats do not count;
+- the index configuration: index URLs, find-links, --pre, --only-binary, --no-binary, --prefer-binary
+  from the files, and the PIP_* / UV_* variables that change resolution; credentials removed;
+- the interpreter: implementation, full version, ABI, and the base interpreter's real path;
+- the platform, with the best manylinux/musllinux tag of this machine (its libc family and version);
+- the installer and its version, the compression, and the archive format version.
+
+Everything reading the requirements goes through requirement_lines() and index_options(), so a new
+parser is one place to re-point.
+"""
+
+import hashlib
+import json
+import os
+import re
+import subprocess
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import List, Optional
+
+from packaging.utils import canonicalize_name
+from packaging.version import InvalidVersion, Version
+
+from venvbuild import archive, installer, requirements
+from venvbuild.errors import InstallError
+from venvbuild.redact import redact
+
+# Requirements-file options that change what gets resolved or which files are installed.
+_INDEX_OPTIONS = {
+    "-i": "--index-url", "--index-url": "--index-url", "--extra-index-url": "--extra-index-url",
+    "--no-index": "--no-index", "-f": "--find-links", "--find-links": "--find-links", "--pre": "--pre",
+    "--only-binary": "--only-binary", "--no-binary": "--no-binary", "--prefer-binary": "--prefer-binary",
+}
+# Environment variables pip and uv read that change resolution or the installed files. Those naming a
+# file (constraints, config) count by the file's content.
+RESOLUTION_ENV = (
+    "PIP_INDEX_URL", "PIP_EXTRA_INDEX_URL", "PIP_NO_INDEX", "PIP_FIND_LINKS", "PIP_PRE", "PIP_ONLY_BINARY",
+    "PIP_NO_BINARY", "PIP_PREFER_BINARY", "PIP_NO_DEPS", "PIP_CONSTRAINT", "PIP_CONFIG_FILE",
+    "PIP_NO_BUILD_ISOLATION", "PIP_UPGRADE_STRATEGY",
+    "UV_INDEX", "UV_DEFAULT_INDEX", "UV_INDEX_URL", "UV_EXTRA_INDEX_URL", "UV_FIND_LINKS", "UV_NO_INDEX",
+    "UV_PRERELEASE", "UV_RESOLUTION", "UV_EXCLUDE_NEWER", "UV_INDEX_STRATEGY", "UV_CONSTRAINT", "UV_OVERRIDE",
+    "UV_NO_BINARY", "UV_ONLY_BINARY", "UV_NO_BUILD", "UV_NO_BUILD_ISOLATION", "UV_CONFIG_FILE",
+    "UV_TORCH_BACKEND",
+)
+_FILE_ENV = {"PIP_CONSTRAINT", "PIP_CONFIG_FILE", "UV_CONSTRAINT", "UV_OVERRIDE", "UV_CONFIG_FILE"}
+_HASH = re.compile(r"--hash(?:=|\s+)(\S+)")
+_OTHER_OPTION = re.compile(r"\s(--config-settings|-C|--global-option|--install-option)(?:=|\s+)(\S+)")
+
+_PROBE = (
+    "import json, os, platform, sys, sysconfig\n"
+    "try:\n import ensurepip; pip = ensurepip.version()\n"
+    "except Exception:\n pip = None\n"
+    "print(json.dumps({'implementation': sys.implementation.name, 'version': platform.python_version(),"
+    " 'release': list(sys.version_info[3:]), 'abi': sysconfig.get_config_var('SOABI') or sys.implementation.cache_tag,"
+    " 'executable': os.path.realpath(sys.executable), 'platform': sysconfig.get_platform(), 'bundled_pip': pip}))"
+)
+
+
+@dataclass(frozen=True)
+class Inputs:
+    """What build_key hashes; kept with a build's state so a changed key can be explained."""
+
+    requirements: List[str]
+    index: List[str]
+    environment: List[str]
+    implementation: str
+    python_version: str
+    abi: str
+    interpreter: str
+    platform: str
+    libc: str
+    installer: str
+    installer_version: str
+    compression: str
+    archive_format: int
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+def key_of(inputs: Inputs) -> str:
+    canonical = json.dumps(inputs.as_dict(), sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+
+
+def collect(parsed, base_python: str, installer_name: str, compression: str) -> Inputs:
+    """The inputs of a build of parsed (requirements.parse's result) with base_python; one probe of it."""
+    facts = probe(base_python)
+    return Inputs(
+        requirements=requirement_lines(parsed),
+        index=index_options(parsed),
+        environment=resolution_environment(os.environ),
+        implementation=facts["implementation"],
+        python_version=facts["version"] + "".join(str(p) for p in facts["release"] if p not in ("final", 0)),
+        abi=facts["abi"],
+        interpreter=facts["executable"],
+        platform=facts["platform"],
+        libc=libc_tag(),
+        installer=installer_name,
+        installer_version=installer_version(installer_name, facts),
+        compression=compression,
+        archive_format=archive.FORMAT_VERSION,
+    )
+
+
+def probe(base_python: str) -> dict:
+    try:
+        done = subprocess.run([base_python, "-I", "-c", _PROBE], capture_output=True, text=True, timeout=60)
+        return json.loads(done.stdout.strip().splitlines()[-1])
+    except (OSError, subprocess.TimeoutExpired, ValueError, IndexError):
+        raise InstallError(f"cannot ask {base_python} what it is (implementation, version, ABI)") from None
+
+
+def libc_tag() -> str:
+    """The best platform tag this machine installs wheels for: manylinux_2_36_x86_64, musllinux_1_2_aarch64,
+    macosx_14_0_arm64, ...; it names the libc family and version."""
+    from packaging import tags
+
+    return next(iter(tags.platform_tags()), "")
+
+
+def installer_version(installer_name: str, facts: dict) -> str:
+    if installer_name == "uv":
+        try:
+            done = subprocess.run([installer.find_uv(), "--version"], capture_output=True, text=True, timeout=60)
+        except (OSError, subprocess.TimeoutExpired):
+            raise InstallError("cannot run uv --version") from None
+        words = done.stdout.split()
+        return words[1] if len(words) > 1 else done.stdout.strip()
+    # `python -m venv` installs the pip the base interpreter bundles, and the build installs with it.
+    return facts.get("bundled_pip") or "unknown"
+
+
+def requirement_lines(parsed) -> List[str]:
+    """Each requirement and constraint, normalised; sorted and without repeats, so order does not count."""
+    lines = set()
+    for entry in parsed.entries:
+        text = entry.line.text
+        hashes = sorted(_HASH.findall(text))
+        options = sorted(f"{o}={v}" for o, v in _OTHER_OPTION.findall(" " + text))
+        req = entry.requirement
+        if req is None:  # editable or a bare path/URL: as written, credentials removed
+            body = redact(re.sub(r"\s+--hash(?:=|\s+)\S+", "", text)).strip()
+        else:
+            extras = ",".join(sorted(canonicalize_name(e) for e in req.extras))
+            body = entry.name + (f"[{extras}]" if extras else "")
+            body += f" @ {redact(req.url)}" if req.url else ",".join(sorted(str(s) for s in req.specifier))
+            if req.marker is not None:
+                body += f"; {req.marker}"
+        lines.add(" ".join([entry.kind, body, *(f"--hash={h}" for h in hashes), *options]))
+    return sorted(lines)
+
+
+def index_options(parsed) -> List[str]:
+    """The index options of every file read, relative find-links made absolute as pip does; sorted."""
+    found = set()
+    for path in parsed.files:
+        for line in requirements.logical_lines(Path(path)):
+            if not line.text.startswith("-"):
+                continue
+            option, value = requirements._split_option(line.text)
+            name = _INDEX_OPTIONS.get(option)
+            if name is None:
+                continue
+            if name == "--find-links" and value and "://" not in value and not os.path.isabs(value):
+                candidate = Path(path).parent / value
+                if candidate.exists():
+                    value = str(candidate.resolve())
+            found.add(f"{name} {redact(value)}".strip())
+    return sorted(found)
+
+
+def resolution_environment(environ) -> List[str]:
+    found = []
+    for name in RESOLUTION_ENV:
+        value = environ.get(name)
+        if not value:
+            continue
+        if name in _FILE_ENV:
+            value = " ".join(_file_digest(p) for p in value.split())
+        found.append(f"{name}={redact(value)}")
+    return found
+
+
+def _file_digest(path: str) -> str:
+    try:
+        return "sha256:" + hashlib.sha256(Path(path).read_bytes()).hexdigest()
+    except OSError:
+        return f"missing:{path}"
+
+
+def unpinned_installed(parsed, installed_packages) -> Optional[str]:
+    """The first installed `name==version` (pip and setuptools aside) that the requirements do not pin to
+    exactly that version, or None when they pin the whole installed set: the condition for reuse."""
+    pins = {}
+    for entry in parsed.entries:
+        version = entry.pinned_version
+        if version is not None and entry.name:
+            pins.setdefault(entry.name, set()).add(version)
+    for pin in installed_packages:
+        name, _, version = pin.partition("==")
+        name = canonicalize_name(name)
+        if name in ("pip", "setuptools"):
+            continue
+        pinned = pins.get(name, set())
+        try:
+            same = any(Version(p) == Version(version) for p in pinned)
+        except InvalidVersion:
+            same = version in pinned
+        if not same:
+            return pin
+    return None
