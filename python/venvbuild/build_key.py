@@ -124,7 +124,10 @@ def libc_tag() -> str:
     macosx_14_0_arm64, ...; it names the libc family and version."""
     from packaging import tags
 
-    return next(iter(tags.platform_tags()), "")
+    found = list(tags.platform_tags())
+    # packaging 26 lists the plain linux_<arch> tag first; the libc tag is the best of the others.
+    libc = [t for t in found if t.startswith(("manylinux_", "musllinux_"))]
+    return (libc or found or [""])[0]
 
 
 def installer_version(installer_name: str, facts: dict) -> str:

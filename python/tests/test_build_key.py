@@ -1,0 +1,132 @@
+"""build_key: what changes the bytes changes the key; what pip ignores does not."""
+
+import dataclasses
+import platform
+import sys
+
+import pytest
+
+from venvbuild import archive, build_key, requirements
+
+
+def key_for(tmp_path, text, name="requirements.txt", env=None, **overrides):
+    path = tmp_path / name
+    path.write_text(text)
+    inputs = build_key.collect(requirements.parse(path), sys.executable, "pip", "gz")
+    if env is not None:
+        inputs = dataclasses.replace(inputs, environment=build_key.resolution_environment(env))
+    return build_key.key_of(dataclasses.replace(inputs, **overrides)), inputs
+
+
+BASE = """--index-url https://pypi.example/simple
+# the web stack
+requests[socks,security]==2.32.3 ; python_version >= "3.8"
+pandas==2.2.3 --hash=sha256:bbbb --hash=sha256:aaaa
+Scikit_Learn==1.5.2
+"""
+
+
+def test_comments_blank_lines_order_and_spelling_keep_the_key(tmp_path):
+    first, _ = key_for(tmp_path, BASE)
+    same = """
+Scikit-learn==1.5.2   # spelled another way
+pandas==2.2.3 --hash=sha256:aaaa \\
+    --hash=sha256:bbbb
+
+requests[security,SOCKS]==2.32.3;python_version>='3.8'
+-i https://pypi.example/simple
+"""
+    second, _ = key_for(tmp_path, same, name="other.txt")
+    assert first == second
+
+
+def test_includes_and_env_vars_are_read_as_pip_reads_them(tmp_path, monkeypatch):
+    first, _ = key_for(tmp_path, BASE)
+    (tmp_path / "web.txt").write_text('requests[socks,security]==2.32.3 ; python_version >= "3.8"\n')
+    monkeypatch.setenv("PANDAS_VERSION", "2.2.3")
+    text = ("--index-url https://pypi.example/simple\n-r web.txt\n"
+            "pandas==${PANDAS_VERSION} --hash=sha256:bbbb --hash=sha256:aaaa\nscikit-learn==1.5.2\n")
+    second, _ = key_for(tmp_path, text, name="top.txt")
+    assert first == second
+
+
+@pytest.mark.parametrize("edit", [
+    lambda t: t.replace("pandas==2.2.3", "pandas==2.2.2"),
+    lambda t: t.replace("[socks,security]", "[socks]"),
+    lambda t: t.replace('>= "3.8"', '>= "3.9"'),
+    lambda t: t.replace("sha256:aaaa", "sha256:cccc"),
+    lambda t: t.replace("pypi.example", "mirror.example"),
+    lambda t: "--pre\n" + t,
+    lambda t: "--only-binary :all:\n" + t,
+    lambda t: "--find-links https://wheels.example/\n" + t,
+], ids=["pin", "extras", "marker", "hash", "index-url", "pre", "only-binary", "find-links"])
+def test_a_changed_requirement_or_index_option_changes_the_key(tmp_path, edit):
+    first, _ = key_for(tmp_path, BASE)
+    second, _ = key_for(tmp_path, edit(BASE), name="edited.txt")
+    assert first != second
+
+
+def test_credentials_are_removed_from_the_inputs(tmp_path):
+    text = BASE.replace("https://pypi.example", "https://me:s3cret@pypi.example")
+    first, inputs = key_for(tmp_path, text, env={"PIP_EXTRA_INDEX_URL": "https://me:t0ken@extra.example/simple"})
+    assert "s3cret" not in repr(inputs) and "t0ken" not in repr(inputs)
+    other = BASE.replace("https://pypi.example", "https://you:other@pypi.example")
+    second, _ = key_for(tmp_path, other, name="b.txt", env={"PIP_EXTRA_INDEX_URL": "https://x:y@extra.example/simple"})
+    assert first == second
+
+
+def test_resolution_environment_counts_and_other_variables_do_not(tmp_path):
+    plain, _ = key_for(tmp_path, BASE, env={})
+    quiet, _ = key_for(tmp_path, BASE, env={"PIP_NO_INPUT": "1", "PIP_PROGRESS_BAR": "off", "HOME": "/x"})
+    assert plain == quiet
+    for variable, value in (("PIP_INDEX_URL", "https://other/simple"), ("UV_EXCLUDE_NEWER", "2025-01-01"),
+                            ("PIP_PRE", "1"), ("UV_RESOLUTION", "lowest")):
+        changed, _ = key_for(tmp_path, BASE, env={variable: value})
+        assert changed != plain, variable
+
+
+def test_a_constraint_file_in_the_environment_counts_by_its_content(tmp_path):
+    constraints = tmp_path / "c.txt"
+    constraints.write_text("numpy==1.26.4\n")
+    first, _ = key_for(tmp_path, BASE, env={"PIP_CONSTRAINT": str(constraints)})
+    constraints.write_text("numpy==1.26.3\n")
+    second, _ = key_for(tmp_path, BASE, env={"PIP_CONSTRAINT": str(constraints)})
+    assert first != second
+
+
+@pytest.mark.parametrize("field, value", [
+    ("python_version", "3.11.8"),
+    ("installer_version", "99.0"),
+    ("libc", "musllinux_1_2_x86_64"),
+    ("abi", "cpython-312-x86_64-linux-gnu"),
+    ("interpreter", "/opt/python/bin/python3.11"),
+    ("implementation", "pypy"),
+    ("compression", "zst"),
+    ("installer", "uv"),
+    ("archive_format", archive.FORMAT_VERSION + 1),
+])
+def test_interpreter_platform_installer_and_format_change_the_key(tmp_path, field, value):
+    first, inputs = key_for(tmp_path, BASE)
+    assert getattr(inputs, field) != value
+    second, _ = key_for(tmp_path, BASE, **{field: value})
+    assert first != second
+
+
+def test_the_interpreter_is_probed_not_assumed(tmp_path):
+    _, inputs = key_for(tmp_path, BASE)
+    assert inputs.implementation == sys.implementation.name
+    assert inputs.python_version == platform.python_version()
+    assert inputs.abi and inputs.interpreter and not inputs.interpreter.endswith("/.venv/bin/python")
+    assert inputs.archive_format == archive.FORMAT_VERSION
+    assert inputs.installer == "pip" and inputs.installer_version[0].isdigit()
+    if sys.platform.startswith("linux"):
+        assert inputs.libc.startswith(("manylinux_", "musllinux_")), inputs.libc
+
+
+def test_unpinned_installed_names_the_first_package_the_requirements_leave_open(tmp_path):
+    path = tmp_path / "r.txt"
+    path.write_text("alpha==1.0\nBeta==1.0.0\n")
+    parsed = requirements.parse(path)
+    assert build_key.unpinned_installed(parsed, ["alpha==1.0", "beta==1.0", "pip==24.0", "setuptools==70"]) is None
+    assert build_key.unpinned_installed(parsed, ["alpha==1.0", "beta==1.0", "gamma==1.0"]) == "gamma==1.0"
+    assert build_key.unpinned_installed(parsed, ["alpha==1.1", "beta==1.0"]) == "alpha==1.1"
