@@ -18,6 +18,8 @@ COMMANDS = {
     "package": "stages",
     "metadata": "stages",
     "publish": "publish",
+    "tag": "tag",
+    "gc": "gc",
     "ddl": "ddl",
     "search": "search",
     "sql": "sql",

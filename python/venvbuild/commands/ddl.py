@@ -14,7 +14,9 @@ def add_arguments(parser) -> None:
     parser.add_argument("--bucket", required=True, help="the bucket builds are published to")
     parser.add_argument("--prefix", default=DEFAULT_PREFIX, help=f"the builds' prefix (default {DEFAULT_PREFIX})")
     parser.add_argument("--database", help="the Athena database (default: the query's current database)")
-    parser.add_argument("--table", default=athena_ddl.DEFAULT_TABLE, help=f"default {athena_ddl.DEFAULT_TABLE}")
+    parser.add_argument("--table", help=f"default {athena_ddl.DEFAULT_TABLE} ({athena_ddl.DEFAULT_TAGS_TABLE} with --tags)")
+    parser.add_argument("--tags", action="store_true",
+                        help="print the tag events' table instead (over PREFIX-tags/, one row per `venvbuild tag`)")
     parser.add_argument(
         "--since",
         default=athena_ddl.DEFAULT_SINCE,
@@ -24,5 +26,10 @@ def add_arguments(parser) -> None:
 
 
 def run(args) -> int:
-    print(athena_ddl.render(args.bucket, args.prefix, args.database, args.table, args.since), end="")
+    if args.tags:
+        print(athena_ddl.render_tags(args.bucket, args.prefix, args.database, args.table or athena_ddl.DEFAULT_TAGS_TABLE),
+              end="")
+        return OK
+    print(athena_ddl.render(args.bucket, args.prefix, args.database, args.table or athena_ddl.DEFAULT_TABLE, args.since),
+          end="")
     return OK

@@ -9,7 +9,7 @@ from venvbuild.search import athena, criteria, local, matching, output
 HELP = "find the builds that contain packages, e.g. `kedro` or 'pandas>=1.5,<2' (local store or Athena)"
 
 _ATHENA_ONLY = ("database", "workgroup", "output", "table", "region", "endpoint_url", "timeout")
-_LOCAL_ONLY = ("store", "reindex")
+_LOCAL_ONLY = ("store", "reindex", "tag")
 
 
 def add_arguments(parser):
@@ -19,7 +19,8 @@ def add_arguments(parser):
         "kedro is not kedro-viz);\nseveral SPECs must all match. With a specifier, pre-releases match only "
         "when it names one, or with --pre.\nExit 0 with results, 1 with none, 2 on bad input."
     )
-    parser.add_argument("specs", nargs="+", metavar="SPEC", help="package name with an optional version specifier")
+    parser.add_argument("specs", nargs="*", metavar="SPEC",
+                        help="package name with an optional version specifier (optional with --tag)")
     shape = parser.add_mutually_exclusive_group()
     shape.add_argument("--count", action="store_true", help="print only the number of matching builds")
     shape.add_argument("--json", action="store_true", help="print one JSON object per build (JSON lines)")
@@ -28,6 +29,8 @@ def add_arguments(parser):
     parser.add_argument("--env-name", metavar="NAME", help="only builds of this environment name")
     parser.add_argument("--since", metavar="DATE", help="only builds created on or after this day (YYYY-MM-DD, UTC)")
     parser.add_argument("--limit", metavar="N", type=_positive_int("--limit"), help="at most N builds, newest first")
+    parser.add_argument("--tag", metavar="TAG", action="append",
+                        help="only the builds a current tag points at (repeatable; local store)")
     parser.add_argument("--pre", action="store_true", help="let version specifiers match pre-releases too")
 
     where = parser.add_argument_group("local store (the default)")
@@ -48,6 +51,8 @@ def add_arguments(parser):
 
 def run(args) -> int:
     _check_backend_options(args)
+    if not args.specs and not args.tag:
+        raise UsageError("give a SPEC (a package name), or --tag TAG")
     wanted = criteria.build(args.specs, args.conflict_free, args.python, args.env_name, args.since, args.pre)
     if args.athena:
         where = athena.target(
@@ -58,7 +63,10 @@ def run(args) -> int:
     else:
         con = local.connect(args.store, reindex=args.reindex)
         try:
-            found = local.candidates(con, wanted)
+            if args.tag:
+                found = local.tagged(con, wanted, local.tagged_versions(args.store, args.tag, args.env_name))
+            else:
+                found = local.candidates(con, wanted)
         finally:
             con.close()
     matches = matching.select(found, wanted.specs, args.limit)

@@ -33,6 +33,26 @@ def candidates(con, criteria) -> list:
     return con.execute(sql, parameters).fetchall()
 
 
+def tagged_versions(store_dir, tag_names, env_name=None) -> set:
+    """The versions the current tags tag_names point at, from the store's tag events."""
+    from venvbuild import tags
+
+    for name in tag_names:
+        tags.check_tag(name, "--tag")
+    return tags.tagged_versions(LocalStore(store_dir or default_store()), tag_names, env_name)
+
+
+def tagged(con, criteria, versions: set) -> list:
+    """candidates() narrowed to versions; without SPECs, every build among versions (all its packages)."""
+    if criteria.specs:
+        return [row for row in candidates(con, criteria) if row[0] in versions]
+    if not versions:
+        return []
+    values = {**criteria.sql_parameters(), "versions": sorted(versions)}
+    sql, parameters = sqlparams.named(read_text("sql/search_local_tagged.sql"), values)
+    return con.execute(sql, parameters).fetchall()
+
+
 def run_sql(con, query: str):
     """Run a user's query with no access to files or settings beyond the index: (column names, rows)."""
     duckdb = engine.duckdb()
