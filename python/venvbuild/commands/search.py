@@ -1,6 +1,7 @@
 """`venvbuild search SPEC [SPEC...]`: which published builds contain these packages (and versions)?"""
 
 import argparse
+import dataclasses
 import sys
 
 from venvbuild.errors import UsageError
@@ -51,9 +52,11 @@ def add_arguments(parser):
 
 def run(args) -> int:
     _check_backend_options(args)
-    if not args.specs and not args.tag:
-        raise UsageError("give a SPEC (a package name), or --tag TAG")
-    wanted = criteria.build(args.specs, args.conflict_free, args.python, args.env_name, args.since, args.pre)
+    # A SPEC is optional only with --tag (parse_all refuses none); the filters are checked the same way.
+    wanted = criteria.build(args.specs or ([] if not args.tag else ["placeholder"]), args.conflict_free, args.python,
+                            args.env_name, args.since, args.pre)
+    if not args.specs:
+        wanted = dataclasses.replace(wanted, specs=())
     if args.athena:
         where = athena.target(
             args.database, args.table or athena.DEFAULT_TABLE, args.workgroup, args.output, args.region,

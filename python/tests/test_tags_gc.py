@@ -1,0 +1,201 @@
+"""Tags (`venvbuild tag`, `search --tag`, tags.resolve) and retention (`venvbuild gc`), on published builds."""
+
+import json
+from datetime import datetime, timedelta, timezone
+
+import pytest
+
+from conftest import make_build_dir
+from venvbuild import publish, reuse, retention, tags
+from venvbuild.cli import main
+from venvbuild.errors import UsageError
+from venvbuild.store.local import LocalStore
+from venvbuild.versions import version_of
+
+OLD = ["venv_20250101_100000", "venv_20250102_100000", "venv_20250103_100000", "venv_20250104_100000"]
+
+
+def run(capsys, *argv):
+    capsys.readouterr()
+    code = main([str(a) for a in argv])
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def published_store(tmp_path, versions=OLD, env_name="demo", store=None):
+    store = store or LocalStore(tmp_path / "store")
+    for version in versions:
+        build_dir = make_build_dir(tmp_path / "builds" / env_name, version, env_name=env_name,
+                                   build_key=version[-6:].rjust(64, "0"), fully_pinned=True)
+        publish.publish(build_dir, store)
+    return store
+
+
+def files(store: LocalStore):
+    return sorted(str(p.relative_to(store.root)) for p in store.root.rglob("*")
+                  if p.is_file() and "_index" not in p.parts)
+
+
+def search_versions(capsys, store, *argv):
+    code, out, err = run(capsys, "search", "--store", store.root, "--json", *argv)
+    assert code in (0, 1), err
+    return sorted(json.loads(line)["venv_version"] for line in out.splitlines())
+
+
+def test_the_newest_tag_event_wins_and_remove_is_an_event(tmp_path, capsys):
+    store = published_store(tmp_path)
+    assert run(capsys, "tag", OLD[0], "stable", "--store", store.root)[0] == 0
+    assert tags.resolve(store, "stable") == OLD[0]
+    assert run(capsys, "tag", OLD[2], "stable", "--store", store.root)[0] == 0
+    assert tags.resolve(store, "stable", "demo") == OLD[2]
+    code, out, _ = run(capsys, "tag", OLD[2], "stable", "--store", store.root, "--remove")
+    assert code == 0 and "removed" in out
+    with pytest.raises(UsageError, match="no build is tagged stable"):
+        tags.resolve(store, "stable")
+    events = [e for e in files(store) if e.startswith("venv-builds-tags/")]
+    assert events == [f"venv-builds-tags/demo~stable~{n:010d}.json" for n in (1, 2, 3)]
+    assert [json.loads((store.root / e).read_text())["action"] for e in events] == ["add", "add", "remove"]
+
+
+def test_a_tag_is_per_env_name_and_ambiguous_without_one(tmp_path, capsys):
+    store = published_store(tmp_path, OLD[:1])
+    published_store(tmp_path, ["venv_20250201_100000"], env_name="other", store=store)
+    run(capsys, "tag", OLD[0], "stable", "--store", store.root)
+    run(capsys, "tag", "venv_20250201_100000", "stable", "--store", store.root)
+    assert tags.resolve(store, "stable", "other") == "venv_20250201_100000"
+    with pytest.raises(UsageError, match="several env names carry it"):
+        tags.resolve(store, "stable")
+
+
+@pytest.mark.parametrize("argv, parameter", [
+    (["venv_20990101_000000", "stable"], "VERSION"),
+    (["not-a-version", "stable"], "VERSION"),
+    ([OLD[0], "bad tag!"], "TAG"),
+    ([OLD[0], "~x"], "TAG"),
+    ([OLD[1], "stable", "--remove"], "TAG"),  # stable points at OLD[0]
+])
+def test_bad_tag_input_is_one_line_and_changes_nothing(tmp_path, capsys, argv, parameter):
+    store = published_store(tmp_path, OLD[:2])
+    run(capsys, "tag", OLD[0], "stable", "--store", store.root)
+    before = files(store)
+    code, out, err = run(capsys, "tag", *argv, "--store", store.root)
+    assert code == 2 and out == ""
+    assert err.count("\n") == 1 and err.startswith(f"venvbuild: error: {parameter} ")
+    assert files(store) == before
+
+
+def test_search_by_tag(tmp_path, capsys):
+    store = published_store(tmp_path)
+    run(capsys, "tag", OLD[1], "stable", "--store", store.root)
+    run(capsys, "tag", OLD[3], "candidate", "--store", store.root)
+    assert search_versions(capsys, store, "--tag", "stable") == [OLD[1]]
+    assert search_versions(capsys, store, "kedro", "--tag", "stable", "--tag", "candidate") == [OLD[1], OLD[3]]
+    assert search_versions(capsys, store, "--tag", "nothing") == []
+    code, _, err = run(capsys, "search", "--store", store.root)
+    assert code == 2 and err.startswith("venvbuild: error: SPEC")
+
+
+def test_gc_keep_last_0_leaves_exactly_the_tagged_builds_and_search_agrees(tmp_path, capsys):
+    store = published_store(tmp_path)
+    run(capsys, "tag", OLD[1], "stable", "--store", store.root)
+    assert search_versions(capsys, store, "kedro") == OLD  # the index exists before the collection
+    before = files(store)
+
+    code, out, _ = run(capsys, "gc", "--store", store.root, "--keep-last", "0")
+    assert code == 0 and out.count("would delete") == 3 and f"keep    {OLD[1]}  (tagged stable)" in out
+    assert files(store) == before, "without --apply nothing is deleted"
+
+    code, out, _ = run(capsys, "gc", "--store", store.root, "--keep-last", "0", "--apply")
+    assert code == 0, out
+    assert sorted(p.name for p in (store.root / "venv-builds").iterdir()) == [OLD[1]]
+    assert search_versions(capsys, store, "kedro") == [OLD[1]]
+    assert not list(store.root.glob("venv-builds-gc/*")), "no tombstone left"
+    assert not [k for k in files(store) if k.startswith("venv-builds-reuse/keys/") and OLD[1][-6:] not in k]
+
+
+def test_gc_keeps_the_newest_the_recent_and_the_recently_reused(tmp_path, capsys):
+    now = datetime.now(timezone.utc).replace(microsecond=0)
+    recent = [version_of(now - timedelta(days=d)) for d in (1, 2)]
+    store = published_store(tmp_path, OLD + recent)
+    reuse.record_returned(store, reuse.published(store, OLD[0]))  # returned today: still in use
+    result = retention.plan(store, keep_last=1, keep_days=7)
+    assert result.keep == {recent[0]: "one of the newest 1", recent[1]: "created within the keep window",
+                           OLD[0]: "returned by a reuse within the keep window"}
+    assert sorted(b.venv_version for b in result.delete) == OLD[1:]
+    # Without --keep-days there is no window: only the newest is kept.
+    assert set(retention.plan(store, keep_last=1, keep_days=None).keep) == {recent[0]}
+
+
+def test_gc_without_a_keep_rule_is_one_line_and_changes_nothing(tmp_path, capsys):
+    store = published_store(tmp_path, OLD[:2])
+    before = files(store)
+    code, out, err = run(capsys, "gc", "--store", store.root, "--apply")
+    assert code == 2 and out == "" and err.count("\n") == 1 and "--keep-last" in err
+    with pytest.raises(SystemExit) as exited:
+        main(["gc", "--store", str(store.root), "--keep-last", "-1"])
+    err = capsys.readouterr().err
+    assert exited.value.code == 2 and err.count("\n") == 1 and "--keep-last '-1'" in err
+    assert files(store) == before
+
+
+class FailingStore(LocalStore):
+    """The real local store, failing the nth delete: a collection killed half way."""
+
+    def __init__(self, root, fail_at):
+        super().__init__(root)
+        self.deletes, self.fail_at = 0, fail_at
+
+    def delete(self, key):
+        self.deletes += 1
+        if self.deletes == self.fail_at:
+            raise KeyboardInterrupt
+        super().delete(key)
+
+
+@pytest.mark.parametrize("fail_at", [1, 2, 4])
+def test_an_interrupted_gc_never_shows_a_build_without_its_archive_and_the_next_run_finishes(tmp_path, capsys,
+                                                                                            fail_at):
+    store = published_store(tmp_path, OLD[:2])
+    failing = FailingStore(store.root, fail_at)
+    result = retention.plan(failing, keep_last=1, keep_days=None)
+    assert [b.venv_version for b in result.delete] == [OLD[0]]
+    with pytest.raises(KeyboardInterrupt):
+        retention.apply(failing, result, print)
+    for version in search_versions(capsys, store, "kedro"):
+        assert (store.root / "venv-builds" / version / f"{version}.tar.gz").exists()
+    code, out, _ = run(capsys, "gc", "--store", store.root, "--keep-last", "1", "--apply")
+    assert code == 0
+    assert sorted(p.name for p in (store.root / "venv-builds").iterdir()) == [OLD[1]]
+    assert search_versions(capsys, store, "kedro") == [OLD[1]]
+    assert not (store.root / "venv-builds-gc").exists()
+
+
+def test_an_incomplete_publish_is_collected_only_once_a_day_old(tmp_path, capsys):
+    store = published_store(tmp_path, OLD[:1])
+    fresh = version_of(datetime.now(timezone.utc))
+    for version in ("venv_20240101_000000", fresh):  # an archive and nothing else: a publish cut short
+        (store.root / "venv-builds" / version).mkdir(parents=True)
+        (store.root / "venv-builds" / version / f"{version}.tar.gz").write_bytes(b"partial")
+    result = retention.plan(store, keep_last=5, keep_days=None)
+    assert [b.venv_version for b in result.incomplete] == ["venv_20240101_000000"]
+    retention.apply(store, result, print)
+    assert sorted(p.name for p in (store.root / "venv-builds").iterdir()) == [OLD[0], fresh]
+
+
+def test_tags_and_gc_on_s3(tmp_path, capsys, s3_server, aws_env):
+    import boto3
+
+    from venvbuild.store.s3 import S3Store
+
+    s3 = boto3.client("s3", endpoint_url=s3_server)
+    s3.create_bucket(Bucket="gc-bucket")
+    store = published_store(tmp_path, OLD[:3], store=S3Store("gc-bucket", endpoint_url=s3_server))
+    url = ["--store", "s3://gc-bucket/venv-builds", "--endpoint-url", s3_server]
+    assert run(capsys, "tag", OLD[0], "stable", *url)[0] == 0
+    assert tags.resolve(store, "stable") == OLD[0]
+    code, out, err = run(capsys, "gc", *url, "--keep-last", "0", "--apply")
+    assert code == 0, err
+    keys = {o["Key"] for o in s3.list_objects_v2(Bucket="gc-bucket")["Contents"]}
+    assert {k.split("/")[1] for k in keys if k.startswith("venv-builds/")} == {OLD[0]}
+    assert [k for k in keys if k.startswith("venv-builds-metadata/")] == [f"venv-builds-metadata/dt=2025-01-01/{OLD[0]}.json"]
+    assert not [k for k in keys if k.startswith("venv-builds-gc/")]
