@@ -28,6 +28,7 @@ Map call(Map args = [:]) {
         helperCommand    : null,               // an installed venvbuild command to use instead of installing
         helperPython     : 'python3',          // interpreter that creates the helper's tool venv
         archiveVenv      : true,               // also archive the venv tarball in Jenkins, not only its metadata
+        reuse            : false,              // true: return a published conflict-free build of the same inputs from the bucket instead of building
         onFailure        : null,               // closure called with [stage:, message:] on failure (stage null: bad arguments)
     ]
     Closure onFailure = args.onFailure instanceof Closure ? args.onFailure : null
@@ -46,7 +47,10 @@ Map call(Map args = [:]) {
             runStage(progress, 'Validate inputs') {
                 dir(BuildPaths.WORK_DIR) { deleteDir() }
                 runScript('install-helper.sh', 'install-helper')
-                runScript('run-stage.sh', 'validate')
+                withAwsCredentials(options.reuse ? options.awsCredentialsId : null) { runScript('run-stage.sh', 'validate') }
+            }
+            if (fileExists(BuildPaths.REUSED)) {
+                return  // validate found a build of the same inputs: leave this closure, build nothing
             }
             runStage(progress, 'Create venv and install') { runScript('run-stage.sh', 'install') }
             runStage(progress, 'Check dependencies') { runScript('run-stage.sh', 'inspect') }
@@ -58,7 +62,8 @@ Map call(Map args = [:]) {
                 }
             }
         }
-        return reportResult(HelperOutput.result(readFile(BuildPaths.METADATA)))
+        boolean reused = fileExists(BuildPaths.REUSED)  // by validate, or by publish when another build of the key won
+        return reportResult(HelperOutput.result(readFile(reused ? BuildPaths.REUSED : BuildPaths.METADATA)) + [reused: reused])
     } catch (err) {
         notifyFailure(onFailure, progress.stage, err)
         throw err

@@ -5,6 +5,7 @@
 set -u
 
 mkdir -p "$(dirname "$VB_STDERR_FILE")"
+s3_options=false
 
 case "$VB_STAGE" in
     validate)
@@ -13,6 +14,8 @@ case "$VB_STAGE" in
         if [ "$VB_ALLOW_UNPINNED" = true ]; then set -- "$@" --allow-unpinned; fi
         if [ -n "${VB_INSTALLER:-}" ]; then set -- "$@" --installer "$VB_INSTALLER"; fi
         if [ -n "${VB_COMPRESSION:-}" ]; then set -- "$@" --compression "$VB_COMPRESSION"; fi
+        # A published build of the same inputs is looked up in the store, and returned (reused.json) if found.
+        if [ "${VB_REUSE:-false}" = true ]; then set -- "$@" --reuse --store "$VB_STORE"; s3_options=true; fi
         ;;
     install | package | metadata)
         set -- "$VB_STAGE" --work-dir "$VB_WORK_DIR"
@@ -24,17 +27,23 @@ case "$VB_STAGE" in
     publish)
         # Two builds started in the same second: the later one moves to the next free second.
         set -- publish "$VB_WORK_DIR/artifacts" --store "$VB_STORE" --next-free-version
-        if [ -n "${VB_REGION:-}" ]; then set -- "$@" --region "$VB_REGION"; fi
-        if [ -n "${VB_ENDPOINT_URL:-}" ]; then set -- "$@" --endpoint-url "$VB_ENDPOINT_URL"; fi
-        if [ -n "${VB_SSE:-}" ]; then set -- "$@" --sse "$VB_SSE"; fi
-        if [ -n "${VB_KMS_KEY_ID:-}" ]; then set -- "$@" --kms-key-id "$VB_KMS_KEY_ID"; fi
-        if [ "${VB_CHECKSUM_WHEN_REQUIRED:-false}" = true ]; then set -- "$@" --checksum-when-required; fi
+        # Another build of the same inputs claimed the key first: return it instead (reused.json).
+        if [ "${VB_REUSE:-false}" = true ]; then set -- "$@" --reuse --reused-to "$VB_WORK_DIR/reused.json"; fi
+        s3_options=true
         ;;
     *)
         echo "venvbuild: error: unknown stage '$VB_STAGE'" | tee "$VB_STDERR_FILE" >&2
         exit 2
         ;;
 esac
+
+if [ "$s3_options" = true ]; then
+    if [ -n "${VB_REGION:-}" ]; then set -- "$@" --region "$VB_REGION"; fi
+    if [ -n "${VB_ENDPOINT_URL:-}" ]; then set -- "$@" --endpoint-url "$VB_ENDPOINT_URL"; fi
+    if [ -n "${VB_SSE:-}" ]; then set -- "$@" --sse "$VB_SSE"; fi
+    if [ -n "${VB_KMS_KEY_ID:-}" ]; then set -- "$@" --kms-key-id "$VB_KMS_KEY_ID"; fi
+    if [ "${VB_CHECKSUM_WHEN_REQUIRED:-false}" = true ]; then set -- "$@" --checksum-when-required; fi
+fi
 
 echo "+ venvbuild $*"
 "$VB_HELPER" "$@" 2>"$VB_STDERR_FILE"

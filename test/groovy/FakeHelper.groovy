@@ -12,6 +12,7 @@ class FakeHelper {
     Map<String, Integer> exitCodes = [:]   // command -> exit code
     Map<String, String> errors = [:]       // command -> message after 'venvbuild: error: '
     boolean conflictFree = true
+    String reusedBy = null                 // 'validate' or 'publish': that command returns a published build
     List<String> commands = []
 
     int run(Map call) {
@@ -26,6 +27,11 @@ class FakeHelper {
         stderr.text = status ? "a warning first\nvenvbuild: error: ${errors[command]}\n" : ''
         if (status) {
             return status
+        }
+        if (command == reusedBy && env.VB_REUSE == 'true') {
+            writeMetadata(workDir, 'reused.json', env, "${env.VB_STORE}/venv_20250101_000000/venv_20250101_000000.tar.gz",
+                'venv_20250101_000000')
+            return 0
         }
         switch (command) {
             case 'validate':
@@ -52,10 +58,15 @@ class FakeHelper {
     }
 
     private void writeMetadata(File artifacts, Map<String, String> env, String archiveUrl) {
-        new File(artifacts, 'metadata.json').text = JsonOutput.toJson([
+        writeMetadata(artifacts, 'metadata.json', env, archiveUrl, VENV_VERSION)
+    }
+
+    private void writeMetadata(File folder, String name, Map<String, String> env, String archiveUrl, String version) {
+        folder.mkdirs()
+        new File(folder, name).text = JsonOutput.toJson([
             env_name        : env.VB_ENV_NAME,
             python_version  : env.VB_PYTHON_VERSION ?: '3.11',
-            venv_version    : VENV_VERSION,
+            venv_version    : version,
             venv_archive    : archiveUrl,
             archive_sha256  : SHA256,
             is_conflict_free: conflictFree,

@@ -231,4 +231,30 @@ chmod +x "$3/bin/python"
         assertTrue(log.toString(), log.toString().contains(
             'already installed in .venvbuild-tool: https://****@h.example/a.whl https://****@h.example/b.whl'))
     }
+
+    @Test
+    void reuseLooksUpAtValidateAndReturnsTheWinnerAtPublish() {
+        options += [reuse: true, bucket: 'team-venvs', region: 'eu-west-1']
+
+        assertEquals(0, run('run-stage.sh', 'validate'))
+        assertEquals(['validate', '--work-dir', 'venvbuild-work', '--requirements', 'requirements.txt',
+                      '--env-name', 'demo', '--reuse', '--store', 's3://team-venvs/venv-builds',
+                      '--region', 'eu-west-1'], helperArguments())
+
+        log = new StringBuilder()
+        assertEquals(0, run('run-stage.sh', 'publish'))
+        assertEquals(['publish', 'venvbuild-work/artifacts', '--store', 's3://team-venvs/venv-builds',
+                      '--next-free-version', '--reuse', '--reused-to', 'venvbuild-work/reused.json',
+                      '--region', 'eu-west-1'], helperArguments())
+    }
+
+    @Test
+    void tagPassesEveryValueAsOneArgument() {
+        options += [bucket: 'team-venvs', endpointUrl: 'http://127.0.0.1:9000']
+
+        assertEquals(0, run('run-tag.sh', 'tag', [VB_VERSION: 'venv_20250722_163000', VB_TAG: 'st$(id)', VB_REMOVE: 'true']))
+
+        assertEquals(['tag', 'venv_20250722_163000', 'st$(id)', '--store', 's3://team-venvs/venv-builds', '--remove',
+                      '--endpoint-url', 'http://127.0.0.1:9000'], helperArguments())
+    }
 }

@@ -10,6 +10,8 @@ class BuildPaths {
     static final String ARTIFACTS = "${WORK_DIR}/artifacts"
     static final String METADATA = "${ARTIFACTS}/metadata.json"
     static final String INSTALL_LOG = "${WORK_DIR}/install.log"
+    // Written by the helper with reuse: the metadata of the published build returned instead of this one.
+    static final String REUSED = "${WORK_DIR}/reused.json"
     // archiveArtifacts patterns: what a build leaves to archive, and the venv tarballs among it.
     static final String TO_ARCHIVE = "${ARTIFACTS}/**, ${INSTALL_LOG}"
     static final String VENV_TARBALLS = "${ARTIFACTS}/venv_*.tar.*"

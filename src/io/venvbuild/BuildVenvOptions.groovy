@@ -47,6 +47,9 @@ class BuildVenvOptions {
                 return "${step}: ${message}"
             }
         }
+        if (options.reuse == true && !options.bucket) {
+            return "${step}: reuse needs a bucket: builds are looked up where they are published"
+        }
         if (options.kmsKeyId != null && options.sse != 'aws:kms') {
             return "${step}: kmsKeyId needs sse 'aws:kms'" + (options.sse == null ? '' : ", not ${NamingRules.quote(options.sse)}")
         }

@@ -26,6 +26,7 @@ class StageEnvironment {
             VB_SSE               : options.sse,
             VB_KMS_KEY_ID        : options.kmsKeyId,
             VB_CHECKSUM_WHEN_REQUIRED: options.checksumWhenRequired == true,
+            VB_REUSE             : options.reuse == true,
             VB_INSTALL_HELPER    : options.helperCommand == null,
             VB_HELPER            : options.helperCommand ?: BuildPaths.TOOL_COMMAND,
             VB_HELPER_REQUIREMENT: options.helperRequirement ?: defaultHelperRequirement(options, libraryVersion),

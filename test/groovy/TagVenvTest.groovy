@@ -1,0 +1,72 @@
+import static org.junit.Assert.assertEquals
+import static org.junit.Assert.assertTrue
+
+import org.junit.Test
+
+/** tagVenv: checks its options before any shell, passes values through the environment only. */
+class TagVenvTest extends PipelineTestBase {
+
+    Map tagVenv(Map args) {
+        return loadStep('tagVenv').call(args) as Map
+    }
+
+    String libraryScript(String name) {
+        return new File(PROJECT_DIR, "resources/venvbuild/${name}").getText('UTF-8')
+    }
+
+    @Test
+    void installsTheHelperThenTagsThroughTheEnvironment() {
+        Map done = tagVenv(version: 'venv_20250722_163000', tag: 'stable', bucket: 'team-venvs', prefix: 'ml/venvs',
+                           region: 'eu-west-1', awsCredentialsId: 'aws-tagger')
+
+        assertEquals([version: 'venv_20250722_163000', tag: 'stable', removed: false], done)
+        assertEquals([libraryScript('install-helper.sh'), libraryScript('run-tag.sh')], shCalls*.script)
+        Map tag = shCalls[1]
+        assertEquals('venv_20250722_163000', tag.env.VB_VERSION)
+        assertEquals('stable', tag.env.VB_TAG)
+        assertEquals('false', tag.env.VB_REMOVE)
+        assertEquals('s3://team-venvs/ml/venvs', tag.env.VB_STORE)
+        assertEquals('eu-west-1', tag.env.VB_REGION)
+        assertEquals('test-access-key', tag.env.AWS_ACCESS_KEY_ID)
+        assertEquals(null, shCalls[0].env.AWS_ACCESS_KEY_ID)  // installing the helper needs no credentials
+        assertTrue(helper.callStack.findAll { it.methodName == 'sh' }.every { (it.args[0] as Map).label })
+    }
+
+    @Test
+    void removeIsPassedOn() {
+        Map done = tagVenv(version: 'venv_20250722_163000', tag: 'stable', bucket: 'team-venvs', remove: true)
+
+        assertEquals(true, done.removed)
+        assertEquals('true', shCalls[1].env.VB_REMOVE)
+    }
+
+    @Test
+    void badOptionsAreRefusedBeforeAnyShell() {
+        Map good = [version: 'venv_20250722_163000', tag: 'stable', bucket: 'team-venvs']
+        assertEquals("tagVenv: tag 'not stable' is not valid: letters, digits, '-', '_' and '.'; starts with a letter; at most 64 characters",
+            errorFrom { tagVenv(good + [tag: 'not stable']) })
+        assertEquals("tagVenv: version 'latest' is not valid: venv_YYYYMMDD_HHMMSS (UTC)",
+            errorFrom { tagVenv(good + [version: 'latest']) })
+        assertEquals('tagVenv: bucket is required', errorFrom { tagVenv(good.findAll { it.key != 'bucket' }) })
+        assertTrue(errorFrom { tagVenv(good + [colour: 'red']) }.startsWith('tagVenv: unknown option colour; accepted: version, tag'))
+        assertEquals("tagVenv: remove must be true or false, not 'yes'", errorFrom { tagVenv(good + [remove: 'yes']) })
+        assertTrue(shCalls.isEmpty())
+    }
+
+    @Test
+    void aHelperFailureFailsTheBuildWithItsErrorLine() {
+        shHandler = { Map call ->
+            if (call.env.VB_STAGE != 'tag') {
+                return 0
+            }
+            File stderr = new File(call.cwd as File, call.env.VB_STDERR_FILE as String)
+            stderr.parentFile.mkdirs()
+            stderr.text = 'venvbuild: error: VERSION venv_20250722_163000: no such published build in s3://team-venvs/venv-builds\n'
+            return 2
+        }
+
+        String message = errorFrom { tagVenv(version: 'venv_20250722_163000', tag: 'stable', bucket: 'team-venvs') }
+
+        assertTrue(message, message.startsWith('tagVenv: tag failed with exit code 2 (bad usage or bad input): venvbuild: error: VERSION'))
+    }
+}
