@@ -5,9 +5,15 @@ bench/.cache/. Prints each median and the ratios. Targets: pip mode >= 2x faster
 script, uv+zst >= 10x.
 
     python bench/bench_build.py [--rounds 3] [--python python3.11]
+
+With --reuse, it times a reuse hit instead: `venvbuild build --reuse` of bench/requirements-locked.txt
+(bench/requirements.txt with its whole closure pinned) against a local store that holds a build of it,
+beside the design's script on the same requirements. Targets: under 1.5 s, at least 25x faster.
+--write-lock regenerates requirements-locked.txt from a build's installed_packages.
 """
 
 import argparse
+import json
 import os
 import shutil
 import statistics
@@ -46,16 +52,73 @@ def timed(command, env=None, cwd=None) -> float:
     return time.perf_counter() - start
 
 
+LOCKED = HERE / "requirements-locked.txt"
+
+
+def write_lock(folder: Path, minor: str, offline: dict) -> None:
+    """requirements-locked.txt: every package a build of requirements.txt installed, pinned (pip aside)."""
+    with tempfile.TemporaryDirectory(prefix="bench-lock-") as tmp:
+        subprocess.run([sys.executable, "-m", "venvbuild", "build", "--requirements", str(local_requirements(folder)),
+                        "--env-name", "bench", "--python", minor, "--store", str(Path(tmp) / "store")],
+                       check=True, env={**os.environ, **offline}, stdout=subprocess.DEVNULL)
+        [meta] = Path(tmp, "store", "venv-builds").glob("*/metadata.json")
+        pins = [p for p in json.loads(meta.read_text())["installed_packages"] if not p.lower().startswith("pip==")]
+    LOCKED.write_text("# bench/requirements.txt with its whole closure pinned (bench_build.py --write-lock):\n"
+                      "# what `venvbuild build --reuse` needs to reuse a build.\n" + "".join(f"{p}\n" for p in pins))
+    print(f"wrote {LOCKED} ({len(pins)} pins)")
+
+
+def bench_reuse(args, folder: Path, minor: str, offline: dict) -> int:
+    """The design's script against a reuse hit, both on requirements-locked.txt, in one run."""
+    requirements = CACHE / "requirements-locked-local.txt"
+    requirements.write_text(f"--no-index\n--find-links {folder}\n-r {LOCKED}\n")
+    times = {"design script": [], "venvbuild build --reuse (hit)": []}
+    with tempfile.TemporaryDirectory(prefix="bench-reuse-") as tmp:
+        tmp = Path(tmp)
+        build = [sys.executable, "-m", "venvbuild", "build", "--requirements", str(requirements), "--env-name", "bench",
+                 "--python", minor, "--store", str(tmp / "store"), "--reuse"]
+        subprocess.run(build, check=True, env={**os.environ, **offline}, stdout=subprocess.DEVNULL)  # the build to reuse
+        for round_ in range(args.rounds):
+            design = tmp / f"design-{round_}"
+            design.mkdir()
+            times["design script"].append(timed(
+                ["bash", str(HERE / "design_script.sh")],
+                env={**offline, "BENCH_WORK": str(design), "BENCH_REQUIREMENTS": str(requirements),
+                     "BENCH_VERSION": "20250722_163000"},
+            ))
+            start = time.perf_counter()
+            hit = subprocess.run(build, env={**os.environ, **offline}, capture_output=True, text=True)
+            times["venvbuild build --reuse (hit)"].append(time.perf_counter() - start)
+            if hit.returncode != 0 or "reused venv_" not in hit.stdout:
+                print(f"not a reuse hit:\n{hit.stdout}{hit.stderr}", file=sys.stderr)
+                return 1
+            print(f"round {round_ + 1}: " + ", ".join(f"{k} {v[-1]:.2f}s" for k, v in times.items()), flush=True)
+        builds = len(list((tmp / "store" / "venv-builds").iterdir()))
+    medians = {k: statistics.median(v) for k, v in times.items()}
+    design_s, hit_s = medians["design script"], medians["venvbuild build --reuse (hit)"]
+    print()
+    print(f"design script {design_s:.2f}s, reuse hit {hit_s:.2f}s (target < 1.5 s): "
+          f"reuse ratio {design_s / hit_s:.1f}x (target >= 25x); builds in the store: {builds} (expected 1)")
+    return 0
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--python", default=f"python{sys.version_info[0]}.{sys.version_info[1]}",
                         help="the interpreter for all three (the design's script needs setuptools' pkg_resources)")
+    parser.add_argument("--reuse", action="store_true", help="time a reuse hit against the design's script instead")
+    parser.add_argument("--write-lock", action="store_true", help="regenerate bench/requirements-locked.txt and stop")
     args = parser.parse_args()
     minor = args.python.replace("python", "")
     folder = wheelhouse(args.python)
     requirements = local_requirements(folder)
     offline = {"PIP_NO_INDEX": "1", "PIP_FIND_LINKS": str(folder), "PIP_DISABLE_PIP_VERSION_CHECK": "1"}
+    if args.write_lock:
+        write_lock(folder, minor, offline)
+        return 0
+    if args.reuse:
+        return bench_reuse(args, folder, minor, offline)
 
     times = {"design script": [], "venvbuild pip+gz": [], "venvbuild uv+zst": []}
     for round_ in range(args.rounds):

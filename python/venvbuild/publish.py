@@ -40,7 +40,10 @@ def publish(build_dir: Path, store: ObjectStore, renumber: bool = False, pointer
         say(f"warning: the build_key's reuse pointer names {claimed_as}, which another build took; "
             "`venvbuild gc` clears it and the next build of these inputs claims it again")
     elif claimed_as is None and _claims_pointer(meta):
-        reuse.claim(store, meta["env_name"], meta["build_key"], version, _claim_id(build_dir, meta))
+        try:
+            reuse.claim(store, meta["env_name"], meta["build_key"], version, _claim_id(build_dir, meta))
+        except StoreError as exc:  # the build is published; only its reuse pointer is missing
+            say(f"warning: {version} is published, but its reuse pointer could not be written: {exc}")
     return meta
 
 
@@ -94,6 +97,8 @@ def _note_other_content(build_dir: Path, meta: dict, store: ObjectStore) -> dict
     """Warn, and record in content_differs_from, when the key's earlier build installed other bytes."""
     if not _claims_pointer(meta) or meta.get("content_differs_from"):
         return meta
+    if store.checksum(store.build_key(meta["venv_version"], artifacts.METADATA)) is not None:
+        return meta  # a resumed publish: metadata.json is stored as it was first written
     held = reuse.pointer(store, meta["env_name"], meta["build_key"])
     version = (held or {}).get("venv_version")
     if not version or version == meta["venv_version"]:
