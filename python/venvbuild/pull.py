@@ -122,8 +122,8 @@ def pull_cached(store: ObjectStore, meta: dict, cache: Path) -> Tuple[dict, bool
         return pull(store, meta, dest, force=True), False
     try:
         return pull(store, meta, dest), False
-    except _DestinationTaken:
-        if _cached(dest, meta):
+    except UsageError:
+        if _cached(dest, meta):  # another pull of the same archive got there first
             return read_receipt(dest), True
         raise
 
@@ -162,9 +162,11 @@ def _check_relocatable(meta: dict) -> None:
 def _make_parents(parent: Path) -> list:
     made = []
     for folder in reversed([parent, *parent.parents]):
-        if not folder.exists():
+        try:
             folder.mkdir()
-            made.append(folder)
+        except FileExistsError:
+            continue
+        made.append(folder)
     return made
 
 

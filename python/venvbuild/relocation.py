@@ -51,7 +51,8 @@ def shebang(executable: bytes) -> bytes:
     """pip's shebang for executable (distlib's ScriptMaker._build_shebang on POSIX)."""
     if b" " not in executable and len(executable) + 3 <= MAX_SHEBANG:
         return b"#!" + executable + b"\n"
-    return b"#!/bin/sh\n'''exec' \"" + executable + b"\" \"$0\" \"$@\"\n' '''\n"
+    quoted = b'"' + executable + b'"' if b" " in executable else executable
+    return b"#!/bin/sh\n'''exec' " + quoted + b" \"$0\" \"$@\"\n' '''\n"
 
 
 def _is_own_script(data: bytes, prefix: bytes) -> bool:
