@@ -389,3 +389,27 @@ def test_metadata_records_relocation_and_old_records_still_validate(store):
     assert meta["archive_format"] == archive.FORMAT_VERSION and meta["relocation"]["binary_files"] == []
     old = {k: v for k, v in meta.items() if k not in ("relocation", "archive_format")}
     assert metadata.problems(old) == []
+
+
+def test_records_from_before_relocation_still_index_and_search(tmp_path):
+    from venvbuild import publish
+
+    store = LocalStore(tmp_path / "mixed-store")
+    old = make_build_dir(tmp_path / "builds", "venv_20250101_000000", installed_packages=["kedro==0.19.1"])
+    new = make_build_dir(tmp_path / "builds", "venv_20250102_000000", installed_packages=["kedro==0.19.2"],
+                         archive_format=2,
+                         relocation={"placeholder": "/__venvbuild_prefix__", "binary_files": [],
+                                     "files": [{"path": "bin/activate", "kind": "text"}]})
+    for build_dir in (old, new):
+        publish.publish(build_dir, store)
+    found = venvbuild("search", "kedro", "--store", store.root, "--json")
+    assert found.returncode == 0, found.stderr
+    assert sorted(json.loads(line)["venv_version"] for line in found.stdout.splitlines()) == [
+        "venv_20250101_000000", "venv_20250102_000000"]
+    counted = venvbuild("sql", "SELECT venv_version, archive_format FROM venv_builds_metadata ORDER BY 1",
+                        "--store", store.root, "--json")
+    assert counted.returncode == 0, counted.stderr
+    assert [json.loads(line) for line in counted.stdout.splitlines()] == [
+        {"venv_version": "venv_20250101_000000", "archive_format": None},
+        {"venv_version": "venv_20250102_000000", "archive_format": 2},
+    ]
