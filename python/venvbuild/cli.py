@@ -20,6 +20,8 @@ COMMANDS = {
     "publish": "publish",
     "tag": "tag",
     "gc": "gc",
+    "pull": "pull",
+    "verify": "verify",
     "ddl": "ddl",
     "search": "search",
     "sql": "sql",

@@ -28,7 +28,7 @@ from venvbuild.versions import moment_of
 
 INCOMPLETE_AFTER = timedelta(days=1)
 _RECORD = re.compile(r"dt=[0-9]{4}-[0-9]{2}-[0-9]{2}/(venv_[0-9]{8}_[0-9]{6})\.json")
-_BUILD = re.compile(r"(venv_[0-9]{8}_[0-9]{6})/")
+_VERSION = re.compile(r"venv_[0-9]{8}_[0-9]{6}")
 
 
 @dataclass
@@ -166,14 +166,13 @@ def _tombstones(store: ObjectStore) -> List[Build]:
     for key in store.keys_under(f"{store.prefix}-gc/"):
         body = reuse.read_json(store, key) or {}
         version = str(body.get("venv_version", ""))
-        if re.fullmatch(r"venv_[0-9]{8}_[0-9]{6}", version):
+        if _VERSION.fullmatch(version):
             found.append(Build(version, body.get("env_name"), body.get("record_key"), body.get("build_key")))
     return found
 
 
 def _build_folders(store: ObjectStore) -> set:
-    start = store.prefix + "/"
-    return {m.group(1) for k in store.keys_under(start) if (m := _BUILD.match(k[len(start):]))}
+    return {v for v in store.versions() if _VERSION.fullmatch(v)}
 
 
 def _stale_pointers(store: ObjectStore, published: Dict[str, Build], now: datetime) -> List[str]:

@@ -38,6 +38,7 @@ class State:
     conflicts: List[dict] = field(default_factory=list)
     archive_sha256: Optional[str] = None
     archive_size: Optional[int] = None
+    relocation: Optional[dict] = None
     build_key: Optional[str] = None
     build_inputs: Optional[dict] = None  # what build_key hashes (venvbuild.build_key.Inputs)
     content_key: Optional[str] = None

@@ -1,7 +1,7 @@
 import hashlib
 import tempfile
 from pathlib import Path
-from typing import Iterator, Optional
+from typing import Iterator, List, Optional
 
 
 class ObjectExists(Exception):
@@ -30,7 +30,16 @@ class ObjectStore:
         raise NotImplementedError
 
     def read(self, key: str) -> Optional[bytes]:
-        """The object's bytes, or None when there is none (for small objects: pointers, events, records)."""
+        """The object at key, or None when there is none (for small objects: metadata.json)."""
+        raise NotImplementedError
+
+    def fetch(self, key: str, scratch: Path) -> Optional[Path]:
+        """A local file holding the object at key, or None when there is none: the store's own file for a
+        local store, else a download to scratch (which the caller removes)."""
+        raise NotImplementedError
+
+    def versions(self) -> List[str]:
+        """The names of the folders under the builds' prefix (each a venv_version, maybe incomplete)."""
         raise NotImplementedError
 
     def keys_under(self, key_prefix: str) -> Iterator[str]:

@@ -1,7 +1,7 @@
 import os
 import tempfile
 from pathlib import Path
-from typing import Iterator, Optional
+from typing import Iterator, List, Optional
 
 from venvbuild.checksum import sha256_file
 from venvbuild.errors import StoreError, UsageError
@@ -51,10 +51,6 @@ class LocalStore(ObjectStore):
         except OSError as exc:
             raise StoreError(f"--store {self.root}: cannot write {key}: {exc.strerror or exc}") from exc
 
-    def any_under(self, key_prefix: str) -> bool:
-        path = self._path(key_prefix.rstrip("/"))
-        return path.exists()
-
     def read(self, key: str) -> Optional[bytes]:
         try:
             return self._path(key).read_bytes()
@@ -62,6 +58,22 @@ class LocalStore(ObjectStore):
             return None
         except OSError as exc:
             raise StoreError(f"--store {self.root}: cannot read {key}: {exc.strerror or exc}") from exc
+
+    def fetch(self, key: str, scratch: Path) -> Optional[Path]:
+        path = self._path(key)
+        return path if path.is_file() else None
+
+    def versions(self) -> List[str]:
+        try:
+            return sorted(os.listdir(self._path(self.prefix)))
+        except FileNotFoundError:
+            return []
+        except OSError as exc:
+            raise StoreError(f"--store {self.root}: cannot list {self.prefix}: {exc.strerror or exc}") from exc
+
+    def any_under(self, key_prefix: str) -> bool:
+        path = self._path(key_prefix.rstrip("/"))
+        return path.exists()
 
     def keys_under(self, key_prefix: str) -> Iterator[str]:
         folder, _, start = key_prefix.rpartition("/")
