@@ -29,7 +29,7 @@ from typing import List, Optional
 from packaging.utils import canonicalize_name
 from packaging.version import InvalidVersion, Version
 
-from venvbuild import archive, installer, requirements
+from venvbuild import archive, installer, interpreter, requirements
 from venvbuild.errors import InstallError
 from venvbuild.redact import redact
 
@@ -53,16 +53,6 @@ RESOLUTION_ENV = (
 _FILE_ENV = {"PIP_CONSTRAINT", "PIP_CONFIG_FILE", "UV_CONSTRAINT", "UV_OVERRIDE", "UV_CONFIG_FILE"}
 _HASH = re.compile(r"--hash(?:=|\s+)(\S+)")
 _OTHER_OPTION = re.compile(r"\s(--config-settings|-C|--global-option|--install-option)(?:=|\s+)(\S+)")
-
-_PROBE = (
-    "import json, os, platform, sys, sysconfig\n"
-    "try:\n import ensurepip; pip = ensurepip.version()\n"
-    "except Exception:\n pip = None\n"
-    "print(json.dumps({'implementation': sys.implementation.name, 'version': platform.python_version(),"
-    " 'release': list(sys.version_info[3:]), 'abi': sysconfig.get_config_var('SOABI') or sys.implementation.cache_tag,"
-    " 'executable': os.path.realpath(sys.executable), 'platform': sysconfig.get_platform(), 'bundled_pip': pip}))"
-)
-
 
 @dataclass(frozen=True)
 class Inputs:
@@ -91,9 +81,10 @@ def key_of(inputs: Inputs) -> str:
     return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
 
 
-def collect(parsed, base_python: str, installer_name: str, compression: str) -> Inputs:
-    """The inputs of a build of parsed (requirements.parse's result) with base_python; one probe of it."""
-    facts = probe(base_python)
+def collect(parsed, base, installer_name: str, compression: str) -> Inputs:
+    """The inputs of a build of parsed (requirements.parse's result) with base, an interpreter.Interpreter
+    (whose probe already asked for these facts) or an interpreter's path (probed here)."""
+    facts = getattr(base, "identity", None) or probe(getattr(base, "executable", base))
     return Inputs(
         requirements=requirement_lines(parsed),
         index=index_options(parsed),
@@ -112,11 +103,10 @@ def collect(parsed, base_python: str, installer_name: str, compression: str) -> 
 
 
 def probe(base_python: str) -> dict:
-    try:
-        done = subprocess.run([base_python, "-I", "-c", _PROBE], capture_output=True, text=True, timeout=60)
-        return json.loads(done.stdout.strip().splitlines()[-1])
-    except (OSError, subprocess.TimeoutExpired, ValueError, IndexError):
-        raise InstallError(f"cannot ask {base_python} what it is (implementation, version, ABI)") from None
+    found = interpreter.probe(base_python)
+    if found is None or not found.identity:
+        raise InstallError(f"cannot ask {base_python} what it is (implementation, version, ABI)")
+    return found.identity
 
 
 def libc_tag() -> str:

@@ -6,16 +6,30 @@ import os
 import shutil
 import subprocess
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import List, Optional
 
 from venvbuild.errors import UsageError
 
-_PROBE = (
-    "import json, sys, sysconfig; print(json.dumps({'version': '%d.%d.%d' % sys.version_info[:3], "
-    "'executable': sys.executable, 'base_executable': getattr(sys, '_base_executable', sys.executable), "
-    "'platform': sysconfig.get_platform()}))"
-)
+_PROBE = """
+import json, os, platform, sys, sysconfig
+try:
+    import ensurepip
+    bundled_pip = ensurepip.version()
+except Exception:  # a distribution that leaves ensurepip out
+    bundled_pip = None
+print(json.dumps({
+    "version": "%d.%d.%d" % sys.version_info[:3], "executable": sys.executable,
+    "base_executable": getattr(sys, "_base_executable", sys.executable), "platform": sysconfig.get_platform(),
+    # What venvbuild.build_key needs besides, asked in the same run: one interpreter start less per build.
+    "identity": {
+        "implementation": sys.implementation.name, "version": platform.python_version(),
+        "release": list(sys.version_info[3:]), "abi": sysconfig.get_config_var("SOABI") or sys.implementation.cache_tag,
+        "executable": os.path.realpath(sys.executable), "platform": sysconfig.get_platform(),
+        "bundled_pip": bundled_pip,
+    },
+}))
+"""
 
 
 @dataclass(frozen=True)
@@ -23,6 +37,7 @@ class Interpreter:
     executable: str  # the interpreter itself, not a pyenv shim nor a venv's link to it
     version: str  # full, e.g. 3.11.7
     platform: str
+    identity: Optional[dict] = field(default=None, compare=False, hash=False)  # for venvbuild.build_key
 
     @property
     def minor(self) -> str:
@@ -44,7 +59,8 @@ def probe(executable) -> Optional[Interpreter]:
     # A venv's python (the helper's own, say) stands for its base interpreter: a venv made from it
     # records the base, and so does the `command` line of its pyvenv.cfg.
     real = info.get("base_executable") or info["executable"]
-    return Interpreter(executable=real, version=info["version"], platform=info["platform"])
+    return Interpreter(executable=real, version=info["version"], platform=info["platform"],
+                       identity=info.get("identity"))
 
 
 def _candidates(minor: str) -> List[str]:

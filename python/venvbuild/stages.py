@@ -44,7 +44,7 @@ def validate(work: WorkDir, requirements_file, env_name: str, python: Optional[s
     if compression == "zst":
         archive.check_zstd()
     base = interpreter.find(python)
-    inputs = build_key.collect(parsed, base.executable, installer_name, compression)
+    inputs = build_key.collect(parsed, base, installer_name, compression)
     key = build_key.key_of(inputs)
     found = reuse.find(reuse_store, env_name, key) if reuse_store is not None else None
     moment = allocate_version(datetime.now(timezone.utc).replace(microsecond=0), store)
