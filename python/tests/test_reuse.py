@@ -145,3 +145,36 @@ def test_reuse_against_a_store_that_cannot_be_read_is_one_line_and_changes_nothi
         (store / "venv-builds-reuse").chmod(0o755)
     assert done.returncode == 6 and done.stderr.count("venvbuild: error:") == 1
     assert builds_in(store) == []
+
+
+def test_the_jenkins_stage_commands_reuse_too(tmp_path, requirements):
+    store, work = tmp_path / "store", tmp_path / "work"
+    assert build(store, requirements(*PINNED)).returncode == 0
+    [version] = builds_in(store)
+    done = venvbuild("validate", "--work-dir", work, "--requirements", requirements(*PINNED), "--env-name", "demo",
+                     "--reuse", "--store", store)
+    assert done.returncode == 0, done.stderr
+    assert json.loads((work / "reused.json").read_text())["venv_version"] == version
+    assert not (work / "venv").exists()
+
+    refused = venvbuild("validate", "--work-dir", tmp_path / "w2", "--requirements", requirements(*PINNED),
+                        "--env-name", "demo", "--store", store)
+    assert refused.returncode == 2 and refused.stderr.startswith("venvbuild: error: --store needs --reuse")
+    refused = venvbuild("publish", work / "artifacts", "--store", store, "--reused-to", tmp_path / "r.json")
+    assert refused.returncode == 2 and refused.stderr.startswith("venvbuild: error: --reused-to needs --reuse")
+
+
+def test_publish_reuse_returns_the_build_that_claimed_the_key_first(tmp_path, requirements):
+    store = tmp_path / "store"
+    req = requirements(*PINNED)
+    works = [tmp_path / "a", tmp_path / "b"]
+    for work in works:  # two builds of the same inputs, made before either publishes
+        assert build(tmp_path / f"scratch-{work.name}", req, "--work-dir", work).returncode == 0
+    first = venvbuild("publish", works[0] / "artifacts", "--store", store, "--reuse")
+    assert first.returncode == 0, first.stderr
+    reused = tmp_path / "reused.json"
+    second = venvbuild("publish", works[1] / "artifacts", "--store", store, "--reuse", "--reused-to", reused,
+                       "--next-free-version")
+    assert second.returncode == 0, second.stderr
+    assert builds_in(store) == [json.loads(first.stdout)["venv_version"]]
+    assert json.loads(reused.read_text()) == json.loads(second.stdout) == json.loads(first.stdout)
