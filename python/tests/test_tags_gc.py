@@ -199,3 +199,21 @@ def test_tags_and_gc_on_s3(tmp_path, capsys, s3_server, aws_env):
     assert {k.split("/")[1] for k in keys if k.startswith("venv-builds/")} == {OLD[0]}
     assert [k for k in keys if k.startswith("venv-builds-metadata/")] == [f"venv-builds-metadata/dt=2025-01-01/{OLD[0]}.json"]
     assert not [k for k in keys if k.startswith("venv-builds-gc/")]
+
+
+def test_the_tag_events_table_reads_what_venvbuild_tag_writes(tmp_path, capsys):
+    import sqlglot
+    from sqlglot import exp
+
+    code, out, err = run(capsys, "ddl", "--bucket", "my-bucket", "--prefix", "team/builds", "--tags", "--database", "tools")
+    assert code == 0, err
+    tree = sqlglot.parse_one(out, read="hive")
+    assert tree.this.this.name == "venv_build_tags" and tree.this.this.args["db"].name == "tools"
+    location = next(p for p in tree.args["properties"].expressions if isinstance(p, exp.LocationProperty)).this.name
+    assert location == "s3://my-bucket/team/builds-tags/"
+    columns = [c.name for c in tree.this.expressions]
+    store = published_store(tmp_path, OLD[:1])
+    run(capsys, "tag", OLD[0], "stable", "--store", store.root)
+    [event] = store.root.glob("venv-builds-tags/*.json")
+    assert event.read_text().count("\n") == 1, "one JSON object per line, as the SerDe reads"
+    assert columns == list(json.loads(event.read_text()))
