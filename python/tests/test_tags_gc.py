@@ -217,3 +217,17 @@ def test_the_tag_events_table_reads_what_venvbuild_tag_writes(tmp_path, capsys):
     [event] = store.root.glob("venv-builds-tags/*.json")
     assert event.read_text().count("\n") == 1, "one JSON object per line, as the SerDe reads"
     assert columns == list(json.loads(event.read_text()))
+
+
+def test_concurrent_taggers_each_get_their_own_event_and_the_newest_wins(tmp_path):
+    import subprocess
+    import sys
+
+    store = published_store(tmp_path)
+    taggers = [subprocess.Popen([sys.executable, "-m", "venvbuild", "tag", version, "stable", "--store", str(store.root)],
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for version in OLD]
+    assert [p.wait(timeout=120) for p in taggers] == [0] * len(OLD), [p.stderr.read() for p in taggers]
+    history = tags.events(store, "demo", "stable")
+    assert [e.sequence for e in history] == [1, 2, 3, 4]
+    assert sorted(e.venv_version for e in history) == OLD
+    assert tags.resolve(store, "stable") == history[-1].venv_version
