@@ -53,6 +53,10 @@ def test_reuse_is_per_env_name_and_skips_builds_with_unpinned_packages(tmp_path,
     assert build(store, requirements(*PINNED)).returncode == 0
     other_env = build(store, requirements(*PINNED), "--reuse", env_name="other")
     assert other_env.returncode == 0 and "reused" not in other_env.stdout
+    # Built in two temporary folders, the same inputs installed the same bytes.
+    metas = [json.loads((store / "venv-builds" / v / "metadata.json").read_text()) for v in builds_in(store)]
+    assert metas[0]["env_name"] != metas[1]["env_name"] and metas[0]["build_key"] == metas[1]["build_key"]
+    assert metas[0]["content_key"] == metas[1]["content_key"]
 
     loose = requirements("alpha==1.0", name="loose.txt")  # beta comes in unpinned
     first = build(store, loose, "--reuse", env_name="loose")
