@@ -413,3 +413,23 @@ def test_records_from_before_relocation_still_index_and_search(tmp_path):
         {"venv_version": "venv_20250101_000000", "archive_format": None},
         {"venv_version": "venv_20250102_000000", "archive_format": 2},
     ]
+
+
+def test_the_benchmark_stack_pulled_to_a_spaced_path_imports_and_runs(tmp_path):
+    """The issue's reference set (kedro, pandas, numpy, scikit-learn, requests), from bench/'s wheelhouse
+    (downloaded from PyPI once into bench/.cache/), built, pulled to a folder with a space, run as is."""
+    sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "bench"))
+    import bench_build
+
+    folder = bench_build.wheelhouse(sys.executable)
+    store, dest = tmp_path / "store", tmp_path / "bench envs" / "env"
+    done = venvbuild("build", "--requirements", bench_build.local_requirements(folder), "--env-name", "bench",
+                     "--store", store, env=bench_build.offline_env(folder))
+    assert done.returncode == 0, done.stderr
+    [version] = builds_in(store)
+    assert venvbuild("pull", version, "--store", store, "--dest", dest).returncode == 0
+    imported = _run(dest / "bin" / "python", "-c", "import kedro, numpy, pandas, requests, sklearn; print('ok')")
+    assert imported.stdout == "ok\n", imported.stderr
+    for script in ("kedro", "normalizer", "pip", "f2py"):
+        ran = _run(dest / "bin" / script, "--version", env={**os.environ, "KEDRO_DISABLE_TELEMETRY": "1"})
+        assert ran.returncode == 0, (script, ran.stderr)
