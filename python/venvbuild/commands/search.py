@@ -86,7 +86,8 @@ def run(args) -> int:
         return 0 if count else 1
     rows = [output.match_cells(m) for m in matches]
     if not rows:
-        print("venvbuild: no build matches " + " ".join(s.text for s in wanted.specs), file=sys.stderr)
+        asked = [s.text for s in wanted.specs] + [f"--tag {t}" for t in args.tag or ()]
+        print("venvbuild: no build matches " + " ".join(asked), file=sys.stderr)
         return 1
     print(output.table(output.MATCH_HEADERS, rows))
     return 0
