@@ -72,4 +72,11 @@ class BuildVenvReuseTest extends PipelineTestBase {
         assertEquals('buildVenv: reuse needs a bucket: builds are looked up where they are published', message)
         assertTrue(shCalls.isEmpty())
     }
+
+    @Test
+    void reuseIsOnTheHelpPage() {
+        String help = new File(PROJECT_DIR, 'vars/buildVenv.txt').getText('UTF-8')
+
+        assertTrue(help.contains('<code>reuse</code>') && help.contains('<code>reused</code>'))
+    }
 }

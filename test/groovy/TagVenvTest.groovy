@@ -69,4 +69,14 @@ class TagVenvTest extends PipelineTestBase {
 
         assertTrue(message, message.startsWith('tagVenv: tag failed with exit code 2 (bad usage or bad input): venvbuild: error: VERSION'))
     }
+
+    @Test
+    void everyOptionIsOnTheHelpPage() {
+        String message = errorFrom { tagVenv(colour: 'red') }
+        List<String> accepted = message.substring(message.indexOf('accepted: ') + 'accepted: '.length()).split(', ') as List
+        String help = new File(PROJECT_DIR, 'vars/tagVenv.txt').getText('UTF-8')
+
+        assertTrue(accepted.size() > 5)
+        accepted.each { assertTrue("${it} is documented", help.contains("<code>${it}</code>")) }
+    }
 }
