@@ -33,8 +33,8 @@ def test_pinned_forms_are_accepted(tmp_path):
         "vcs-pkg @ git+https://git.example/vcs-pkg@0123456789abcdef0123456789abcdef01234567\n"
     )
     assert report_for(tmp_path, text) == []
-    parsed = check_pins(tmp_path / "requirements.txt")
-    names = [e.name for e in parsed.entries]
+    assert check_pins(tmp_path / "requirements.txt").requirements == 7
+    names = [e.name for e in parse(tmp_path / "requirements.txt").entries]
     assert names == ["pandas", "numpy", "requests", "legacy", "scikit-learn", "wheel-pkg", "vcs-pkg"]
 
 
@@ -51,7 +51,6 @@ def test_pinned_forms_are_accepted(tmp_path):
         ("--editable git+https://git.example/x#egg=x", "editable"),
         ("x @ git+https://git.example/x@main", "URL requirement"),
         ("x @ https://files.example/x-1.0.tar.gz", "URL requirement"),
-        ("./local/pkg", "path or URL"),
     ],
 )
 def test_unpinned_forms_are_reported_with_file_and_line(tmp_path, line, why):
@@ -59,6 +58,17 @@ def test_unpinned_forms_are_reported_with_file_and_line(tmp_path, line, why):
     assert len(report) == 1
     assert report[0].startswith(f"{tmp_path / 'requirements.txt'}:2: {line}")
     assert why in report[0]
+
+
+def test_a_local_project_is_unpinned_and_a_missing_path_is_an_error(tmp_path, monkeypatch):
+    # pip reads a path relative to the working directory, and refuses one that does not exist.
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "local" / "pkg").mkdir(parents=True)
+    (tmp_path / "local" / "pkg" / "pyproject.toml").write_text("[project]\nname = 'pkg'\n")
+    report = report_for(tmp_path, "ok==1.0\n./local/pkg\n")
+    assert report == [f"{tmp_path / 'requirements.txt'}:2: ./local/pkg (a path or URL without a package name and version is not pinned)"]
+    with pytest.raises(UsageError, match=":2: not a valid requirement"):
+        report_for(tmp_path, "ok==1.0\n./no/such/pkg\n")
 
 
 def test_continuation_reports_the_first_line(tmp_path):
@@ -90,7 +100,8 @@ def test_a_file_included_twice_is_not_a_cycle(tmp_path):
     write(tmp_path, "c.txt", "-r common.txt\n-c constraints.txt\n")
     write(tmp_path, "constraints.txt", "numpy<2\n")
     top = write(tmp_path, "requirements.txt", "-r b.txt\n-r c.txt\n-c constraints.txt\n")
-    parsed = check_pins(top)
+    assert check_pins(top).requirements == 3
+    parsed = parse(top)
     assert [e.name for e in parsed.entries if e.kind == "requirement"] == ["numpy", "pandas", "numpy"]
     assert [p.name for p in parsed.files] == ["requirements.txt", "b.txt", "common.txt", "c.txt", "constraints.txt"]
 
@@ -126,7 +137,7 @@ def test_environment_variables_are_expanded_as_pip_does(tmp_path, monkeypatch):
 def test_stored_text_redacts_credentials_and_inlines_includes(tmp_path):
     write(tmp_path, "base.txt", "numpy==1.24.4\n")
     path = write(tmp_path, "requirements.txt", "-i https://user:s3cr3t@pypi.example/simple\n-r base.txt\npandas==1.5.3\n")
-    text = stored_text(parse(path))
+    text = stored_text(path).requirements
     assert "s3cr3t" not in text and "user" not in text
     assert "https://****@pypi.example/simple" in text
     assert "numpy==1.24.4" in text and "pandas==1.5.3" in text

@@ -1,38 +1,123 @@
 """Reading requirements files the way pip does, to tell which requirements are pinned.
 
+Each step mirrors pip's own reader (pip/_internal/req/req_file.py and req/constructors.py), so the pin gate
+sees the requirement set pip will install; python/tests/test_requirements_vs_pip.py runs both on one corpus.
+
 A pin (pip-tools' definition): not editable, exactly one specifier, `==` or `===`, not ending in `.*`.
-A direct URL counts as pinned only when it names one exact artifact: a wheel file (its name carries the
-version) or a VCS URL at a full commit hash.
+A direct URL or path counts as pinned only when it names one exact artifact: a wheel file (its name carries
+the version) or a VCS URL at a full commit hash.
+
+Memory and time grow with the input: lines are read one at a time, and the pin gate keeps one record per
+distinct pinned package, not per line.
 """
 
+import hashlib
+import optparse
 import os
 import re
+import shlex
+import stat
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import List, Optional
-from urllib.parse import urlsplit
+from typing import Dict, Iterator, List, Optional, Tuple, Union, cast
+from urllib.parse import unquote, urlsplit
 
+from packaging.markers import InvalidMarker, Marker
 from packaging.requirements import InvalidRequirement, Requirement
 from packaging.utils import InvalidWheelFilename, canonicalize_name, parse_wheel_filename
+from packaging.version import InvalidVersion, Version
 
 from venvbuild.errors import UnpinnedError, UsageError
 from venvbuild.redact import redact
 
+# Every file read (the top one, each -r/-c include, each repeat of an include) counts against this budget,
+# so no input, however crafted, makes the helper read more than this in all.
+MAX_BYTES = 64 * 1024 * 1024
+
 # pip: a comment starts at '#' at the start of a line or after whitespace.
 _COMMENT = re.compile(r"(^|\s+)#.*$")
 _ENV_VAR = re.compile(r"\$\{(?P<name>[A-Z0-9_]+)\}")
-_INCLUDE_OPTIONS = {"-r": "requirement", "--requirement": "requirement", "-c": "constraint", "--constraint": "constraint"}
-_GLOBAL_OPTIONS = {
-    "-i", "--index-url", "--extra-index-url", "--no-index", "-f", "--find-links", "--trusted-host",
-    "--pre", "--prefer-binary", "--only-binary", "--no-binary", "--require-hashes", "--use-feature",
+# str.splitlines' line boundaries, matched one line at a time instead of building the whole list.
+_LINE = re.compile("([^\n\r\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029]*)(\r\n|[\n\r\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029]|$)")
+_URL_SCHEMES = {"http", "https", "file", "ftp"} | {
+    "bzr+file", "bzr+ftp", "bzr+http", "bzr+https", "bzr+lp", "bzr+sftp", "bzr+ssh", "git+file", "git+git",
+    "git+http", "git+https", "git+ssh", "hg+file", "hg+http", "hg+https", "hg+ssh", "hg+static-http", "svn+file",
+    "svn+http", "svn+https", "svn+ssh", "svn+svn",
 }
-# Options pip allows after a requirement on the same line.
-_PER_REQUIREMENT_OPTIONS = ("--hash", "--config-settings", "-C", "--global-option", "--install-option")
-_COMMIT = re.compile(r"@[0-9a-f]{40}$")
+_VCS = ("git", "hg", "svn", "bzr")
+_ARCHIVES = (".zip", ".whl", ".tar.bz2", ".tbz", ".tar.gz", ".tgz", ".tar", ".tar.xz", ".txz", ".tlz", ".tar.lz", ".tar.lzma")
+_EGG = re.compile(r"[#&]egg=([^&]*)")
+_FULL_COMMIT = re.compile(r"@(?:[0-9a-f]{40}|[0-9a-f]{64})$")
+_STRONG_HASHES = ("sha256", "sha384", "sha512")
+
+
+class _OptionError(Exception):
+    pass
+
+
+class _LineOptions(optparse.OptionParser):
+    """The options pip accepts in a requirements file (req_file.SUPPORTED_OPTIONS and SUPPORTED_OPTIONS_REQ),
+    parsed by optparse as pip does: `--opt=value`, `--opt value`, `-ovalue`, unique abbreviations."""
+
+    def __init__(self):
+        super().__init__(add_help_option=False)
+        add = self.add_option
+        add("-i", "--index-url", "--pypi-url", dest="index_url")
+        add("--extra-index-url", dest="extra_index_urls", action="append")
+        add("--no-index", action="store_true")
+        add("-c", "--constraint", dest="constraints", action="append")
+        add("-r", "--requirement", dest="requirements", action="append")
+        add("-e", "--editable", dest="editables", action="append")
+        add("-f", "--find-links", dest="find_links", action="append")
+        add("--no-binary", dest="no_binary", action="append")
+        add("--only-binary", dest="only_binary", action="append")
+        add("--prefer-binary", action="store_true")
+        add("--require-hashes", action="store_true")
+        add("--pre", action="store_true")
+        add("--trusted-host", dest="trusted_hosts", action="append")
+        add("--use-feature", dest="features_enabled", action="append")
+        add("--global-option", dest="global_options", action="append")
+        add("--hash", dest="hashes", action="callback", type="string", callback=_hash_option)
+        add("-C", "--config-settings", dest="config_settings", action="callback", type="string",
+            callback=_config_setting)
+
+    def error(self, msg):
+        unknown = msg.partition("no such option: ")[2]
+        raise _OptionError(f"unknown option {unknown!r} in a requirements file" if unknown else msg)
+
+    def exit(self, status=0, msg=None):
+        raise _OptionError(msg or "bad option")
+
+
+def _hash_option(option, opt_str, value, parser):
+    algorithm, sep, digest = value.partition(":")
+    if not sep:
+        raise _OptionError(f"{opt_str} {value!r}: expected algorithm:digest, e.g. sha256:...")
+    if algorithm not in _STRONG_HASHES:
+        raise _OptionError(f"{opt_str}: {algorithm!r} is not one of {', '.join(_STRONG_HASHES)}")
+    hashes = parser.values.hashes or {}
+    hashes.setdefault(algorithm, []).append(digest)
+    parser.values.hashes = hashes
+
+
+def _config_setting(option, opt_str, value, parser):
+    key, sep, val = value.partition("=")
+    if not sep:
+        raise _OptionError(f"{opt_str} {value!r}: expected KEY=VALUE")
+    settings = parser.values.config_settings or {}
+    settings.setdefault(key, []).append(val)
+    parser.values.config_settings = settings
+
+
+_OPTIONS = _LineOptions()
+# Option destinations pip keeps on a requirement line; any other option there is accepted and left to pip.
+_PER_REQUIREMENT = ("hashes", "global_options", "config_settings")
 
 
 @dataclass(frozen=True)
 class Line:
+    """Where something was read: the file, the line number (the first of a continued line), the text."""
+
     path: Path
     lineno: int
     text: str
@@ -43,143 +128,329 @@ class Line:
 
 @dataclass
 class Entry:
-    """One requirement (or constraint) line, parsed."""
+    """One requirement or constraint, as pip reads it."""
 
     line: Line
     kind: str  # "requirement" or "constraint"
-    name: Optional[str] = None
-    requirement: Optional[Requirement] = None
+    name: Optional[str] = None  # canonical; None for a path or URL that names no package
+    specifier: str = ""  # normalised by packaging, e.g. "==1.5.3" or "<2,>=1"
+    extras: Tuple[str, ...] = ()
+    marker: Optional[str] = None
+    url: Optional[str] = None
     editable: bool = False
+    hashes: Dict[str, List[str]] = field(default_factory=dict)
     problem: Optional[str] = None  # why it is not pinned, None when it is
+    requirement_text: str = ""  # the requirement part of the line, options left out
 
     @property
     def pinned_version(self) -> Optional[str]:
-        if self.problem is None and self.requirement is not None and self.requirement.specifier:
-            return next(iter(self.requirement.specifier)).version
+        if self.problem is None and self.specifier.startswith(("==", "===")):
+            return self.specifier.lstrip("=")
         return None
+
+    def normalised(self) -> str:
+        """One canonical string for what pip installs from this line: `name[extras]spec @ url ; marker`."""
+        text = self.name or ""
+        if self.extras:
+            text += f"[{','.join(self.extras)}]"
+        text += self.specifier
+        if self.url:
+            text = f"{text} @ {redact(self.url)}" if text else redact(self.url)
+        if self.marker:
+            text += f" ; {self.marker}"
+        return ("-e " if self.editable else "") + text
 
 
 @dataclass
-class RequirementsFile:
+class Option:
+    """A global option line (`--index-url`, `--find-links`, `--pre`, ...), as pip reads it."""
+
+    line: Line
+    values: Dict[str, object]  # optparse destinations set on the line, e.g. {"index_url": "https://..."}
+
+    def normalised(self) -> str:
+        return redact(" ".join(f"{k}={v}" for k, v in sorted(self.values.items())))
+
+
+@dataclass
+class Requirements:
+    """A requirements file and its includes, flattened in the order pip reads them.
+
+    entries: requirements and constraints (Entry.kind), options: global option lines, files: every file
+    read (the top one first). Each Entry and Option carries its Line (file, line number, text)."""
+
     path: Path
     entries: List[Entry] = field(default_factory=list)
-    files: List[Path] = field(default_factory=list)  # every file read, the top one first
+    options: List[Option] = field(default_factory=list)
+    files: List[Path] = field(default_factory=list)
+
+    @property
+    def requirements(self) -> List[Entry]:
+        return [e for e in self.entries if e.kind == "requirement"]
+
+    @property
+    def constraints(self) -> List[Entry]:
+        return [e for e in self.entries if e.kind == "constraint"]
+
+    def normalised(self) -> List[str]:
+        """`requirement ...`, `constraint ...`, `option ...` lines, credentials redacted: what pip reads,
+        independent of comments, spelling (case, `_` vs `-`, spaces) and how the files are split."""
+        return [f"{e.kind} {e.normalised()}" for e in self.entries] + [f"option {o.normalised()}" for o in self.options]
 
 
-def logical_lines(path: Path) -> List[Line]:
-    """Physical lines joined at backslash continuations, comments and blank lines dropped."""
+# RequirementsFile is the older name of Requirements.
+RequirementsFile = Requirements
+
+
+@dataclass(frozen=True)
+class _Include:
+    """An -r/-c line; yielded before the included file's items."""
+
+    line: Line
+    path: Path
+    kind: str
+
+
+Item = Union[Entry, Option, _Include]
+
+
+class _Budget:
+    def __init__(self, limit: int):
+        self.left = limit
+
+
+def walk(path, kind: str = "requirement") -> Iterator[Item]:
+    """Entries, options and includes of path and everything it includes, in pip's order, one at a time."""
+    path = Path(path)
+    return _walk(path, kind, (), _Budget(MAX_BYTES), None)
+
+
+def _walk(path: Path, kind: str, chain, budget: _Budget, included_at: Optional[Tuple[Line, str]]) -> Iterator[Item]:
+    resolved = path.resolve()
+    if resolved in chain:
+        line, option = included_at
+        raise UsageError(f"{line.where()}: {option} {path}: includes itself through "
+                         f"{' -> '.join(p.name for p in chain)} (an include cycle)")
+    chain = (*chain, resolved)
+    text = _read(path, budget, included_at)
+    for line in _logical_lines(path, text):
+        args, options = _split_args_options(line.text)
+        values = _parse_options(line, options)
+        if args:
+            yield _requirement(line, kind, args, values, editable=False)
+        elif values.get("editables"):
+            yield _requirement(line, kind, values["editables"][0], {}, editable=True)
+        elif values.get("requirements") or values.get("constraints"):
+            # As pip: only the first include of a line counts, -r before -c, and a -r inside a constraints
+            # file adds requirements (pip installs them), never constraints.
+            if values.get("requirements"):
+                option, value, include_kind = "-r", values["requirements"][0], "requirement"
+            else:
+                option, value, include_kind = "-c", values["constraints"][0], "constraint"
+            if "://" in value or re.match(r"(?i)(https?|file):", value):
+                raise UsageError(f"{line.where()}: {option} {redact(value)}: remote includes are not supported, use a local file")
+            included = path.parent / value
+            yield _Include(line, included, include_kind)
+            yield from _walk(included, include_kind, chain, budget, (line, f"{option} {value}"))
+        else:
+            yield Option(line, values)
+
+
+def _read(path: Path, budget: _Budget, included_at) -> str:
+    """The file's text; only a regular file, and only while the budget lasts (a device or FIFO never ends)."""
+    where = f"{included_at[0].where()}: {included_at[1]}: " if included_at else f"{path}: "
     try:
-        raw = path.read_bytes()
+        # O_NONBLOCK: opening a FIFO must not wait for a writer; fstat then refuses it.
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_NOCTTY", 0))
     except FileNotFoundError:
-        raise UsageError(f"{path}: requirements file not found") from None
-    except IsADirectoryError:
-        raise UsageError(f"{path}: is a directory, not a requirements file") from None
+        raise UsageError(f"{where}requirements file not found" + (f" ({path})" if included_at else "")) from None
     except OSError as exc:
-        raise UsageError(f"{path}: cannot read: {exc.strerror}") from None
+        raise UsageError(f"{where}cannot read: {exc.strerror}") from None
+    with os.fdopen(fd, "rb") as handle:
+        mode = os.fstat(fd).st_mode
+        if stat.S_ISDIR(mode):
+            raise UsageError(f"{where}is a directory, not a requirements file")
+        if not stat.S_ISREG(mode):
+            raise UsageError(f"{where}is not a regular file (a device, FIFO or socket); requirements files must be regular files")
+        try:
+            raw = handle.read(budget.left + 1)
+        except OSError as exc:
+            raise UsageError(f"{where}cannot read: {exc.strerror}") from None
+    if len(raw) > budget.left:
+        raise UsageError(f"{where}requirements larger than {MAX_BYTES // (1024 * 1024)} MiB in all (files and their includes)")
+    budget.left -= len(raw)
     try:
-        text = raw.decode("utf-8-sig")
+        return raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         line = raw[: exc.start].count(b"\n") + 1
         raise UsageError(f"{path}:{line}: not UTF-8 text (byte 0x{raw[exc.start]:02x})") from None
 
-    lines, pending, start = [], "", 0
-    for number, physical in enumerate(text.splitlines(), start=1):
-        if not pending:
-            start = number
-        if physical.endswith("\\") and not _COMMENT.search(physical):
-            pending += physical[:-1]
+
+def _physical_lines(text: str) -> Iterator[str]:
+    for match in _LINE.finditer(text):
+        if not match.group(0):
+            return  # the empty match at the very end
+        yield match.group(1)
+
+
+def _logical_lines(path: Path, text: str) -> Iterator[Line]:
+    """pip's preprocess(): join backslash continuations (a line that is a comment ends one), drop comments
+    and blank lines, expand ${VAR}. An inline comment ending in a backslash continues too, as in pip: the
+    next line joins the comment and is dropped with it."""
+    pending: List[str] = []
+    first = 0
+    for number, physical in enumerate(_physical_lines(text), start=1):
+        if physical.endswith("\\") and not _COMMENT.match(physical):
+            if not pending:
+                first = number
+            pending.append(physical.strip("\\"))
             continue
-        logical = _COMMENT.sub("", pending + physical).strip()
-        pending = ""
+        if _COMMENT.match(physical):
+            physical = " " + physical
+        if pending:
+            pending.append(physical)
+            physical, number, pending = "".join(pending), first, []
+        logical = _COMMENT.sub("", physical).strip()
         if logical:
-            lines.append(Line(path, start, _expand_env(logical)))
-    if pending.strip():
-        lines.append(Line(path, start, _expand_env(_COMMENT.sub("", pending).strip())))
-    return lines
+            yield Line(path, number, _expand_env(logical))
+    if pending:
+        logical = _COMMENT.sub("", "".join(pending)).strip()
+        if logical:
+            yield Line(path, first, _expand_env(logical))
 
 
 def _expand_env(text: str) -> str:
-    # pip expands ${VAR}; an unset variable stays as written.
-    return _ENV_VAR.sub(lambda m: os.environ.get(m.group("name"), m.group(0)), text)
+    # pip expands ${VAR}; an unset or empty variable stays as written.
+    return _ENV_VAR.sub(lambda m: os.environ.get(m.group("name")) or m.group(0), text)
 
 
-def parse(path, kind: str = "requirement", _chain=()) -> RequirementsFile:
-    """Parse path and its includes. A file may be included twice (pip allows it); a file that
-    includes itself, directly or through others, is an error."""
-    path = Path(path)
-    resolved = path.resolve()
-    if resolved in _chain:
-        raise UsageError(f"{path}: includes itself through {' -> '.join(p.name for p in _chain)} (an include cycle)")
-    chain = (*_chain, resolved)
-    result = RequirementsFile(path=path, files=[path])
-    for line in logical_lines(path):
-        if line.text.startswith("-") and not _is_editable(line.text):
-            _parse_option(line, kind, result, chain)
-        else:
-            result.entries.append(_parse_requirement(line, kind))
-    return result
+def _split_args_options(text: str) -> Tuple[str, str]:
+    """pip's break_args_options: the requirement is every space-separated token before the first one that
+    starts with '-'; the rest are options (only they are shlex-split, markers would not survive it)."""
+    tokens = text.split(" ")
+    for index, token in enumerate(tokens):
+        if token.startswith("-"):
+            return " ".join(tokens[:index]), " ".join(tokens[index:])
+    return text, ""
 
 
-def _is_editable(text: str) -> bool:
-    return text.startswith("-e") or text.startswith("--editable")
+def _parse_options(line: Line, options: str) -> Dict[str, object]:
+    if not options:
+        return {}
+    try:
+        values, _ignored = _OPTIONS.parse_args(shlex.split(options), _OPTIONS.get_default_values())
+    except ValueError:
+        raise UsageError(f"{line.where()}: cannot split the options (an unclosed quote?)") from None
+    except _OptionError as exc:
+        raise UsageError(f"{line.where()}: {redact(str(exc))}") from None
+    return {k: v for k, v in vars(values).items() if v not in (None, False)}
 
 
-def _split_option(text: str):
-    """`--opt=value`, `--opt value`, `-o value` or `-ovalue` -> (option, value)."""
-    head, _, rest = text.partition(" ")
-    if head.startswith("--") and "=" in head:
-        option, _, value = head.partition("=")
-        return option, f"{value} {rest}".strip()
-    if not head.startswith("--") and len(head) > 2:
-        return head[:2], f"{head[2:]} {rest}".strip()
-    return head, rest.strip()
-
-
-def _parse_option(line: Line, kind: str, result: RequirementsFile, chain) -> None:
-    option, value = _split_option(line.text)
-    if option in _INCLUDE_OPTIONS:
-        if not value:
-            raise UsageError(f"{line.where()}: {option} needs a file name")
-        include_kind = "constraint" if _INCLUDE_OPTIONS[option] == "constraint" else kind
-        if "://" in value:
-            raise UsageError(f"{line.where()}: {option} {redact(value)}: remote includes are not supported, use a local file")
-        included = parse(line.path.parent / value, include_kind, chain)
-        result.entries.extend(included.entries)
-        result.files.extend(f for f in included.files if f not in result.files)
-    elif option in _GLOBAL_OPTIONS:
-        return
-    else:
-        raise UsageError(f"{line.where()}: unknown option {option!r} in a requirements file")
-
-
-def _strip_per_requirement_options(text: str) -> str:
-    for option in _PER_REQUIREMENT_OPTIONS:
-        index = text.find(" " + option)
-        if index != -1:
-            text = text[:index]
-    return text.strip()
-
-
-def _parse_requirement(line: Line, kind: str) -> Entry:
-    entry = Entry(line=line, kind=kind)
-    text = _strip_per_requirement_options(line.text)
-    if _is_editable(text):
-        entry.editable = True
+def _requirement(line: Line, kind: str, text: str, options: Dict[str, object], editable: bool) -> Entry:
+    hashes = cast(Dict[str, List[str]], options.get("hashes") or {})
+    entry = Entry(line=line, kind=kind, editable=editable, requirement_text=text, hashes=dict(hashes))
+    if editable:
+        entry.url = text
+        egg = _EGG.search(text)
+        entry.name = canonicalize_name(egg.group(1)) if egg and egg.group(1) else None
         entry.problem = "editable requirements are not pinned"
         return entry
+    url_like = _is_url(text)
+    marker_separator = "; " if url_like else ";"
+    body, sep, marker = text.partition(marker_separator)
+    if sep and marker.strip():
+        try:
+            entry.marker = str(Marker(marker.strip()))
+        except InvalidMarker as exc:
+            raise UsageError(f"{line.where()}: not a valid environment marker ({_first_line(exc)})") from None
+    body = body.strip()
+    link = body if url_like else _path_link(line, body)
+    if link is not None:
+        entry.url = link
+        if not url_like:  # pip takes extras off a path, never off a URL
+            extras = _strip_extras(body)[1]
+            entry.extras = tuple(sorted(canonicalize_name(e) for e in extras.strip("[]").split(","))) if extras else ()
+        _name_from_link(entry, link, line)
+        return entry
     try:
-        req = Requirement(text)
+        req = Requirement(body)
     except InvalidRequirement as exc:
-        if text.startswith((".", "/")) or "://" in text or text.endswith((".whl", ".tar.gz", ".zip")):
-            entry.problem = "a path or URL without a package name and version is not pinned"
-            return entry
         # Not the line itself: a file named by mistake (a .netrc, say) must not be echoed to the console.
-        reason = str(exc).splitlines()[0] if str(exc) else "cannot be parsed"
-        raise UsageError(f"{line.where()}: not a valid requirement ({reason})") from None
-    entry.requirement = req
+        raise UsageError(f"{line.where()}: not a valid requirement ({_first_line(exc)})") from None
     entry.name = canonicalize_name(req.name)
+    entry.specifier = str(req.specifier)
+    entry.extras = tuple(sorted(canonicalize_name(e) for e in req.extras))
+    entry.url = req.url
+    if entry.marker is None and req.marker is not None:
+        entry.marker = str(req.marker)
     entry.problem = _pin_problem(req)
     return entry
+
+
+def _first_line(exc: Exception) -> str:
+    return str(exc).splitlines()[0] if str(exc) else "cannot be parsed"
+
+
+def _is_url(text: str) -> bool:
+    # pip's is_url: the text before the first ':' is a scheme pip knows.
+    return ":" in text and text.split(":", 1)[0].lower() in _URL_SCHEMES
+
+
+def _path_link(line: Line, text: str) -> Optional[str]:
+    """pip's _get_url_from_path: a local directory or archive file stands for itself (paths relative to the
+    working directory, as pip has them); anything else is a requirement specifier."""
+    name, _extras = _strip_extras(text)
+    path = os.path.normpath(os.path.abspath(name))
+    if _looks_like_path(text) and os.path.isdir(path):
+        if not (os.path.isfile(os.path.join(path, "pyproject.toml")) or os.path.isfile(os.path.join(path, "setup.py"))):
+            raise UsageError(f"{line.where()}: directory {text!r} is not installable: no pyproject.toml or setup.py")
+        return Path(path).as_uri()
+    if not path.lower().endswith(_ARCHIVES):
+        return None
+    if os.path.isfile(path):
+        return Path(path).as_uri()
+    before_at, at, _rest = text.partition("@")
+    if at and not _looks_like_path(before_at):
+        return None  # `name @ url`, a PEP 508 URL requirement
+    return Path(path).as_uri()
+
+
+def _strip_extras(text: str) -> Tuple[str, Optional[str]]:
+    match = re.match(r"^(.+)(\[[^\]]+\])$", text)
+    return (match.group(1), match.group(2)) if match else (text, None)
+
+
+def _looks_like_path(text: str) -> bool:
+    return os.sep in text or (os.altsep is not None and os.altsep in text) or text.startswith(".")
+
+
+def _name_from_link(entry: Entry, link: str, line: Line) -> None:
+    """A URL or path: a wheel names its package and version; otherwise `#egg=name` names the package."""
+    filename = unquote(urlsplit(link).path).rstrip("/").rsplit("/", 1)[-1]
+    if filename.endswith(".whl"):
+        try:
+            name, version, _build, _tags = parse_wheel_filename(filename)
+        except (InvalidWheelFilename, InvalidVersion) as exc:
+            raise UsageError(f"{line.where()}: not a valid wheel file name ({_first_line(exc)})") from None
+        entry.name, entry.specifier = canonicalize_name(name), f"=={version}"
+        return
+    egg = _EGG.search(link)
+    if egg and egg.group(1):
+        try:
+            req = Requirement(egg.group(1))
+        except InvalidRequirement as exc:
+            raise UsageError(f"{line.where()}: #egg= names no package ({_first_line(exc)})") from None
+        entry.name = canonicalize_name(req.name)
+        entry.extras = entry.extras or tuple(sorted(canonicalize_name(e) for e in req.extras))
+        entry.problem = None if _is_vcs_at_commit(link) else "a URL is pinned only as a wheel file or a VCS URL at a full commit hash"
+        return
+    entry.problem = "a path or URL without a package name and version is not pinned"
+
+
+def _is_vcs_at_commit(url: str) -> bool:
+    if url.split("+", 1)[0].lower() not in _VCS:
+        return False
+    return bool(_FULL_COMMIT.search(urlsplit(url).path))
 
 
 def _pin_problem(req: Requirement) -> Optional[str]:
@@ -200,52 +471,145 @@ def _pin_problem(req: Requirement) -> Optional[str]:
 
 def _url_is_pinned(req: Requirement) -> bool:
     url = req.url.split("#", 1)[0]
-    if url.split("+", 1)[0] in ("git", "hg", "svn", "bzr"):
-        return bool(_COMMIT.search(url))
-    filename = urlsplit(url).path.rsplit("/", 1)[-1]
+    if url.split("+", 1)[0].lower() in _VCS:
+        return _is_vcs_at_commit(url)
+    filename = unquote(urlsplit(url).path).rsplit("/", 1)[-1]
     try:
         name, _version, _build, _tags = parse_wheel_filename(filename)
-    except InvalidWheelFilename:
+    except (InvalidWheelFilename, InvalidVersion):
         return False
     return name == canonicalize_name(req.name)
 
 
-def unpinned_report(parsed: RequirementsFile) -> List[str]:
-    """`FILE:LINE: text (why)` for each requirement that is not pinned, and each package pinned twice differently."""
-    report, first_pin = [], {}
-    for entry in parsed.entries:
-        if entry.problem is not None and entry.kind == "requirement":
-            report.append(f"{entry.line.where()}: {redact(entry.line.text)} ({entry.problem})")
+def parse(path, kind: str = "requirement") -> Requirements:
+    """The whole model of path and its includes (see Requirements). A file may be included twice (pip
+    allows it); a file that includes itself, directly or through others, is an error."""
+    path = Path(path)
+    result = Requirements(path=path, files=[path])
+    for item in walk(path, kind):
+        if isinstance(item, Entry):
+            result.entries.append(item)
+        elif isinstance(item, Option):
+            result.options.append(item)
+        elif item.path not in result.files:
+            result.files.append(item.path)
+    return result
+
+
+def _pin_key(version: str, operator_is_arbitrary: bool):
+    # == compares versions (2.31 is 2.31.0); === compares strings, as pip does.
+    if operator_is_arbitrary:
+        return ("===", version)
+    try:
+        return ("==", Version(version))
+    except InvalidVersion:
+        return ("===", version)
+
+
+class _PinGate:
+    """Collects the pin gate's findings one entry at a time, keeping one record per pinned package."""
+
+    def __init__(self):
+        self.report: List[str] = []
+        self.requirements = 0
+        self.first_pin: Dict[Tuple[str, str], Tuple[object, str, str]] = {}
+
+    def add(self, entry: Entry) -> None:
+        if entry.kind == "requirement":
+            self.requirements += 1
+            if entry.problem is not None:
+                self.report.append(f"{entry.line.where()}: {redact(entry.line.text)} ({entry.problem})")
         version = entry.pinned_version
         if version is None or entry.name is None:
-            continue
+            return
         # The same name under different markers (one pin per Python version, say) is no clash.
-        marker = str(entry.requirement.marker) if entry.requirement and entry.requirement.marker else ""
-        earlier = first_pin.setdefault((entry.name, marker), entry)
-        if earlier.pinned_version != version:
-            report.append(
-                f"{entry.line.where()}: {entry.name} pinned to {version}, but to {earlier.pinned_version} at {earlier.line.where()}"
-            )
-    return report
+        key = _pin_key(version, entry.specifier.startswith("==="))
+        earlier = self.first_pin.setdefault((entry.name, entry.marker or ""), (key, version, entry.line.where()))
+        if earlier[0] != key:
+            self.report.append(f"{entry.line.where()}: {entry.name} pinned to {version}, but to {earlier[1]} at {earlier[2]}")
 
 
-def check_pins(path) -> RequirementsFile:
-    """Parse path; raise UnpinnedError listing every unpinned requirement, UsageError when there are none."""
-    parsed = parse(path)
-    if not any(e.kind == "requirement" for e in parsed.entries):
+def unpinned_report(parsed: Requirements) -> List[str]:
+    """`FILE:LINE: text (why)` for each requirement that is not pinned, and each package pinned twice differently."""
+    gate = _PinGate()
+    for entry in parsed.entries:
+        gate.add(entry)
+    return gate.report
+
+
+@dataclass
+class PinCheck:
+    requirements: int  # how many requirement lines (constraints not counted)
+    report: List[str]  # unpinned_report's lines
+
+
+def pin_gate(path) -> PinCheck:
+    """Read path and its includes once, streaming; UsageError when they hold no requirement."""
+    gate = _PinGate()
+    for item in walk(path):
+        if isinstance(item, Entry):
+            gate.add(item)
+    if not gate.requirements:
         raise UsageError(f"{path}: no requirements in the file")
-    report = unpinned_report(parsed)
+    return PinCheck(gate.requirements, gate.report)
+
+
+def check_pins(path) -> PinCheck:
+    """pin_gate, raising UnpinnedError listing every unpinned requirement."""
+    checked = pin_gate(path)
+    report = checked.report
     if report:
         raise UnpinnedError(report[0] + (f" (and {len(report) - 1} more)" if len(report) > 1 else ""), lines=report)
-    return parsed
+    return checked
 
 
-def stored_text(parsed: RequirementsFile) -> str:
-    """The requirements as stored with a build: every file read, credentials redacted."""
-    parts = []
-    for index, path in enumerate(parsed.files):
-        text = path.read_text(encoding="utf-8-sig")
-        if index:
-            parts.append(f"\n# ---- included from {path} ----\n")
-        parts.append(redact(text) if text.endswith("\n") else redact(text) + "\n")
-    return "".join(parts)
+CONSTRAINTS_NAME = "constraints.txt"
+
+
+@dataclass
+class Stored:
+    """The stored requirements: requirements.txt, and constraints.txt when the inputs have constraints."""
+
+    requirements: str
+    constraints: Optional[str] = None
+
+
+def stored_text(path) -> Stored:
+    """Self-contained copies that `pip install -r` reads as the build's inputs: -r includes inlined where
+    they stood, every constraint (from -c files at any depth) moved to constraints.txt, which
+    requirements.txt names with `-c` (pip has no way to mark a line of a requirements file as a constraint),
+    ${VAR} expanded, relative --find-links made absolute as pip resolves them, credentials redacted."""
+    requirements: List[str] = []
+    constraints: List[str] = []
+    last_source: Dict[int, Path] = {}
+    for item in walk(path):
+        if isinstance(item, _Include):
+            continue
+        # Options in a constraints file act on the whole install in pip: they stay in requirements.txt.
+        target = constraints if isinstance(item, Entry) and item.kind == "constraint" else requirements
+        if last_source.get(id(target)) != item.line.path:
+            last_source[id(target)] = item.line.path
+            target.append(f"# from {item.line.path}\n")
+        text = _absolute_find_links(item) if isinstance(item, Option) else item.line.text
+        target.append(redact(text) + "\n")
+    if not constraints:
+        return Stored("".join(requirements))
+    constraints_text = "".join(constraints)
+    digest = hashlib.sha256(constraints_text.encode("utf-8")).hexdigest()
+    head = f"-c {CONSTRAINTS_NAME}  # sha256:{digest}\n"
+    return Stored(head + "".join(requirements), constraints_text)
+
+
+def _absolute_find_links(option: Option) -> str:
+    """pip resolves a relative --find-links against the requirements file's folder when it exists there;
+    the stored copy lives elsewhere, so it names the folder absolutely."""
+    links = cast(Optional[List[str]], option.values.get("find_links"))
+    if not links or len(option.values) != 1 or len(links) != 1:
+        return option.line.text
+    value = links[0]
+    if _is_url(value) or os.path.isabs(value):
+        return option.line.text
+    candidate = option.line.path.parent / value
+    if not candidate.exists():
+        return option.line.text
+    return f"--find-links {shlex.quote(str(candidate.resolve()))}"
