@@ -15,6 +15,20 @@ _SECRET_PARAM = re.compile(
 )
 
 
+# A `${VAR}` reference is no secret: it is how pip's documentation says to keep one out of a file.
+_ONLY_VARIABLES = re.compile(r"(?:\$\{[A-Z0-9_]+\}|:)+")
+
+
+def _userinfo(match: "re.Match[str]") -> str:
+    userinfo = match.group(0)[len(match.group("scheme")):-1]
+    return match.group(0) if _ONLY_VARIABLES.fullmatch(userinfo) else match.group("scheme") + "****@"
+
+
+def _param(match: "re.Match[str]") -> str:
+    value = match.group(0)[len(match.group("name")):]
+    return match.group(0) if _ONLY_VARIABLES.fullmatch(value) else match.group("name") + "****"
+
+
 def redact(text: str) -> str:
-    text = _USERINFO.sub(r"\g<scheme>****@", text)
-    return _SECRET_PARAM.sub(r"\g<name>****", text)
+    text = _USERINFO.sub(_userinfo, text)
+    return _SECRET_PARAM.sub(_param, text)

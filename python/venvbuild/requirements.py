@@ -121,7 +121,8 @@ class Line:
 
     path: Path
     lineno: int
-    text: str
+    text: str  # comments dropped, continuations joined, ${VAR} expanded: what pip parses
+    written: str = ""  # the same before ${VAR} expansion
 
     def where(self) -> str:
         return f"{self.path}:{self.lineno}"
@@ -230,7 +231,7 @@ def _walk(path: Path, kind: str, chain, budget: _Budget, included_at: Optional[T
     resolved = path.resolve()
     if resolved in chain:
         line, option = included_at
-        raise UsageError(f"{line.where()}: {option} {path}: includes itself through "
+        raise UsageError(f"{line.where()}: {option}: includes itself through "
                          f"{' -> '.join(p.name for p in chain)} (an include cycle)")
     chain = (*chain, resolved)
     text = _read(path, budget, included_at)
@@ -313,11 +314,11 @@ def _logical_lines(path: Path, text: str) -> Iterator[Line]:
             physical, number, pending = "".join(pending), first, []
         logical = _COMMENT.sub("", physical).strip()
         if logical:
-            yield Line(path, number, _expand_env(logical))
+            yield Line(path, number, _expand_env(logical), logical)
     if pending:
         logical = _COMMENT.sub("", "".join(pending)).strip()
         if logical:
-            yield Line(path, first, _expand_env(logical))
+            yield Line(path, first, _expand_env(logical), logical)
 
 
 def _expand_env(text: str) -> str:
@@ -597,7 +598,8 @@ def stored_text(path) -> Stored:
     """Self-contained copies that `pip install -r` reads as the build's inputs: -r includes inlined where
     they stood, every constraint (from -c files at any depth) moved to constraints.txt, which
     requirements.txt names with `-c` (pip has no way to mark a line of a requirements file as a constraint),
-    ${VAR} expanded, relative --find-links made absolute as pip resolves them, credentials redacted."""
+    relative --find-links made absolute as pip resolves them, credentials redacted. ${VAR} references stay
+    as written: pip expands them when it reads the copy, and their values are often credentials."""
     requirements: List[str] = []
     constraints: List[str] = []
     last_source: Dict[int, Path] = {}
@@ -608,8 +610,9 @@ def stored_text(path) -> Stored:
         target = constraints if isinstance(item, Entry) and item.kind == "constraint" else requirements
         if last_source.get(id(target)) != item.line.path:
             last_source[id(target)] = item.line.path
-            target.append(f"# from {item.line.path}\n")
-        text = _absolute_find_links(item) if isinstance(item, Option) else item.line.text
+            shown = "".join(c if c.isprintable() else "?" for c in str(item.line.path))
+            target.append(f"# from {shown}\n")
+        text = _absolute_find_links(item) if isinstance(item, Option) else item.line.written
         target.append(redact(text) + "\n")
     if not constraints:
         return Stored("".join(requirements))
@@ -623,12 +626,12 @@ def _absolute_find_links(option: Option) -> str:
     """pip resolves a relative --find-links against the requirements file's folder when it exists there;
     the stored copy lives elsewhere, so it names the folder absolutely."""
     links = cast(Optional[List[str]], option.values.get("find_links"))
-    if not links or len(option.values) != 1 or len(links) != 1:
-        return option.line.text
+    if not links or len(option.values) != 1 or len(links) != 1 or option.line.written != option.line.text:
+        return option.line.written
     value = links[0]
     if _is_url(value) or os.path.isabs(value):
-        return option.line.text
+        return option.line.written
     candidate = option.line.path.parent / value
     if not candidate.exists():
-        return option.line.text
+        return option.line.written
     return f"--find-links {shlex.quote(str(candidate.resolve()))}"
