@@ -54,7 +54,7 @@ CORPUS = {
         "eight==1.0 # a comment ending in a backslash \\\n"
         "swallowed==9.9\n"
         "nine==1.0 --no-binary :all:\n"
-        "ten==1.0 --global-option=--quiet -C key=value --hash sha512:abc\n"
+        "ten==1.0 -C key=value --hash sha512:abc --config-settings=k2=v2\n"
         "eleven==${ELEVEN_VERSION}\n"
         "twelve==1.0 ; python_version > '${EMPTY_VAR}'\n"
         "x==2.31\n"
