@@ -18,11 +18,11 @@ def test_a_hash_mismatch_says_so_on_the_error_line(tmp_path, installer, cause):
     wheels = make_wheelhouse(tmp_path / "wheels")
     req = tmp_path / "requirements.txt"
     req.write_text(f"--no-index\n--find-links {wheels}\nbeta==1.0 --hash=sha256:{WRONG}\n")
-    done = subprocess.run([sys.executable, "-m", "venvbuild", "build", "--requirements", str(req), "--env-name", "demo",
-                           "--installer", installer, "--store", str(tmp_path / "store"), "--work-dir", str(tmp_path / "w")],
-                          capture_output=True, text=True, env={**os.environ, "UV_NO_CACHE": "1"})
+    command = [sys.executable, "-m", "venvbuild", "build", "--requirements", str(req), "--env-name", "demo",
+               "--installer", installer, "--store", str(tmp_path / "store"), "--work-dir", str(tmp_path / "w")]
+    done = subprocess.run(command, capture_output=True, text=True, env={**os.environ, "UV_NO_CACHE": "1"})
     assert done.returncode == 5, done.stderr
-    [line] = [l for l in done.stderr.splitlines() if l.startswith("venvbuild: error: ")]
+    [line] = [text for text in done.stderr.splitlines() if text.startswith("venvbuild: error: ")]
     assert cause in line, line
 
 

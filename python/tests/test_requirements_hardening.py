@@ -144,4 +144,5 @@ def test_a_missing_include_names_the_including_file_and_line(tmp_path, capsys):
     assert main(["check-pins", str(top)]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     nested = tmp_path / "sub" / "top.txt"
-    assert err == [f"venvbuild: error: {nested}:3: -r ../nope.txt: requirements file not found ({tmp_path / 'sub' / '../nope.txt'})"]
+    missing = tmp_path / "sub" / "../nope.txt"
+    assert err == [f"venvbuild: error: {nested}:3: -r ../nope.txt: requirements file not found ({missing})"]

@@ -19,7 +19,8 @@ def pip_would_install(requirements, cwd, report):
         cwd=cwd, env=env, capture_output=True, text=True, timeout=300,
     )
     assert done.returncode == 0, done.stderr
-    return sorted(f"{i['metadata']['name']}=={i['metadata']['version']}" for i in json.loads(report.read_text())["install"])
+    installs = json.loads(report.read_text())["install"]
+    return sorted(f"{i['metadata']['name']}=={i['metadata']['version']}" for i in installs)
 
 
 def write(folder, name, text):
@@ -38,7 +39,8 @@ def test_pip_installs_from_the_stored_copy_what_it_installs_from_the_inputs(tmp_
     inputs = tmp_path / "inputs"
     # A relative --find-links, an include in a subfolder, a constraint that picks a version (omega<2), one
     # on a package nothing needs (zeta: must stay uninstalled) and a -r inside the constraints file.
-    top = write(inputs, "requirements.txt", "--no-index\n--find-links ../wheels\n-r sub/app.txt\n-c constraints.txt\n")
+    top = write(inputs, "requirements.txt",
+                "--no-index\n--find-links ../wheels\n-r sub/app.txt\n-c constraints.txt\n")
     write(inputs, "sub/app.txt", "gamma==1.0  # gamma needs alpha, alpha needs beta<2\npsi==1.0\n")
     write(inputs, "constraints.txt", "omega<2\nzeta==1.0\n-r extra.txt\n")
     write(inputs, "extra.txt", "delta==1.0\n")
@@ -47,13 +49,14 @@ def test_pip_installs_from_the_stored_copy_what_it_installs_from_the_inputs(tmp_
     assert main(["validate", "--work-dir", str(work), "--requirements", str(top), "--env-name", "demo"]) == 0
     stored = work / "artifacts" / "requirements.txt"
     assert sorted(p.name for p in stored.parent.iterdir()) == ["constraints.txt", "requirements.txt"]
-    assert "-r " not in stored.read_text() and "\n-c constraints.txt" not in "\n" + (work / "artifacts" / "constraints.txt").read_text()
+    assert "-r " not in stored.read_text() and "-c " not in (work / "artifacts" / "constraints.txt").read_text()
 
     elsewhere = tmp_path / "elsewhere"
     elsewhere.mkdir()
     from_inputs = pip_would_install(top, inputs, tmp_path / "inputs.json")
     from_stored = pip_would_install(stored, elsewhere, tmp_path / "stored.json")
-    assert from_inputs == ["alpha==1.0", "beta==1.0", "delta==1.0", "epsilon==1.0", "gamma==1.0", "omega==1.0", "psi==1.0"]
+    assert from_inputs == [
+        "alpha==1.0", "beta==1.0", "delta==1.0", "epsilon==1.0", "gamma==1.0", "omega==1.0", "psi==1.0"]
     assert from_stored == from_inputs
 
 
@@ -66,7 +69,8 @@ def test_without_constraints_the_stored_copy_is_one_file(tmp_path):
     assert main(["validate", "--work-dir", str(work), "--requirements", str(top), "--env-name", "demo"]) == 0
     assert sorted(p.name for p in (work / "artifacts").iterdir()) == ["requirements.txt"]
     stored = work / "artifacts" / "requirements.txt"
-    assert pip_would_install(stored, tmp_path, tmp_path / "r.json") == pip_would_install(top, inputs, tmp_path / "i.json")
+    from_stored = pip_would_install(stored, tmp_path, tmp_path / "r.json")
+    assert from_stored == pip_would_install(top, inputs, tmp_path / "i.json")
 
 
 def test_a_build_with_constraints_publishes_constraints_txt_beside_requirements_txt(tmp_path):

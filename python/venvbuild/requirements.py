@@ -19,7 +19,7 @@ import shlex
 import stat
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Dict, Iterator, List, Optional, Tuple, Union, cast
+from typing import Any, Dict, Iterator, List, Optional, Tuple, Union
 from urllib.parse import unquote, urlsplit
 
 from packaging.markers import InvalidMarker, Marker
@@ -38,14 +38,17 @@ MAX_BYTES = 64 * 1024 * 1024
 _COMMENT = re.compile(r"(^|\s+)#.*$")
 _ENV_VAR = re.compile(r"\$\{(?P<name>[A-Z0-9_]+)\}")
 # str.splitlines' line boundaries, matched one line at a time instead of building the whole list.
-_LINE = re.compile("([^\n\r\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029]*)(\r\n|[\n\r\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029]|$)")
+_BREAKS = "\n\r\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029"
+_LINE = re.compile(f"([^{_BREAKS}]*)(\r\n|[{_BREAKS}]|$)")
 _URL_SCHEMES = {"http", "https", "file", "ftp"} | {
     "bzr+file", "bzr+ftp", "bzr+http", "bzr+https", "bzr+lp", "bzr+sftp", "bzr+ssh", "git+file", "git+git",
     "git+http", "git+https", "git+ssh", "hg+file", "hg+http", "hg+https", "hg+ssh", "hg+static-http", "svn+file",
     "svn+http", "svn+https", "svn+ssh", "svn+svn",
 }
 _VCS = ("git", "hg", "svn", "bzr")
-_ARCHIVES = (".zip", ".whl", ".tar.bz2", ".tbz", ".tar.gz", ".tgz", ".tar", ".tar.xz", ".txz", ".tlz", ".tar.lz", ".tar.lzma")
+_ARCHIVES = (
+    ".zip", ".whl", ".tar.bz2", ".tbz", ".tar.gz", ".tgz", ".tar", ".tar.xz", ".txz", ".tlz", ".tar.lz", ".tar.lzma",
+)
 _EGG = re.compile(r"[#&]egg=([^&]*)")
 _FULL_COMMIT = re.compile(r"@(?:[0-9a-f]{40}|[0-9a-f]{64})$")
 _STRONG_HASHES = ("sha256", "sha384", "sha512")
@@ -60,7 +63,7 @@ class _LineOptions(optparse.OptionParser):
     """The options pip accepts in a requirements file (req_file.SUPPORTED_OPTIONS and SUPPORTED_OPTIONS_REQ),
     parsed by optparse as pip does: `--opt=value`, `--opt value`, `-ovalue`, unique abbreviations."""
 
-    def __init__(self):
+    def __init__(self) -> None:
         super().__init__(add_help_option=False)
         add = self.add_option
         add("-i", "--index-url", "--pypi-url", dest="index_url")
@@ -168,7 +171,7 @@ class Option:
     """A global option line (`--index-url`, `--find-links`, `--pre`, ...), as pip reads it."""
 
     line: Line
-    values: Dict[str, object]  # optparse destinations set on the line, e.g. {"index_url": "https://..."}
+    values: Dict[str, Any]  # optparse destinations set on the line, e.g. {"index_url": "https://..."}
 
     def normalised(self) -> str:
         return redact(" ".join(f"{k}={v}" for k, v in sorted(self.values.items())))
@@ -229,7 +232,7 @@ def walk(path, kind: str = "requirement") -> Iterator[Item]:
 
 def _walk(path: Path, kind: str, chain, budget: _Budget, included_at: Optional[Tuple[Line, str]]) -> Iterator[Item]:
     resolved = path.resolve()
-    if resolved in chain:
+    if resolved in chain and included_at is not None:  # the top file starts the chain
         line, option = included_at
         raise UsageError(f"{line.where()}: {option}: includes itself through "
                          f"{' -> '.join(p.name for p in chain)} (an include cycle)")
@@ -250,7 +253,8 @@ def _walk(path: Path, kind: str, chain, budget: _Budget, included_at: Optional[T
             else:
                 option, value, include_kind = "-c", values["constraints"][0], "constraint"
             if "://" in value or re.match(r"(?i)(https?|file):", value):
-                raise UsageError(f"{line.where()}: {option} {redact(value)}: remote includes are not supported, use a local file")
+                raise UsageError(f"{line.where()}: {option} {redact(value)}: "
+                                 "remote includes are not supported, use a local file")
             included = path.parent / value
             yield _Include(line, included, include_kind)
             yield from _walk(included, include_kind, chain, budget, (line, f"{option} {value}"))
@@ -273,13 +277,15 @@ def _read(path: Path, budget: _Budget, included_at) -> str:
         if stat.S_ISDIR(mode):
             raise UsageError(f"{where}is a directory, not a requirements file")
         if not stat.S_ISREG(mode):
-            raise UsageError(f"{where}is not a regular file (a device, FIFO or socket); requirements files must be regular files")
+            raise UsageError(f"{where}is not a regular file (a device, FIFO or socket); "
+                             "requirements files must be regular files")
         try:
             raw = handle.read(budget.left + 1)
         except OSError as exc:
             raise UsageError(f"{where}cannot read: {exc.strerror}") from None
     if len(raw) > budget.left:
-        raise UsageError(f"{where}requirements larger than {MAX_BYTES // (1024 * 1024)} MiB in all (files and their includes)")
+        raise UsageError(f"{where}requirements larger than {MAX_BYTES // (1024 * 1024)} MiB in all "
+                         "(files and their includes)")
     budget.left -= len(raw)
     try:
         return raw.decode("utf-8-sig")
@@ -336,7 +342,7 @@ def _split_args_options(text: str) -> Tuple[str, str]:
     return text, ""
 
 
-def _parse_options(line: Line, options: str) -> Dict[str, object]:
+def _parse_options(line: Line, options: str) -> Dict[str, Any]:
     if not options:
         return {}
     try:
@@ -348,9 +354,9 @@ def _parse_options(line: Line, options: str) -> Dict[str, object]:
     return {k: v for k, v in vars(values).items() if v not in (None, False)}
 
 
-def _requirement(line: Line, kind: str, text: str, options: Dict[str, object], editable: bool) -> Entry:
-    hashes = cast(Dict[str, List[str]], options.get("hashes") or {})
-    entry = Entry(line=line, kind=kind, editable=editable, requirement_text=text, hashes=dict(hashes))
+def _requirement(line: Line, kind: str, text: str, options: Dict[str, Any], editable: bool) -> Entry:
+    entry = Entry(line=line, kind=kind, editable=editable, requirement_text=text,
+                  hashes=dict(options.get("hashes") or {}))
     if editable:
         entry.url = text
         egg = _EGG.search(text)
@@ -460,7 +466,8 @@ def _name_from_link(entry: Entry, link: str, line: Line) -> None:
             raise UsageError(f"{line.where()}: #egg= names no package ({_first_line(exc)})") from None
         entry.name = canonicalize_name(req.name)
         entry.extras = entry.extras or tuple(sorted(canonicalize_name(e) for e in req.extras))
-        entry.problem = None if _is_vcs_at_commit(link) else "a URL is pinned only as a wheel file or a VCS URL at a full commit hash"
+        if not _is_vcs_at_commit(link):
+            entry.problem = "a URL is pinned only as a wheel file or a VCS URL at a full commit hash"
         return
     entry.problem = "a path or URL without a package name and version is not pinned"
 
@@ -488,7 +495,7 @@ def _pin_problem(req: Requirement) -> Optional[str]:
 
 
 def _url_is_pinned(req: Requirement) -> bool:
-    url = req.url.split("#", 1)[0]
+    url = (req.url or "").split("#", 1)[0]
     if url.split("+", 1)[0].lower() in _VCS:
         return _is_vcs_at_commit(url)
     filename = unquote(urlsplit(url).path).rsplit("/", 1)[-1]
@@ -528,7 +535,7 @@ class _PinGate:
     """Collects the pin gate's findings one entry at a time. Memory: one small record per pinned package
     (name and marker), never one per line."""
 
-    def __init__(self):
+    def __init__(self) -> None:
         self.report: List[str] = []
         self.requirements = 0
         self.first_pin: Dict[str, Tuple[str, Path, int]] = {}
@@ -625,7 +632,7 @@ def stored_text(path) -> Stored:
 def _absolute_find_links(option: Option) -> str:
     """pip resolves a relative --find-links against the requirements file's folder when it exists there;
     the stored copy lives elsewhere, so it names the folder absolutely."""
-    links = cast(Optional[List[str]], option.values.get("find_links"))
+    links = option.values.get("find_links")
     if not links or len(option.values) != 1 or len(links) != 1 or option.line.written != option.line.text:
         return option.line.written
     value = links[0]

@@ -43,9 +43,9 @@ def _uv_causes(lines: List[str]) -> Optional[str]:
 def error_line(lines: List[str]) -> str:
     """The installer's first error line, with the causes uv lists under it (a download that "failed" because
     of a hash mismatch says so); the last line of output when there is no error line."""
-    starts = [i for i, l in enumerate(lines) if l.strip().lower().startswith(("error:", "×", "fatal"))]
+    starts = [i for i, text in enumerate(lines) if text.strip().lower().startswith(("error:", "×", "fatal"))]
     if not starts:
-        return next((l.strip() for l in reversed(lines) if l.strip()), "no output")[:300]
+        return next((text.strip() for text in reversed(lines) if text.strip()), "no output")[:300]
     parts = [lines[starts[0]].strip()]
     for line in lines[starts[0] + 1:]:
         cause = _CAUSE.match(line.rstrip("\n"))
