@@ -135,6 +135,19 @@ def test_a_quoted_include_path_and_options_after_a_requirement(tmp_path):
     assert [e.name for e in requirements.parse(top).entries] == ["numpy", "pandas"]
 
 
+@pytest.mark.parametrize("constraint, problem", [
+    ("-e ./project", "editable requirements are not allowed as constraints"),
+    ("https://files.example/x-1.0.tar.gz", "a constraint needs a package name"),
+    ("pandas[excel]<2", "constraints cannot have extras"),
+])
+def test_constraints_pip_refuses_are_refused_with_their_line(tmp_path, capsys, constraint, problem):
+    write(tmp_path, "constraints.txt", f"numpy<2\n{constraint}\n")
+    top = write(tmp_path, "requirements.txt", "pandas==1.5.3\n-c constraints.txt\n")
+    assert main(["check-pins", str(top)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err == f"venvbuild: error: {tmp_path / 'constraints.txt'}:2: {problem} (pip refuses it)"
+
+
 # ---- point 15: a missing include names the including file and line ------------------------------------------
 
 

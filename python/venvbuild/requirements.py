@@ -541,6 +541,13 @@ class _PinGate:
         self.first_pin: Dict[str, Tuple[str, Path, int]] = {}
 
     def add(self, entry: Entry) -> None:
+        if entry.kind == "constraint":
+            # pip's resolver refuses these (check_invalid_constraint_type); say so before installing.
+            problem = ("editable requirements are not allowed as constraints" if entry.editable
+                       else "a constraint needs a package name" if entry.name is None
+                       else "constraints cannot have extras" if entry.extras else None)
+            if problem:
+                raise UsageError(f"{entry.line.where()}: {problem} (pip refuses it)")
         if entry.kind == "requirement":
             self.requirements += 1
             if entry.problem is not None:
