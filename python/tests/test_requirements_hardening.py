@@ -79,6 +79,16 @@ def test_the_cap_counts_every_include_even_a_repeated_one(tmp_path, monkeypatch)
     assert main(["check-pins", str(top)]) == 2
 
 
+def test_includes_nested_too_deep_are_one_line(tmp_path):
+    for level in range(1500):
+        write(tmp_path, f"r{level}.txt", f"-r r{level + 1}.txt\n")
+    write(tmp_path, "r1500.txt", "pandas==1.5.3\n")
+    result = check_pins_subprocess(tmp_path / "r0.txt")
+    assert result.returncode == 2
+    assert one_error_line(result) == (f"venvbuild: error: {tmp_path / 'r99.txt'}:1: -r r100.txt: "
+                                      "includes nested more than 100 deep")
+
+
 def test_memory_grows_with_distinct_packages_not_with_lines(tmp_path):
     """A large file of one repeated pin: the reader keeps one record per package, not per line."""
     small = write(tmp_path, "small.txt", "pandas==1.5.3\n")

@@ -33,6 +33,8 @@ from venvbuild.redact import redact
 # Every file read (the top one, each -r/-c include, each repeat of an include) counts against this budget,
 # so no input, however crafted, makes the helper read more than this in all.
 MAX_BYTES = 64 * 1024 * 1024
+# Includes nest at most this deep (each level is a frame of the reader; pip has no limit and crashes).
+MAX_DEPTH = 100
 
 # pip: a comment starts at '#' at the start of a line or after whitespace.
 _COMMENT = re.compile(r"(^|\s+)#.*$")
@@ -236,6 +238,8 @@ def _walk(path: Path, kind: str, chain, budget: _Budget, included_at: Optional[T
         line, option = included_at
         raise UsageError(f"{line.where()}: {option}: includes itself through "
                          f"{' -> '.join(p.name for p in chain)} (an include cycle)")
+    if len(chain) >= MAX_DEPTH and included_at is not None:
+        raise UsageError(f"{included_at[0].where()}: {included_at[1]}: includes nested more than {MAX_DEPTH} deep")
     chain = (*chain, resolved)
     text = _read(path, budget, included_at)
     for line in _logical_lines(path, text):
