@@ -185,3 +185,25 @@ def test_unpinned_error_carries_every_line(tmp_path):
     with pytest.raises(UnpinnedError) as info:
         check_pins(write(tmp_path, "r.txt", "a\nb\n"))
     assert len(info.value.lines) == 2
+
+
+def test_the_normalised_model_ignores_spelling_comments_and_how_files_are_split(tmp_path):
+    """What issue 12's build fingerprint reads: the requirements as pip reads them, credentials masked."""
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    write(tmp_path, "a/requirements.txt",
+          "--index-url https://u:s3cr3t@pypi.example/simple\nScikit_Learn == 1.5.2  # ml\n"
+          "requests[Socks]==2.32.3;python_version>='3.8'\n-c c.txt\n")
+    write(tmp_path, "a/c.txt", "numpy<2\n")
+    write(tmp_path, "b/requirements.txt", "-i https://other:pw@pypi.example/simple\n-r more.txt\n-c c.txt\n")
+    write(tmp_path, "b/more.txt", "scikit-learn==1.5.2\nrequests[socks] == 2.32.3 ; python_version >= \"3.8\"\n")
+    write(tmp_path, "b/c.txt", "# constraints\nNumPy <2\n")
+    a, b = parse(tmp_path / "a/requirements.txt"), parse(tmp_path / "b/requirements.txt")
+    assert a.normalised() == b.normalised() == [
+        "requirement scikit-learn==1.5.2",
+        'requirement requests[socks]==2.32.3 ; python_version >= "3.8"',
+        "constraint numpy<2",
+        "option index_url=https://****@pypi.example/simple",
+    ]
+    assert [(e.line.path.name, e.line.lineno) for e in b.entries] == [("more.txt", 1), ("more.txt", 2), ("c.txt", 2)]
+    assert [e.name for e in a.requirements] == ["scikit-learn", "requests"] and len(a.constraints) == 1

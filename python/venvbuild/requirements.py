@@ -156,15 +156,17 @@ class Entry:
         return None
 
     def normalised(self) -> str:
-        """One canonical string for what pip installs from this line: `name[extras]spec @ url ; marker`."""
+        """One canonical string for what pip installs from this line: `name[extras]spec @ url ; marker --hash=...`."""
         text = self.name or ""
         if self.extras:
             text += f"[{','.join(self.extras)}]"
-        text += self.specifier
+        if not self.url:  # a URL's version, if any, is the wheel's: the URL says it all
+            text += self.specifier
         if self.url:
             text = f"{text} @ {redact(self.url)}" if text else redact(self.url)
         if self.marker:
             text += f" ; {self.marker}"
+        text += "".join(f" --hash={a}:{d}" for a in sorted(self.hashes) for d in sorted(self.hashes[a]))
         return ("-e " if self.editable else "") + text
 
 
