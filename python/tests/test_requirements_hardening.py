@@ -89,19 +89,24 @@ def test_includes_nested_too_deep_are_one_line(tmp_path):
                                       "includes nested more than 100 deep")
 
 
+def peak_memory_reading(path):
+    """The child's own peak RSS (VmHWM): ru_maxrss would carry over the forking pytest's across exec."""
+    code = ("from venvbuild.requirements import check_pins; "
+            f"check_pins({str(path)!r}); "
+            "print([l.split()[1] for l in open('/proc/self/status') if l.startswith('VmHWM:')][0])")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=600)
+    return int(done.stdout) * 1024
+
+
 def test_memory_grows_with_distinct_packages_not_with_lines(tmp_path):
-    """A large file of one repeated pin: the reader keeps one record per package, not per line."""
-    small = write(tmp_path, "small.txt", "pandas==1.5.3\n")
-    big = write(tmp_path, "big.txt", "pandas==1.5.3\n" * 400_000)  # 5.6 MB
-    peaks = {}
-    for path in (small, big):
-        code = ("import resource, sys; from venvbuild.requirements import check_pins; "
-                f"check_pins({str(path)!r}); print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)")
-        out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=300)
-        peaks[path] = int(out.stdout) * 1024
-    grown = peaks[big] - peaks[small]
-    size = big.stat().st_size
-    assert grown < 3 * size, f"reading {size} bytes took {grown} more bytes of memory"
+    """One pin repeated: memory stays flat. Every line a different package (the worst case, 16-byte lines):
+    two machine words a package, about ten times the file, where the old reader took eighty."""
+    base = peak_memory_reading(write(tmp_path, "one.txt", "pandas==1.5.3\n"))
+    repeated = write(tmp_path, "repeated.txt", "pandas==1.5.3\n" * 300_000)  # 4.2 MB
+    distinct = write(tmp_path, "distinct.txt", "".join(f"pkg{i}==1.{i % 50}.0\n" for i in range(150_000)))  # 2.5 MB
+    for path, bound in ((repeated, 3), (distinct, 15)):
+        grown, size = peak_memory_reading(path) - base, path.stat().st_size
+        assert grown < bound * size, f"{path.name}: reading {size} bytes took {grown} more bytes of memory"
 
 
 # ---- point 10: the pin gate agrees with pip ------------------------------------------------------------------

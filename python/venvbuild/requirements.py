@@ -11,6 +11,7 @@ Memory and time grow with the input: lines are read one at a time, and the pin g
 distinct pinned package, not per line.
 """
 
+import codecs
 import hashlib
 import optparse
 import os
@@ -39,9 +40,9 @@ MAX_DEPTH = 100
 # pip: a comment starts at '#' at the start of a line or after whitespace.
 _COMMENT = re.compile(r"(^|\s+)#.*$")
 _ENV_VAR = re.compile(r"\$\{(?P<name>[A-Z0-9_]+)\}")
-# str.splitlines' line boundaries, matched one line at a time instead of building the whole list.
+# str.splitlines' line boundaries; files are read a chunk at a time, never whole.
 _BREAKS = "\n\r\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029"
-_LINE = re.compile(f"([^{_BREAKS}]*)(\r\n|[{_BREAKS}]|$)")
+_CHUNK = 1 << 16
 _URL_SCHEMES = {"http", "https", "file", "ftp"} | {
     "bzr+file", "bzr+ftp", "bzr+http", "bzr+https", "bzr+lp", "bzr+sftp", "bzr+ssh", "git+file", "git+git",
     "git+http", "git+https", "git+ssh", "hg+file", "hg+http", "hg+https", "hg+ssh", "hg+static-http", "svn+file",
@@ -243,8 +244,7 @@ def _walk(path: Path, kind: str, chain, budget: _Budget, included_at: Optional[T
     if len(chain) >= MAX_DEPTH and included_at is not None:
         raise UsageError(f"{included_at[0].where()}: {included_at[1]}: includes nested more than {MAX_DEPTH} deep")
     chain = (*chain, resolved)
-    text = _read(path, budget, included_at)
-    for line in _logical_lines(path, text):
+    for line in _logical_lines(path, _physical_lines(path, budget, included_at)):
         args, options = _split_args_options(line.text)
         values = _parse_options(line, options)
         if args:
@@ -268,9 +268,11 @@ def _walk(path: Path, kind: str, chain, budget: _Budget, included_at: Optional[T
             yield Option(line, values)
 
 
-def _read(path: Path, budget: _Budget, included_at) -> str:
-    """The file's text; only a regular file, and only while the budget lasts (a device or FIFO never ends)."""
+def _physical_lines(path: Path, budget: _Budget, included_at) -> Iterator[str]:
+    """The file's lines as str.splitlines() gives them, read in chunks: only a regular file, and only while
+    the budget lasts (a device or FIFO never ends)."""
     where = f"{included_at[0].where()}: {included_at[1]}: " if included_at else f"{path}: "
+    too_large = f"{where}requirements larger than {MAX_BYTES // (1024 * 1024)} MiB in all (files and their includes)"
     try:
         # O_NONBLOCK: opening a FIFO must not wait for a writer; fstat then refuses it.
         fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_NOCTTY", 0))
@@ -279,41 +281,51 @@ def _read(path: Path, budget: _Budget, included_at) -> str:
     except OSError as exc:
         raise UsageError(f"{where}cannot read: {exc.strerror}") from None
     with os.fdopen(fd, "rb") as handle:
-        mode = os.fstat(fd).st_mode
-        if stat.S_ISDIR(mode):
+        info = os.fstat(fd)
+        if stat.S_ISDIR(info.st_mode):
             raise UsageError(f"{where}is a directory, not a requirements file")
-        if not stat.S_ISREG(mode):
+        if not stat.S_ISREG(info.st_mode):
             raise UsageError(f"{where}is not a regular file (a device, FIFO or socket); "
                              "requirements files must be regular files")
-        try:
-            raw = handle.read(budget.left + 1)
-        except OSError as exc:
-            raise UsageError(f"{where}cannot read: {exc.strerror}") from None
-    if len(raw) > budget.left:
-        raise UsageError(f"{where}requirements larger than {MAX_BYTES // (1024 * 1024)} MiB in all "
-                         "(files and their includes)")
-    budget.left -= len(raw)
-    try:
-        return raw.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        line = raw[: exc.start].count(b"\n") + 1
-        raise UsageError(f"{path}:{line}: not UTF-8 text (byte 0x{raw[exc.start]:02x})") from None
+        if info.st_size > budget.left:
+            raise UsageError(too_large)
+        decoder = codecs.getincrementaldecoder("utf-8")()
+        pending, newlines, first = "", 0, True
+        while True:
+            try:
+                chunk = handle.read(min(_CHUNK, budget.left + 1))
+            except OSError as exc:
+                raise UsageError(f"{where}cannot read: {exc.strerror}") from None
+            if len(chunk) > budget.left:
+                raise UsageError(too_large)  # the file grew after fstat
+            budget.left -= len(chunk)
+            buffered = decoder.getstate()[0]
+            try:
+                text = decoder.decode(chunk, final=not chunk)
+            except UnicodeDecodeError as exc:
+                data = buffered + chunk
+                lineno = newlines + data[: exc.start].count(b"\n") + 1
+                raise UsageError(f"{path}:{lineno}: not UTF-8 text (byte 0x{data[exc.start]:02x})") from None
+            newlines += chunk.count(b"\n")
+            if first and text:
+                text, first = text[1:] if text.startswith("\ufeff") else text, False
+            lines = (pending + text).splitlines(keepends=True)
+            # A last line without its end, or ending in "\r" (maybe half of "\r\n"), waits for the next chunk.
+            unfinished = lines and (lines[-1].endswith("\r") or lines[-1][-1] not in _BREAKS)
+            pending = lines.pop() if chunk and unfinished else ""
+            for line in lines:
+                yield line[:-2] if line.endswith("\r\n") else line[:-1] if line[-1] in _BREAKS else line
+            if not chunk:
+                return
 
 
-def _physical_lines(text: str) -> Iterator[str]:
-    for match in _LINE.finditer(text):
-        if not match.group(0):
-            return  # the empty match at the very end
-        yield match.group(1)
-
-
-def _logical_lines(path: Path, text: str) -> Iterator[Line]:
+def _logical_lines(path: Path, physical_lines: Iterator[str]) -> Iterator[Line]:
     """pip's preprocess(): join backslash continuations (a line that is a comment ends one), drop comments
     and blank lines, expand ${VAR}. An inline comment ending in a backslash continues too, as in pip: the
     next line joins the comment and is dropped with it."""
     pending: List[str] = []
     first = 0
-    for number, physical in enumerate(_physical_lines(text), start=1):
+    for number, physical in enumerate(physical_lines, start=1):
         if physical.endswith("\\") and not _COMMENT.match(physical):
             if not pending:
                 first = number
@@ -538,12 +550,18 @@ def _pin_key(specifier: str) -> str:
 
 
 class _PinGate:
-    """Collects the pin gate's findings one entry at a time. Memory: one small record per pinned package
-    (name and marker), never one per line."""
+    """Collects the pin gate's findings one entry at a time.
 
-    def __init__(self) -> None:
+    Memory is what a large file costs, so a first pass keeps two machine-word hashes per pinned package
+    (its name and marker, its pin), never a record per line. Only when two pins of one package differ does
+    a second pass (`only`: those packages' hashes) keep full records for them, to name both lines."""
+
+    def __init__(self, only: Optional[set] = None) -> None:
         self.report: List[str] = []
         self.requirements = 0
+        self.only = only
+        self.pins: Dict[int, int] = {}
+        self.clashing: set = set()
         self.first_pin: Dict[str, Tuple[str, Path, int]] = {}
 
     def add(self, entry: Entry) -> None:
@@ -562,19 +580,33 @@ class _PinGate:
             return
         # The same name under different markers (one pin per Python version, say) is no clash.
         key = f"{entry.name};{entry.marker}" if entry.marker else entry.name
-        pin = _pin_key(entry.specifier)
-        earlier = self.first_pin.setdefault(key, (entry.specifier, entry.line.path, entry.line.lineno))
-        if earlier[0] != entry.specifier and _pin_key(earlier[0]) != pin:
-            self.report.append(f"{entry.line.where()}: {entry.name} pinned to {entry.pinned_version}, "
-                               f"but to {earlier[0].lstrip('=')} at {earlier[1]}:{earlier[2]}")
+        if self.only is None:
+            key_hash, pin_hash = hash(key), hash(_pin_key(entry.specifier))
+            if self.pins.setdefault(key_hash, pin_hash) != pin_hash:
+                self.clashing.add(key_hash)
+        elif hash(key) in self.only:
+            earlier = self.first_pin.setdefault(key, (entry.specifier, entry.line.path, entry.line.lineno))
+            if earlier[0] != entry.specifier and _pin_key(earlier[0]) != _pin_key(entry.specifier):
+                self.report.append(f"{entry.line.where()}: {entry.name} pinned to {entry.pinned_version}, "
+                                   f"but to {earlier[0].lstrip('=')} at {earlier[1]}:{earlier[2]}")
+
+
+def _gate(entries) -> "_PinGate":
+    """Run the gate over entries, an iterable that can be made again (a second pass names the clashes)."""
+    gate = _PinGate()
+    for entry in entries():
+        gate.add(entry)
+    if not gate.clashing:
+        return gate
+    second = _PinGate(only=gate.clashing)
+    for entry in entries():
+        second.add(entry)
+    return second
 
 
 def unpinned_report(parsed: Requirements) -> List[str]:
     """`FILE:LINE: text (why)` for each requirement that is not pinned, and each package pinned twice differently."""
-    gate = _PinGate()
-    for entry in parsed.entries:
-        gate.add(entry)
-    return gate.report
+    return _gate(lambda: iter(parsed.entries)).report
 
 
 @dataclass
@@ -584,11 +616,8 @@ class PinCheck:
 
 
 def pin_gate(path) -> PinCheck:
-    """Read path and its includes once, streaming; UsageError when they hold no requirement."""
-    gate = _PinGate()
-    for item in walk(path):
-        if isinstance(item, Entry):
-            gate.add(item)
+    """Read path and its includes, streaming; UsageError when they hold no requirement."""
+    gate = _gate(lambda: (item for item in walk(path) if isinstance(item, Entry)))
     if not gate.requirements:
         raise UsageError(f"{path}: no requirements in the file")
     return PinCheck(gate.requirements, gate.report)
