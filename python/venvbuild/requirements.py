@@ -28,6 +28,7 @@ from packaging.requirements import InvalidRequirement, Requirement
 from packaging.utils import InvalidWheelFilename, canonicalize_name, canonicalize_version, parse_wheel_filename
 from packaging.version import InvalidVersion, Version
 
+from venvbuild import artifacts
 from venvbuild.errors import UnpinnedError, UsageError
 from venvbuild.redact import redact
 
@@ -632,9 +633,6 @@ def check_pins(path) -> PinCheck:
     return checked
 
 
-CONSTRAINTS_NAME = "constraints.txt"
-
-
 @dataclass
 class Stored:
     """The stored requirements: requirements.txt, and constraints.txt when the inputs have constraints."""
@@ -667,7 +665,7 @@ def stored_text(path) -> Stored:
         return Stored("".join(requirements))
     constraints_text = "".join(constraints)
     digest = hashlib.sha256(constraints_text.encode("utf-8")).hexdigest()
-    head = f"-c {CONSTRAINTS_NAME}  # sha256:{digest}\n"
+    head = f"-c {artifacts.CONSTRAINTS}  # sha256:{digest}\n"
     return Stored(head + "".join(requirements), constraints_text)
 
 
