@@ -8,7 +8,7 @@ import sys
 
 import pytest
 
-from venvbuild import requirements
+from venvbuild import reqfile, requirements
 from venvbuild.cli import main
 
 
@@ -63,7 +63,7 @@ def test_the_top_file_must_be_a_regular_file_too():
 def test_a_file_over_the_cap_is_refused_without_reading_it_all(tmp_path):
     huge = tmp_path / "huge.txt"
     with open(huge, "wb") as out:
-        out.truncate(requirements.MAX_BYTES + 1)  # sparse: no disk used
+        out.truncate(reqfile.MAX_BYTES + 1)  # sparse: no disk used
     top = write(tmp_path, "requirements.txt", "pandas==1.5.3\n-r huge.txt\n")
     result = check_pins_subprocess(top)
     assert result.returncode == 2
@@ -73,7 +73,7 @@ def test_a_file_over_the_cap_is_refused_without_reading_it_all(tmp_path):
 
 def test_the_cap_counts_every_include_even_a_repeated_one(tmp_path, monkeypatch):
     # A file included twice at each of n levels is read 2**n times by a naive reader.
-    monkeypatch.setattr(requirements, "MAX_BYTES", 1000)
+    monkeypatch.setattr(reqfile, "MAX_BYTES", 1000)
     write(tmp_path, "leaf.txt", "".join(f"pkg{i}==1.0\n" for i in range(40)))  # 440 bytes
     top = write(tmp_path, "requirements.txt", "-r leaf.txt\n-r leaf.txt\n-r leaf.txt\n")
     assert main(["check-pins", str(top)]) == 2

@@ -9,7 +9,8 @@ from packaging.specifiers import SpecifierSet
 from packaging.utils import canonicalize_name
 
 from venvbuild.errors import UsageError
-from venvbuild.requirements import parse, unpinned_report
+from venvbuild.reqfile import parse
+from venvbuild.requirements import unpinned_report
 
 pip_req_file = pytest.importorskip("pip._internal.req.req_file")
 from pip._internal.network.session import PipSession  # noqa: E402
