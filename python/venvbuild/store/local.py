@@ -1,4 +1,5 @@
 import os
+import shutil
 import tempfile
 from pathlib import Path
 from typing import List, Optional
@@ -60,8 +61,14 @@ class LocalStore(ObjectStore):
             raise StoreError(f"--store {self.root}: cannot read {key}: {exc.strerror or exc}") from exc
 
     def fetch(self, key: str, scratch: Path) -> Optional[Path]:
-        path = self._path(key)
-        return path if path.is_file() else None
+        # A copy, as from S3: what is checked is what is extracted, whatever happens to the store meanwhile.
+        try:
+            shutil.copyfile(self._path(key), scratch)
+        except FileNotFoundError:
+            return None
+        except OSError as exc:
+            raise StoreError(f"--store {self.root}: cannot read {key}: {exc.strerror or exc}") from exc
+        return scratch
 
     def versions(self) -> List[str]:
         try:
