@@ -21,6 +21,8 @@ COMMANDS = {
     "ddl": "ddl",
     "search": "search",
     "sql": "sql",
+    "diff": "diff",
+    "catalog": "catalog",
 }
 
 

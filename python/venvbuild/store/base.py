@@ -27,6 +27,14 @@ class ObjectStore:
         """Whether any object's key starts with key_prefix."""
         raise NotImplementedError
 
+    def read_bytes(self, key: str) -> Optional[bytes]:
+        """The object at key, or None when there is none."""
+        raise NotImplementedError
+
+    def keys_under(self, key_prefix: str) -> list:
+        """Every key that starts with key_prefix (a folder, ending in '/'), in no particular order."""
+        raise NotImplementedError
+
     def describe(self) -> str:
         """How to name this store in a message."""
         return self.url(self.prefix)

@@ -55,5 +55,22 @@ class LocalStore(ObjectStore):
         path = self._path(key_prefix.rstrip("/"))
         return path.exists()
 
+    def read_bytes(self, key: str) -> Optional[bytes]:
+        try:
+            return self._path(key).read_bytes()
+        except (FileNotFoundError, NotADirectoryError):
+            return None
+        except OSError as exc:
+            raise StoreError(f"--store {self.root}: cannot read {key}: {exc.strerror or exc}") from exc
+
+    def keys_under(self, key_prefix: str) -> list:
+        top = self._path(key_prefix.rstrip("/"))
+        found = []
+        for folder, _, files in os.walk(top):
+            relative = Path(folder).relative_to(self.root).as_posix()
+            # `.part-*` files are publishes in progress, not objects yet.
+            found.extend(f"{relative}/{name}" for name in files if not name.startswith(".part-"))
+        return found
+
     def describe(self) -> str:
         return str(self.root)

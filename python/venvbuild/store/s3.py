@@ -159,6 +159,24 @@ class S3Store(ObjectStore):
             listing = self.client.list_objects_v2(Bucket=self.bucket, Prefix=key_prefix, MaxKeys=1)
         return listing.get("KeyCount", 0) > 0
 
+    def read_bytes(self, key: str) -> Optional[bytes]:
+        from botocore.exceptions import ClientError
+
+        with self._errors(key):
+            try:
+                return self.client.get_object(Bucket=self.bucket, Key=key)["Body"].read()
+            except ClientError as exc:
+                if exc.response.get("Error", {}).get("Code") in ("NoSuchKey", "404"):
+                    return None
+                raise
+
+    def keys_under(self, key_prefix: str) -> list:
+        found = []
+        with self._errors(key_prefix):
+            for page in self.client.get_paginator("list_objects_v2").paginate(Bucket=self.bucket, Prefix=key_prefix):
+                found.extend(item["Key"] for item in page.get("Contents", []))
+        return found
+
     # Internals.
     def _put_multipart(self, key: str, path: Path, size: int, extra: dict) -> None:
         part_size = max(self.part_size, -(-size // MAX_PARTS))
