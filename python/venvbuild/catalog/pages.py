@@ -33,7 +33,7 @@ def _page(title: str, body: str, depth: int, scripts=()) -> str:
     return (
         "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
         "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
-        f"<title>{escape(title)}</title><link rel=\"stylesheet\" href=\"{up}{CSS}\"></head>\n"
+        f"<title>{escape(title)}</title><link rel=\"icon\" href=\"data:,\"><link rel=\"stylesheet\" href=\"{up}{CSS}\"></head>\n"
         f"<body><header><a href=\"{up}{INDEX}\">venvbuild catalog</a></header>\n<main>\n{body}\n</main>"
         f"<footer>venvbuild {escape(__version__)}</footer>{tags}</body></html>\n"
     )

@@ -177,7 +177,7 @@
     var words = text.trim().split(/\s+/).filter(Boolean), specs = [];
     words.forEach(function (word) {
       var last = specs.length - 1;
-      if (last >= 0 && (/^[<>=!~,(]/.test(word) || /[<>=!~,(]$/.test(specs[last]))) specs[last] += " " + word;
+      if (last >= 0 && (/^[<>=!~,(@;[]/.test(word) || /[<>=!~,(@;]$/.test(specs[last]))) specs[last] += " " + word;
       else specs.push(word);
     });
     return specs;
