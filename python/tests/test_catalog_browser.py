@@ -11,6 +11,10 @@ from conftest import make_build_dir
 from venvbuild import cli, publish
 from venvbuild.store.local import LocalStore
 
+import os
+
+if not chromium_path() and os.environ.get("VENVBUILD_REQUIRE_BROWSER"):
+    raise RuntimeError("chromium is not installed, and VENVBUILD_REQUIRE_BROWSER (set by .ci/run) requires it")
 pytestmark = pytest.mark.skipif(not chromium_path(), reason="chromium is not installed (.ci/run installs it)")
 
 # Names and versions that trip naive matching: normalisation, pre/post/dev releases, epochs, local

@@ -136,3 +136,31 @@ def test_a_failure_while_writing_leaves_the_old_site(capsys, store, tmp_path, mo
     assert code == 2 and "No space left on device" in err
     assert sorted(p.relative_to(out) for p in out.rglob("*")) == before
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".site")] == []
+
+
+MUTATIONS = [
+    ("env_name", None), ("archive_size", True), ("archive_size", "1"), ("installed_packages", ["a==1", "b"]),
+    ("installer", "conda"), ("surprise", 1), ("extra_artifacts", ["../x"]), ("build_url", 3),
+    ("venv_version", "v1"), ("conflict_details", [{"kind": "version"}]),
+    ("conflict_details", [{"kind": "cycle", "package": "a", "requirement": "a", "installed_version": None,
+                           "required_by": "b", "extra": 1}]),
+]
+
+
+@pytest.mark.parametrize("field,value", MUTATIONS)
+def test_the_fast_record_check_refuses_what_the_schema_refuses(field, value):
+    from conftest import make_metadata
+    from venvbuild import metadata, stored_builds
+    from venvbuild.errors import StoreError
+
+    good = make_metadata(extra_artifacts=["pipdeptree.dot"])
+    assert stored_builds._quick_valid(good)
+    bad = dict(good)
+    if value is None:
+        del bad[field]
+    else:
+        bad[field] = value
+    assert metadata.problems(bad)
+    assert not stored_builds._quick_valid(bad)
+    with pytest.raises(StoreError, match="damaged build record"):
+        stored_builds.parse(json.dumps(bad).encode(), "here")

@@ -2,6 +2,7 @@
 record, one artifact. A record that is not schema-valid metadata is a damaged store, named in one line."""
 
 import functools
+import hashlib
 import json
 import re
 from typing import Optional
@@ -19,19 +20,69 @@ def _validator():
     return jsonschema.Draft202012Validator(metadata.schema())
 
 
-def parse(data: bytes, where: str) -> dict:
-    """A stored metadata.json or search record, checked against the schema; StoreError naming where if not."""
+def parse(data: bytes, where: str, checked: bool = False) -> dict:
+    """A stored metadata.json or search record, checked against the schema (unless checked says it was,
+    in an earlier run, byte for byte); StoreError naming where if not."""
     try:
         meta = json.loads(data)
     except (UnicodeDecodeError, ValueError) as exc:
         raise StoreError(f"{where}: damaged build record, not valid JSON ({exc})") from None
     if not isinstance(meta, dict):
         raise StoreError(f"{where}: damaged build record, not a JSON object")
+    if checked or _quick_valid(meta):
+        return meta
     error = jsonschema.exceptions.best_match(_validator().iter_errors(meta))
     if error is not None:
         path = "/".join(str(p) for p in error.absolute_path) or "(top)"
         raise StoreError(f"{where}: damaged build record, {path}: {error.message}")
     return meta
+
+
+_JSON_TYPES = {"string": str, "boolean": bool, "integer": int, "array": list, "object": dict, "null": type(None)}
+
+
+@functools.lru_cache(maxsize=1)
+def _rules():
+    """(required names, allowed names, [(name, types, compiled pattern, enum, item rule)]) from the schema."""
+    schema = metadata.schema()
+
+    def rule(name, spec):
+        kinds = spec.get("type")
+        kinds = tuple(_JSON_TYPES[k] for k in (kinds if isinstance(kinds, list) else [kinds])) if kinds else None
+        pattern = re.compile(spec["pattern"]) if "pattern" in spec else None
+        items = rule(None, spec["items"]) if "items" in spec else None
+        allowed = frozenset(spec["properties"]) if spec.get("additionalProperties") is False else None
+        return (name, kinds, pattern, tuple(spec["enum"]) if "enum" in spec else None, items,
+                tuple(spec.get("required", ())), allowed)
+
+    return (tuple(schema["required"]), frozenset(schema["properties"]),
+            [rule(name, spec) for name, spec in schema["properties"].items()])
+
+
+def _quick_valid(meta: dict) -> bool:
+    """The schema's checks (types, patterns, enums, required and allowed names) without jsonschema's
+    machinery, which would take most of a 10,000-build catalog's time. False sends the record to
+    jsonschema, for its precise message."""
+    required, allowed, rules = _rules()
+    if any(name not in meta for name in required) or not allowed.issuperset(meta):
+        return False
+    return all(_fits(meta[rule[0]], rule) for rule in rules if rule[0] in meta)
+
+
+def _fits(value, rule) -> bool:
+    _, kinds, pattern, enum, items, required, allowed = rule
+    if kinds and (not isinstance(value, kinds) or (isinstance(value, bool) and bool not in kinds)):
+        return False
+    if pattern is not None and isinstance(value, str) and not pattern.search(value):
+        return False
+    if enum is not None and value not in enum:
+        return False
+    if isinstance(value, dict) and (any(name not in value for name in required)
+                                    or (allowed is not None and not allowed.issuperset(value))):
+        return False
+    if items is not None and isinstance(value, list):
+        return all(_fits(item, items) for item in value)
+    return True
 
 
 def read_build(store, version: str, parameter: str = "VERSION") -> dict:
@@ -56,9 +107,22 @@ def record_keys(store) -> list:
 
 def all_records(store) -> list:
     """Every published build's record, oldest first."""
+    return [meta for meta, _ in records_with_digests(store)]
+
+
+def records_with_digests(store, checked=None) -> list:
+    """[(record, sha256 of its bytes)] of every published build, oldest first. checked maps venv_version to
+    the sha256 of a record already found valid: such a record is not checked against the schema again."""
+    checked = checked or {}
     records = []
     for key in record_keys(store):
         data = store.read_bytes(key)
-        if data is not None:  # removed since it was listed
-            records.append(parse(data, store.url(key)))
-    return sorted(records, key=lambda m: (m["created_at"], m["venv_version"]))
+        if data is None:  # removed since it was listed
+            continue
+        digest = hashlib.sha256(data).hexdigest()
+        version = key.rsplit("/", 1)[-1][: -len(".json")]
+        meta = parse(data, store.url(key), checked=checked.get(version) == digest)
+        if meta.get("venv_version") != version:
+            raise StoreError(f"{store.url(key)}: damaged build record, it holds {meta.get('venv_version')!r}")
+        records.append((meta, digest))
+    return sorted(records, key=lambda pair: (pair[0]["created_at"], pair[0]["venv_version"]))

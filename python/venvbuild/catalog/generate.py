@@ -1,44 +1,79 @@
-"""From a store to the catalog's files: read every record, render every page, hand them to site.write."""
+"""From a store to the catalog's files: read every record, render what changed, hand it to the target.
 
+A page is rendered again only when what it is made from changed: a build page from its record, the
+previous build's record (its diff), the store's name (the pull command), and this code; a package page
+from its versions and builds. Records are create-only, so a record seen before (same sha256) is not
+checked against the schema again either.
+"""
+
+import hashlib
 import json
 from pathlib import Path
 
-from venvbuild import artifacts, stored_builds
-from venvbuild.catalog import graph, model, pages, site
+from venvbuild import __version__, artifacts, builddiff, stored_builds
+from venvbuild.catalog import graph, model, pages
 from venvbuild.console import say
 from venvbuild.errors import StoreError
 from venvbuild.resources import read_text
 
+_RECORD = "record:"
 
-def generate(store, store_spec: str, out: Path) -> dict:
-    """Write the catalog of store into out; store_spec is how users name the store (for `venvbuild pull`)."""
-    out = Path(out)
-    before = site.previous_files(out)  # refuses a folder the catalog did not write, before any work
-    catalog = model.build(stored_builds.all_records(store))
-    files = {
-        pages.INDEX: pages.index_page(),
-        pages.DATA: pages.index_data(catalog),
-        pages.CSS: read_text("catalog/catalog.css"),
-        pages.JS: read_text("catalog/catalog.js"),
-    }
-    keep = []
-    for meta in catalog.builds:
-        version = meta["venv_version"]
-        picture = pages.graph_path(version)
-        if picture in before:  # a published build never changes: its picture neither
-            keep.append(picture)
-            has_graph = True
-        else:
-            drawn = _picture(store, meta)
-            has_graph = drawn is not None
-            if has_graph:
-                files[picture] = drawn
-        files[pages.build_page_path(version)] = pages.build_page(meta, catalog.previous[version], store_spec, has_graph)
-    for name, entry in catalog.packages.items():
-        files[pages.package_page_path(name)] = pages.package_page(entry, catalog)
-    encoded = {path: text.encode("utf-8") if isinstance(text, str) else text for path, text in files.items()}
-    counts = site.write(out, encoded, before, keep)
-    say(f"catalog of {len(catalog.builds)} build(s) in {out}: {counts['written']} file(s) written, "
+
+def _fingerprint() -> str:
+    """Changes with the code that renders pages, so a new venvbuild renders them all again."""
+    digest = hashlib.sha256(__version__.encode())
+    for module in (pages, graph, builddiff, model):
+        digest.update(Path(module.__file__).read_bytes())
+    return digest.hexdigest()
+
+
+def _digest(*parts) -> str:
+    return hashlib.sha256(json.dumps(parts, separators=(",", ":")).encode()).hexdigest()
+
+
+def generate(store, store_spec: str, target) -> dict:
+    """Write the catalog of store to target (site.LocalSite or s3_site.S3Site); store_spec is how users name
+    the store (for `venvbuild pull`)."""
+    previous = target.previous()  # refuses a folder the catalog did not write, before any work
+    checked = {k[len(_RECORD):]: v for k, v in previous.inputs.items() if k.startswith(_RECORD)}
+    records = stored_builds.records_with_digests(store, checked)
+    catalog = model.build([meta for meta, _ in records])
+    record_digest = {meta["venv_version"]: digest for meta, digest in records}
+    fingerprint = _fingerprint()
+    writer = target.writer(previous)
+    try:
+        writer.add(pages.INDEX, pages.index_page().encode())
+        writer.add(pages.DATA, pages.index_data(catalog).encode())
+        writer.add(pages.CSS, read_text("catalog/catalog.css").encode())
+        writer.add(pages.JS, read_text("catalog/catalog.js").encode())
+        for meta in catalog.builds:
+            version = meta["venv_version"]
+            writer.inputs[_RECORD + version] = record_digest[version]
+            picture = pages.graph_path(version)
+            # A published build never changes: nor does its picture.
+            has_graph = picture in previous.files and writer.keep(picture)
+            if not has_graph:
+                drawn = _picture(store, meta)
+                has_graph = drawn is not None
+                if has_graph:
+                    writer.add(picture, drawn)
+            before = catalog.previous[version]
+            page = pages.build_page_path(version)
+            inputs = _digest(fingerprint, record_digest[version], before and record_digest[before["venv_version"]],
+                             store_spec, has_graph)
+            if not (previous.unchanged(page, inputs) and writer.keep(page, inputs)):
+                writer.add(page, pages.build_page(meta, before, store_spec, has_graph).encode(), inputs)
+        for name, entry in catalog.packages.items():
+            page = pages.package_page_path(name)
+            inputs = _digest(fingerprint, entry.pins, [[catalog.builds[i]["venv_version"] for i in b] for b in entry.builds],
+                             [[catalog.builds[i]["env_name"] for i in b] for b in entry.builds])
+            if not (previous.unchanged(page, inputs) and writer.keep(page, inputs)):
+                writer.add(page, pages.package_page(entry, catalog).encode(), inputs)
+        counts = writer.commit()
+    except BaseException:
+        writer.abort()
+        raise
+    say(f"catalog of {len(catalog.builds)} build(s) in {target.where}: {counts['written']} file(s) written, "
         f"{counts['kept']} unchanged, {counts['removed']} removed")
     return counts
 

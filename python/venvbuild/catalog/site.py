@@ -1,9 +1,11 @@
-"""Writing the catalog folder: every file rendered, only changed ones written, the whole swapped in at once.
+"""Writing the catalog folder: only changed files written, the whole swapped in at once.
 
 The new site is assembled in a temporary folder beside --out: files whose content is unchanged are hard
 links to the current site's (no rewrite), the rest are written; then the current folder is renamed away
 and the new one renamed into place. A failure before the swap leaves --out as it was. A marker file
-(MARKER) lists what the catalog wrote; a non-empty --out without it is refused, never overwritten.
+(MARKER) lists what the catalog wrote, with each file's sha256 and, for pages, the digest of what they
+were made from (so an unchanged page is not even rendered again); a non-empty --out without it is
+refused, never overwritten.
 """
 
 import hashlib
@@ -12,75 +14,118 @@ import os
 import shutil
 import tempfile
 from pathlib import Path
-from typing import Dict, Optional
 
 from venvbuild.errors import UsageError
 
 MARKER = ".venvbuild-catalog.json"
-_KIND = "venvbuild catalog"
+KIND = "venvbuild catalog"
 
 
-def previous_files(out: Path) -> Optional[Dict[str, str]]:
-    """path -> sha256 of the catalog in out, {} when out is absent or empty; refuses any other folder."""
-    if not out.exists():
-        return {}
-    if not out.is_dir():
-        raise UsageError(f"--out {out}: not a folder")
-    marker = out / MARKER
-    if not marker.is_file():
-        if any(out.iterdir()):
-            raise UsageError(f"--out {out}: the folder is not empty and was not written by venvbuild catalog "
-                             f"(no {MARKER}); give an empty or new folder")
-        return {}
+class Previous:
+    """What the current catalog holds: path -> sha256, and path -> digest of its inputs."""
+
+    def __init__(self, files=None, inputs=None):
+        self.files = dict(files or {})
+        self.inputs = dict(inputs or {})
+
+    def unchanged(self, relative: str, inputs: str) -> bool:
+        """Whether the page at relative was made from the same inputs (and is still there)."""
+        return relative in self.files and self.inputs.get(relative) == inputs
+
+
+def parse_marker(data: bytes, where: str) -> Previous:
     try:
-        recorded = json.loads(marker.read_text(encoding="utf-8"))
-        if recorded.get("kind") != _KIND or not isinstance(recorded.get("files"), dict):
+        recorded = json.loads(data)
+        if not isinstance(recorded, dict) or recorded.get("kind") != KIND or not isinstance(recorded.get("files"), dict):
             raise ValueError("not a catalog marker")
     except (ValueError, UnicodeDecodeError) as exc:
-        raise UsageError(f"--out {out}: {MARKER} is damaged ({exc}); give an empty or new folder") from None
-    return recorded["files"]
+        raise UsageError(f"--out {where}: {MARKER} is damaged ({exc}); give an empty or new location") from None
+    return Previous(recorded["files"], recorded.get("inputs") or {})
 
 
-def write(out: Path, files: Dict[str, bytes], before: Dict[str, str], keep=()) -> dict:
-    """Swap out's content for files, plus the paths in keep taken as they are from the current site;
-    returns counts of written, kept (linked) and removed files."""
-    out = Path(out).absolute()
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.new-", dir=out.parent))
-    written = kept = 0
-    digests = {}
-    try:
-        for relative, data in sorted(files.items()):
-            digest = hashlib.sha256(data).hexdigest()
-            digests[relative] = digest
-            target = tmp.joinpath(*relative.split("/"))
+def marker(digests: dict, inputs: dict) -> bytes:
+    return json.dumps({"kind": KIND, "files": digests, "inputs": inputs}, sort_keys=True).encode("utf-8")
+
+
+class LocalSite:
+    """A folder as the catalog's target (the S3 one is s3_site.S3Site)."""
+
+    def __init__(self, out: Path):
+        self.out = Path(out).absolute()
+        self.where = str(out)
+
+    def previous(self) -> Previous:
+        """The catalog in out; empty when out is absent or empty; refuses any other folder."""
+        if not self.out.exists():
+            return Previous()
+        if not self.out.is_dir():
+            raise UsageError(f"--out {self.where}: not a folder")
+        path = self.out / MARKER
+        if not path.is_file():
+            if any(self.out.iterdir()):
+                raise UsageError(f"--out {self.where}: the folder is not empty and was not written by venvbuild "
+                                 f"catalog (no {MARKER}); give an empty or new folder")
+            return Previous()
+        return parse_marker(path.read_bytes(), self.where)
+
+    def writer(self, previous: Previous) -> "_FolderWriter":
+        return _FolderWriter(self.out, previous)
+
+
+class _FolderWriter:
+    def __init__(self, out: Path, previous: Previous):
+        self.out, self.previous = out, previous
+        out.parent.mkdir(parents=True, exist_ok=True)
+        self.tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.new-", dir=out.parent))
+        self.digests, self.inputs = {}, {}
+        self.counts = {"written": 0, "kept": 0, "removed": 0}
+        self._folders = set()
+
+    def _target(self, relative: str) -> Path:
+        target = self.tmp.joinpath(*relative.split("/"))
+        if target.parent not in self._folders:
             target.parent.mkdir(parents=True, exist_ok=True)
-            if before.get(relative) == digest and _link(out.joinpath(*relative.split("/")), target):
-                kept += 1
-                continue
-            target.write_bytes(data)
-            written += 1
-        for relative in keep:
-            target = tmp.joinpath(*relative.split("/"))
-            target.parent.mkdir(parents=True, exist_ok=True)
-            if not _link(out.joinpath(*relative.split("/")), target):
-                raise UsageError(f"--out {out}: {relative} disappeared while the catalog was written; run it again")
-            digests[relative] = before[relative]
-            kept += 1
-        (tmp / MARKER).write_text(json.dumps({"kind": _KIND, "files": digests}, sort_keys=True), encoding="utf-8")
-        os.chmod(tmp, 0o755)  # mkdtemp's 0700 would hide the site from a web server's user
-        _swap(tmp, out)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
-    return {"written": written, "kept": kept, "removed": len(set(before) - set(digests))}
+            self._folders.add(target.parent)
+        return target
+
+    def add(self, relative: str, data: bytes, inputs: str = None) -> None:
+        digest = hashlib.sha256(data).hexdigest()
+        self.digests[relative] = digest
+        if inputs:
+            self.inputs[relative] = inputs
+        target = self._target(relative)
+        if self.previous.files.get(relative) == digest and _link(self.out.joinpath(*relative.split("/")), target):
+            self.counts["kept"] += 1
+            return
+        target.write_bytes(data)
+        self.counts["written"] += 1
+
+    def keep(self, relative: str, inputs: str = None) -> bool:
+        """Take relative as it is from the current site; False when it cannot (then add it instead)."""
+        if not _link(self.out.joinpath(*relative.split("/")), self._target(relative)):
+            return False
+        self.digests[relative] = self.previous.files[relative]
+        if inputs:
+            self.inputs[relative] = inputs
+        self.counts["kept"] += 1
+        return True
+
+    def commit(self) -> dict:
+        (self.tmp / MARKER).write_bytes(marker(self.digests, self.inputs))
+        os.chmod(self.tmp, 0o755)  # mkdtemp's 0700 would hide the site from a web server's user
+        _swap(self.tmp, self.out)
+        self.counts["removed"] = len(set(self.previous.files) - set(self.digests))
+        return self.counts
+
+    def abort(self) -> None:
+        shutil.rmtree(self.tmp, ignore_errors=True)
 
 
 def _link(existing: Path, target: Path) -> bool:
     try:
         os.link(existing, target)
         return True
-    except OSError:  # gone, or another file system: write it instead
+    except OSError:  # gone, or another file system
         return False
 
 
