@@ -71,9 +71,9 @@ def test_catalog_from_s3_to_s3_uploads_only_what_changed(capsys, bucket, s3, s3_
     publish.publish(make_build_dir(tmp_path / "b", "venv_20250103_100000", installed_packages=["numpy==2.0.0"]), store)
     capsys.readouterr()
     code, _, err = run(capsys, *argv)
-    assert code == 0 and "4 file(s) written" in err, err  # its page, picture, package page and data/index.js
+    assert code == 0 and "5 file(s) written" in err, err  # its page, picture, package page, data/index.js, records
     after = objects(s3, bucket, "catalog/")
-    unchanged = [k for k in stored if k not in ("data/index.js", "index.html", ".venvbuild-catalog.json")]
+    unchanged = [k for k in stored if k not in ("data/index.js", ".venvbuild-catalog.json", ".venvbuild-catalog-records.jsonl")]
     assert all(after[k]["ETag"] == stored[k]["ETag"] for k in unchanged)
 
 

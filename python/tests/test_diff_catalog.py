@@ -97,7 +97,7 @@ def test_catalog_writes_pages_and_rewrites_only_what_changed(capsys, store, tmp_
     assert code == 0
     changed = {p for p, ino in inodes.items() if not p.exists() or p.stat().st_ino != ino}
     assert {p.relative_to(out).as_posix() for p in changed} == {
-        ".venvbuild-catalog.json", "data/index.js", "packages/numpy.html"}
+        ".venvbuild-catalog.json", ".venvbuild-catalog-records.jsonl", "data/index.js", "packages/numpy.html"}
     assert (out / "builds" / "venv_20250104_100000.html").exists()
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".site.")], "no temporary folder left"
 
@@ -115,11 +115,14 @@ def test_a_damaged_record_leaves_the_catalog_as_it_was(capsys, store, tmp_path):
     out = tmp_path / "site"
     assert run(capsys, "catalog", "--store", store, "--out", out)[0] == 0
     before = {p.relative_to(out): p.read_bytes() for p in out.rglob("*") if p.is_file()}
-    record = next((store / "venv-builds-metadata").glob("dt=*/*.json"))
+    record = store / "venv-builds-metadata" / "dt=2025-01-09" / "venv_20250109_100000.json"
+    record.parent.mkdir()
     record.write_text("{not json")
     code, _, err = run(capsys, "catalog", "--store", store, "--out", out)
     assert code == 6 and f"{record.as_uri()}: damaged build record, not valid JSON" in err and err.count("\n") == 1
     assert {p.relative_to(out): p.read_bytes() for p in out.rglob("*") if p.is_file()} == before
+    code, _, err = run(capsys, "catalog", "--store", store, "--out", tmp_path / "new-site")
+    assert code == 6 and not (tmp_path / "new-site").exists()
 
 
 def test_a_failure_while_writing_leaves_the_old_site(capsys, store, tmp_path, monkeypatch):

@@ -20,16 +20,15 @@ def _validator():
     return jsonschema.Draft202012Validator(metadata.schema())
 
 
-def parse(data: bytes, where: str, checked: bool = False) -> dict:
-    """A stored metadata.json or search record, checked against the schema (unless checked says it was,
-    in an earlier run, byte for byte); StoreError naming where if not."""
+def parse(data: bytes, where: str) -> dict:
+    """A stored metadata.json or search record, checked against the schema; StoreError naming where if not."""
     try:
         meta = json.loads(data)
     except (UnicodeDecodeError, ValueError) as exc:
         raise StoreError(f"{where}: damaged build record, not valid JSON ({exc})") from None
     if not isinstance(meta, dict):
         raise StoreError(f"{where}: damaged build record, not a JSON object")
-    if checked or _quick_valid(meta):
+    if _quick_valid(meta):
         return meta
     error = jsonschema.exceptions.best_match(_validator().iter_errors(meta))
     if error is not None:
@@ -110,19 +109,21 @@ def all_records(store) -> list:
     return [meta for meta, _ in records_with_digests(store)]
 
 
-def records_with_digests(store, checked=None) -> list:
-    """[(record, sha256 of its bytes)] of every published build, oldest first. checked maps venv_version to
-    the sha256 of a record already found valid: such a record is not checked against the schema again."""
-    checked = checked or {}
+def records_with_digests(store, known=None) -> list:
+    """[(record, sha256 of its bytes)] of every published build, oldest first. known maps a venv_version to
+    (record, sha256) already read and found valid (records are create-only): those are not read again."""
+    known = known or {}
     records = []
     for key in record_keys(store):
+        version = key.rsplit("/", 1)[-1][: -len(".json")]
+        if version in known:
+            records.append(known[version])
+            continue
         data = store.read_bytes(key)
         if data is None:  # removed since it was listed
             continue
-        digest = hashlib.sha256(data).hexdigest()
-        version = key.rsplit("/", 1)[-1][: -len(".json")]
-        meta = parse(data, store.url(key), checked=checked.get(version) == digest)
+        meta = parse(data, store.url(key))
         if meta.get("venv_version") != version:
             raise StoreError(f"{store.url(key)}: damaged build record, it holds {meta.get('venv_version')!r}")
-        records.append((meta, digest))
+        records.append((meta, hashlib.sha256(data).hexdigest()))
     return sorted(records, key=lambda pair: (pair[0]["created_at"], pair[0]["venv_version"]))

@@ -2,8 +2,8 @@
 
 A page is rendered again only when what it is made from changed: a build page from its record, the
 previous build's record (its diff), the store's name (the pull command), and this code; a package page
-from its versions and builds. Records are create-only, so a record seen before (same sha256) is not
-checked against the schema again either.
+from its versions and builds. Records are create-only, so the records of the last run are kept with the
+site (site.RECORDS) and only new ones are read from the store, as the search index does.
 """
 
 import hashlib
@@ -11,13 +11,10 @@ import json
 from pathlib import Path
 
 from venvbuild import __version__, artifacts, builddiff, stored_builds
-from venvbuild.catalog import graph, model, pages
+from venvbuild.catalog import graph, model, pages, site
 from venvbuild.console import say
 from venvbuild.errors import StoreError
 from venvbuild.resources import read_text
-
-_RECORD = "record:"
-
 
 def _fingerprint() -> str:
     """Changes with the code that renders pages, so a new venvbuild renders them all again."""
@@ -35,8 +32,7 @@ def generate(store, store_spec: str, target) -> dict:
     """Write the catalog of store to target (site.LocalSite or s3_site.S3Site); store_spec is how users name
     the store (for `venvbuild pull`)."""
     previous = target.previous()  # refuses a folder the catalog did not write, before any work
-    checked = {k[len(_RECORD):]: v for k, v in previous.inputs.items() if k.startswith(_RECORD)}
-    records = stored_builds.records_with_digests(store, checked)
+    records = stored_builds.records_with_digests(store, _cached_records(target, previous))
     catalog = model.build([meta for meta, _ in records])
     record_digest = {meta["venv_version"]: digest for meta, digest in records}
     fingerprint = _fingerprint()
@@ -48,7 +44,6 @@ def generate(store, store_spec: str, target) -> dict:
         writer.add(pages.JS, read_text("catalog/catalog.js").encode())
         for meta in catalog.builds:
             version = meta["venv_version"]
-            writer.inputs[_RECORD + version] = record_digest[version]
             picture = pages.graph_path(version)
             # A published build never changes: nor does its picture.
             has_graph = picture in previous.files and writer.keep(picture)
@@ -69,6 +64,8 @@ def generate(store, store_spec: str, target) -> dict:
                              [[catalog.builds[i]["env_name"] for i in b] for b in entry.builds])
             if not (previous.unchanged(page, inputs) and writer.keep(page, inputs)):
                 writer.add(page, pages.package_page(entry, catalog).encode(), inputs)
+        writer.add(site.RECORDS, b"".join(json.dumps([digest, meta], separators=(",", ":")).encode() + b"\n"
+                                          for meta, digest in records))
         counts = writer.commit()
     except BaseException:
         writer.abort()
@@ -76,6 +73,18 @@ def generate(store, store_spec: str, target) -> dict:
     say(f"catalog of {len(catalog.builds)} build(s) in {target.where}: {counts['written']} file(s) written, "
         f"{counts['kept']} unchanged, {counts['removed']} removed")
     return counts
+
+
+def _cached_records(target, previous) -> dict:
+    """venv_version -> (record, sha256) from the last run's RECORDS file, when it is the one the marker lists."""
+    data = target.read(site.RECORDS) if site.RECORDS in previous.files else None
+    if data is None or hashlib.sha256(data).hexdigest() != previous.files[site.RECORDS]:
+        return {}
+    cached = {}
+    for line in data.splitlines():
+        digest, meta = json.loads(line)
+        cached[meta["venv_version"]] = (meta, digest)
+    return cached
 
 
 def _picture(store, meta: dict):

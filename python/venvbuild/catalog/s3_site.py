@@ -37,6 +37,9 @@ class S3Site:
     def writer(self, previous: Previous) -> "_S3Writer":
         return _S3Writer(self, previous)
 
+    def read(self, relative: str):
+        return self.store.read_bytes(self.key(relative))
+
     def put(self, relative: str, data: bytes) -> None:
         key = self.key(relative)
         extra = {"ServerSideEncryption": self.store.sse} if self.store.sse else {}

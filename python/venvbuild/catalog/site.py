@@ -18,6 +18,8 @@ from pathlib import Path
 from venvbuild.errors import UsageError
 
 MARKER = ".venvbuild-catalog.json"
+# The records the catalog was made from, one JSON line each, so an update reads only new ones from the store.
+RECORDS = ".venvbuild-catalog-records.jsonl"
 KIND = "venvbuild catalog"
 
 
@@ -70,6 +72,12 @@ class LocalSite:
 
     def writer(self, previous: Previous) -> "_FolderWriter":
         return _FolderWriter(self.out, previous)
+
+    def read(self, relative: str):
+        try:
+            return self.out.joinpath(*relative.split("/")).read_bytes()
+        except FileNotFoundError:
+            return None
 
 
 class _FolderWriter:
