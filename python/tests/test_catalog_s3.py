@@ -6,20 +6,11 @@ import uuid
 import boto3
 import pytest
 
-from conftest import make_build_dir
-from venvbuild import cli, publish
+from conftest import make_build_dir, run_cli as run
+from venvbuild import publish
 from venvbuild.store.s3 import S3Store
 
 OLD, NEW = "venv_20250101_100000", "venv_20250102_100000"
-
-
-def run(capsys, *argv):
-    try:
-        code = cli.main([str(a) for a in argv])
-    except SystemExit as exc:
-        code = exc.code
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 @pytest.fixture
@@ -59,7 +50,7 @@ def test_catalog_from_s3_to_s3_uploads_only_what_changed(capsys, bucket, s3, s3_
     code, _, err = run(capsys, *argv)
     assert code == 0, err
     stored = objects(s3, bucket, "catalog/")
-    assert {"index.html", "data/index.js", "assets/catalog.js", f"builds/{NEW}.html", f"builds/{NEW}.svg",
+    assert {"index.html", "data/index.js", "assets/catalog.js", f"builds/{NEW}.html",
             "packages/pandas.html", ".venvbuild-catalog.json"} <= set(stored)
     head = s3.head_object(Bucket=bucket, Key="catalog/index.html")
     assert head["ContentType"].startswith("text/html")
@@ -71,7 +62,7 @@ def test_catalog_from_s3_to_s3_uploads_only_what_changed(capsys, bucket, s3, s3_
     publish.publish(make_build_dir(tmp_path / "b", "venv_20250103_100000", installed_packages=["numpy==2.0.0"]), store)
     capsys.readouterr()
     code, _, err = run(capsys, *argv)
-    assert code == 0 and "5 file(s) written" in err, err  # its page, picture, package page, data/index.js, records
+    assert code == 0 and "4 file(s) written" in err, err  # its page, package page, data/index.js, records
     after = objects(s3, bucket, "catalog/")
     unchanged = [k for k in stored if k not in ("data/index.js", ".venvbuild-catalog.json", ".venvbuild-catalog-records.jsonl")]
     assert all(after[k]["ETag"] == stored[k]["ETag"] for k in unchanged)

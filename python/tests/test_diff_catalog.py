@@ -5,21 +5,12 @@ import os
 
 import pytest
 
-from conftest import make_build_dir
-from venvbuild import cli, publish
+from conftest import make_build_dir, run_cli as run
+from venvbuild import publish
 from venvbuild.catalog import site
 from venvbuild.store.local import LocalStore
 
 OLD, NEW, OTHER = "venv_20250101_100000", "venv_20250102_100000", "venv_20250103_100000"
-
-
-def run(capsys, *argv):
-    try:
-        code = cli.main([str(a) for a in argv])
-    except SystemExit as exc:
-        code = exc.code
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 def publish_build(tmp_path, version, **fields):
@@ -88,7 +79,7 @@ def test_catalog_writes_pages_and_rewrites_only_what_changed(capsys, store, tmp_
     page = (out / "builds" / f"{NEW}.html").read_text()
     assert f"venvbuild pull {NEW} --store {store} --dest ./{NEW}" in page
     assert "upgraded</td><td>pandas</td><td>1.5.3</td><td>1.10.0" in page and f'href="{OLD}.html"' in page
-    assert (out / "builds" / f"{NEW}.svg").read_text().startswith("<svg")
+    assert '<div id="graph" role="img" aria-label="dependency graph of venv_20250102_100000"><svg' in page
     assert "venv_20250103_100000" in (out / "packages" / "six.html").read_text()
     inodes = {p: p.stat().st_ino for p in out.rglob("*") if p.is_file()}
 
@@ -167,3 +158,21 @@ def test_the_fast_record_check_refuses_what_the_schema_refuses(field, value):
     assert not stored_builds._quick_valid(bad)
     with pytest.raises(StoreError, match="damaged build record"):
         stored_builds.parse(json.dumps(bad).encode(), "here")
+
+
+def test_a_builds_own_svg_is_shown_as_an_image_never_inlined(capsys, store, tmp_path):
+    build = make_build_dir(tmp_path / "builds", "venv_20250104_100000")
+    svg = b'<svg xmlns="http://www.w3.org/2000/svg"><script>alert(1)</script></svg>'
+    (build / "pipdeptree.svg").write_bytes(svg)
+    meta = json.loads((build / "metadata.json").read_text())
+    from venvbuild import metadata
+    metadata.write({**meta, "extra_artifacts": ["pipdeptree.svg"]}, build / "metadata.json")
+    publish.publish(build, LocalStore(store))
+    out = tmp_path / "site"
+    assert run(capsys, "catalog", "--store", store, "--out", out)[0] == 0
+    page = (out / "builds" / "venv_20250104_100000.html").read_text()
+    assert '<img id="graph" src="venv_20250104_100000.svg"' in page and "<script>" not in page
+    assert (out / "builds" / "venv_20250104_100000.svg").read_bytes() == svg
+    inode = (out / "builds" / "venv_20250104_100000.svg").stat().st_ino
+    assert run(capsys, "catalog", "--store", store, "--out", out)[0] == 0
+    assert (out / "builds" / "venv_20250104_100000.svg").stat().st_ino == inode, "kept, not copied again"

@@ -44,20 +44,17 @@ def generate(store, store_spec: str, target) -> dict:
         writer.add(pages.JS, read_text("catalog/catalog.js").encode())
         for meta in catalog.builds:
             version = meta["venv_version"]
-            picture = pages.graph_path(version)
-            # A published build never changes: nor does its picture.
-            has_graph = picture in previous.files and writer.keep(picture)
-            if not has_graph:
-                drawn = _picture(store, meta)
-                has_graph = drawn is not None
-                if has_graph:
-                    writer.add(picture, drawn)
             before = catalog.previous[version]
             page = pages.build_page_path(version)
             inputs = _digest(fingerprint, record_digest[version], before and record_digest[before["venv_version"]],
-                             store_spec, has_graph)
-            if not (previous.unchanged(page, inputs) and writer.keep(page, inputs)):
-                writer.add(page, pages.build_page(meta, before, store_spec, has_graph).encode(), inputs)
+                             store_spec)
+            own_svg = artifacts.PIPDEPTREE_SVG in meta.get("extra_artifacts", ())
+            picture = pages.graph_path(version)
+            # A published build never changes: neither do its page (same inputs) and picture.
+            if previous.unchanged(page, inputs) and writer.keep(page, inputs) and \
+                    (not own_svg or picture not in previous.files or writer.keep(picture)):
+                continue
+            writer.add(page, pages.build_page(meta, before, store_spec, _picture(store, meta, writer)).encode(), inputs)
         for name, entry in catalog.packages.items():
             page = pages.package_page_path(name)
             inputs = _digest(fingerprint, entry.pins, [[catalog.builds[i]["venv_version"] for i in b] for b in entry.builds],
@@ -87,13 +84,15 @@ def _cached_records(target, previous) -> dict:
     return cached
 
 
-def _picture(store, meta: dict):
-    """The build's pipdeptree.svg when it has one, else a picture drawn from its pipdeptree.json."""
+def _picture(store, meta: dict, writer):
+    """The build's own pipdeptree.svg, added beside its page (pages.FILE), else an SVG drawn from its
+    pipdeptree.json, else None."""
     version = meta["venv_version"]
     if artifacts.PIPDEPTREE_SVG in meta.get("extra_artifacts", ()):
         data = stored_builds.read_artifact(store, version, artifacts.PIPDEPTREE_SVG)
         if data is not None:
-            return data
+            writer.add(pages.graph_path(version), data)
+            return pages.FILE
     data = stored_builds.read_artifact(store, version, artifacts.PIPDEPTREE_JSON)
     if data is None:
         return None
@@ -101,7 +100,7 @@ def _picture(store, meta: dict):
         tree = json.loads(data)
         if not isinstance(tree, list):
             raise ValueError("not a list")
-        return graph.svg(tree).encode("utf-8")
+        return graph.svg(tree)
     except (ValueError, KeyError, TypeError) as exc:
         where = store.url(store.build_key(version, artifacts.PIPDEPTREE_JSON))
         raise StoreError(f"{where}: damaged pipdeptree.json ({exc})") from None

@@ -9,6 +9,7 @@ from packaging.utils import canonicalize_name
 from venvbuild import __version__, artifacts, builddiff, metadata
 from venvbuild.catalog import model
 
+FILE = "file"  # build_page's picture is a file beside the page
 INDEX = "index.html"
 DATA = "data/index.js"
 CSS = "assets/catalog.css"
@@ -69,7 +70,10 @@ def index_data(catalog: model.Catalog) -> str:
     return "window.VENVBUILD_CATALOG=" + data.replace("</", "<\\/") + ";\n"
 
 
-def build_page(meta: dict, previous, store_spec: str, graph: str) -> str:
+def build_page(meta: dict, previous, store_spec: str, picture) -> str:
+    """picture: FILE when the picture is the file graph_path(version) (the build's own pipdeptree.svg, shown
+    as an image so nothing in it runs), an SVG drawn by the catalog (inlined: one file less per build), or
+    None."""
     version = meta["venv_version"]
     archive = metadata.compression_of(meta)
     facts = [
@@ -105,8 +109,13 @@ def build_page(meta: dict, previous, store_spec: str, graph: str) -> str:
         for pin in meta["installed_packages"]
     )
     conflicts = "".join(f"<li>{escape(line)}</li>" for line in builddiff.conflict_lines(meta)) or "<li>none</li>"
-    picture = (f'<p><a href="{escape(graph_path(version).split("/")[1])}"><img id="graph" src="{escape(graph_path(version).split("/")[1])}" '
-               f'alt="dependency graph of {escape(version)}"></a></p>') if graph else "<p>No dependency graph recorded.</p>"
+    if picture == FILE:
+        name = escape(graph_path(version).split("/")[1])
+        picture = f'<p><a href="{name}"><img id="graph" src="{name}" alt="dependency graph of {escape(version)}"></a></p>'
+    elif picture:
+        picture = f'<div id="graph" role="img" aria-label="dependency graph of {escape(version)}">{picture}</div>'
+    else:
+        picture = "<p>No dependency graph recorded.</p>"
     body = f"""<h1>{escape(version)}</h1>
 <table class="facts">{rows}</table>
 <h2>Get it</h2>

@@ -9,7 +9,7 @@ previous index in place. As in a folder, a prefix holding objects but no marker 
 import hashlib
 
 from venvbuild.catalog import pages
-from venvbuild.catalog.site import MARKER, Previous, marker, parse_marker
+from venvbuild.catalog.site import MARKER, Previous, Writer, marker, parse_marker
 from venvbuild.errors import UsageError
 
 _TYPES = {"html": "text/html; charset=utf-8", "js": "text/javascript; charset=utf-8", "css": "text/css; charset=utf-8",
@@ -55,17 +55,14 @@ class S3Site:
             self.store.client.delete_object(Bucket=self.store.bucket, Key=key)
 
 
-class _S3Writer:
+class _S3Writer(Writer):
     def __init__(self, site: S3Site, previous: Previous):
-        self.site, self.previous = site, previous
-        self.digests, self.inputs, self.last = {}, {}, {}
-        self.counts = {"written": 0, "kept": 0, "removed": 0}
+        super().__init__(previous)
+        self.site, self.last = site, {}
 
     def add(self, relative: str, data: bytes, inputs: str = None) -> None:
         digest = hashlib.sha256(data).hexdigest()
-        self.digests[relative] = digest
-        if inputs:
-            self.inputs[relative] = inputs
+        self._note(relative, digest, inputs)
         if self.previous.files.get(relative) == digest:
             self.counts["kept"] += 1
         elif relative in _LAST:
@@ -75,11 +72,7 @@ class _S3Writer:
             self.counts["written"] += 1
 
     def keep(self, relative: str, inputs: str = None) -> bool:
-        self.digests[relative] = self.previous.files[relative]
-        if inputs:
-            self.inputs[relative] = inputs
-        self.counts["kept"] += 1
-        return True
+        return self._kept(relative, inputs)
 
     def commit(self) -> dict:
         for relative in _LAST:

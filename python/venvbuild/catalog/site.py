@@ -80,13 +80,31 @@ class LocalSite:
             return None
 
 
-class _FolderWriter:
-    def __init__(self, out: Path, previous: Previous):
-        self.out, self.previous = out, previous
-        out.parent.mkdir(parents=True, exist_ok=True)
-        self.tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.new-", dir=out.parent))
+class Writer:
+    """What every target's writer keeps: each file's sha256 and inputs, and the counts to report."""
+
+    def __init__(self, previous: Previous):
+        self.previous = previous
         self.digests, self.inputs = {}, {}
         self.counts = {"written": 0, "kept": 0, "removed": 0}
+
+    def _note(self, relative: str, digest: str, inputs) -> None:
+        self.digests[relative] = digest
+        if inputs:
+            self.inputs[relative] = inputs
+
+    def _kept(self, relative: str, inputs) -> bool:
+        self._note(relative, self.previous.files[relative], inputs)
+        self.counts["kept"] += 1
+        return True
+
+
+class _FolderWriter(Writer):
+    def __init__(self, out: Path, previous: Previous):
+        super().__init__(previous)
+        self.out = out
+        out.parent.mkdir(parents=True, exist_ok=True)
+        self.tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.new-", dir=out.parent))
         self._folders = set()
 
     def _target(self, relative: str) -> Path:
@@ -98,25 +116,25 @@ class _FolderWriter:
 
     def add(self, relative: str, data: bytes, inputs: str = None) -> None:
         digest = hashlib.sha256(data).hexdigest()
-        self.digests[relative] = digest
-        if inputs:
-            self.inputs[relative] = inputs
+        self._note(relative, digest, inputs)
         target = self._target(relative)
         if self.previous.files.get(relative) == digest and _link(self.out.joinpath(*relative.split("/")), target):
             self.counts["kept"] += 1
             return
-        target.write_bytes(data)
+        try:
+            handle = open(target, "xb")
+        except FileExistsError:  # linked from the current site a moment ago: never write through the link
+            target.unlink()
+            handle = open(target, "xb")
+        with handle:
+            handle.write(data)
         self.counts["written"] += 1
 
     def keep(self, relative: str, inputs: str = None) -> bool:
         """Take relative as it is from the current site; False when it cannot (then add it instead)."""
         if not _link(self.out.joinpath(*relative.split("/")), self._target(relative)):
             return False
-        self.digests[relative] = self.previous.files[relative]
-        if inputs:
-            self.inputs[relative] = inputs
-        self.counts["kept"] += 1
-        return True
+        return self._kept(relative, inputs)
 
     def commit(self) -> dict:
         (self.tmp / MARKER).write_bytes(marker(self.digests, self.inputs))
