@@ -47,6 +47,10 @@ CORPUS = [
     ("pandas kedro", {}), ("pandas<2 kedro>=0.19", {}), ("pandas>=1.5 pandas<2", {}), ("pandas >= 1.5, <2", {}),
     ("kedro>0.18.14", {"pre": True}), ("pandas<2", {"pre": True}), ("numpy<2", {"pre": True}),
     ("pandas>2", {"pre": True}),
+    ("pandas<=2.0.0.post1", {}), ("pandas>=2.0.0.post1", {}), ("pandas==2.0.0rc1", {}), ("pandas!=2.0.*", {}),
+    ("kedro~=0.19.0", {}), ("KEDRO>=0.19,!=0.19.10", {}), ("numpy>1.24.4", {"pre": True}), ("legacy<=1.0", {}),
+    ("numpy==1.24.4+LOCAL.1", {}), ("numpy<=1.24.4", {"pre": True}), ("pandas>2.0.0rc1", {}), ("pandas<2.0.0.post1", {}),
+    ("numpy<2.0.0", {"pre": True}), ("numpy>=2.0.0.dev3,<2.0.0", {}), ("kedro===0.19.10", {}),
     ("kedro", {"python": "3.10"}), ("kedro-viz", {"python": "3.10"}), ("pandas", {"conflict_free": True}),
     ("kedro", {"env": "other"}), ("pandas", {"since": "2025-01-04"}),
 ]

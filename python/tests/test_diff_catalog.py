@@ -135,7 +135,9 @@ def test_a_failure_while_writing_leaves_the_old_site(capsys, store, tmp_path, mo
 MUTATIONS = [
     ("env_name", None), ("archive_size", True), ("archive_size", "1"), ("installed_packages", ["a==1", "b"]),
     ("installer", "conda"), ("surprise", 1), ("extra_artifacts", ["../x"]), ("build_url", 3),
-    ("venv_version", "v1"), ("conflict_details", [{"kind": "version"}]),
+    ("venv_version", "v1"), ("conflict_details", [{"kind": "version"}]), ("archive_size", -1),
+    ("archive_format", 0), ("relocation", {"placeholder": "relative", "files": [], "binary_files": []}),
+    ("relocation", {"placeholder": "/p", "files": [{"path": "bin/x", "kind": "elf"}], "binary_files": []}),
     ("conflict_details", [{"kind": "cycle", "package": "a", "requirement": "a", "installed_version": None,
                            "required_by": "b", "extra": 1}]),
 ]
@@ -147,7 +149,8 @@ def test_the_fast_record_check_refuses_what_the_schema_refuses(field, value):
     from venvbuild import metadata, stored_builds
     from venvbuild.errors import StoreError
 
-    good = make_metadata(extra_artifacts=["pipdeptree.dot"])
+    good = make_metadata(extra_artifacts=["pipdeptree.dot"], archive_format=2, relocation={
+        "placeholder": "/p", "files": [{"path": "bin/activate", "kind": "text"}], "binary_files": []})
     assert stored_builds._quick_valid(good)
     bad = dict(good)
     if value is None:

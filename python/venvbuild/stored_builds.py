@@ -51,8 +51,9 @@ def _rules():
         pattern = re.compile(spec["pattern"]) if "pattern" in spec else None
         items = rule(None, spec["items"]) if "items" in spec else None
         allowed = frozenset(spec["properties"]) if spec.get("additionalProperties") is False else None
+        nested = tuple(rule(n, p) for n, p in spec.get("properties", {}).items())
         return (name, kinds, pattern, tuple(spec["enum"]) if "enum" in spec else None, items,
-                tuple(spec.get("required", ())), allowed)
+                tuple(spec.get("required", ())), allowed, nested, spec.get("minimum"))
 
     return (tuple(schema["required"]), frozenset(schema["properties"]),
             [rule(name, spec) for name, spec in schema["properties"].items()])
@@ -69,15 +70,18 @@ def _quick_valid(meta: dict) -> bool:
 
 
 def _fits(value, rule) -> bool:
-    _, kinds, pattern, enum, items, required, allowed = rule
+    _, kinds, pattern, enum, items, required, allowed, nested, minimum = rule
     if kinds and (not isinstance(value, kinds) or (isinstance(value, bool) and bool not in kinds)):
         return False
     if pattern is not None and isinstance(value, str) and not pattern.search(value):
         return False
     if enum is not None and value not in enum:
         return False
+    if minimum is not None and isinstance(value, (int, float)) and value < minimum:
+        return False
     if isinstance(value, dict) and (any(name not in value for name in required)
-                                    or (allowed is not None and not allowed.issuperset(value))):
+                                    or (allowed is not None and not allowed.issuperset(value))
+                                    or not all(_fits(value[r[0]], r) for r in nested if r[0] in value)):
         return False
     if items is not None and isinstance(value, list):
         return all(_fits(item, items) for item in value)
@@ -88,14 +92,14 @@ def read_build(store, version: str, parameter: str = "VERSION") -> dict:
     """The metadata.json of a published build; a UsageError naming parameter when the store has no such build."""
     naming.check("venv_version", version, parameter)
     key = store.build_key(version, artifacts.METADATA)
-    data = store.read_bytes(key)
+    data = store.read(key)
     if data is None:
         raise UsageError(f"{parameter} {version}: no such build in {store.describe()}")
     return parse(data, store.url(key))
 
 
 def read_artifact(store, version: str, name: str) -> Optional[bytes]:
-    return store.read_bytes(store.build_key(version, name))
+    return store.read(store.build_key(version, name))
 
 
 def record_keys(store) -> list:
@@ -119,7 +123,7 @@ def records_with_digests(store, known=None) -> list:
         if version in known:
             records.append(known[version])
             continue
-        data = store.read_bytes(key)
+        data = store.read(key)
         if data is None:  # removed since it was listed
             continue
         meta = parse(data, store.url(key))

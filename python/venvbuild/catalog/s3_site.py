@@ -26,7 +26,7 @@ class S3Site:
         return f"{self.store.prefix}/{relative}"
 
     def previous(self) -> Previous:
-        data = self.store.read_bytes(self.key(MARKER))
+        data = self.store.read(self.key(MARKER))
         if data is None:
             if self.store.any_under(self.store.prefix + "/"):
                 raise UsageError(f"--out {self.where}: the prefix holds objects but was not written by venvbuild "
@@ -38,7 +38,7 @@ class S3Site:
         return _S3Writer(self, previous)
 
     def read(self, relative: str):
-        return self.store.read_bytes(self.key(relative))
+        return self.store.read(self.key(relative))
 
     def put(self, relative: str, data: bytes) -> None:
         key = self.key(relative)
