@@ -46,21 +46,11 @@ def build(records: List[dict]) -> Catalog:
 
 
 def order_key(version: str) -> tuple:
-    """PEP 440 order; versions PEP 440 cannot parse come last, by text."""
+    """PEP 440 order; versions PEP 440 cannot parse come last, by text (the first item keeps the two apart)."""
     try:
-        return (0, Version(version), "")
+        return (0, Version(version))
     except InvalidVersion:
-        return (1, _Never(), version)
-
-
-class _Never:
-    """Compares equal to itself only: lets invalid versions sort by their text."""
-
-    def __lt__(self, other):
-        return False
-
-    def __eq__(self, other):
-        return isinstance(other, _Never)
+        return (1, version)
 
 
 def version_parts(version: str):

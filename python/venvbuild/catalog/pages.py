@@ -2,6 +2,7 @@
 so the site works from any folder, a web server or file://."""
 
 import json
+import shlex
 from html import escape
 
 from packaging.utils import canonicalize_name
@@ -174,6 +175,4 @@ def _link_or_text(url, text=None) -> str:
 
 
 def _shell_word(text: str) -> str:
-    import shlex
-
     return shlex.quote(text)
