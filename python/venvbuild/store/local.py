@@ -82,5 +82,14 @@ class LocalStore(ObjectStore):
         path = self._path(key_prefix.rstrip("/"))
         return path.exists()
 
+    def keys_under(self, key_prefix: str) -> list:
+        top = self._path(key_prefix.rstrip("/"))
+        found = []
+        for folder, _, files in os.walk(top):
+            relative = Path(folder).relative_to(self.root).as_posix()
+            # `.part-*` files are publishes in progress, not objects yet.
+            found.extend(f"{relative}/{name}" for name in files if not name.startswith(".part-"))
+        return found
+
     def describe(self) -> str:
         return str(self.root)
