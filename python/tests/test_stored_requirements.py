@@ -73,7 +73,7 @@ def test_without_constraints_the_stored_copy_is_one_file(tmp_path):
     assert from_stored == pip_would_install(top, inputs, tmp_path / "i.json")
 
 
-def test_a_build_with_constraints_publishes_constraints_txt_beside_requirements_txt(tmp_path):
+def test_a_build_with_constraints_publishes_constraints_txt_as_an_extra_artifact(tmp_path):
     wheels = make_wheelhouse(tmp_path / "wheels")
     top = write(tmp_path, "requirements.txt", f"--no-index\n--find-links {wheels}\ngamma==1.0\n-c constraints.txt\n")
     write(tmp_path, "constraints.txt", "beta==1.0\n")
@@ -81,8 +81,9 @@ def test_a_build_with_constraints_publishes_constraints_txt_beside_requirements_
     assert main(["build", "--requirements", str(top), "--env-name", "demo", "--store", str(store),
                  "--work-dir", str(tmp_path / "work")]) == 0
     [folder] = (store / "venv-builds").iterdir()
-    names = {p.name for p in folder.iterdir()}
-    assert {"requirements.txt", "constraints.txt", "metadata.json"} <= names and len(names) == 8
+    assert (folder / "constraints.txt").read_text() == f"# from {tmp_path / 'constraints.txt'}\nbeta==1.0\n"
+    meta = json.loads((folder / "metadata.json").read_text())
+    assert meta["extra_artifacts"][0] == "constraints.txt"
     assert (folder / "requirements.txt").read_text().startswith("-c constraints.txt  # sha256:")
     assert pip_would_install(folder / "requirements.txt", tmp_path, tmp_path / "r.json") == [
         "alpha==1.0", "beta==1.0", "gamma==1.0"]

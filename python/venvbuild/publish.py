@@ -16,7 +16,7 @@ class VersionTaken(StoreError):
 
 
 def publish(build_dir: Path, store: ObjectStore, renumber: bool = False) -> dict:
-    """Publish the seven artifacts of build_dir; returns the metadata as stored.
+    """Publish the seven artifacts of build_dir (and the extra ones its metadata lists); returns the metadata as stored.
 
     Re-running after an interruption finishes the job: objects already stored with the same sha256 are
     skipped. A build whose search record exists, or an object stored with other content, is refused.
@@ -26,12 +26,12 @@ def publish(build_dir: Path, store: ObjectStore, renumber: bool = False) -> dict
     build_dir = Path(build_dir)
     meta_path = build_dir / artifacts.METADATA
     meta = metadata.validate(metadata.read(meta_path), str(meta_path))
-    missing = [n for n in _names(meta, build_dir) if not (build_dir / n).is_file()]
+    missing = [n for n in _names(meta) if not (build_dir / n).is_file()]
     if missing:
         raise UsageError(f"{build_dir}: not a complete build folder, missing {', '.join(missing)}")
 
     meta = _claim_version(build_dir, meta, store, renumber)
-    version, names = meta["venv_version"], _names(meta, build_dir)
+    version, names = meta["venv_version"], _names(meta)
     for name in names[1:]:
         _put(store, store.build_key(version, name), build_dir / name, version)
     _put(store, store.record_key(version, meta["created_at"]), meta_path, version)
@@ -61,9 +61,8 @@ def _claim_version(build_dir: Path, meta: dict, store: ObjectStore, renumber: bo
             say(f"{version} was taken by another build; publishing as {meta['venv_version']}")
 
 
-def _names(meta: dict, build_dir=None) -> list:
-    with_constraints = build_dir is not None and (Path(build_dir) / artifacts.CONSTRAINTS).is_file()
-    return artifacts.publish_order(meta["venv_version"], metadata.compression_of(meta), with_constraints)
+def _names(meta: dict) -> list:
+    return artifacts.publish_order(meta["venv_version"], metadata.compression_of(meta), meta.get("extra_artifacts", ()))
 
 
 def _refuse_another_build(meta: dict, store: ObjectStore) -> None:
