@@ -17,8 +17,19 @@ from packaging.version import InvalidVersion
 from venvbuild import artifacts
 from venvbuild.errors import UnpinnedError, UsageError
 from venvbuild.redact import redact
+
 # The reader's model, for callers that want requirements as pip reads them (issue 12's build fingerprint).
-from venvbuild.reqfile import MAX_BYTES, Entry, Include, Line, Option, Requirements, is_url, parse, walk
+from venvbuild.reqfile import (
+    MAX_BYTES,
+    Entry,
+    Include,
+    Line,
+    Option,
+    Requirements,
+    is_url,
+    parse,
+    walk,
+)
 
 __all__ = ["MAX_BYTES", "Entry", "Line", "Option", "Requirements", "parse", "walk", "PinCheck", "pin_gate",
            "check_pins", "unpinned_report", "Stored", "stored_text"]
