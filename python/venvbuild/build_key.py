@@ -7,20 +7,20 @@ What counts:
 - the requirements as pip reads them: after includes and ${VAR} expansion, each line normalised (PEP 503
   name, sorted extras and specifiers, canonical marker, sorted --hash values); comments, blank lines,
   line order and repeats do not count;
-- the index configuration: index URLs, find-links, --pre, --only-binary, --no-binary, --prefer-binary
-  from the files, and the PIP_* / UV_* variables that change resolution; credentials removed;
+- the index configuration: every option line of the files (index URLs, find-links, --pre,
+  --only-binary, --no-binary, ...), and the PIP_* / UV_* variables that change resolution; credentials
+  removed;
 - the interpreter: implementation, full version, ABI, and the base interpreter's real path;
 - the platform, with the best manylinux/musllinux tag of this machine (its libc family and version);
 - the installer and its version, the compression, and the archive format version.
 
-Everything reading the requirements goes through requirement_lines() and index_options(), so a new
-parser is one place to re-point.
+The requirements are read through the reader's model (venvbuild.reqfile, via requirements.parse), in
+requirement_lines() and index_options() only.
 """
 
 import hashlib
 import json
 import os
-import re
 import subprocess
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -29,16 +29,10 @@ from typing import List, Optional
 from packaging.utils import canonicalize_name
 from packaging.version import InvalidVersion, Version
 
-from venvbuild import archive, installer, interpreter, requirements
+from venvbuild import archive, installer, interpreter
 from venvbuild.errors import InstallError
 from venvbuild.redact import redact
 
-# Requirements-file options that change what gets resolved or which files are installed.
-_INDEX_OPTIONS = {
-    "-i": "--index-url", "--index-url": "--index-url", "--extra-index-url": "--extra-index-url",
-    "--no-index": "--no-index", "-f": "--find-links", "--find-links": "--find-links", "--pre": "--pre",
-    "--only-binary": "--only-binary", "--no-binary": "--no-binary", "--prefer-binary": "--prefer-binary",
-}
 # Environment variables pip and uv read that change resolution or the installed files. Those naming a
 # file (constraints, config) count by the file's content.
 RESOLUTION_ENV = (
@@ -51,8 +45,7 @@ RESOLUTION_ENV = (
     "UV_TORCH_BACKEND",
 )
 _FILE_ENV = {"PIP_CONSTRAINT", "PIP_CONFIG_FILE", "UV_CONSTRAINT", "UV_OVERRIDE", "UV_CONFIG_FILE"}
-_HASH = re.compile(r"--hash(?:=|\s+)(\S+)")
-_OTHER_OPTION = re.compile(r"\s(--config-settings|-C|--global-option|--install-option)(?:=|\s+)(\S+)")
+
 
 @dataclass(frozen=True)
 class Inputs:
@@ -133,41 +126,23 @@ def installer_version(installer_name: str, facts: dict) -> str:
 
 
 def requirement_lines(parsed) -> List[str]:
-    """Each requirement and constraint, normalised; sorted and without repeats, so order does not count."""
-    lines = set()
-    for entry in parsed.entries:
-        text = entry.line.text
-        hashes = sorted(_HASH.findall(text))
-        options = sorted(f"{o}={v}" for o, v in _OTHER_OPTION.findall(" " + text))
-        req = entry.requirement
-        if req is None:  # editable or a bare path/URL: as written, credentials removed
-            body = redact(re.sub(r"\s+--hash(?:=|\s+)\S+", "", text)).strip()
-        else:
-            extras = ",".join(sorted(canonicalize_name(e) for e in req.extras))
-            body = entry.name + (f"[{extras}]" if extras else "")
-            body += f" @ {redact(req.url)}" if req.url else ",".join(sorted(str(s) for s in req.specifier))
-            if req.marker is not None:
-                body += f"; {req.marker}"
-        lines.add(" ".join([entry.kind, body, *(f"--hash={h}" for h in hashes), *options]))
-    return sorted(lines)
+    """Each requirement, constraint and option line as the reader normalises it (reqfile: PEP 503 names,
+    sorted extras, specifiers and --hash values, canonical markers, credentials redacted); sorted and
+    without repeats, so order, spelling, comments and how the files are split do not count."""
+    return sorted(set(parsed.normalised()))
 
 
 def index_options(parsed) -> List[str]:
-    """The index options of every file read, relative find-links made absolute as pip does; sorted."""
+    """Relative --find-links folders made absolute, as pip resolves them against the requirements file:
+    the same text in two checkouts names two folders."""
     found = set()
-    for path in parsed.files:
-        for line in requirements.logical_lines(Path(path)):
-            if not line.text.startswith("-"):
+    for option in parsed.options:
+        for value in option.values.get("find_links") or ():
+            if "://" in value or os.path.isabs(value):
                 continue
-            option, value = requirements._split_option(line.text)
-            name = _INDEX_OPTIONS.get(option)
-            if name is None:
-                continue
-            if name == "--find-links" and value and "://" not in value and not os.path.isabs(value):
-                candidate = Path(path).parent / value
-                if candidate.exists():
-                    value = str(candidate.resolve())
-            found.add(f"{name} {redact(value)}".strip())
+            candidate = Path(option.line.path).parent / value
+            if candidate.exists():
+                found.add(f"--find-links {value} = {candidate.resolve()}")
     return sorted(found)
 
 

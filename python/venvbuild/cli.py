@@ -25,6 +25,8 @@ COMMANDS = {
     "ddl": "ddl",
     "search": "search",
     "sql": "sql",
+    "diff": "diff",
+    "catalog": "catalog",
 }
 
 

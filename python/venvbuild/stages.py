@@ -7,8 +7,8 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Optional
 
-from venvbuild import (__version__, archive, artifacts, build_key, conflicts, content_key, deptree, installer,
-                       interpreter, metadata, naming, requirements, reuse)
+from venvbuild import (__version__, archive, artifacts, build_key, conflicts, content_key, depgraph, deptree,
+                       installer, interpreter, metadata, naming, requirements, reuse)
 from venvbuild.checksum import sha256_file
 from venvbuild.console import say
 from venvbuild.errors import ConflictError, InstallError, UsageError
@@ -32,24 +32,24 @@ def validate(work: WorkDir, requirements_file, env_name: str, python: Optional[s
         naming.check("python_version", python, "--python")
     requirements_file = Path(requirements_file)
     if allow_unpinned:
-        parsed = requirements.parse(requirements_file)
-        if not any(e.kind == "requirement" for e in parsed.entries):
-            raise UsageError(f"{requirements_file}: no requirements in the file")
-        for line in requirements.unpinned_report(parsed):
+        for line in requirements.pin_gate(requirements_file).report:
             say(f"warning: {line}")
     else:
-        parsed = requirements.check_pins(requirements_file)
+        requirements.check_pins(requirements_file)
+    stored = requirements.stored_text(requirements_file)
     if installer_name == "uv":
         installer.find_uv()
     if compression == "zst":
         archive.check_zstd()
     base = interpreter.find(python)
-    inputs = build_key.collect(parsed, base, installer_name, compression)
+    inputs = build_key.collect(requirements.parse(requirements_file), base, installer_name, compression)
     key = build_key.key_of(inputs)
     found = reuse.find(reuse_store, env_name, key) if reuse_store is not None else None
     moment = allocate_version(datetime.now(timezone.utc).replace(microsecond=0), store)
     work.create()
-    (work.artifacts / artifacts.REQUIREMENTS).write_text(requirements.stored_text(parsed), encoding="utf-8")
+    (work.artifacts / artifacts.REQUIREMENTS).write_text(stored.requirements, encoding="utf-8")
+    if stored.constraints is not None:
+        (work.artifacts / artifacts.CONSTRAINTS).write_text(stored.constraints, encoding="utf-8")
     state = State(
         env_name=env_name,
         venv_version=version_of(moment),
@@ -106,6 +106,7 @@ def inspect(work: WorkDir, fail_on_conflicts: bool = False) -> State:
     pins = [p.pin() for p in deptree.packages(tree)]
     (out / artifacts.INSTALLED_TXT).write_text("".join(f"{pin}\n" for pin in pins), encoding="utf-8")
     (out / artifacts.INSTALLED_JSON).write_text(json.dumps(pins, indent=2) + "\n", encoding="utf-8")
+    write_graphs(tree, out)
     found = conflicts.find(tree)
     state.installed_packages = pins
     state.content_key = content_key.key_of(work.venv)
@@ -125,6 +126,18 @@ def inspect(work: WorkDir, fail_on_conflicts: bool = False) -> State:
         )
     say(f"{len(pins)} packages installed, {len(breaking)} conflict(s)")
     return state
+
+
+def write_graphs(tree: list, out: Path) -> None:
+    """pipdeptree.mmd and pipdeptree.dot, and pipdeptree.svg when Graphviz's dot is on PATH."""
+    (out / artifacts.PIPDEPTREE_MMD).write_text(depgraph.mermaid(tree), encoding="utf-8")
+    dot_text = depgraph.dot(tree)
+    (out / artifacts.PIPDEPTREE_DOT).write_text(dot_text, encoding="utf-8")
+    dot_program = depgraph.graphviz()
+    if dot_program:
+        failed = depgraph.svg(dot_text, out / artifacts.PIPDEPTREE_SVG, dot_program)
+        if failed:
+            say(f"warning: Graphviz could not draw {artifacts.PIPDEPTREE_SVG}: {failed}")
 
 
 def package(work: WorkDir) -> State:
@@ -170,6 +183,9 @@ def write_metadata(work: WorkDir, store=None) -> dict:
         "content_key": state.content_key,
         "fully_pinned": state.fully_pinned,
     }
+    extras = [name for name in artifacts.EXTRAS if (local / name).is_file()]
+    if extras:
+        meta["extra_artifacts"] = extras
     if store is not None:
         meta = metadata.with_store_urls(meta, store)
     metadata.write(meta, local / artifacts.METADATA)

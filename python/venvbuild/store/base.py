@@ -1,7 +1,7 @@
 import hashlib
 import tempfile
 from pathlib import Path
-from typing import Iterator, List, Optional
+from typing import List, Optional
 
 
 class ObjectExists(Exception):
@@ -42,8 +42,8 @@ class ObjectStore:
         """The names of the folders under the builds' prefix (each a venv_version, maybe incomplete)."""
         raise NotImplementedError
 
-    def keys_under(self, key_prefix: str) -> Iterator[str]:
-        """Every key starting with key_prefix, in key order."""
+    def keys_under(self, key_prefix: str) -> list:
+        """Every key that starts with key_prefix (a folder ending in '/', or any start of a key), sorted."""
         raise NotImplementedError
 
     def delete(self, key: str) -> None:

@@ -1,7 +1,8 @@
 import os
+import shutil
 import tempfile
 from pathlib import Path
-from typing import Iterator, List, Optional
+from typing import List, Optional
 
 from venvbuild.checksum import sha256_file
 from venvbuild.errors import StoreError, UsageError
@@ -60,8 +61,14 @@ class LocalStore(ObjectStore):
             raise StoreError(f"--store {self.root}: cannot read {key}: {exc.strerror or exc}") from exc
 
     def fetch(self, key: str, scratch: Path) -> Optional[Path]:
-        path = self._path(key)
-        return path if path.is_file() else None
+        # A copy, as from S3: what is checked is what is extracted, whatever happens to the store meanwhile.
+        try:
+            shutil.copyfile(self._path(key), scratch)
+        except FileNotFoundError:
+            return None
+        except OSError as exc:
+            raise StoreError(f"--store {self.root}: cannot read {key}: {exc.strerror or exc}") from exc
+        return scratch
 
     def versions(self) -> List[str]:
         try:
@@ -75,7 +82,7 @@ class LocalStore(ObjectStore):
         path = self._path(key_prefix.rstrip("/"))
         return path.exists()
 
-    def keys_under(self, key_prefix: str) -> Iterator[str]:
+    def keys_under(self, key_prefix: str) -> list:
         folder, _, start = key_prefix.rpartition("/")
         base = self._path(folder) if folder else self.root
         found = []
@@ -87,10 +94,10 @@ class LocalStore(ObjectStore):
                     if key.startswith(key_prefix) and not name.startswith(".part-"):
                         found.append(key)
         except FileNotFoundError:
-            return iter(())
+            return []
         except OSError as exc:
             raise StoreError(f"--store {self.root}: cannot list {key_prefix}: {exc.strerror or exc}") from exc
-        return iter(sorted(found))
+        return sorted(found)
 
     def delete(self, key: str) -> None:
         path = self._path(key)

@@ -12,7 +12,7 @@ import hashlib
 from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterator, List, Optional
+from typing import List, Optional
 
 from venvbuild import naming
 from venvbuild.errors import StoreError, UsageError
@@ -193,11 +193,11 @@ class S3Store(ObjectStore):
             listing = self.client.list_objects_v2(Bucket=self.bucket, Prefix=key_prefix, MaxKeys=1)
         return listing.get("KeyCount", 0) > 0
 
-    def keys_under(self, key_prefix: str) -> Iterator[str]:
+    def keys_under(self, key_prefix: str) -> list:
         with self._errors(key_prefix):
             pages = self.client.get_paginator("list_objects_v2").paginate(Bucket=self.bucket, Prefix=key_prefix)
             keys = [item["Key"] for page in pages for item in page.get("Contents", ())]
-        return iter(keys)
+        return keys
 
     def delete(self, key: str) -> None:
         # S3 answers a delete of an absent key with success too: a resumed collection just deletes again.
