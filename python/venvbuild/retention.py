@@ -21,13 +21,12 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import Dict, List, Optional
 
-from venvbuild import artifacts, naming, reuse, tags
+from venvbuild import artifacts, naming, reuse, stored_builds, tags
 from venvbuild.errors import UsageError
 from venvbuild.store.base import ObjectExists, ObjectStore
 from venvbuild.versions import moment_of
 
 INCOMPLETE_AFTER = timedelta(days=1)
-_RECORD = re.compile(r"dt=[0-9]{4}-[0-9]{2}-[0-9]{2}/(venv_[0-9]{8}_[0-9]{6})\.json")
 _VERSION = re.compile(r"venv_[0-9]{8}_[0-9]{6}")
 
 
@@ -151,13 +150,10 @@ def _delete_build(store: ObjectStore, build: Build) -> None:
 
 def _published(store: ObjectStore) -> Dict[str, Build]:
     found = {}
-    start = store.metadata_prefix() + "/"
-    for key in store.keys_under(start):
-        match = _RECORD.fullmatch(key[len(start):])
-        if not match:
-            continue
+    for key in stored_builds.record_keys(store):
+        version = key.rsplit("/", 1)[-1][: -len(".json")]
         record = reuse.read_json(store, key) or {}
-        found[match.group(1)] = Build(match.group(1), record.get("env_name"), key, record.get("build_key"))
+        found[version] = Build(version, record.get("env_name"), key, record.get("build_key"))
     return found
 
 
