@@ -71,3 +71,10 @@ def test_the_helper_hash_is_replaced_and_the_rest_kept():
     before = [(p.name, p.version, p.hashes) for p in helper_lock.parse(text).pins if p.name != "venvbuild"]
     after = [(p.name, p.version, p.hashes) for p in helper_lock.parse(swapped).pins if p.name != "venvbuild"]
     assert before == after
+
+
+def test_without_the_helper_only_the_dependencies_are_left():
+    text = LOCK.read_text(encoding="utf-8")
+    rest = helper_lock.parse(helper_lock.without_helper(text))
+    assert rest.pin("venvbuild") == []
+    assert len(rest.pins) == len(helper_lock.parse(text).pins) - 1

@@ -101,13 +101,21 @@ def problems(lock: Lock, dependencies: List[str], optional: Dict[str, List[str]]
 
 def with_helper_hash(text: str, sha256: str) -> str:
     """The lock text with the venvbuild entry's hashes replaced by sha256 (one wheel)."""
-    lock = parse(text)
-    (helper,) = lock.pin(HELPER)
+    version = parse(text).pin(HELPER)[0].version
+    return _replace_helper(text, f"{HELPER}=={version} \\\n    --hash=sha256:{sha256}\n")
+
+
+def without_helper(text: str) -> str:
+    """The lock text without its venvbuild entry: the dependencies alone."""
+    return _replace_helper(text, "")
+
+
+def _replace_helper(text: str, entry: str) -> str:
+    (helper,) = parse(text).pin(HELPER)
     lines = text.splitlines(keepends=True)
     end = helper.line - 1
     while lines[end].rstrip().endswith("\\"):
         end += 1
-    entry = f"{HELPER}=={helper.version} \\\n    --hash=sha256:{sha256}\n"
     return "".join(lines[:helper.line - 1]) + entry + "".join(lines[end + 1:])
 
 
