@@ -110,12 +110,10 @@ Map call(Map args = [:]) {
 Map buildEachVersion(Map args, Map options) {
     Map results = [:]
     Map branches = [:]
-    for (String version : options.pythonVersions) {
-        String pythonVersion = version
-        Map branchArgs = args.findAll { key, value -> key != 'pythonVersions' } + [pythonVersion: pythonVersion]
-        if (args.stagePrefix == null) {
-            branchArgs.stagePrefix = "${options.envName} ${pythonVersion}".toString()
-        }
+    // An index loop: a list iterator held across steps does not serialize everywhere CPS runs.
+    for (int i = 0; i < options.pythonVersions.size(); i++) {
+        String pythonVersion = options.pythonVersions[i]
+        Map branchArgs = BuildVenvOptions.branchArgs(args, options.envName as String, pythonVersion)
         branches["${options.envName} ${pythonVersion}".toString()] = {
             results[pythonVersion] = this.call(branchArgs)
         }

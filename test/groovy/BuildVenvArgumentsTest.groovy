@@ -143,7 +143,7 @@ class BuildVenvArgumentsTest extends PipelineTestBase {
     void callsTheFailureHookForRefusedArguments() {
         List<Map> failures = []
 
-        String message = refusal([envName: '$(id)', onFailure: { Map failure -> failures << failure }])
+        String message = refusal([envName: '$(id)', onFailure: recordInto(failures)])
 
         assertEquals([[stage: null, message: message, result: 'FAILURE']], failures)
     }

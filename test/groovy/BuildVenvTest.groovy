@@ -446,7 +446,7 @@ class BuildVenvTest extends PipelineTestBase {
         fakeHelper.errors.package = 'no venv in the work dir; run install first'
         List<Map> failures = []
 
-        String message = errorFrom { buildVenv(envName: 'demo', onFailure: { Map failure -> failures << failure }) }
+        String message = errorFrom { buildVenv(envName: 'demo', onFailure: recordInto(failures)) }
 
         assertEquals([[stage: 'Package', message: message, result: 'FAILURE']], failures)
     }
@@ -462,7 +462,7 @@ class BuildVenvTest extends PipelineTestBase {
             List<Map> failures = []
 
             try {
-                buildVenv(envName: 'demo', bucket: 'team-venvs', onFailure: { Map failure -> failures << failure })
+                buildVenv(envName: 'demo', bucket: 'team-venvs', onFailure: recordInto(failures))
                 fail("an abort in ${command} must end the build")
             } catch (FlowInterruptedException thrown) {
                 assertSame(abort, thrown)
@@ -485,7 +485,7 @@ class BuildVenvTest extends PipelineTestBase {
             List<Map> failures = []
 
             try {
-                buildVenv(envName: 'demo', bucket: 'team-venvs', onFailure: { Map failure -> failures << failure })
+                buildVenv(envName: 'demo', bucket: 'team-venvs', onFailure: recordInto(failures))
                 fail("losing the agent in ${command} must end the build")
             } catch (IOException thrown) {
                 assertSame(lost, thrown)
@@ -503,7 +503,7 @@ class BuildVenvTest extends PipelineTestBase {
         List<Map> failures = []
 
         try {
-            buildVenv(envName: 'demo', onFailure: { Map failure -> failures << failure })
+            buildVenv(envName: 'demo', onFailure: recordInto(failures))
             fail('expected the abort')
         } catch (FlowInterruptedException expected) {
             assertNotNull(expected)
@@ -529,7 +529,7 @@ class BuildVenvTest extends PipelineTestBase {
         fakeHelper.exitCodes.validate = 3
         fakeHelper.errors.validate = 'unpinned: pandas'
 
-        String message = errorFrom { buildVenv(envName: 'demo', onFailure: { throw new IllegalStateException('no mail') }) }
+        String message = errorFrom { buildVenv(envName: 'demo', onFailure: throwing(new IllegalStateException('no mail'))) }
 
         assertTrue(message, message.endsWith('unpinned: pandas'))
         assertTrue(echoes.contains('buildVenv: onFailure hook failed: no mail'))
@@ -540,7 +540,7 @@ class BuildVenvTest extends PipelineTestBase {
         List<Map> failures = []
         helper.registerAllowedMethod('slackSend', [Map], { Map args -> fail('no notification on success') })
 
-        buildVenv(envName: 'demo', onFailure: { Map failure -> failures << failure }, notify: [slack: '#builds'])
+        buildVenv(envName: 'demo', onFailure: recordInto(failures), notify: [slack: '#builds'])
 
         assertEquals([], failures)
     }

@@ -83,6 +83,19 @@ abstract class PipelineTestBase extends BasePipelineTest {
         return given.absolute ? given : new File(currentDir(), path)
     }
 
+    /**
+     * An onFailure hook that appends what it is given to into. Made in a static method, so it holds no test
+     * instance: under CPS every closure a step holds must serialize, as a Jenkinsfile's closures do.
+     */
+    static Closure recordInto(List into) {
+        return { Map failure -> into << failure }
+    }
+
+    /** An onFailure hook that throws error. */
+    static Closure throwing(Throwable error) {
+        return { Map failure -> throw error }
+    }
+
     /** Runs a closure given to a mocked step, in CPS mode through the CPS interpreter. */
     Object callBody(Closure body) {
         return helper.callClosure(body)

@@ -72,6 +72,16 @@ class BuildVenvOptions {
         return options
     }
 
+    /** One pythonVersions branch's arguments: args for one version, its stages named after it unless asked otherwise. */
+    @NonCPS
+    static Map branchArgs(Map args, String envName, String pythonVersion) {
+        Map branch = args.findAll { key, value -> key != 'pythonVersions' } + [pythonVersion: pythonVersion]
+        if (args.stagePrefix == null) {
+            branch.stagePrefix = "${envName} ${pythonVersion}".toString()
+        }
+        return branch
+    }
+
     @NonCPS
     private static String valueProblem(String key, Object value, Object defaultValue, Map namingRules) {
         if (value == null) {
