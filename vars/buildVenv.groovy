@@ -33,7 +33,7 @@ Map call(Map args = [:]) {
         archiveVenv      : null,               // archive the venv tarball in Jenkins too; null: only without a bucket
         stagePrefix      : null,               // text before each stage name; null: '<envName> <pythonVersion>' inside parallel, else none
         notify           : null,               // [slack: '#channel', email: 'team@example.com'] told on failure
-        onFailure        : null,               // closure called with [stage:, message:, result:] on failure (stage null: bad arguments)
+        onFailure        : null,               // closure called with [stage:, message:, result:] on failure (stage null: before any stage)
     ] + HelperTool.DEFAULTS                    // helperCommand, helperPython, helperIndexUrl, helperIndexCredentialsId, helperToolRoot
     Closure onFailure = args.onFailure instanceof Closure ? args.onFailure : null
     Map progress = [stage: null, branches: false]
@@ -60,15 +60,15 @@ Map call(Map args = [:]) {
         paths = BuildPaths.of(options.envName, options.pythonVersion)
         String prefix = stagePrefix(options)
 
-        runStage(progress, prefix, 'Validate inputs') {
-            dir(paths.workDir) { deleteDir() }
-            dir(paths.logDir) { deleteDir() }
-            String helper = helperTool.install(paths.logDir)
-            withEnv(StageEnvironment.of(options, paths, helper)) {
+        // The helper is the library's tool, not an input: installed (or helperCommand checked) before any
+        // stage, so a helper of another version is one line with no stage started.
+        dir(paths.logDir) { deleteDir() }
+        String helper = helperTool.install(paths.logDir)
+        withEnv(StageEnvironment.of(options, paths, helper)) {
+            runStage(progress, prefix, 'Validate inputs') {
+                dir(paths.workDir) { deleteDir() }
                 helperStage(paths, 'validate', 'venvbuild validate: inputs and pins')
             }
-        }
-        withEnv(StageEnvironment.of(options, paths, helperTool.command)) {
             runStage(progress, prefix, 'Create venv and install') {
                 helperStage(paths, 'install', 'venvbuild install: create the venv, install the requirements')
             }

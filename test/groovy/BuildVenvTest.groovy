@@ -22,7 +22,7 @@ class BuildVenvTest extends PipelineTestBase {
 
     // Which stage each helper command runs in.
     static final Map<String, String> STAGE_OF = [
-        'install-helper': 'Validate inputs', validate: 'Validate inputs', install: 'Create venv and install',
+        'install-helper': null, validate: 'Validate inputs', install: 'Create venv and install',
         inspect: 'Check dependencies', package: 'Package', metadata: 'Metadata', 'verify-helper': 'Publish',
         publish: 'Publish']
 
@@ -204,6 +204,8 @@ class BuildVenvTest extends PipelineTestBase {
         assertEquals("buildVenv: install-helper failed with exit code 2 (bad usage or bad input): venvbuild: error: " +
             "helper 'venvbuild' is 'venvbuild 0.0.9', this library needs 'venvbuild 0.1.0'", message)
         assertEquals(['install-helper'], fakeHelper.commands)
+        assertEquals('no stage has started', [], stageNames())
+        assertEquals([], archived)
     }
 
     @Test
@@ -231,6 +233,7 @@ class BuildVenvTest extends PipelineTestBase {
 
         assertTrue(message, message.endsWith('could not install the helper from its lock (venvbuild-0.1.0-0123) into /t'))
         assertEquals(['install-helper'], fakeHelper.commands)
+        assertEquals([], stageNames())
     }
 
     @Test
@@ -469,7 +472,7 @@ class BuildVenvTest extends PipelineTestBase {
             }
 
             assertEquals(command, [[stage: stage, message: 'Aborted by alice', result: 'ABORTED']], failures)
-            assertEquals(command, 1, archived.size())
+            assertEquals('archived once a stage has started', stage ? 1 : 0, archived.size())
         }
     }
 
@@ -492,8 +495,8 @@ class BuildVenvTest extends PipelineTestBase {
             }
 
             assertEquals(command, [[stage: stage, message: 'Cannot contact agent-7: java.io.EOFException', result: 'FAILURE']], failures)
-            assertEquals(command, ["buildVenv: archiving the artifacts failed too, after the build's own error: " +
-                'Unable to create live FilePath for agent-7'], echoes)
+            assertEquals(command, stage ? ["buildVenv: archiving the artifacts failed too, after the build's own error: " +
+                'Unable to create live FilePath for agent-7'] : [], echoes)
         }
     }
 
