@@ -454,22 +454,31 @@ class BuildVenvTest extends PipelineTestBase {
         assertEquals([[stage: 'Package', message: message, result: 'FAILURE']], failures)
     }
 
+    /**
+     * A fresh build in which the sh step of command throws error (what Jenkins throws into a running step);
+     * returns what onFailure was given, after checking that the build ended with that very error.
+     */
+    List<Map> failuresWhenShThrows(String command, Throwable error, Closure arrange = {}) {
+        setUp()
+        arrange()
+        answerShWithFakeHelper()
+        fakeHelper = new FakeHelper()
+        fakeHelper.throwing[command] = error
+        List<Map> failures = []
+        try {
+            buildVenv(envName: 'demo', bucket: 'team-venvs', onFailure: recordInto(failures))
+            fail("${error} in ${command} must end the build")
+        } catch (Throwable thrown) {
+            assertSame(command, error, thrown)
+        }
+        return failures
+    }
+
     @Test
     void anAbortInEachStageCallsTheHookWithAbortedAndAMessage() {
         STAGE_OF.each { String command, String stage ->
-            setUp()
-            answerShWithFakeHelper()
-            fakeHelper = new FakeHelper()
-            FlowInterruptedException abort = new FlowInterruptedException('ABORTED', [new FlowInterruptedException.Cause('Aborted by alice')])
-            fakeHelper.throwing[command] = abort
-            List<Map> failures = []
-
-            try {
-                buildVenv(envName: 'demo', bucket: 'team-venvs', onFailure: recordInto(failures))
-                fail("an abort in ${command} must end the build")
-            } catch (FlowInterruptedException thrown) {
-                assertSame(abort, thrown)
-            }
+            List<Map> failures = failuresWhenShThrows(command,
+                new FlowInterruptedException('ABORTED', [new FlowInterruptedException.Cause('Aborted by alice')]))
 
             assertEquals(command, [[stage: stage, message: 'Aborted by alice', result: 'ABORTED']], failures)
             assertEquals('archived once a stage has started', stage ? 1 : 0, archived.size())
@@ -479,20 +488,8 @@ class BuildVenvTest extends PipelineTestBase {
     @Test
     void anAgentLostInEachStageKeepsItsOwnErrorOverTheArchivingOne() {
         STAGE_OF.each { String command, String stage ->
-            setUp()
-            answerShWithFakeHelper()
-            fakeHelper = new FakeHelper()
-            IOException lost = new IOException('Cannot contact agent-7: java.io.EOFException')
-            fakeHelper.throwing[command] = lost
-            archiveError = new IOException('Unable to create live FilePath for agent-7')
-            List<Map> failures = []
-
-            try {
-                buildVenv(envName: 'demo', bucket: 'team-venvs', onFailure: recordInto(failures))
-                fail("losing the agent in ${command} must end the build")
-            } catch (IOException thrown) {
-                assertSame(lost, thrown)
-            }
+            Closure lose = { -> archiveError = new IOException('Unable to create live FilePath for agent-7') }
+            List<Map> failures = failuresWhenShThrows(command, new IOException('Cannot contact agent-7: java.io.EOFException'), lose)
 
             assertEquals(command, [[stage: stage, message: 'Cannot contact agent-7: java.io.EOFException', result: 'FAILURE']], failures)
             assertEquals(command, stage ? ["buildVenv: archiving the artifacts failed too, after the build's own error: " +
