@@ -87,7 +87,7 @@ Map call(Map args = [:]) {
                 }
             }
         }
-        return reportResult(HelperOutput.result(readFile(paths.metadata)), paths)
+        return reportResult(HelperOutput.result(readFile(paths.metadata)))
     } catch (err) {
         failed = err
         if (!progress.branches) {
@@ -168,7 +168,7 @@ void withAwsCredentials(String credentialsId, Closure body) {
     }
 }
 
-Map reportResult(Map result, Map paths) {
+Map reportResult(Map result) {
     String description = "${result.envName} ${result.venvVersion} (Python ${result.pythonVersion})"
     if (!result.conflictFree) {
         // Check dependencies has marked itself UNSTABLE already (without failOnConflicts; with it, it failed).

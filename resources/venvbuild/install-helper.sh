@@ -91,7 +91,8 @@ print(u.urlunsplit(url._replace(netloc=auth + "@" + url.netloc.rpartition("@")[2
     # pip's exit status comes back through a file: its output goes through mask (no pipefail in sh).
     {
         if [ -n "$index_url" ]; then export PIP_INDEX_URL="$index_url"; fi
-        "$tmp/bin/python" -I -m pip install --disable-pip-version-check --no-input --require-hashes --no-deps \
+        # --no-cache-dir: nothing fetched with the index credentials is kept in a cache on the agent.
+        "$tmp/bin/python" -I -m pip install --disable-pip-version-check --no-input --no-cache-dir --require-hashes --no-deps \
             --only-binary :all: -r "$lock" 2>&1
         echo "$?" > "$tmp.status"
     } | mask >&2
