@@ -7,7 +7,7 @@ class VenvBuildJobOptions {
 
     // buildVenv options the job's parameters set, so they cannot also come through the buildVenv option.
     static final List<String> FROM_PARAMETERS =
-        ['envName', 'pythonVersion', 'failOnConflicts', 'requirements', 'bucket', 'prefix']
+        ['envName', 'pythonVersion', 'pythonVersions', 'failOnConflicts', 'requirements', 'bucket', 'prefix']
 
     // Options that are a whole number of at least 1, or null for "none".
     static final List<String> COUNTS = ['keepBuilds', 'timeoutMinutes']
