@@ -96,6 +96,16 @@ abstract class PipelineTestBase extends BasePipelineTest {
         return { Map failure -> throw error }
     }
 
+    /** Runs body with item pushed on stack (the dir or stage a step is in), popped again after. */
+    Object callInside(List stack, String item, Closure body) {
+        stack.push(item)
+        try {
+            return callBody(body)
+        } finally {
+            stack.pop()
+        }
+    }
+
     /** Runs a closure given to a mocked step, in CPS mode through the CPS interpreter. */
     Object callBody(Closure body) {
         return helper.callClosure(body)
@@ -140,12 +150,7 @@ abstract class PipelineTestBase extends BasePipelineTest {
         helper.registerAllowedMethod('sh', [Map], { Map args -> runSh(args.script as String, args.returnStatus == true, args.label as String) })
         helper.registerAllowedMethod('sh', [String], { String script -> runSh(script, false, null) })
         helper.registerAllowedMethod('dir', [String, Closure], { String path, Closure body ->
-            dirStack.push(path)
-            try {
-                return callBody(body)
-            } finally {
-                dirStack.pop()
-            }
+            return callInside(dirStack, path, body)
         })
         helper.registerAllowedMethod('deleteDir', [], { currentDir().deleteDir() })
         helper.registerAllowedMethod('fileExists', [String], { String path -> file(path).exists() })
@@ -193,12 +198,7 @@ abstract class PipelineTestBase extends BasePipelineTest {
         helper.registerAllowedMethod('echo', [String], { String message -> echoes << message })
         helper.registerAllowedMethod('isUnix', [], { unix })
         helper.registerAllowedMethod('stage', [String, Closure], { String name, Closure body ->
-            stageStack.push(name)
-            try {
-                return callBody(body)
-            } finally {
-                stageStack.pop()
-            }
+            return callInside(stageStack, name, body)
         })
         helper.registerAllowedMethod('unstable', [String], { String message ->
             unstables << [stage: stageStack ? stageStack.last() : null, message: message]
