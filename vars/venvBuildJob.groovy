@@ -1,6 +1,7 @@
 // venvBuildJob: a whole parameterized job around buildVenv: its parameters (ENV_NAME, PYTHON_VERSION,
 // FAIL_ON_CONFLICTS, REQUIREMENTS, BUCKET, PREFIX), job properties, a clean workspace, checkout scm, the
 // build. Help: vars/venvBuildJob.txt.
+import io.venvbuild.HelperTool
 import io.venvbuild.NamingRules
 import io.venvbuild.VenvBuildJobOptions
 
@@ -17,6 +18,7 @@ Map call(Map config = [:]) {
         timeoutMinutes : 120,                      // the whole run's time limit; null: none
         disableConcurrentBuilds: true,             // one run at a time; false: runs may overlap
         buildVenv      : [:],                      // further buildVenv options, e.g. awsCredentialsId, region, notify
+        catalog        : false,                    // true: regenerate and publish the store's catalog after a publish (venvCatalog)
     ]
     Map namingRules = NamingRules.parse(libraryResource('venvbuild/naming.json'))
     String problem = VenvBuildJobOptions.problem(defaults, config, namingRules)
@@ -60,6 +62,9 @@ Map call(Map config = [:]) {
         withEnv(scmVars.GIT_COMMIT ? ["GIT_COMMIT=${scmVars.GIT_COMMIT}"] : []) {
             result = buildVenv(buildOptions)
         }
+        if (options.catalog) {
+            publishCatalog(buildOptions)
+        }
     }
     Closure onAgent = {
         if (options.label) {
@@ -74,4 +79,16 @@ Map call(Map config = [:]) {
         onAgent()
     }
     return result
+}
+
+// After a publish, the store's catalog (vars/venvCatalog.groovy); without a bucket nothing was published.
+void publishCatalog(Map buildOptions) {
+    if (!buildOptions.bucket) {
+        echo 'venvBuildJob: catalog: true, but no BUCKET was given, so nothing was published; no catalog'
+        return
+    }
+    // The same helper as buildVenv's: the tool it installed on this agent is reused.
+    venvCatalog([store: "s3://${buildOptions.bucket}/${buildOptions.prefix}".toString(),
+                 region: buildOptions.region, endpointUrl: buildOptions.endpointUrl,
+                 awsCredentialsId: buildOptions.awsCredentialsId] + HelperTool.optionsIn(buildOptions))
 }

@@ -21,7 +21,8 @@ CREATE EXTERNAL TABLE IF NOT EXISTS ${table} (
   git_commit string,
   conflict_details array<struct<kind:string,package:string,requirement:string,installed_version:string,required_by:string>>,
   archive_format bigint,
-  relocation struct<placeholder:string,files:array<struct<path:string,kind:string>>,binary_files:array<string>>
+  relocation struct<placeholder:string,files:array<struct<path:string,kind:string>>,binary_files:array<string>>,
+  extra_artifacts array<string>
 )
 PARTITIONED BY (dt string)
 ROW FORMAT SERDE 'org.openx.data.jsonserde.JsonSerDe'

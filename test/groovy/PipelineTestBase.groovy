@@ -17,6 +17,7 @@ abstract class PipelineTestBase extends BasePipelineTest {
     static final Map<String, Map> CREDENTIALS = [
         'aws-publisher': [accessKey: 'test-access-key', secretKey: 'test-secret-key'],
         'aws-venv-publisher': [accessKey: 'test-access-key', secretKey: 'test-secret-key'],
+        'aws-reader': [accessKey: 'test-access-key', secretKey: 'test-secret-key'],
         'index-reader' : [username: 'ci-reader', password: 'index-s3cret-pw'],
     ]
 

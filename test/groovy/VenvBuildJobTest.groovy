@@ -163,7 +163,7 @@ class VenvBuildJobTest extends PipelineTestBase {
         String message = errorFrom { venvBuildJob(bucketName: 'x') }
 
         assertEquals('venvBuildJob: unknown option bucketName; accepted: envName, pythonVersions, failOnConflicts, ' +
-            'requirements, bucket, prefix, label, keepBuilds, timeoutMinutes, disableConcurrentBuilds, buildVenv', message)
+            'requirements, bucket, prefix, label, keepBuilds, timeoutMinutes, disableConcurrentBuilds, buildVenv, catalog', message)
         assertEquals([], calledSteps())
     }
 

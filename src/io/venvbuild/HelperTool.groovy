@@ -40,7 +40,13 @@ class HelperTool implements Serializable {
     HelperTool(Object steps, String step, Map options) {
         this.steps = steps
         this.step = step
-        this.options = DEFAULTS + options.subMap(DEFAULTS.keySet()).findAll { key, value -> value != null }
+        this.options = DEFAULTS + optionsIn(options)
+    }
+
+    /** The helper options among a step's options (those given), to hand to another step. */
+    @NonCPS
+    static Map optionsIn(Map options) {
+        return options.subMap(DEFAULTS.keySet()).findAll { key, value -> value != null }
     }
 
     /** Null when the helper options are acceptable, else a one-line error naming the parameter. */

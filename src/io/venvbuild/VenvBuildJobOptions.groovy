@@ -35,7 +35,7 @@ class VenvBuildJobOptions {
                 return "venvBuildJob: ${bad}"
             }
         }
-        for (String key : ['failOnConflicts', 'disableConcurrentBuilds']) {
+        for (String key : ['failOnConflicts', 'disableConcurrentBuilds', 'catalog']) {
             if (!(options[key] instanceof Boolean)) {
                 return "venvBuildJob: ${key} must be true or false, not ${NamingRules.quote(options[key])}"
             }
