@@ -1,5 +1,6 @@
 // buildVenv: builds a Python venv with the venvbuild helper, stage by stage, archives its artifacts,
 // publishes it to S3 when a bucket is given, and returns what was built. Help: vars/buildVenv.txt.
+import io.venvbuild.AwsCredentials
 import io.venvbuild.BuildPaths
 import io.venvbuild.BuildVenvOptions
 import io.venvbuild.Failure
@@ -81,7 +82,7 @@ Map call(Map args = [:]) {
                 runStage(progress, prefix, 'Publish') {
                     // The tool the build's own packages could have reached is checked before it sees credentials.
                     helperTool.verify(paths.logDir)
-                    withAwsCredentials(options.awsCredentialsId) {
+                    AwsCredentials.bind(this, options.awsCredentialsId as String) {
                         helperStage(paths, 'publish', "venvbuild publish: to s3://${options.bucket}/${options.prefix}")
                     }
                 }
@@ -154,17 +155,6 @@ void checkDependencies(Map paths, boolean failOnConflicts) {
         unstable("buildVenv: ${line}; see ${paths.artifacts}/pipdeptree.txt")
     } else if (status != 0) {
         error(LibraryScripts.failure(this, 'buildVenv', 'inspect', status, stderrFile))
-    }
-}
-
-void withAwsCredentials(String credentialsId, Closure body) {
-    if (!credentialsId) {
-        body()
-        return
-    }
-    withCredentials([[$class           : 'AmazonWebServicesCredentialsBinding', credentialsId: credentialsId,
-                      accessKeyVariable: 'AWS_ACCESS_KEY_ID', secretKeyVariable: 'AWS_SECRET_ACCESS_KEY']]) {
-        body()
     }
 }
 

@@ -1,5 +1,6 @@
 // venvCatalog: regenerates the static catalog of a store's builds (venvbuild catalog) in the workspace and
 // publishes it with the HTML Publisher plugin when that plugin is installed. Help: vars/venvCatalog.txt.
+import io.venvbuild.AwsCredentials
 import io.venvbuild.HelperTool
 import io.venvbuild.NamingRules
 import io.venvbuild.StepArguments
@@ -41,11 +42,8 @@ void call(Map config = [:]) {
     }
     if (options.awsCredentialsId) {
         helperTool.verify(logDir)
-        withCredentials([[$class           : 'AmazonWebServicesCredentialsBinding', credentialsId: options.awsCredentialsId,
-                          accessKeyVariable: 'AWS_ACCESS_KEY_ID', secretKeyVariable: 'AWS_SECRET_ACCESS_KEY']], generate)
-    } else {
-        generate()
     }
+    AwsCredentials.bind(this, options.awsCredentialsId as String, generate)
     try {
         publishHTML(target: [reportDir: options.out, reportFiles: 'index.html', reportName: options.reportName,
                              keepAll: false, alwaysLinkToLastBuild: true, allowMissing: false])

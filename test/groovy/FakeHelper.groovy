@@ -11,6 +11,7 @@ class FakeHelper {
     static final String SHA256 = 'a' * 64
     static final String TOOL_COMMAND = '/home/jenkins/.cache/venvbuild/helpers/venvbuild-0.1.0-0123/bin/venvbuild-run'
     static final String TOOL_DIGEST = 'd' * 64
+    static final String PULL_CACHE = '/home/jenkins/.cache/venvbuild/envs'
 
     Map<String, Integer> exitCodes = [:]   // command -> exit code
     Map<String, String> errors = [:]       // command -> message after 'venvbuild: error: '
@@ -64,6 +65,14 @@ class FakeHelper {
                 break
             case 'publish':
                 writeMetadata(artifacts, env, "${env.VB_STORE}/${VENV_VERSION}/${VENV_VERSION}.tar.gz")
+                break
+            case 'pull':
+                File result = new File(cwd, env.VB_RESULT_FILE)
+                result.parentFile.mkdirs()
+                result.text = JsonOutput.toJson([
+                    env_name: env.VB_ENV_NAME ?: 'demo', venv_version: env.VB_PULL_VERSION ?: VENV_VERSION,
+                    dest: "${PULL_CACHE}/${SHA256}".toString(), archive_sha256: SHA256, reused: false,
+                ]) + '\n'
                 break
         }
         return status

@@ -229,14 +229,19 @@ abstract class PipelineTestBase extends BasePipelineTest {
         helper.registerAllowedMethod('node', [String, Closure], { String label, Closure body -> callBody(body) })
     }
 
-    /** withEnv's entries applied as Jenkins does: NAME=value sets, an empty value unsets NAME. */
+    /** withEnv's entries applied as Jenkins does: NAME=value sets, an empty value unsets NAME, and
+     *  PATH+ANY=dir puts dir in front of PATH (the agent's own PATH when none is set yet). */
     static void applyWithEnv(Map<String, String> env, List entries) {
         entries.each { entry ->
             String text = entry.toString()
             int equals = text.indexOf('=')
             String name = text.substring(0, equals)
             String value = text.substring(equals + 1)
-            if (value) {
+            if (name.contains('+')) {
+                String base = name.substring(0, name.indexOf('+'))
+                String current = env[base] ?: System.getenv(base) ?: ''
+                env[base] = current ? "${value}${File.pathSeparator}${current}".toString() : value
+            } else if (value) {
                 env[name] = value
             } else {
                 env.remove(name)
