@@ -25,7 +25,7 @@ class BuildVenvReuseTest extends PipelineTestBase {
 
         Map built = buildVenv(envName: 'demo', bucket: 'team-venvs', reuse: true, awsCredentialsId: 'aws-publisher')
 
-        assertEquals(['install-helper', 'validate'], fakeHelper.commands)
+        assertEquals(['install-helper', 'verify-helper', 'validate'], fakeHelper.commands)  // verified before credentials
         assertEquals(['Validate inputs'], stageNames())
         assertEquals(true, built.reused)
         assertEquals('venv_20250101_000000', built.venvVersion)
@@ -42,7 +42,7 @@ class BuildVenvReuseTest extends PipelineTestBase {
 
         Map built = buildVenv(envName: 'demo', bucket: 'team-venvs', reuse: true)
 
-        assertEquals(['install-helper', 'validate', 'install', 'inspect', 'package', 'metadata', 'publish'],
+        assertEquals(['install-helper', 'validate', 'install', 'inspect', 'package', 'metadata', 'verify-helper', 'publish'],
             fakeHelper.commands)
         assertEquals(true, built.reused)
         assertEquals('venv_20250101_000000', built.venvVersion)

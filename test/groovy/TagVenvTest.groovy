@@ -1,10 +1,18 @@
 import static org.junit.Assert.assertEquals
 import static org.junit.Assert.assertTrue
 
+import org.junit.Before
 import org.junit.Test
 
-/** tagVenv: checks its options before any shell, passes values through the environment only. */
+/** tagVenv: checks its options before any shell, installs the helper, passes values through the environment only. */
 class TagVenvTest extends PipelineTestBase {
+
+    FakeHelper fakeHelper = new FakeHelper()
+
+    @Before
+    void answerShWithFakeHelper() {
+        shHandler = { Map call -> fakeHelper.run(call) }
+    }
 
     Map tagVenv(Map args) {
         return loadStep('tagVenv').call(args) as Map
@@ -17,18 +25,19 @@ class TagVenvTest extends PipelineTestBase {
     @Test
     void installsTheHelperThenTagsThroughTheEnvironment() {
         Map done = tagVenv(version: 'venv_20250722_163000', tag: 'stable', bucket: 'team-venvs', prefix: 'ml/venvs',
-                           region: 'eu-west-1', awsCredentialsId: 'aws-tagger')
+                           region: 'eu-west-1', awsCredentialsId: 'aws-publisher')
 
         assertEquals([version: 'venv_20250722_163000', tag: 'stable', removed: false], done)
-        assertEquals([libraryScript('install-helper.sh'), libraryScript('run-tag.sh')], shCalls*.script)
-        Map tag = shCalls[1]
+        assertEquals(['install-helper', 'verify-helper', 'tag'], fakeHelper.commands)
+        Map tag = shCalls.find { it.env.VB_STAGE == 'tag' }
+        assertEquals(libraryScript('run-tag.sh'), tag.script)
         assertEquals('venv_20250722_163000', tag.env.VB_VERSION)
         assertEquals('stable', tag.env.VB_TAG)
         assertEquals('false', tag.env.VB_REMOVE)
         assertEquals('s3://team-venvs/ml/venvs', tag.env.VB_STORE)
         assertEquals('eu-west-1', tag.env.VB_REGION)
+        assertEquals(FakeHelper.TOOL_COMMAND, tag.env.VB_HELPER)
         assertEquals('test-access-key', tag.env.AWS_ACCESS_KEY_ID)
-        assertEquals(null, shCalls[0].env.AWS_ACCESS_KEY_ID)  // installing the helper needs no credentials
         assertTrue(helper.callStack.findAll { it.methodName == 'sh' }.every { (it.args[0] as Map).label })
     }
 
@@ -37,7 +46,7 @@ class TagVenvTest extends PipelineTestBase {
         Map done = tagVenv(version: 'venv_20250722_163000', tag: 'stable', bucket: 'team-venvs', remove: true)
 
         assertEquals(true, done.removed)
-        assertEquals('true', shCalls[1].env.VB_REMOVE)
+        assertEquals('true', shCalls.find { it.env.VB_STAGE == 'tag' }.env.VB_REMOVE)
     }
 
     @Test
@@ -55,19 +64,13 @@ class TagVenvTest extends PipelineTestBase {
 
     @Test
     void aHelperFailureFailsTheBuildWithItsErrorLine() {
-        shHandler = { Map call ->
-            if (call.env.VB_STAGE != 'tag') {
-                return 0
-            }
-            File stderr = new File(call.cwd as File, call.env.VB_STDERR_FILE as String)
-            stderr.parentFile.mkdirs()
-            stderr.text = 'venvbuild: error: VERSION venv_20250722_163000: no such published build in s3://team-venvs/venv-builds\n'
-            return 2
-        }
+        fakeHelper.exitCodes.tag = 2
+        fakeHelper.errors.tag = 'VERSION venv_20250722_163000: no such published build in s3://team-venvs/venv-builds'
 
         String message = errorFrom { tagVenv(version: 'venv_20250722_163000', tag: 'stable', bucket: 'team-venvs') }
 
-        assertTrue(message, message.startsWith('tagVenv: tag failed with exit code 2 (bad usage or bad input): venvbuild: error: VERSION'))
+        assertEquals('tagVenv: tag failed with exit code 2 (bad usage or bad input): venvbuild: error: VERSION ' +
+            'venv_20250722_163000: no such published build in s3://team-venvs/venv-builds', message)
     }
 
     @Test

@@ -32,9 +32,6 @@ class TagVenvOptions {
         if (!(options.remove instanceof Boolean)) {
             return "tagVenv: remove must be true or false, not ${NamingRules.quote(options.remove)}"
         }
-        if (options.helperCommand != null && options.helperRequirement != null) {
-            return 'tagVenv: give helperCommand (use an installed helper) or helperRequirement (install one), not both'
-        }
         for (String key : NAMING.keySet()) {
             if (options[key] != null) {
                 String message = NamingRules.problem(namingRules, NAMING[key], key, options[key])
@@ -43,16 +40,30 @@ class TagVenvOptions {
                 }
             }
         }
-        String other = ['awsCredentialsId', 'helperRequirement', 'helperCommand', 'helperPython'].find {
-            options[it] != null && (!(options[it] instanceof String) || !options[it].trim() || options[it] =~ /[\x00-\x1f]/)
+        if (options.awsCredentialsId != null && (!(options.awsCredentialsId instanceof String) || !options.awsCredentialsId.trim())) {
+            return "tagVenv: awsCredentialsId ${NamingRules.quote(options.awsCredentialsId)} must be a non-empty string"
         }
-        return other ? "tagVenv: ${other} ${NamingRules.quote(options[other])} must be a non-empty single line" : null
+        return HelperTool.problem('tagVenv', options, namingRules)
     }
 
-    /** The withEnv entries run-tag.sh reads, beside StageEnvironment's. */
+    /** Where this call keeps its logs, relative to the workspace. */
     @NonCPS
-    static List<String> environment(Map options) {
-        return ["VB_VERSION=${options.version}", "VB_TAG=${options.tag}", "VB_REMOVE=${options.remove == true}"]
-            .collect { it.toString() }
+    static String logDir(Map options) {
+        return ".venvbuild-logs/tagVenv/${options.tag}"
+    }
+
+    /** withEnv entries for run-tag.sh; an option not given is an empty entry, which withEnv unsets. */
+    @NonCPS
+    static List<String> environment(Map options, String helper) {
+        Map values = [
+            VB_HELPER      : helper,
+            VB_VERSION     : options.version,
+            VB_TAG         : options.tag,
+            VB_REMOVE      : options.remove == true,
+            VB_STORE       : "s3://${options.bucket}/${options.prefix}",
+            VB_REGION      : options.region,
+            VB_ENDPOINT_URL: options.endpointUrl,
+        ]
+        return values.collect { name, value -> "${name}=${value == null ? '' : value}".toString() }
     }
 }

@@ -1,0 +1,7 @@
+/** WithVenvTest again, with the steps run by JenkinsPipelineUnit's CPS interpreter. */
+class WithVenvCpsTest extends WithVenvTest {
+
+    WithVenvCpsTest() {
+        cps = true
+    }
+}
