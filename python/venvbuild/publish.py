@@ -29,6 +29,7 @@ def publish(build_dir: Path, store: ObjectStore, renumber: bool = False) -> dict
     missing = [n for n in _names(meta) if not (build_dir / n).is_file()]
     if missing:
         raise UsageError(f"{build_dir}: not a complete build folder, missing {', '.join(missing)}")
+    _verify(build_dir, meta)
 
     meta = _claim_version(build_dir, meta, store, renumber)
     version, names = meta["venv_version"], _names(meta)
@@ -59,6 +60,21 @@ def _claim_version(build_dir: Path, meta: dict, store: ObjectStore, renumber: bo
                 raise
             meta = _renumbered(build_dir, meta, store)
             say(f"{version} was taken by another build; publishing as {meta['venv_version']}")
+
+
+def _verify(build_dir: Path, meta: dict) -> None:
+    """Refuse a build folder whose files are not the bytes its metadata.json describes (changed after the
+    Metadata stage): the stored metadata would describe other bytes."""
+    archive = build_dir / _names(meta)[0]
+    size = archive.stat().st_size
+    if size != meta["archive_size"]:
+        raise StoreError(f"{archive}: {size} bytes, but {artifacts.METADATA} records archive_size "
+                         f"{meta['archive_size']}; the build folder changed after the Metadata stage, nothing published")
+    for path, field in ((archive, "archive_sha256"), (build_dir / artifacts.REQUIREMENTS, "requirements_sha256")):
+        found = sha256_file(path)
+        if found != meta[field]:
+            raise StoreError(f"{path}: sha256 {found}, but {artifacts.METADATA} records {field} {meta[field]}; "
+                             "the build folder changed after the Metadata stage, nothing published")
 
 
 def _names(meta: dict) -> list:

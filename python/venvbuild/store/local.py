@@ -1,5 +1,7 @@
 import os
-import tempfile
+import secrets
+import socket
+import time
 from pathlib import Path
 from typing import Optional
 
@@ -8,6 +10,11 @@ from venvbuild.errors import StoreError, UsageError
 from venvbuild.store.base import ObjectExists, ObjectStore
 
 DEFAULT_PREFIX = "venv-builds"
+
+# A file being written is `.part-<host>-<pid>-<random>` until it is linked to its key.
+_PART = ".part-"
+_HOST = socket.gethostname().replace("-", "_") or "localhost"
+STALE_PART_S = 24 * 3600  # a part of another host (shared store): left alone unless older than this
 
 
 class LocalStore(ObjectStore):
@@ -34,18 +41,24 @@ class LocalStore(ObjectStore):
     def put_new(self, key: str, path: Path, sha256: str) -> None:
         target = self._path(key)
         try:
-            target.parent.mkdir(parents=True, exist_ok=True)
+            _make_dirs(target.parent)
+            _remove_stale_parts(target.parent)
             # Write aside, then hard-link into place: the link fails if the key exists (create-only),
             # and a reader never sees a partly written file.
-            fd, tmp = tempfile.mkstemp(prefix=".part-", dir=target.parent)
+            tmp = target.parent / f"{_PART}{_HOST}-{os.getpid()}-{secrets.token_hex(4)}"
+            # 0o666 less the umask, like any file the user's tools write: a store shared by a group stays readable.
+            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
             try:
                 with os.fdopen(fd, "wb") as out, open(path, "rb") as src:
                     while chunk := src.read(1 << 20):
                         out.write(chunk)
+                    out.flush()
+                    os.fsync(out.fileno())  # the bytes are on disk before the name is
                 try:
                     os.link(tmp, target)
                 except FileExistsError:
                     raise ObjectExists(key) from None
+                _fsync_dir(target.parent)  # and the name too, once published
             finally:
                 os.unlink(tmp)
         except OSError as exc:
@@ -57,3 +70,58 @@ class LocalStore(ObjectStore):
 
     def describe(self) -> str:
         return str(self.root)
+
+
+def _make_dirs(folder: Path) -> None:
+    """mkdir -p, each new folder's entry made durable in its parent."""
+    missing = []
+    while not folder.is_dir():
+        missing.append(folder)
+        folder = folder.parent
+    for new in reversed(missing):
+        try:
+            new.mkdir()
+        except FileExistsError:
+            continue
+        _fsync_dir(new.parent)
+
+
+def _fsync_dir(folder: Path) -> None:
+    fd = os.open(folder, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _remove_stale_parts(folder: Path) -> None:
+    """Remove what an earlier publish killed mid-copy left: parts of a process of this host that is gone,
+    and any part older than STALE_PART_S (another host's, or one named before parts carried a pid)."""
+    for part in folder.glob(_PART + "*"):
+        if _is_stale(part.name[len(_PART):], part):
+            try:
+                part.unlink()
+            except FileNotFoundError:
+                pass
+
+
+def _is_stale(tag: str, part: Path) -> bool:
+    fields = tag.split("-")
+    if len(fields) == 3 and fields[0] == _HOST and fields[1].isdigit():
+        return not _alive(int(fields[1]))
+    try:
+        return time.time() - part.stat().st_mtime > STALE_PART_S
+    except FileNotFoundError:
+        return False
+
+
+def _alive(pid: int) -> bool:
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # another user's process
+        return True
+    return True
