@@ -137,3 +137,76 @@ def test_a_publish_killed_mid_copy_leaves_no_part_after_the_rerun(tmp_path):
 
     assert again.returncode == 0, again.stderr
     assert sorted(p.name for p in folder.iterdir()) == sorted(artifacts.publish_order(VERSION, "gz"))
+
+
+# Point 4: two builds of one second whose archives are byte-identical.
+def twin_builds(root, **differences):
+    """Two build folders of one version and identical bytes, as two uv builds at one workspace path make;
+    they differ only in their build_id (and in `differences`, field -> (first, second))."""
+    builds = []
+    for i, name in enumerate(("first", "second")):
+        fields = {k: v[i] for k, v in differences.items()}
+        builds.append(make_build_dir(root / name, VERSION, archive_bytes=b"identical archive", build_id=uuid.uuid4().hex, **fields))
+    return builds
+
+
+def test_an_identical_build_that_meets_a_half_published_one_moves_on_and_both_finish(tmp_path):
+    from venvbuild.publish import publish as publish_build
+    from venvbuild.store.local import LocalStore
+
+    class KilledAfterTheArchive(LocalStore):
+        def put_new(self, key, path, sha256):
+            super().put_new(key, path, sha256)
+            if key.endswith(".tar.gz"):
+                raise KeyboardInterrupt  # Jenkins aborted the first build right after its archive
+
+    first, second = twin_builds(tmp_path)
+    with pytest.raises(KeyboardInterrupt):
+        publish_build(first, KilledAfterTheArchive(tmp_path / "store"), renumber=True)
+    store = LocalStore(tmp_path / "store")
+
+    moved = publish_build(second, store, renumber=True)
+    resumed = publish_build(first, store, renumber=True)
+
+    assert moved["venv_version"] == "venv_20250722_163001"
+    assert resumed["venv_version"] == VERSION
+    for build, stored in ((first, resumed), (second, moved)):
+        record = tmp_path / "store" / "venv-builds-metadata" / "dt=2025-07-22" / f"{stored['venv_version']}.json"
+        assert json.loads(record.read_text())["build_id"] == json.loads((build / artifacts.METADATA).read_text())["build_id"]
+
+
+def test_a_build_rerun_after_its_claim_finds_its_own_claim(tmp_path, capsys):
+    from venvbuild.publish import publish as publish_build
+    from venvbuild.store.local import LocalStore
+
+    class KilledAfterTheClaim(LocalStore):
+        def put_new(self, key, path, sha256):
+            super().put_new(key, path, sha256)
+            if "/_claims/" in key:
+                raise KeyboardInterrupt
+
+    first, _ = twin_builds(tmp_path)
+    with pytest.raises(KeyboardInterrupt):
+        publish_build(first, KilledAfterTheClaim(tmp_path / "store"))
+    assert publish_build(first, LocalStore(tmp_path / "store"))["venv_version"] == VERSION
+
+
+@pytest.mark.parametrize("differences", [{}, {"build_url": ("https://ci/job/1/", "https://ci/job/2/")}], ids=["same-metadata", "other-build-url"])
+def test_concurrent_publishes_of_identical_archives_are_renumbered(tmp_path, differences):
+    """Real processes started together, several rounds: each must end published, under its own version."""
+    for round_ in range(4):
+        root = tmp_path / f"round{round_}"
+        builds = twin_builds(root, **differences)
+        store = root / "store"
+        procs = [subprocess.Popen([sys.executable, "-m", "venvbuild", "publish", str(b), "--store", str(store),
+                                   "--next-free-version"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                 for b in builds]
+        results = [(p.wait(timeout=120), *p.communicate()) for p in procs]
+        assert [r[0] for r in results] == [0, 0], results
+        stored = [json.loads(out) for _, out, _ in results]
+        assert sorted(s["venv_version"] for s in stored) == [VERSION, "venv_20250722_163001"], results
+        for build, meta in zip(builds, stored):
+            own = json.loads((build / artifacts.METADATA).read_text())
+            assert meta == own
+            folder = store / "venv-builds" / meta["venv_version"]
+            assert json.loads((folder / artifacts.METADATA).read_text())["build_id"] == own["build_id"]

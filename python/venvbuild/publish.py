@@ -41,17 +41,22 @@ def publish(build_dir: Path, store: ObjectStore, renumber: bool = False) -> dict
 
 
 def _claim_version(build_dir: Path, meta: dict, store: ObjectStore, renumber: bool) -> dict:
-    """Store the archive, the first object, under meta's version: where two builds of one second meet.
-    Returns meta with the store's URLs, as written to build_dir's metadata.json."""
+    """Claim meta's version for this build, then store the archive: where two builds of one second meet.
+    Returns meta with the store's URLs, as written to build_dir's metadata.json.
+
+    The claim, `<prefix>-metadata/_claims/<version>`, is a create-only copy of the metadata.json about to be
+    published, so it names the build (its build_id), not its bytes: two builds whose archives are identical
+    (uv at the same workspace path) are still two builds, and a re-run of this build finds its own claim."""
     while True:
         version = meta["venv_version"]
         try:
             published = store.checksum(store.record_key(version, meta["created_at"])) is not None
             _refuse_another_build(meta, store)
-            if published:
-                raise StoreError(f"{version} is already published in {store.describe()}; a version is never overwritten")
             meta = metadata.with_store_urls(meta, store)
             metadata.write(meta, build_dir / artifacts.METADATA)
+            _put(store, store.claim_key(version), build_dir / artifacts.METADATA, version, quiet=True)
+            if published:
+                raise StoreError(f"{version} is already published in {store.describe()}; a version is never overwritten")
             archive = _names(meta)[0]
             _put(store, store.build_key(version, archive), build_dir / archive, version)
             return meta
@@ -82,8 +87,8 @@ def _names(meta: dict) -> list:
 
 
 def _refuse_another_build(meta: dict, store: ObjectStore) -> None:
-    """Raise VersionTaken when another build holds meta's version; this very build, maybe half published,
-    passes. Objects besides these two are compared one by one as they are published."""
+    """Raise VersionTaken when another build visibly holds meta's version (also one published before
+    claims existed); this very build, maybe half published, passes. The claim decides the rest."""
     version = meta["venv_version"]
     if not store.any_under(store.build_key(version, "")):
         return
@@ -112,7 +117,7 @@ def _renumbered(build_dir: Path, meta: dict, store: ObjectStore) -> dict:
     return meta
 
 
-def _put(store: ObjectStore, key: str, path: Path, version: str) -> None:
+def _put(store: ObjectStore, key: str, path: Path, version: str, quiet: bool = False) -> None:
     local = sha256_file(path)
     stored = store.checksum(key)
     if stored is None:
@@ -125,4 +130,5 @@ def _put(store: ObjectStore, key: str, path: Path, version: str) -> None:
         raise VersionTaken(
             f"{store.url(key)} already exists with other content: {version} belongs to another build"
         )
-    say(f"{key} already stored with the same sha256, skipped")
+    if not quiet:
+        say(f"{key} already stored with the same sha256, skipped")

@@ -3,6 +3,7 @@ Jenkins steps can run them one per stage and `venvbuild build` can run them all.
 
 import json
 import os
+import uuid
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Optional
@@ -55,6 +56,7 @@ def validate(work: WorkDir, requirements_file, env_name: str, python: Optional[s
         python_full_version=base.version,
         installer=installer_name,
         compression=compression,
+        build_id=uuid.uuid4().hex,
     )
     work.save(state, "validate")
     say(f"{requirements_file}: inputs valid; building {state.venv_version} with Python {base.version} ({base.executable})")
@@ -145,6 +147,8 @@ def write_metadata(work: WorkDir, store=None) -> dict:
         "git_commit": os.environ.get("GIT_COMMIT") or None,
         "conflict_details": state.conflicts,
     }
+    if state.build_id:  # a work folder started by an older venvbuild has none
+        meta["build_id"] = state.build_id
     if store is not None:
         meta = metadata.with_store_urls(meta, store)
     metadata.write(meta, local / artifacts.METADATA)

@@ -19,7 +19,8 @@ CREATE EXTERNAL TABLE IF NOT EXISTS ${table} (
   venvbuild_version string,
   build_url string,
   git_commit string,
-  conflict_details array<struct<kind:string,package:string,requirement:string,installed_version:string,required_by:string>>
+  conflict_details array<struct<kind:string,package:string,requirement:string,installed_version:string,required_by:string>>,
+  build_id string
 )
 PARTITIONED BY (dt string)
 ROW FORMAT SERDE 'org.openx.data.jsonserde.JsonSerDe'

@@ -38,5 +38,9 @@ class ObjectStore:
     def metadata_prefix(self) -> str:
         return f"{self.prefix}-metadata"
 
+    def claim_key(self, version: str) -> str:
+        """Which build holds a version; '_' keeps it out of Athena's table and the search index."""
+        return f"{self.metadata_prefix()}/_claims/{version}"
+
     def record_key(self, version: str, created_at: str) -> str:
         return f"{self.metadata_prefix()}/dt={created_at[:10]}/{version}.json"
