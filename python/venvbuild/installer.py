@@ -1,6 +1,6 @@
 """Creating the virtual environment and installing the requirements into it, with pip or uv.
 
-The installer's output reaches the console and install.log line by line, credentials redacted.
+The installer's output reaches the console (stderr) and install.log line by line, credentials redacted.
 """
 
 import os
@@ -72,9 +72,9 @@ def _run(command: List[str], log: Path, failure):
             line = redact(line)
             captured.append(line)
             out.write(line)
-            sys.stdout.write(line)
+            sys.stderr.write(line)  # progress: stdout carries only the command's result
         proc.wait()
-    sys.stdout.flush()
+    sys.stderr.flush()
     if proc.returncode == 0:
         return None
     if failure:
