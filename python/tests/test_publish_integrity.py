@@ -210,3 +210,36 @@ def test_concurrent_publishes_of_identical_archives_are_renumbered(tmp_path, dif
             assert meta == own
             folder = store / "venv-builds" / meta["venv_version"]
             assert json.loads((folder / artifacts.METADATA).read_text())["build_id"] == own["build_id"]
+
+
+# Issue 9, point 15: an endpoint whose answers make no sense for S3.
+@pytest.fixture
+def proxy(s3_server):
+    from fault_proxy import FaultProxy
+
+    proxy = FaultProxy(s3_server).start()
+    yield proxy
+    proxy.stop()
+
+
+@pytest.mark.parametrize("body", [b"", b"<html><body>OK</body></html>"], ids=["empty", "web-page"])
+def test_an_endpoint_that_answers_200_to_everything_is_named_and_called_nonsense(build_dir_factory, s3_bucket, proxy, capsys, body):
+    _, bucket = s3_bucket
+    proxy.answer(body=body)
+
+    code, out, err = publish(capsys, build_dir_factory(), "--store", f"s3://{bucket}", "--endpoint-url", proxy.url)
+
+    assert code == 6 and out == ""
+    lines = err.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("venvbuild: error: "), err
+    assert proxy.url in lines[0] and "makes no sense" in lines[0] and "already published" not in lines[0]
+
+
+def test_a_put_answered_200_by_something_else_than_s3_is_not_taken_as_stored(build_dir_factory, s3_bucket, proxy, capsys):
+    client, bucket = s3_bucket
+    proxy.answer("PUT")  # reads go to the real server; writes are swallowed with a bare 200
+
+    code, _, err = publish(capsys, build_dir_factory(), "--store", f"s3://{bucket}", "--endpoint-url", proxy.url)
+
+    assert code == 6 and proxy.url in err and "PutObject" in err and "makes no sense" in err
+    assert client.list_objects_v2(Bucket=bucket).get("KeyCount") == 0

@@ -130,6 +130,7 @@ class S3Store(ObjectStore):
                 if exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode") == 404:
                     return None
                 raise
+            self._expect(head, "ETag", "HeadObject", key)
             recorded = head.get("Metadata", {}).get(SHA256_METADATA)
             return recorded if recorded else self._hash_object(key)
 
@@ -143,7 +144,7 @@ class S3Store(ObjectStore):
         with self._errors(key):
             size = path.stat().st_size
             if size < self.multipart_threshold:
-                self.client.put_object(
+                stored = self.client.put_object(
                     Bucket=self.bucket,
                     Key=key,
                     Body=path.read_bytes(),
@@ -151,29 +152,31 @@ class S3Store(ObjectStore):
                     ChecksumSHA256=_b64(bytes.fromhex(sha256)),
                     **extra,
                 )
+                self._expect(stored, "ETag", "PutObject", key)
             else:
                 self._put_multipart(key, path, size, extra)
 
     def any_under(self, key_prefix: str) -> bool:
         with self._errors(key_prefix):
             listing = self.client.list_objects_v2(Bucket=self.bucket, Prefix=key_prefix, MaxKeys=1)
+            self._expect(listing, "KeyCount", "ListObjectsV2", key_prefix)
         return listing.get("KeyCount", 0) > 0
 
     # Internals.
     def _put_multipart(self, key: str, path: Path, size: int, extra: dict) -> None:
         part_size = max(self.part_size, -(-size // MAX_PARTS))
-        upload_id = self.client.create_multipart_upload(
-            Bucket=self.bucket, Key=key, ChecksumAlgorithm="SHA256", **extra
-        )["UploadId"]
+        created = self.client.create_multipart_upload(Bucket=self.bucket, Key=key, ChecksumAlgorithm="SHA256", **extra)
+        upload_id = self._expect(created, "UploadId", "CreateMultipartUpload", key)
         try:
             parts = self._upload_parts(key, upload_id, path, size, part_size)
-            self.client.complete_multipart_upload(
+            completed = self.client.complete_multipart_upload(
                 Bucket=self.bucket,
                 Key=key,
                 UploadId=upload_id,
                 MultipartUpload={"Parts": parts},
                 IfNoneMatch="*",
             )
+            self._expect(completed, "ETag", "CompleteMultipartUpload", key)
         except BaseException:
             # Uploaded parts are billed until aborted; nothing half-written stays behind.
             self._abort(key, upload_id)
@@ -193,7 +196,8 @@ class S3Store(ObjectStore):
                 Body=data,
                 ChecksumSHA256=digest,
             )
-            return {"PartNumber": number, "ETag": response["ETag"], "ChecksumSHA256": digest}
+            etag = self._expect(response, "ETag", "UploadPart", key)
+            return {"PartNumber": number, "ETag": etag, "ChecksumSHA256": digest}
 
         pool = ThreadPoolExecutor(max_workers=self.max_concurrency, thread_name_prefix="s3-part")
         try:
@@ -286,6 +290,20 @@ class S3Store(ObjectStore):
                 f"attempts: HTTP {status} {code} {message}"
             )
         return StoreError(f"--store {self.describe()}: {operation} of {self.url(key)} failed: {code} {message}")
+
+    def _expect(self, response: dict, field: str, operation: str, key: str):
+        """response[field], which every S3 answer to operation carries. An endpoint that answers 200 without
+        it is not S3 (a web server, a proxy's error page, a mock saying yes to everything): trusting it would
+        read "already published" or "stored" into an answer that says nothing."""
+        value = response.get(field)
+        if value is None:
+            status = response.get("ResponseMetadata", {}).get("HTTPStatusCode")
+            raise StoreError(
+                f"--store {self.describe()}: the endpoint {self._endpoint()} answered {operation} of {self.url(key)} "
+                f"with HTTP {status} but no {field}; that answer makes no sense from S3, so nothing is trusted: "
+                "check --endpoint-url (AWS_ENDPOINT_URL_S3)"
+            )
+        return value
 
     def _endpoint(self) -> str:
         try:
