@@ -1,20 +1,14 @@
 import os
-import secrets
-import socket
-import time
 from pathlib import Path
 from typing import Optional
 
+from venvbuild import tempnames
 from venvbuild.checksum import sha256_file
 from venvbuild.errors import StoreError, UsageError
 from venvbuild.store.base import ObjectExists, ObjectStore
 
 DEFAULT_PREFIX = "venv-builds"
-
-# A file being written is `.part-<host>-<pid>-<random>` until it is linked to its key.
-_PART = ".part-"
-_HOST = socket.gethostname().replace("-", "_") or "localhost"
-STALE_PART_S = 24 * 3600  # a part of another host (shared store): left alone unless older than this
+_PART = ".part-"  # a file being written, until it is linked to its key
 
 
 class LocalStore(ObjectStore):
@@ -42,10 +36,10 @@ class LocalStore(ObjectStore):
         target = self._path(key)
         try:
             _make_dirs(target.parent)
-            _remove_stale_parts(target.parent)
+            tempnames.remove_abandoned(target.parent, _PART)  # what a publish killed mid-copy left
             # Write aside, then hard-link into place: the link fails if the key exists (create-only),
             # and a reader never sees a partly written file.
-            tmp = target.parent / f"{_PART}{_HOST}-{os.getpid()}-{secrets.token_hex(4)}"
+            tmp = tempnames.aside(target.parent, _PART)
             # 0o666 less the umask, like any file the user's tools write: a store shared by a group stays readable.
             fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
             try:
@@ -93,35 +87,3 @@ def _fsync_dir(folder: Path) -> None:
     finally:
         os.close(fd)
 
-
-def _remove_stale_parts(folder: Path) -> None:
-    """Remove what an earlier publish killed mid-copy left: parts of a process of this host that is gone,
-    and any part older than STALE_PART_S (another host's, or one named before parts carried a pid)."""
-    for part in folder.glob(_PART + "*"):
-        if _is_stale(part.name[len(_PART):], part):
-            try:
-                part.unlink()
-            except FileNotFoundError:
-                pass
-
-
-def _is_stale(tag: str, part: Path) -> bool:
-    fields = tag.split("-")
-    if len(fields) == 3 and fields[0] == _HOST and fields[1].isdigit():
-        return not _alive(int(fields[1]))
-    try:
-        return time.time() - part.stat().st_mtime > STALE_PART_S
-    except FileNotFoundError:
-        return False
-
-
-def _alive(pid: int) -> bool:
-    if pid == os.getpid():
-        return True
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:  # another user's process
-        return True
-    return True
