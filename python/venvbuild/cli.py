@@ -3,10 +3,11 @@
 import argparse
 import importlib
 import os
+import signal
 import sys
 
 from venvbuild import __version__
-from venvbuild.errors import EXIT_CODES, INTERNAL, USAGE, VenvbuildError
+from venvbuild.errors import EXIT_CODES, INTERNAL, INTERRUPTED, TERMINATED, USAGE, Terminated, VenvbuildError
 
 # Subcommand name -> module in venvbuild.commands exposing HELP, add_arguments(parser), run(args) -> int.
 COMMANDS = {
@@ -67,8 +68,26 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv=None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    previous = signal.signal(signal.SIGTERM, _terminate)
+    try:
+        return _run(args)
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def _terminate(signum, frame):
+    """SIGTERM (a Jenkins abort) becomes an exception, so clean-up runs; a second one is not to cut it short."""
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    raise Terminated()
+
+
+def _run(args) -> int:
     try:
         return args._run(args)
+    except Terminated:
+        print("venvbuild: error: terminated by SIGTERM; stopped and cleaned up",
+              file=sys.stderr)
+        return TERMINATED
     except VenvbuildError as exc:
         print(f"venvbuild: error: {exc}", file=sys.stderr)
         return exc.exit_code
@@ -79,7 +98,7 @@ def main(argv=None) -> int:
         return USAGE
     except KeyboardInterrupt:
         print("venvbuild: error: interrupted", file=sys.stderr)
-        return 130
+        return INTERRUPTED
     except Exception as exc:
         if os.environ.get("VENVBUILD_DEBUG"):
             raise

@@ -68,11 +68,16 @@ def _run(command: List[str], log: Path, failure):
                                     text=True, errors="replace", bufsize=1)
         except OSError as exc:
             raise InstallError(f"cannot run {command[0]}: {exc.strerror}") from None
-        for line in proc.stdout:
-            line = redact(line)
-            captured.append(line)
-            out.write(line)
-            sys.stderr.write(line)  # progress: stdout carries only the command's result
+        try:
+            for line in proc.stdout:
+                line = redact(line)
+                captured.append(line)
+                out.write(line)
+                sys.stderr.write(line)  # progress: stdout carries only the command's result
+        except BaseException:  # aborted (SIGTERM, Ctrl-C) or the log cannot be written: stop the installer too
+            proc.kill()
+            proc.wait()
+            raise
         proc.wait()
     sys.stderr.flush()
     if proc.returncode == 0:

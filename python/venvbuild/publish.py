@@ -16,6 +16,13 @@ class VersionTaken(StoreError):
 
 
 def publish(build_dir: Path, store: ObjectStore, renumber: bool = False) -> dict:
+    try:
+        return _publish(Path(build_dir), store, renumber)
+    except OSError as exc:  # the build folder cannot be read or rewritten (disk full): the publish stage's code
+        raise StoreError(f"publish: {exc.filename or build_dir}: {exc.strerror or exc}") from None
+
+
+def _publish(build_dir: Path, store: ObjectStore, renumber: bool) -> dict:
     """Publish the seven artifacts of build_dir; returns the metadata as stored.
 
     Re-running after an interruption finishes the job: objects already stored with the same sha256 are
@@ -23,7 +30,6 @@ def publish(build_dir: Path, store: ObjectStore, renumber: bool = False) -> dict
     With renumber, a version that another build took first (two builds started in the same second)
     moves this build to the next free second instead: its archive and metadata.json are renamed to match.
     """
-    build_dir = Path(build_dir)
     meta_path = build_dir / artifacts.METADATA
     meta = metadata.validate(metadata.read(meta_path), str(meta_path))
     missing = [n for n in _names(meta) if not (build_dir / n).is_file()]

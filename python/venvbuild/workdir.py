@@ -89,5 +89,9 @@ class WorkDir:
         if stage not in state.stages_done:
             state.stages_done.append(stage)
         tmp = self.state_file.with_suffix(".tmp")
-        tmp.write_text(json.dumps(asdict(state), indent=2) + "\n", encoding="utf-8")
+        try:
+            tmp.write_text(json.dumps(asdict(state), indent=2) + "\n", encoding="utf-8")
+        except OSError as exc:  # a full disk: name the file, which write() does not
+            exc.filename = exc.filename or str(tmp)
+            raise
         tmp.replace(self.state_file)
