@@ -1,6 +1,7 @@
 """Publishing a build folder to a store: create-only, resumable, metadata.json last, then the search record."""
 
 import hashlib
+import tempfile
 from pathlib import Path
 
 from venvbuild import artifacts, metadata
@@ -58,11 +59,11 @@ def _claim_version(build_dir: Path, meta: dict, store: ObjectStore, renumber: bo
         try:
             published = store.checksum(store.record_key(version, meta["created_at"])) is not None
             _refuse_another_build(meta, store)
-            meta = metadata.with_store_urls(meta, store)
-            metadata.write(meta, build_dir / artifacts.METADATA)
-            _put(store, store.claim_key(version), build_dir / artifacts.METADATA, version, quiet=True)
             if published:
                 raise StoreError(f"{version} is already published in {store.describe()}; a version is never overwritten")
+            meta = metadata.with_store_urls(meta, store)
+            _claim(store, meta)
+            metadata.write(meta, build_dir / artifacts.METADATA)
             archive = _names(meta)[0]
             _put(store, store.build_key(version, archive), build_dir / archive, version)
             return meta
@@ -71,6 +72,14 @@ def _claim_version(build_dir: Path, meta: dict, store: ObjectStore, renumber: bo
                 raise
             meta = _renumbered(build_dir, meta, store)
             say(f"{version} was taken by another build; publishing as {meta['venv_version']}")
+
+
+def _claim(store: ObjectStore, meta: dict) -> None:
+    """Store the claim (create-only); VersionTaken when another build's claim is there."""
+    with tempfile.TemporaryDirectory(prefix="venvbuild-claim-") as folder:
+        claim = Path(folder, artifacts.METADATA)
+        claim.write_text(metadata.dumps(meta), encoding="utf-8")
+        _put(store, store.claim_key(meta["venv_version"]), claim, meta["venv_version"], quiet=True)
 
 
 def _verify(build_dir: Path, meta: dict) -> None:
