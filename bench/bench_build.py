@@ -9,7 +9,6 @@ script, uv+zst >= 10x.
 
 import argparse
 import os
-import shutil
 import statistics
 import subprocess
 import sys

@@ -10,9 +10,10 @@ import uuid
 import boto3
 import pytest
 
-from conftest import make_build_dir
 from venvbuild import artifacts
 from venvbuild.cli import main
+
+from conftest import make_build_dir
 
 VERSION = "venv_20250722_163000"
 ARCHIVE = f"{VERSION}.tar.gz"
@@ -82,7 +83,7 @@ def test_stored_files_follow_the_umask(build_dir_factory, tmp_path, capsys, umas
     finally:
         os.umask(old)
     assert code == 0, err
-    stored = [p for p in store.rglob("*")]
+    stored = list(store.rglob("*"))
     assert len([p for p in stored if p.is_file()]) >= 8  # seven artifacts and the search record
     for path in stored:
         expected = (0o777 if path.is_dir() else 0o666) & ~umask

@@ -12,13 +12,14 @@ import uuid
 import boto3
 import pytest
 
-from fault_proxy import FaultProxy
 from venvbuild import artifacts, publish
 from venvbuild.cli import main
 from venvbuild.errors import StoreError, UsageError
 from venvbuild.store import open_store
 from venvbuild.store.base import ObjectExists
 from venvbuild.store.s3 import MIB, S3Store
+
+from fault_proxy import FaultProxy
 
 VERSION = "venv_20250722_163000"
 BUILD_PREFIX = f"venv-builds/{VERSION}/"

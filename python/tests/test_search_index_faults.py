@@ -2,16 +2,16 @@
 searches and reindexes in concurrent processes, records that do not match the schema."""
 
 import json
-import os
 import subprocess
 import sys
 import textwrap
 
 import pytest
 
-from conftest import make_metadata
 from venvbuild.cli import main
 from venvbuild.search import local_index
+
+from conftest import make_metadata
 
 PACKAGES = ["kedro==0.19.1", "numpy==1.26.4"]
 

@@ -6,10 +6,11 @@ import sys
 
 import pytest
 
-from conftest import make_build_dir, make_metadata
 from venvbuild import cli, publish
 from venvbuild.search import local_index
 from venvbuild.store.local import LocalStore
+
+from conftest import make_build_dir, make_metadata
 
 # The design's two example queries, verbatim (design doc, "Discoverability with Athena").
 FIND_ALL_VENVS_WITH_KEDRO = """SELECT venv_version, created_at

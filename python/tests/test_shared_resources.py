@@ -12,6 +12,7 @@ def test_every_error_class_has_its_code_in_the_shared_file():
 
 def test_the_shared_choice_rules_accept_exactly_the_helpers_choices():
     import re
+
     from venvbuild import artifacts, installer, naming
     from venvbuild.store.s3 import SSE_CHOICES
     for kind, choices in (("installer", installer.INSTALLERS), ("compression", artifacts.COMPRESSIONS),

@@ -12,7 +12,7 @@ import tarfile
 import zlib
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Tuple
+from typing import IO, cast
 
 from venvbuild.errors import UsageError
 
@@ -40,7 +40,8 @@ class _ParallelGzip:
     def __init__(self, out: _HashingWriter, level: int = GZIP_LEVEL):
         self.out, self.level = out, level
         self.pool = ThreadPoolExecutor(max_workers=max(1, os.cpu_count() or 1))
-        self.pending, self.buffer = [], bytearray()
+        self.pending: list = []
+        self.buffer = bytearray()
 
     def _compress(self, data: bytes) -> bytes:
         # zlib's gzip header has mtime 0 and no file name: deterministic.
@@ -104,12 +105,12 @@ def _entries(root: Path, arcroot: str):
             stack.extend((path / name, f"{arcname}/{name}") for name in children)
 
 
-def write(venv: Path, target: Path, compression: str, arcroot: str = "venv") -> Tuple[str, int]:
+def write(venv: Path, target: Path, compression: str, arcroot: str = "venv") -> tuple[str, int]:
     """Archive venv as arcroot/ into target; returns (sha256, size)."""
     with open(target, "wb") as fh:
         out = _HashingWriter(fh)
         stream = _ParallelGzip(out) if compression == "gz" else _zstd_writer(out)
-        with tarfile.open(fileobj=stream, mode="w|", format=tarfile.GNU_FORMAT) as tar:
+        with tarfile.open(fileobj=cast(IO[bytes], stream), mode="w|", format=tarfile.GNU_FORMAT) as tar:
             for path, arcname in _entries(venv, arcroot):
                 info = tar.gettarinfo(str(path), arcname)
                 if info.islnk():  # a hard link in the venv (uv links from its cache): store the bytes

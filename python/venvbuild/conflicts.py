@@ -5,7 +5,7 @@ requirement has no specifier) and `installed_version` (`?` when the dependency i
 """
 
 from dataclasses import asdict, dataclass
-from typing import Dict, List, Optional
+from typing import Optional
 
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from packaging.version import InvalidVersion, Version
@@ -53,24 +53,25 @@ def _satisfied(required: str, installed: str) -> bool:
         return False
 
 
-def find(tree: list) -> List[Conflict]:
+def find(tree: list) -> list[Conflict]:
     found = []
     for entry in tree:
         parent = entry["package"]
         parent_label = f"{parent['package_name']} {parent['installed_version']}"
         for dep in entry.get("dependencies", []):
             installed, required = dep.get("installed_version"), dep.get("required_version") or ANY
+            name = dep["package_name"]
             if installed in (None, MISSING):
-                found.append(Conflict("missing", dep["package_name"], _requirement(dep["package_name"], required), None, parent_label))
+                found.append(Conflict("missing", name, _requirement(name, required), None, parent_label))
             elif not _satisfied(required, installed):
-                found.append(Conflict("version", dep["package_name"], _requirement(dep["package_name"], required), installed, parent_label))
+                found.append(Conflict("version", name, _requirement(name, required), installed, parent_label))
     found.extend(_cycles(tree))
     return found
 
 
-def _cycles(tree: list) -> List[Conflict]:
+def _cycles(tree: list) -> list[Conflict]:
     """One record per strongly connected group of packages (a cycle), named from its smallest key."""
-    graph: Dict[str, List[str]] = {e["package"]["key"]: [d["key"] for d in e.get("dependencies", [])] for e in tree}
+    graph: dict[str, list[str]] = {e["package"]["key"]: [d["key"] for d in e.get("dependencies", [])] for e in tree}
     names = {e["package"]["key"]: e["package"]["package_name"] for e in tree}
     versions = {e["package"]["key"]: e["package"]["installed_version"] for e in tree}
     records = []
@@ -84,15 +85,17 @@ def _cycles(tree: list) -> List[Conflict]:
     return records
 
 
-def _strongly_connected(graph: Dict[str, List[str]]) -> List[set]:
+def _strongly_connected(graph: dict[str, list[str]]) -> list[set]:
     """Tarjan's algorithm, iterative (dependency chains can be deep)."""
     index, low, on_stack, stack, groups, counter = {}, {}, set(), [], [], [0]
     for root in sorted(graph):
         if root in index:
             continue
         work = [(root, iter(graph.get(root, [])))]
-        index[root] = low[root] = counter[0]; counter[0] += 1
-        stack.append(root); on_stack.add(root)
+        index[root] = low[root] = counter[0]
+        counter[0] += 1
+        stack.append(root)
+        on_stack.add(root)
         while work:
             node, children = work[-1]
             advanced = False
@@ -100,8 +103,10 @@ def _strongly_connected(graph: Dict[str, List[str]]) -> List[set]:
                 if child not in graph:
                     continue
                 if child not in index:
-                    index[child] = low[child] = counter[0]; counter[0] += 1
-                    stack.append(child); on_stack.add(child)
+                    index[child] = low[child] = counter[0]
+                    counter[0] += 1
+                    stack.append(child)
+                    on_stack.add(child)
                     work.append((child, iter(graph.get(child, []))))
                     advanced = True
                     break
@@ -115,22 +120,27 @@ def _strongly_connected(graph: Dict[str, List[str]]) -> List[set]:
             if low[node] == index[node]:
                 group = set()
                 while True:
-                    member = stack.pop(); on_stack.discard(member); group.add(member)
+                    member = stack.pop()
+                    on_stack.discard(member)
+                    group.add(member)
                     if member == node:
                         break
                 groups.append(group)
     return groups
 
 
-def _path_back(graph: Dict[str, List[str]], start: str, group: set) -> List[str]:
+def _path_back(graph: dict[str, list[str]], start: str, group: set) -> list[str]:
     """A shortest cycle start -> ... -> start inside group (breadth-first)."""
-    parents, queue = {start: None}, [start]
+    parents: dict[str, Optional[str]] = {start: None}
+    queue = [start]
     for node in queue:
         for child in graph.get(node, []):
             if child == start:
                 path = [node]
-                while parents[path[-1]] is not None:
-                    path.append(parents[path[-1]])
+                parent = parents[node]
+                while parent is not None:
+                    path.append(parent)
+                    parent = parents[parent]
                 return list(reversed(path)) + [start]
             if child in group and child not in parents:
                 parents[child] = node

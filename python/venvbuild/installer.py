@@ -8,7 +8,6 @@ import shutil
 import subprocess
 import sys
 from pathlib import Path
-from typing import List
 
 from venvbuild import resolution
 from venvbuild.errors import InstallError, UsageError
@@ -55,7 +54,7 @@ def install(venv: Path, requirements: Path, installer: str, log: Path) -> None:
         raise InstallError(f"{requirements}: {installer} install failed: {detail} (full log: {log})")
 
 
-def _run(command: List[str], log: Path, failure):
+def _run(command: list[str], log: Path, failure):
     """Run command, teeing redacted output to the console and log. Returns None on success,
     the captured output on failure (or raises InstallError(failure) when failure is given)."""
     env = {**os.environ, "PYTHONUNBUFFERED": "1", "PIP_NO_INPUT": "1"}
@@ -68,6 +67,7 @@ def _run(command: List[str], log: Path, failure):
                                     text=True, errors="replace", bufsize=1)
         except OSError as exc:
             raise InstallError(f"cannot run {command[0]}: {exc.strerror}") from None
+        assert proc.stdout is not None  # stdout=PIPE
         try:
             for line in proc.stdout:
                 line = redact(line)
@@ -87,7 +87,7 @@ def _run(command: List[str], log: Path, failure):
     return captured
 
 
-def _last_error(lines: List[str]) -> str:
-    errors = [l.strip() for l in lines if l.strip().lower().startswith(("error:", "×", "fatal"))]
-    pick = errors[0] if errors else next((l.strip() for l in reversed(lines) if l.strip()), "no output")
+def _last_error(lines: list[str]) -> str:
+    errors = [line.strip() for line in lines if line.strip().lower().startswith(("error:", "×", "fatal"))]
+    pick = errors[0] if errors else next((line.strip() for line in reversed(lines) if line.strip()), "no output")
     return pick[:300]

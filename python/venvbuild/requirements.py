@@ -9,7 +9,7 @@ import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import List, Optional
+from typing import Optional
 from urllib.parse import urlsplit
 
 from packaging.requirements import InvalidRequirement, Requirement
@@ -62,11 +62,11 @@ class Entry:
 @dataclass
 class RequirementsFile:
     path: Path
-    entries: List[Entry] = field(default_factory=list)
-    files: List[Path] = field(default_factory=list)  # every file read, the top one first
+    entries: list[Entry] = field(default_factory=list)
+    files: list[Path] = field(default_factory=list)  # every file read, the top one first
 
 
-def logical_lines(path: Path) -> List[Line]:
+def logical_lines(path: Path) -> list[Line]:
     """Physical lines joined at backslash continuations, comments and blank lines dropped."""
     try:
         raw = path.read_bytes()
@@ -121,7 +121,7 @@ def parse(path, kind: str = "requirement", _chain=()) -> RequirementsFile:
 
 
 def _is_editable(text: str) -> bool:
-    return text.startswith("-e") or text.startswith("--editable")
+    return text.startswith(("-e", "--editable"))
 
 
 def _split_option(text: str):
@@ -199,7 +199,7 @@ def _pin_problem(req: Requirement) -> Optional[str]:
 
 
 def _url_is_pinned(req: Requirement) -> bool:
-    url = req.url.split("#", 1)[0]
+    url = (req.url or "").split("#", 1)[0]
     if url.split("+", 1)[0] in ("git", "hg", "svn", "bzr"):
         return bool(_COMMIT.search(url))
     filename = urlsplit(url).path.rsplit("/", 1)[-1]
@@ -210,9 +210,10 @@ def _url_is_pinned(req: Requirement) -> bool:
     return name == canonicalize_name(req.name)
 
 
-def unpinned_report(parsed: RequirementsFile) -> List[str]:
+def unpinned_report(parsed: RequirementsFile) -> list[str]:
     """`FILE:LINE: text (why)` for each requirement that is not pinned, and each package pinned twice differently."""
-    report, first_pin = [], {}
+    report: list[str] = []
+    first_pin: dict = {}
     for entry in parsed.entries:
         if entry.problem is not None and entry.kind == "requirement":
             report.append(f"{entry.line.where()}: {redact(entry.line.text)} ({entry.problem})")
@@ -224,7 +225,8 @@ def unpinned_report(parsed: RequirementsFile) -> List[str]:
         earlier = first_pin.setdefault((entry.name, marker), entry)
         if earlier.pinned_version != version:
             report.append(
-                f"{entry.line.where()}: {entry.name} pinned to {version}, but to {earlier.pinned_version} at {earlier.line.where()}"
+                f"{entry.line.where()}: {entry.name} pinned to {version}, "
+                f"but to {earlier.pinned_version} at {earlier.line.where()}"
             )
     return report
 

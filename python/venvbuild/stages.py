@@ -10,8 +10,7 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Optional
 
-from venvbuild import (__version__, archive, artifacts, conflicts, deptree, installer, interpreter, metadata,
-                       naming, requirements)
+from venvbuild import __version__, archive, artifacts, conflicts, deptree, installer, interpreter, metadata, naming, requirements
 from venvbuild.checksum import sha256_file
 from venvbuild.console import say
 from venvbuild.errors import INSTALL_FAILED, USAGE, ConflictError, InstallError, StageError, UsageError

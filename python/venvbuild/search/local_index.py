@@ -279,7 +279,7 @@ def _problem(data: bytes, check):
     return f"does not match {metadata.SCHEMA}: {found[0]}" if found else None
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _record_check():
     try:
         return schema_check.compile_schema(metadata.schema())

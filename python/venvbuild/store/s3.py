@@ -12,7 +12,7 @@ import hashlib
 from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Optional
+from typing import Any, Optional
 
 from venvbuild import naming
 from venvbuild.errors import StoreError, UsageError
@@ -136,7 +136,7 @@ class S3Store(ObjectStore):
 
     def put_new(self, key: str, path: Path, sha256: str) -> None:
         path = Path(path)
-        extra = {"Metadata": {SHA256_METADATA: sha256}}
+        extra: dict[str, Any] = {"Metadata": {SHA256_METADATA: sha256}}
         if self.sse:
             extra["ServerSideEncryption"] = self.sse
         if self.kms_key_id:
@@ -207,8 +207,9 @@ class S3Store(ObjectStore):
             ]
             wait(futures, return_when=FIRST_EXCEPTION)
             for future in futures:
-                if future.done() and future.exception() is not None:
-                    raise future.exception()
+                failure = future.exception() if future.done() else None
+                if failure is not None:
+                    raise failure
             return [future.result() for future in futures]
         finally:
             # On failure or Ctrl-C, parts not yet started are dropped instead of uploaded.
@@ -234,10 +235,12 @@ class S3Store(ObjectStore):
         from botocore.exceptions import (
             BotoCoreError,
             ClientError,
-            ConnectionError as BotoConnectionError,
             NoCredentialsError,
             NoRegionError,
             PartialCredentialsError,
+        )
+        from botocore.exceptions import (
+            ConnectionError as BotoConnectionError,
         )
 
         try:
