@@ -3,11 +3,11 @@
 import argparse
 import importlib
 import os
-import signal
 import sys
 
 from venvbuild import __version__
-from venvbuild.errors import EXIT_CODES, INTERNAL, INTERRUPTED, TERMINATED, USAGE, Terminated, VenvbuildError
+from venvbuild.errors import EXIT_CODES, INTERNAL, INTERRUPTED, TERMINATED, USAGE, VenvbuildError
+from venvbuild.signals import Terminated, terminate_as_interrupt
 
 # Subcommand name -> module in venvbuild.commands exposing HELP, add_arguments(parser), run(args) -> int.
 COMMANDS = {
@@ -19,6 +19,8 @@ COMMANDS = {
     "package": "stages",
     "metadata": "stages",
     "publish": "publish",
+    "pull": "pull",
+    "verify": "verify",
     "ddl": "ddl",
     "search": "search",
     "sql": "sql",
@@ -68,17 +70,8 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv=None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    previous = signal.signal(signal.SIGTERM, _terminate)
-    try:
+    with terminate_as_interrupt():  # SIGTERM (a Jenkins abort) as an exception, so that clean-up runs
         return _run(args)
-    finally:
-        signal.signal(signal.SIGTERM, previous)
-
-
-def _terminate(signum, frame):
-    """SIGTERM (a Jenkins abort) becomes an exception, so clean-up runs; a second one is not to cut it short."""
-    signal.signal(signal.SIGTERM, signal.SIG_IGN)
-    raise Terminated()
 
 
 def _run(args) -> int:

@@ -60,6 +60,3 @@ class StageError(VenvbuildError):
         super().__init__(message)
         self.exit_code = exit_code
 
-
-class Terminated(KeyboardInterrupt):
-    """SIGTERM (what a Jenkins abort sends), raised where the program is, so that clean-up runs."""

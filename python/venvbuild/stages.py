@@ -100,7 +100,7 @@ def validate(work: WorkDir, requirements_file, env_name: str, python: Optional[s
 def install(work: WorkDir) -> State:
     state = work.load(after="validate")
     with _writing(work.log):
-        installer.create_venv(state.interpreter, work.venv, state.installer, work.log)
+        installer.create_venv(state.interpreter, work.venv, state.installer, work.log, prompt=state.env_name)
     got = interpreter.probe(installer.venv_python(work.venv))
     if got is None or got.minor != state.python_version:
         found = got.version if got else "nothing that runs"
@@ -154,10 +154,11 @@ def package(work: WorkDir) -> State:
     target = work.artifacts / artifacts.archive_name(state.venv_version, state.compression)
     try:
         with _writing(target):
-            state.archive_sha256, state.archive_size = archive.write(work.venv, target, state.compression)
+            packed = archive.write(work.venv, target, state.compression)
     except BaseException:
         target.unlink(missing_ok=True)  # no half-written archive for a later stage to take
         raise
+    state.archive_sha256, state.archive_size, state.relocation = packed.sha256, packed.size, packed.relocation
     work.save(state, "package")
     say(f"{target.name}: {state.archive_size} bytes, sha256 {state.archive_sha256}")
     return state
@@ -191,6 +192,8 @@ def write_metadata(work: WorkDir, store=None) -> dict:
         "build_url": os.environ.get("BUILD_URL") or None,
         "git_commit": os.environ.get("GIT_COMMIT") or None,
         "conflict_details": state.conflicts,
+        "archive_format": archive.FORMAT_VERSION,
+        "relocation": state.relocation,
     }
     if state.build_id:  # a work folder started by an older venvbuild has none
         meta["build_id"] = state.build_id

@@ -36,6 +36,7 @@ class State:
     conflicts: list[dict] = field(default_factory=list)
     archive_sha256: Optional[str] = None
     archive_size: Optional[int] = None
+    relocation: Optional[dict] = None
     build_id: Optional[str] = None
 
 

@@ -20,6 +20,8 @@ CREATE EXTERNAL TABLE IF NOT EXISTS ${table} (
   build_url string,
   git_commit string,
   conflict_details array<struct<kind:string,package:string,requirement:string,installed_version:string,required_by:string>>,
+  archive_format bigint,
+  relocation struct<placeholder:string,files:array<struct<path:string,kind:string>>,binary_files:array<string>>,
   build_id string
 )
 PARTITIONED BY (dt string)

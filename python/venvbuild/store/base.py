@@ -27,6 +27,19 @@ class ObjectStore:
         """Whether any object's key starts with key_prefix."""
         raise NotImplementedError
 
+    def read(self, key: str) -> Optional[bytes]:
+        """The object at key, or None when there is none (for small objects: metadata.json)."""
+        raise NotImplementedError
+
+    def fetch(self, key: str, scratch: Path) -> Optional[Path]:
+        """A local file holding the object at key, or None when there is none: the store's own file for a
+        local store, else a download to scratch (which the caller removes)."""
+        raise NotImplementedError
+
+    def versions(self) -> list[str]:
+        """The names of the folders under the builds' prefix (each a venv_version, maybe incomplete)."""
+        raise NotImplementedError
+
     def describe(self) -> str:
         """How to name this store in a message."""
         return self.url(self.prefix)
