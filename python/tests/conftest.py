@@ -61,6 +61,18 @@ def make_build_dir(root: Path, venv_version="venv_20250722_163000", archive_byte
     return build_dir
 
 
+def run_cli(capsys, *argv):
+    """(exit code, stdout, stderr) of `venvbuild ARGV...` run in-process; arguments may be paths."""
+    from venvbuild import cli
+
+    try:
+        code = cli.main([str(a) for a in argv])
+    except SystemExit as exc:  # argparse's errors
+        code = exc.code
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
 @pytest.fixture
 def build_dir_factory(tmp_path):
     def factory(venv_version="venv_20250722_163000", **kwargs):

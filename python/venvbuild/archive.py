@@ -15,11 +15,10 @@ import os
 import stat
 import tarfile
 import zlib
-from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, BinaryIO, cast
+from typing import IO, BinaryIO, Dict, List, Sequence, Tuple, cast
 
 from venvbuild import relocation
 from venvbuild.console import say
@@ -111,27 +110,29 @@ class _Entry:
     path: Path
     rel: str  # relative to the venv, '/'-separated; '' for the venv itself
     kind: str  # dir, file, symlink
-    mode: int
+    mode: int  # as archived: 0755 or 0644 (0777 for a link)
     target: str = ""  # a symlink's
+    found_mode: int = 0  # as found on disk
 
 
-def _walk(root: Path) -> list[_Entry]:
+def walk(root: Path) -> List[_Entry]:
     """Everything under root in name order, each folder before its contents; symlinks are entries, never
     followed. Bytecode caches are left out; sockets, FIFOs and devices are left out with a warning."""
     found, stack = [], [(root, "")]
     while stack:
         path, rel = stack.pop()
         st = os.lstat(path)
+        perm = stat.S_IMODE(st.st_mode)
         if stat.S_ISLNK(st.st_mode):
-            found.append(_Entry(path, rel, "symlink", 0o777, os.readlink(path)))
+            found.append(_Entry(path, rel, "symlink", 0o777, os.readlink(path), perm))
         elif stat.S_ISDIR(st.st_mode):
-            found.append(_Entry(path, rel, "dir", 0o755))
+            found.append(_Entry(path, rel, "dir", 0o755, found_mode=perm))
             # A pulled venv's own record folder is not part of the venv.
             skip = {BYTECODE_CACHE, RECORD_DIR} if not rel else {BYTECODE_CACHE}
             children = sorted((n for n in os.listdir(path) if n not in skip), reverse=True)
             stack.extend((path / name, f"{rel}/{name}" if rel else name) for name in children)
         elif stat.S_ISREG(st.st_mode):
-            found.append(_Entry(path, rel, "file", 0o755 if st.st_mode & 0o111 else 0o644))
+            found.append(_Entry(path, rel, "file", 0o755 if st.st_mode & 0o111 else 0o644, found_mode=perm))
         else:
             say(f"warning: {path}: not a file, folder or link (a socket or device?), left out of the archive")
     return found
@@ -153,10 +154,10 @@ class _Contents:
 
     def __init__(self, prefixes: Sequence[bytes]):
         self.prefixes = prefixes
-        self.changed: dict[str, bytes] = {}  # venv-relative path -> bytes with the placeholder
-        self.kinds: dict[str, str] = {}
-        self.binary: list[str] = []
-        self.files: dict[str, dict] = {}
+        self.changed: Dict[str, bytes] = {}  # venv-relative path -> bytes with the placeholder
+        self.kinds: Dict[str, str] = {}
+        self.binary: List[str] = []
+        self.files: Dict[str, dict] = {}
 
     def link(self, entry: _Entry) -> None:
         entry.target = _relative_link(entry, self.prefixes)
@@ -166,7 +167,7 @@ class _Contents:
         if entry.rel:
             self.files[entry.rel] = {"type": "dir"}
 
-    def file(self, entry: _Entry) -> tuple[int, BinaryIO]:
+    def file(self, entry: _Entry) -> Tuple[int, BinaryIO]:
         """(size, stream) of the file as archived, recording it."""
         if os.path.getsize(entry.path) > _IN_MEMORY:
             return self._large_file(entry)
@@ -182,7 +183,7 @@ class _Contents:
         self._list(entry, len(data), hashlib.sha256(data).hexdigest())
         return len(data), io.BytesIO(data)
 
-    def _large_file(self, entry: _Entry) -> tuple[int, BinaryIO]:
+    def _large_file(self, entry: _Entry) -> Tuple[int, BinaryIO]:
         """A large file is scanned, then streamed: never held in memory. Text that large is not a venv's
         own script, so a large file that holds the build path is only flagged."""
         digest, size, found, tail = hashlib.sha256(), 0, False, b""
@@ -199,13 +200,15 @@ class _Contents:
         self._list(entry, size, digest.hexdigest())
         return size, open(entry.path, "rb")
 
-    def record(self, entry: _Entry) -> tuple[int, BinaryIO]:
+    def record(self, entry: _Entry) -> Tuple[int, BinaryIO]:
         """A distribution's RECORD, its hashes of rewritten files brought up to date. Called after every
         other file, so it knows them all."""
-        data = self.changed.get(entry.rel) or entry.path.read_bytes()
+        data = entry.path.read_bytes()
+        holds_prefix = relocation.to_placeholder(data, self.prefixes)  # an absolute path in a RECORD row
+        data = holds_prefix[1] if holds_prefix else data
         new = relocation.rewrite_record(entry.rel, data, self.changed)
-        if new is not None:
-            data = self.changed[entry.rel] = new
+        if new is not None or holds_prefix:
+            data = self.changed[entry.rel] = new if new is not None else data
             self.kinds[entry.rel] = relocation.RECORD
         self._list(entry, len(data), hashlib.sha256(data).hexdigest())
         return len(data), io.BytesIO(data)
@@ -244,7 +247,7 @@ def write(venv: Path, target: Path, compression: str, arcroot: str = "venv",
     hashes of rewritten files must be known), and the build record last."""
     venv = Path(venv)
     as_bytes = sorted({os.fsencode(p) for p in (*prefixes, str(venv), str(venv.resolve()))}, key=len, reverse=True)
-    entries = _walk(venv)
+    entries = walk(venv)
     contents = _Contents(as_bytes)
     records = [e for e in entries if e.kind == "file" and relocation.is_record(e.rel)]
     deferred = {e.rel for e in records}

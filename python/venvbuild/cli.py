@@ -24,6 +24,8 @@ COMMANDS = {
     "ddl": "ddl",
     "search": "search",
     "sql": "sql",
+    "diff": "diff",
+    "catalog": "catalog",
 }
 
 

@@ -5,7 +5,7 @@ requirement has no specifier) and `installed_version` (`?` when the dependency i
 """
 
 from dataclasses import asdict, dataclass
-from typing import Optional
+from typing import Dict, List, Optional
 
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from packaging.version import InvalidVersion, Version
@@ -53,7 +53,7 @@ def _satisfied(required: str, installed: str) -> bool:
         return False
 
 
-def find(tree: list) -> list[Conflict]:
+def find(tree: list) -> List[Conflict]:
     found = []
     for entry in tree:
         parent = entry["package"]
@@ -69,9 +69,24 @@ def find(tree: list) -> list[Conflict]:
     return found
 
 
-def _cycles(tree: list) -> list[Conflict]:
+def edge_breaks(required: str, installed: Optional[str]) -> bool:
+    """Whether one dependency edge of pipdeptree's JSON is a conflict (missing, or outside the range)."""
+    return installed in (None, MISSING) or not _satisfied(required or ANY, installed)
+
+
+def cyclic_keys(tree: list) -> set:
+    """The keys of the packages that are part of a dependency cycle."""
+    graph = {e["package"]["key"]: [d["key"] for d in e.get("dependencies", [])] for e in tree}
+    found = set()
+    for group in _strongly_connected(graph):
+        if len(group) > 1 or next(iter(group)) in graph.get(next(iter(group)), []):
+            found |= group
+    return found
+
+
+def _cycles(tree: list) -> List[Conflict]:
     """One record per strongly connected group of packages (a cycle), named from its smallest key."""
-    graph: dict[str, list[str]] = {e["package"]["key"]: [d["key"] for d in e.get("dependencies", [])] for e in tree}
+    graph: Dict[str, List[str]] = {e["package"]["key"]: [d["key"] for d in e.get("dependencies", [])] for e in tree}
     names = {e["package"]["key"]: e["package"]["package_name"] for e in tree}
     versions = {e["package"]["key"]: e["package"]["installed_version"] for e in tree}
     records = []
@@ -85,7 +100,7 @@ def _cycles(tree: list) -> list[Conflict]:
     return records
 
 
-def _strongly_connected(graph: dict[str, list[str]]) -> list[set]:
+def _strongly_connected(graph: Dict[str, List[str]]) -> List[set]:
     """Tarjan's algorithm, iterative (dependency chains can be deep)."""
     index, low, on_stack, stack, groups, counter = {}, {}, set(), [], [], [0]
     for root in sorted(graph):
@@ -129,9 +144,9 @@ def _strongly_connected(graph: dict[str, list[str]]) -> list[set]:
     return groups
 
 
-def _path_back(graph: dict[str, list[str]], start: str, group: set) -> list[str]:
+def _path_back(graph: Dict[str, List[str]], start: str, group: set) -> List[str]:
     """A shortest cycle start -> ... -> start inside group (breadth-first)."""
-    parents: dict[str, Optional[str]] = {start: None}
+    parents: Dict[str, Optional[str]] = {start: None}
     queue = [start]
     for node in queue:
         for child in graph.get(node, []):

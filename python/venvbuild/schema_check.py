@@ -6,6 +6,7 @@ uses and refuses a schema with any other, so it can never be laxer than the sche
 explains a record this check refuses (venvbuild.metadata.problems).
 """
 
+import json
 import re
 from typing import Any, Callable
 
@@ -31,8 +32,8 @@ class UnsupportedSchema(ValueError):
 
 
 def compile_schema(schema: dict) -> Check:
-    unknown = set(schema) - _ANNOTATIONS - {"type", "pattern", "enum", "minimum", "items", "properties",
-                                            "required", "additionalProperties"}
+    unknown = set(schema) - _ANNOTATIONS - {"type", "pattern", "enum", "minimum", "items", "uniqueItems",
+                                            "properties", "required", "additionalProperties"}
     if unknown:
         raise UnsupportedSchema(", ".join(sorted(unknown)))
     kinds = schema.get("type")
@@ -56,6 +57,8 @@ def compile_schema(schema: dict) -> Check:
     if "items" in schema:
         item = compile_schema(schema["items"])
         checks.append(lambda v: not isinstance(v, list) or all(map(item, v)))
+    if schema.get("uniqueItems"):
+        checks.append(lambda v: not isinstance(v, list) or _unique(v))
     if {"properties", "required", "additionalProperties"} & set(schema):
         checks.append(_object_check(schema))
     if not checks:
@@ -63,6 +66,22 @@ def compile_schema(schema: dict) -> Check:
     if len(checks) == 1:
         return checks[0]
     return lambda value: all(check(value) for check in checks)
+
+
+def _unique(items: list) -> bool:
+    seen = {json.dumps(_canonical(item), sort_keys=True) for item in items}
+    return len(seen) == len(items)
+
+
+def _canonical(value):
+    """value as JSON equality sees it: 1.0 is 1 (but true is not 1)."""
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, list):
+        return [_canonical(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _canonical(v) for k, v in value.items()}
+    return value
 
 
 def _string_matching(pattern: str) -> Check:

@@ -196,6 +196,13 @@ class S3Store(ObjectStore):
             self._expect(listing, "KeyCount", "ListObjectsV2", key_prefix)
         return listing.get("KeyCount", 0) > 0
 
+    def keys_under(self, key_prefix: str) -> list:
+        found: list = []
+        with self._errors(key_prefix):
+            for page in self.client.get_paginator("list_objects_v2").paginate(Bucket=self.bucket, Prefix=key_prefix):
+                found.extend(item["Key"] for item in page.get("Contents", []))
+        return found
+
     # Internals.
     def _put_multipart(self, key: str, path: Path, size: int, extra: dict) -> None:
         part_size = max(self.part_size, -(-size // MAX_PARTS))
