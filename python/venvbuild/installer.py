@@ -116,7 +116,5 @@ def _run(command: List[str], log: Path, failure, hermetic: bool = False):
     return captured
 
 
-def _last_error(lines: list[str]) -> str:
-    errors = [line.strip() for line in lines if line.strip().lower().startswith(("error:", "×", "fatal"))]
-    pick = errors[0] if errors else next((line.strip() for line in reversed(lines) if line.strip()), "no output")
-    return pick[:300]
+def _last_error(lines: List[str]) -> str:
+    return resolution.error_line(lines)

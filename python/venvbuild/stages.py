@@ -25,7 +25,7 @@ from venvbuild import (
 )
 from venvbuild.checksum import sha256_file
 from venvbuild.console import say
-from venvbuild.errors import INSTALL_FAILED, USAGE, ConflictError, InstallError, StageError, UsageError
+from venvbuild.errors import INSTALL_FAILED, USAGE, ConflictError, InstallError, StageError
 from venvbuild.versions import created_at_of, version_of
 from venvbuild.workdir import State, WorkDir
 
@@ -74,13 +74,11 @@ def validate(work: WorkDir, requirements_file, env_name: str, python: Optional[s
         naming.check("python_version", python, "--python")
     requirements_file = Path(requirements_file)
     if allow_unpinned:
-        parsed = requirements.parse(requirements_file)
-        if not any(e.kind == "requirement" for e in parsed.entries):
-            raise UsageError(f"{requirements_file}: no requirements in the file")
-        for line in requirements.unpinned_report(parsed):
+        for line in requirements.pin_gate(requirements_file).report:
             say(f"warning: {line}")
     else:
-        parsed = requirements.check_pins(requirements_file)
+        requirements.check_pins(requirements_file)
+    stored = requirements.stored_text(requirements_file)
     if installer_name == "uv":
         installer.find_uv()
     if compression == "zst":
@@ -88,9 +86,10 @@ def validate(work: WorkDir, requirements_file, env_name: str, python: Optional[s
     base = interpreter.find(python)
     moment = allocate_version(datetime.now(timezone.utc).replace(microsecond=0), store)
     work.create()
-    stored = work.artifacts / artifacts.REQUIREMENTS
-    with _writing(stored):
-        stored.write_text(requirements.stored_text(parsed), encoding="utf-8")
+    for name, text in ((artifacts.REQUIREMENTS, stored.requirements), (artifacts.CONSTRAINTS, stored.constraints)):
+        if text is not None:
+            with _writing(work.artifacts / name):
+                (work.artifacts / name).write_text(text, encoding="utf-8")
     state = State(
         env_name=env_name,
         venv_version=version_of(moment),
