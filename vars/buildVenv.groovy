@@ -2,18 +2,24 @@
 // publishes it to S3 when a bucket is given, and returns what was built. Help: vars/buildVenv.txt.
 import io.venvbuild.BuildPaths
 import io.venvbuild.BuildVenvOptions
+import io.venvbuild.Failure
 import io.venvbuild.HelperExitCodes
 import io.venvbuild.HelperOutput
+import io.venvbuild.HelperTool
+import io.venvbuild.LibraryScripts
 import io.venvbuild.NamingRules
+import io.venvbuild.Notifications
+import io.venvbuild.ParallelBranch
 import io.venvbuild.StageEnvironment
 
 Map call(Map args = [:]) {
     Map defaults = [
         envName          : null,               // required; the environment's name (naming.json env_name)
         pythonVersion    : null,               // '3.N'; null: the helper picks the agent's python3
+        pythonVersions   : null,               // ['3.10', '3.11']: one build per version in parallel branches; returns [version: result]
         requirements     : 'requirements.txt', // requirements file, relative to the workspace
         requirePinned    : true,               // fail unless every requirement is pinned with ==
-        failOnConflicts  : true,               // dependency conflicts fail the build; false: UNSTABLE
+        failOnConflicts  : true,               // dependency conflicts fail the build; false: Check dependencies is UNSTABLE
         installer        : null,               // 'pip' or 'uv'; null: the helper's default
         compression      : null,               // 'gz' or 'zst'; null: the helper's default
         bucket           : null,               // S3 bucket to publish to; null: no Publish stage
@@ -24,15 +30,16 @@ Map call(Map args = [:]) {
         kmsKeyId         : null,               // KMS key for sse 'aws:kms'; null: the AWS-managed key
         checksumWhenRequired: false,           // true: checksums only when required, for S3-compatible stores that reject them
         awsCredentialsId : null,               // Jenkins AWS credentials for Publish; null: the agent's role
-        helperRequirement: null,               // pip requirement for the helper; null: venvbuild==<library VERSION>
-        helperCommand    : null,               // an installed venvbuild command to use instead of installing
-        helperPython     : 'python3',          // interpreter that creates the helper's tool venv
-        archiveVenv      : true,               // also archive the venv tarball in Jenkins, not only its metadata
-        onFailure        : null,               // closure called with [stage:, message:] on failure (stage null: bad arguments)
-    ]
+        archiveVenv      : null,               // archive the venv tarball in Jenkins too; null: only without a bucket
+        stagePrefix      : null,               // text before each stage name; null: '<envName> <pythonVersion>' inside parallel, else none
+        notify           : null,               // [slack: '#channel', email: 'team@example.com'] told on failure
+        onFailure        : null,               // closure called with [stage:, message:, result:] on failure (stage null: before any stage)
+    ] + HelperTool.DEFAULTS                    // helperCommand, helperPython, helperIndexUrl, helperIndexCredentialsId, helperToolRoot
     Closure onFailure = args.onFailure instanceof Closure ? args.onFailure : null
-    Map progress = [stage: null]
+    Map progress = [stage: null, branches: false]
     Map options = null
+    Map paths = null
+    Throwable failed = null
     try {
         Map namingRules = NamingRules.parse(libraryResource('venvbuild/naming.json'))
         String problem = BuildVenvOptions.problem('buildVenv', defaults, args, namingRules)
@@ -40,55 +47,113 @@ Map call(Map args = [:]) {
             error(problem)
         }
         options = BuildVenvOptions.withDefaults(defaults, args)
-        String libraryVersion = libraryResource('venvbuild/VERSION').trim()
+        if (options.pythonVersions) {
+            // Each branch is a whole buildVenv call: it archives, calls onFailure and notifies for itself.
+            progress.branches = true
+            return buildEachVersion(args, options)
+        }
+        if (!isUnix()) {
+            error('buildVenv: this agent runs Windows; the venvbuild helper needs a Linux or macOS agent with python3')
+        }
+        HelperTool helperTool = new HelperTool(this, 'buildVenv', options)
+        helperTool.checkCredentials()
+        paths = BuildPaths.of(options.envName, options.pythonVersion)
+        String prefix = stagePrefix(options)
 
-        withEnv(StageEnvironment.of(options, libraryVersion)) {
-            runStage(progress, 'Validate inputs') {
-                dir(BuildPaths.WORK_DIR) { deleteDir() }
-                runScript('install-helper.sh', 'install-helper')
-                runScript('run-stage.sh', 'validate')
+        // The helper is the library's tool, not an input: installed (or helperCommand checked) before any
+        // stage, so a helper of another version is one line with no stage started.
+        dir(paths.logDir) { deleteDir() }
+        String helper = helperTool.install(paths.logDir)
+        withEnv(StageEnvironment.of(options, paths, helper)) {
+            runStage(progress, prefix, 'Validate inputs') {
+                dir(paths.workDir) { deleteDir() }
+                helperStage(paths, 'validate', 'venvbuild validate: inputs and pins')
             }
-            runStage(progress, 'Create venv and install') { runScript('run-stage.sh', 'install') }
-            runStage(progress, 'Check dependencies') { runScript('run-stage.sh', 'inspect') }
-            runStage(progress, 'Package') { runScript('run-stage.sh', 'package') }
-            runStage(progress, 'Metadata') { runScript('run-stage.sh', 'metadata') }
+            runStage(progress, prefix, 'Create venv and install') {
+                helperStage(paths, 'install', 'venvbuild install: create the venv, install the requirements')
+            }
+            runStage(progress, prefix, 'Check dependencies') {
+                checkDependencies(paths, options.failOnConflicts)
+            }
+            runStage(progress, prefix, 'Package') { helperStage(paths, 'package', 'venvbuild package: archive the venv') }
+            runStage(progress, prefix, 'Metadata') { helperStage(paths, 'metadata', 'venvbuild metadata: write metadata.json') }
             if (options.bucket) {
-                runStage(progress, 'Publish') {
-                    withAwsCredentials(options.awsCredentialsId) { runScript('run-stage.sh', 'publish') }
+                runStage(progress, prefix, 'Publish') {
+                    // The tool the build's own packages could have reached is checked before it sees credentials.
+                    helperTool.verify(paths.logDir)
+                    withAwsCredentials(options.awsCredentialsId) {
+                        helperStage(paths, 'publish', "venvbuild publish: to s3://${options.bucket}/${options.prefix}")
+                    }
                 }
             }
         }
-        return reportResult(HelperOutput.result(readFile(BuildPaths.METADATA)))
+        return reportResult(HelperOutput.result(readFile(paths.metadata)))
     } catch (err) {
-        notifyFailure(onFailure, progress.stage, err)
+        failed = err
+        if (!progress.branches) {
+            Map failure = Failure.of(progress.stage, err)
+            callFailureHook(onFailure, failure)
+            if (options?.notify) {
+                String label = "${options.envName}" + (options.pythonVersion ? " (Python ${options.pythonVersion})" : '')
+                Notifications.send(this, options.notify, failure, Failure.describe(label, failure, env.BUILD_URL as String))
+            }
+        }
         throw err
     } finally {
-        // Once Validate inputs has cleared the work dir, whatever is there is this build's.
+        // Once Validate inputs has cleared the work dir, whatever is there is this call's.
         if (progress.stage) {
-            archiveBuild(options.archiveVenv)
+            archiveBuild(paths, options.archiveVenv, failed)
         }
     }
 }
 
-void runStage(Map progress, String name, Closure body) {
-    stage(name) {
+Map buildEachVersion(Map args, Map options) {
+    Map results = [:]
+    Map branches = [:]
+    // An index loop: a list iterator held across steps does not serialize everywhere CPS runs.
+    for (int i = 0; i < options.pythonVersions.size(); i++) {
+        String pythonVersion = options.pythonVersions[i]
+        Map branchArgs = BuildVenvOptions.branchArgs(args, options.envName as String, pythonVersion)
+        branches["${options.envName} ${pythonVersion}".toString()] = {
+            results[pythonVersion] = this.call(branchArgs)
+        }
+    }
+    parallel(branches)
+    return results
+}
+
+String stagePrefix(Map options) {
+    if (options.stagePrefix != null) {
+        return options.stagePrefix
+    }
+    return ParallelBranch.inside(this) ? "${options.envName} ${options.pythonVersion ?: BuildPaths.DEFAULT_PYTHON}".toString() : ''
+}
+
+void runStage(Map progress, String prefix, String name, Closure body) {
+    stage(prefix ? "${prefix}: ${name}".toString() : name) {
         progress.stage = name
         body()
     }
 }
 
-// Runs a library script; a non-zero exit fails the build with the helper's own error line.
-void runScript(String script, String command) {
-    int status = 0
-    withEnv(StageEnvironment.forCommand(command)) {
-        status = sh(script: libraryResource("venvbuild/${script}"), returnStatus: true)
-    }
+// Runs one helper command with run-stage.sh; a non-zero exit fails the build with the helper's own error line.
+void helperStage(Map paths, String command, String label) {
+    String stderrFile = BuildPaths.stderrFile(paths, command)
+    int status = LibraryScripts.run(this, 'run-stage.sh', command, label, stderrFile)
     if (status != 0) {
-        String stderrFile = BuildPaths.stderrFile(command)
-        String stderr = fileExists(stderrFile) ? readFile(stderrFile) : ''
-        error("buildVenv: ${command} failed with exit code ${status} " +
-            "(${HelperExitCodes.meaning(HelperExitCodes.parse(libraryResource('venvbuild/exit_codes.json')), status)}): " +
-            "${HelperOutput.errorLine(stderr)}")
+        error(LibraryScripts.failure(this, 'buildVenv', command, status, stderrFile))
+    }
+}
+
+// inspect always reports conflicts with exit 4 (after saving its reports): fail, or mark this stage UNSTABLE.
+void checkDependencies(Map paths, boolean failOnConflicts) {
+    String stderrFile = BuildPaths.stderrFile(paths, 'inspect')
+    int status = LibraryScripts.run(this, 'run-stage.sh', 'inspect', 'venvbuild inspect: dependency tree and conflicts', stderrFile)
+    if (status == HelperExitCodes.CONFLICTS && !failOnConflicts) {
+        String line = HelperOutput.errorLine(readFile(stderrFile)) - HelperOutput.ERROR_PREFIX
+        unstable("buildVenv: ${line}; see ${paths.artifacts}/pipdeptree.txt")
+    } else if (status != 0) {
+        error(LibraryScripts.failure(this, 'buildVenv', 'inspect', status, stderrFile))
     }
 }
 
@@ -106,27 +171,33 @@ void withAwsCredentials(String credentialsId, Closure body) {
 Map reportResult(Map result) {
     String description = "${result.envName} ${result.venvVersion} (Python ${result.pythonVersion})"
     if (!result.conflictFree) {
-        // Only reached without failOnConflicts: with it, inspect fails the build first.
-        echo "buildVenv: ${result.envName} has dependency conflicts; see ${BuildPaths.ARTIFACTS}/pipdeptree.txt"
-        currentBuild.result = 'UNSTABLE'
+        // Check dependencies has marked itself UNSTABLE already (without failOnConflicts; with it, it failed).
         description += ', has conflicts'
     }
-    currentBuild.description = description
+    // Calls in parallel each add their line.
+    currentBuild.description = currentBuild.description ? "${currentBuild.description}\n${description}".toString() : description
     return result
 }
 
-void archiveBuild(boolean archiveVenv) {
-    archiveArtifacts(artifacts: BuildPaths.TO_ARCHIVE, excludes: archiveVenv ? '' : BuildPaths.VENV_TARBALLS,
-        allowEmptyArchive: true)
+// The build's own error wins: an archiving error after it is only echoed.
+void archiveBuild(Map paths, boolean archiveVenv, Throwable failed) {
+    try {
+        archiveArtifacts(artifacts: paths.toArchive, excludes: archiveVenv ? '' : paths.venvTarballs, allowEmptyArchive: true)
+    } catch (archiveError) {
+        if (failed == null) {
+            throw archiveError
+        }
+        echo "buildVenv: archiving the artifacts failed too, after the build's own error: ${archiveError.message ?: archiveError}"
+    }
 }
 
 // The hook must not hide the build's own failure, and needs no notification plugin.
-void notifyFailure(Closure onFailure, String stage, Throwable err) {
+void callFailureHook(Closure onFailure, Map failure) {
     if (onFailure == null) {
         return
     }
     try {
-        onFailure.call([stage: stage, message: err.message])
+        onFailure.call(failure)
     } catch (hookError) {
         echo "buildVenv: onFailure hook failed: ${hookError.message}"
     }

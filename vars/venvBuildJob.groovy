@@ -1,50 +1,59 @@
 // venvBuildJob: a whole parameterized job around buildVenv: its parameters (ENV_NAME, PYTHON_VERSION,
-// FAIL_ON_CONFLICTS, REQUIREMENTS, BUCKET, PREFIX), a clean workspace, checkout scm, the build.
-// Help: vars/venvBuildJob.txt.
+// FAIL_ON_CONFLICTS, REQUIREMENTS, BUCKET, PREFIX), job properties, a clean workspace, checkout scm, the
+// build. Help: vars/venvBuildJob.txt.
+import io.venvbuild.HelperTool
 import io.venvbuild.NamingRules
 import io.venvbuild.VenvBuildJobOptions
 
 Map call(Map config = [:]) {
     Map defaults = [
-        pythonVersions: ['3.12', '3.11', '3.10'], // PYTHON_VERSION choices; the first is the default
-        requirements  : 'requirements.txt',       // REQUIREMENTS parameter's default
-        bucket        : '',                       // BUCKET parameter's default; empty: build without publishing
-        prefix        : 'venv-builds',            // PREFIX parameter's default
-        label         : null,                     // agent label to build on; null: any agent
-        buildVenv     : [:],                      // further buildVenv options, e.g. awsCredentialsId, region
-        catalog       : false,                    // true: regenerate and publish the store's catalog after a publish (venvCatalog)
+        envName        : null,                     // ENV_NAME's default; set it so SCM-, webhook- and first builds run
+        pythonVersions : ['3.12', '3.11', '3.10'], // PYTHON_VERSION choices; the first is the default
+        failOnConflicts: true,                     // FAIL_ON_CONFLICTS's default
+        requirements   : 'requirements.txt',       // REQUIREMENTS parameter's default
+        bucket         : '',                       // BUCKET parameter's default; empty: build without publishing
+        prefix         : 'venv-builds',            // PREFIX parameter's default
+        label          : null,                     // agent label to build on; null: any agent
+        keepBuilds     : 30,                       // builds kept (buildDiscarder); null: keep all
+        timeoutMinutes : 120,                      // the whole run's time limit; null: none
+        disableConcurrentBuilds: true,             // one run at a time; false: runs may overlap
+        buildVenv      : [:],                      // further buildVenv options, e.g. awsCredentialsId, region, notify
+        catalog        : false,                    // true: regenerate and publish the store's catalog after a publish (venvCatalog)
     ]
-    String problem = VenvBuildJobOptions.problem(defaults, config)
+    Map namingRules = NamingRules.parse(libraryResource('venvbuild/naming.json'))
+    String problem = VenvBuildJobOptions.problem(defaults, config, namingRules)
     if (problem) {
         error(problem)
     }
-    Map options = defaults + config
-    Map namingRules = NamingRules.parse(libraryResource('venvbuild/naming.json'))
+    Map options = VenvBuildJobOptions.withDefaults(defaults, config)
 
-    properties([parameters([
-        string(name: 'ENV_NAME', defaultValue: '', trim: true,
+    List jobProperties = []
+    if (options.keepBuilds != null) {
+        jobProperties << buildDiscarder(logRotator(numToKeepStr: "${options.keepBuilds}".toString()))
+    }
+    if (options.disableConcurrentBuilds) {
+        jobProperties << disableConcurrentBuilds()
+    }
+    jobProperties << parameters([
+        string(name: 'ENV_NAME', defaultValue: options.envName ?: '', trim: true,
             description: "Name of the environment: ${namingRules.env_name.rule}."),
         choice(name: 'PYTHON_VERSION', choices: options.pythonVersions, description: 'Python version of the venv.'),
-        booleanParam(name: 'FAIL_ON_CONFLICTS', defaultValue: true,
+        booleanParam(name: 'FAIL_ON_CONFLICTS', defaultValue: options.failOnConflicts,
             description: 'Fail the build on dependency conflicts; unticked, conflicts make it UNSTABLE.'),
         string(name: 'REQUIREMENTS', defaultValue: options.requirements, trim: true,
             description: 'Pinned requirements file in the repository.'),
         string(name: 'BUCKET', defaultValue: options.bucket, trim: true,
             description: 'S3 bucket to publish to; empty: build and archive only.'),
         string(name: 'PREFIX', defaultValue: options.prefix, trim: true, description: 'Key prefix in the bucket.'),
-    ])])
-    if (!params.ENV_NAME) {
-        error('venvBuildJob: ENV_NAME is required; run the job with "Build with Parameters"')
-    }
+    ])
+    properties(jobProperties)
 
-    Map buildOptions = options.buildVenv + [
-        envName        : params.ENV_NAME,
-        pythonVersion  : params.PYTHON_VERSION,
-        failOnConflicts: params.FAIL_ON_CONFLICTS,
-        requirements   : params.REQUIREMENTS,
-        bucket         : params.BUCKET ?: null,
-        prefix         : params.PREFIX,
-    ]
+    // A run started by SCM, a webhook or before the parameters existed has no params: the defaults apply.
+    Map values = VenvBuildJobOptions.parameterValues(params, options)
+    if (!values.envName) {
+        error('venvBuildJob: ENV_NAME is empty; give it a default with venvBuildJob(envName: ...) or run "Build with Parameters"')
+    }
+    Map buildOptions = options.buildVenv + values
     Map result = null
     Closure build = {
         deleteDir()
@@ -57,10 +66,17 @@ Map call(Map config = [:]) {
             publishCatalog(buildOptions)
         }
     }
-    if (options.label) {
-        node(options.label, build)
+    Closure onAgent = {
+        if (options.label) {
+            node(options.label, build)
+        } else {
+            node(build)
+        }
+    }
+    if (options.timeoutMinutes != null) {
+        timeout(time: options.timeoutMinutes, unit: 'MINUTES') { onAgent() }
     } else {
-        node(build)
+        onAgent()
     }
     return result
 }
@@ -71,8 +87,8 @@ void publishCatalog(Map buildOptions) {
         echo 'venvBuildJob: catalog: true, but no BUCKET was given, so nothing was published; no catalog'
         return
     }
-    venvCatalog(store: "s3://${buildOptions.bucket}/${buildOptions.prefix}".toString(),
-        region: buildOptions.region, endpointUrl: buildOptions.endpointUrl,
-        awsCredentialsId: buildOptions.awsCredentialsId,
-        helperCommand: buildOptions.helperCommand ?: io.venvbuild.BuildPaths.TOOL_COMMAND)
+    // The same helper as buildVenv's: the tool it installed on this agent is reused.
+    venvCatalog([store: "s3://${buildOptions.bucket}/${buildOptions.prefix}".toString(),
+                 region: buildOptions.region, endpointUrl: buildOptions.endpointUrl,
+                 awsCredentialsId: buildOptions.awsCredentialsId] + HelperTool.optionsIn(buildOptions))
 }

@@ -1,6 +1,7 @@
 // venvCatalog: regenerates the static catalog of a store's builds (venvbuild catalog) in the workspace and
 // publishes it with the HTML Publisher plugin when that plugin is installed. Help: vars/venvCatalog.txt.
-import io.venvbuild.BuildPaths
+import io.venvbuild.HelperTool
+import io.venvbuild.NamingRules
 import io.venvbuild.StepArguments
 
 void call(Map config = [:]) {
@@ -11,26 +12,35 @@ void call(Map config = [:]) {
         region          : null,                      // AWS region of the bucket; null: the agent's configuration
         endpointUrl     : null,                      // an S3-compatible endpoint; null: AWS
         awsCredentialsId: null,                      // Jenkins AWS credentials to read the bucket; null: the agent's
-        helperCommand   : BuildPaths.TOOL_COMMAND,   // the helper; default: the one buildVenv installed
-    ]
+    ] + HelperTool.DEFAULTS                          // the helper, as for buildVenv (the agent's tool is reused)
     String problem = StepArguments.unknownKeys('venvCatalog', defaults, config)
     if (!problem && !config.store) {
         problem = 'venvCatalog: store is required (s3://BUCKET/PREFIX or a folder)'
+    }
+    if (!problem) {
+        problem = HelperTool.problem('venvCatalog', config, NamingRules.parse(libraryResource('venvbuild/naming.json')))
     }
     if (problem) {
         error(problem)
     }
     Map options = defaults + config
+    String logDir = '.venvbuild-logs/catalog'
+    HelperTool helperTool = new HelperTool(this, 'venvCatalog', options)
+    helperTool.checkCredentials()
+    String helper = helperTool.install(logDir)
+    // Plain Strings written out: a collect over the list with a closure misbehaves under CPS.
     List<String> environment = [
-        "VB_STORE=${options.store}", "VB_CATALOG_OUT=${options.out}", "VB_REGION=${options.region ?: ''}",
-        "VB_ENDPOINT_URL=${options.endpointUrl ?: ''}", "VB_HELPER=${options.helperCommand}",
-    ].collect { it.toString() }
+        "VB_STORE=${options.store}".toString(), "VB_CATALOG_OUT=${options.out}".toString(),
+        "VB_REGION=${options.region ?: ''}".toString(), "VB_ENDPOINT_URL=${options.endpointUrl ?: ''}".toString(),
+        "VB_HELPER=${helper}".toString(),
+    ]
     Closure generate = {
         withEnv(environment) {
             sh(label: 'venvbuild catalog', script: libraryResource('venvbuild/run-catalog.sh'))
         }
     }
     if (options.awsCredentialsId) {
+        helperTool.verify(logDir)
         withCredentials([[$class           : 'AmazonWebServicesCredentialsBinding', credentialsId: options.awsCredentialsId,
                           accessKeyVariable: 'AWS_ACCESS_KEY_ID', secretKeyVariable: 'AWS_SECRET_ACCESS_KEY']], generate)
     } else {

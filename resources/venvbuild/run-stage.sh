@@ -18,8 +18,9 @@ case "$VB_STAGE" in
         set -- "$VB_STAGE" --work-dir "$VB_WORK_DIR"
         ;;
     inspect)
-        set -- inspect --work-dir "$VB_WORK_DIR"
-        if [ "$VB_FAIL_ON_CONFLICTS" = true ]; then set -- "$@" --fail-on-conflicts; fi
+        # Always: exit 4 tells the step there are conflicts (the state is saved first, so the build can go
+        # on); the step fails on it with failOnConflicts and otherwise marks the stage UNSTABLE.
+        set -- inspect --work-dir "$VB_WORK_DIR" --fail-on-conflicts
         ;;
     publish)
         # Two builds started in the same second: the later one moves to the next free second.

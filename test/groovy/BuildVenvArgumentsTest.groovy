@@ -104,17 +104,47 @@ class BuildVenvArgumentsTest extends PipelineTestBase {
     }
 
     @Test
-    void refusesTwoWaysOfGettingTheHelper() {
-        assertRefused([envName: 'demo', helperCommand: 'venvbuild', helperRequirement: 'venvbuild==0.1.0'],
-            'give helperCommand (use an installed helper) or helperRequirement (install one), not both')
+    void refusesBadOrRepeatedPythonVersions() {
+        assertRefused([envName: 'demo', pythonVersions: ['3.11', '3.11']], "buildVenv: pythonVersions lists '3.11' twice")
+        assertRefused([envName: 'demo', pythonVersions: ['3.11', '3.x']], "buildVenv: pythonVersions entry '3.x' is not valid: 3.N")
+        assertRefused([envName: 'demo', pythonVersions: ['3.11', 312]], 'buildVenv: pythonVersions entry 312 is not valid: 3.N')
+        assertRefused([envName: 'demo', pythonVersions: []], 'buildVenv: pythonVersions must be a non-empty list')
+        assertRefused([envName: 'demo', pythonVersions: '3.11'], 'buildVenv: pythonVersions must be a non-empty list')
+        assertRefused([envName: 'demo', pythonVersion: '3.11', pythonVersions: ['3.12']],
+            'buildVenv: give pythonVersion (one build) or pythonVersions (one parallel branch each), not both')
+    }
+
+    @Test
+    void refusesUnknownOrBadNotificationChannels() {
+        assertRefused([envName: 'demo', notify: [slack: '#builds', teams: 'x', sms: '1']],
+            'buildVenv: notify: unknown channels sms, teams; accepted: slack, email')
+        assertRefused([envName: 'demo', notify: [slack: 'builds']], "buildVenv: notify.slack 'builds' is not valid: a Slack channel")
+        assertRefused([envName: 'demo', notify: [email: 'team; rm -rf /']], "buildVenv: notify.email 'team; rm -rf /' is not valid: one e-mail address")
+        assertRefused([envName: 'demo', notify: '#builds'], 'buildVenv: notify must be a map such as')
+    }
+
+    @Test
+    void refusesHelperOptionsThatDoNotFitTogether() {
+        assertRefused([envName: 'demo', helperIndexCredentialsId: 'index-reader'],
+            'buildVenv: helperIndexCredentialsId needs helperIndexUrl, the index they are for')
+        assertRefused([envName: 'demo', helperCommand: 'venvbuild', helperIndexUrl: 'https://pypi.example.com/simple/'],
+            'buildVenv: helperCommand uses an installed helper; helperIndexUrl and helperToolRoot are for installing one')
+        assertRefused([envName: 'demo', helperIndexUrl: 'https://user:pw@pypi.example.com/simple/'],
+            "buildVenv: helperIndexUrl 'https://user:pw@pypi.example.com/simple/' is not valid")
+        assertRefused([envName: 'demo', archiveVenv: 'no'], "buildVenv: archiveVenv must be true or false, not 'no'")
+    }
+
+    @Test
+    void refusesTheRemovedHelperRequirement() {
+        assertRefused([envName: 'demo', helperRequirement: 'venvbuild==0.1.0'], 'buildVenv: unknown option helperRequirement')
     }
 
     @Test
     void callsTheFailureHookForRefusedArguments() {
         List<Map> failures = []
 
-        String message = refusal([envName: '$(id)', onFailure: { Map failure -> failures << failure }])
+        String message = refusal([envName: '$(id)', onFailure: recordInto(failures)])
 
-        assertEquals([[stage: null, message: message]], failures)
+        assertEquals([[stage: null, message: message, result: 'FAILURE']], failures)
     }
 }

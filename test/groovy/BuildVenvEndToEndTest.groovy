@@ -20,9 +20,9 @@ class BuildVenvEndToEndTest extends PipelineTestBase {
      * Without the helper on PATH a developer's run skips this test; CI (CI set, and not 'false' or '0')
      * must fail instead, so a broken CI setup cannot pass without the end-to-end run.
      */
-    static void requireHelper(boolean onPath, String ci) {
+    static boolean requireHelper(boolean onPath, String ci) {
         if (onPath) {
-            return
+            return true
         }
         if (ci && !(ci.toLowerCase() in ['false', '0'])) {
             Assert.fail("the venvbuild command is not on PATH, and CI=${ci} requires it: ".toString() +
@@ -63,7 +63,7 @@ class BuildVenvEndToEndTest extends PipelineTestBase {
             stageNames())
         Map rules = NamingRules.parse(new File(PROJECT_DIR, 'resources/venvbuild/naming.json').text)
         assertEquals(null, NamingRules.problem(rules, 'venv_version', 'venvVersion', built.venvVersion))
-        File artifacts = new File(workspace, 'venvbuild-work/artifacts')
+        File artifacts = new File(workspace, 'venvbuild-work/tiny-e2e/default/artifacts')
         File tarball = new File(artifacts, "${built.venvVersion}.tar.gz")
         assertTrue(built.archiveUrl as String, (built.archiveUrl as String).endsWith("/${tarball.name}"))
         assertEquals(MessageDigest.getInstance('SHA-256').digest(tarball.bytes).encodeHex().toString(), built.sha256)
@@ -71,7 +71,7 @@ class BuildVenvEndToEndTest extends PipelineTestBase {
         assertTrue(new File(artifacts, 'installed_packages.txt').text.readLines().contains('tinypkg==1.0'))
         assertEquals("tiny-e2e ${built.venvVersion} (Python ${built.pythonVersion})".toString(),
             binding.getVariable('currentBuild').description)
-        assertEquals('venvbuild-work/artifacts/**, venvbuild-work/install.log', archived[0].artifacts)
+        assertEquals('venvbuild-work/tiny-e2e/default/artifacts/**, venvbuild-work/tiny-e2e/default/install.log', archived[0].artifacts)
     }
 
     @Test

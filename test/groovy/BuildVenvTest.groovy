@@ -1,16 +1,30 @@
 import static org.junit.Assert.assertEquals
 import static org.junit.Assert.assertFalse
+import static org.junit.Assert.assertNotNull
 import static org.junit.Assert.assertNull
+import static org.junit.Assert.assertSame
 import static org.junit.Assert.assertTrue
+import static org.junit.Assert.fail
 
+import io.venvbuild.HelperTool
+import org.jenkinsci.plugins.workflow.steps.FlowInterruptedException
 import org.junit.Before
 import org.junit.Test
 
-/** buildVenv against a fake helper: stages, environment-only values, outcomes, credentials, artifacts. */
+/**
+ * buildVenv against a fake helper: stages and their labels, environment-only values, the helper tool,
+ * outcomes, credentials, artifacts, calls sharing a workspace, failures, aborts and notifications.
+ */
 class BuildVenvTest extends PipelineTestBase {
 
     static final List<String> ALL_STAGES = ['Validate inputs', 'Create venv and install', 'Check dependencies',
                                             'Package', 'Metadata', 'Publish']
+
+    // Which stage each helper command runs in.
+    static final Map<String, String> STAGE_OF = [
+        'install-helper': null, validate: 'Validate inputs', install: 'Create venv and install',
+        inspect: 'Check dependencies', package: 'Package', metadata: 'Metadata', 'verify-helper': 'Publish',
+        publish: 'Publish']
 
     FakeHelper fakeHelper = new FakeHelper()
 
@@ -27,12 +41,27 @@ class BuildVenvTest extends PipelineTestBase {
         return new File(PROJECT_DIR, "resources/venvbuild/${name}").getText('UTF-8')
     }
 
+    String version() {
+        return new File(PROJECT_DIR, 'resources/venvbuild/VERSION').text.trim()
+    }
+
+    Map<String, String> envOf(String command) {
+        return shCalls.find { it.env.VB_STAGE == command }?.env
+    }
+
+    /** Every text file under the workspace that contains value. */
+    List<String> workspaceFilesHolding(String value) {
+        List<String> found = []
+        workspace.eachFileRecurse { File f -> if (f.file && f.getText('ISO-8859-1').contains(value)) { found << f.path } }
+        return found
+    }
+
     @Test
     void runsTheStagesInOrderAndPublishesWhenABucketIsGiven() {
         buildVenv(envName: 'demo', bucket: 'team-venvs')
 
         assertEquals(ALL_STAGES, stageNames())
-        assertEquals(['install-helper', 'validate', 'install', 'inspect', 'package', 'metadata', 'publish'],
+        assertEquals(['install-helper', 'validate', 'install', 'inspect', 'package', 'metadata', 'verify-helper', 'publish'],
             fakeHelper.commands)
         assertEquals('SUCCESS', result())
     }
@@ -43,6 +72,18 @@ class BuildVenvTest extends PipelineTestBase {
 
         assertEquals(ALL_STAGES - 'Publish', stageNames())
         assertFalse(fakeHelper.commands.contains('publish'))
+        assertFalse(fakeHelper.commands.contains('verify-helper'))
+    }
+
+    @Test
+    void labelsEveryShellStepForTheStageView() {
+        buildVenv(envName: 'demo', bucket: 'team-venvs')
+
+        assertEquals(['venvbuild: install the helper', 'venvbuild validate: inputs and pins',
+                      'venvbuild install: create the venv, install the requirements',
+                      'venvbuild inspect: dependency tree and conflicts', 'venvbuild package: archive the venv',
+                      'venvbuild metadata: write metadata.json', 'venvbuild: verify the helper',
+                      'venvbuild publish: to s3://team-venvs/venv-builds'], shCalls*.label)
     }
 
     @Test
@@ -51,7 +92,7 @@ class BuildVenvTest extends PipelineTestBase {
                     bucket      : 'team-venvs', prefix: 'ml/venvs', region: 'eu-west-1',
                     endpointUrl : 'http://minio.local:9000', installer: 'uv', compression: 'zst',
                     sse         : 'aws:kms', kmsKeyId: 'arn:aws:kms:eu-west-1:111122223333:key/venvs',
-                    helperPython: 'python3.11']
+                    helperPython: 'python3.11', helperToolRoot: '/var/cache/venvbuild-tools']
         buildVenv(args)
 
         List<String> libraryScripts = [libraryScript('install-helper.sh'), libraryScript('run-stage.sh')]
@@ -63,6 +104,8 @@ class BuildVenvTest extends PipelineTestBase {
         }
         Map<String, String> publishEnv = shCalls.last().env
         assertEquals('publish', publishEnv.VB_STAGE)
+        assertEquals('venvbuild-work/demo-env/3.11', publishEnv.VB_WORK_DIR)
+        assertEquals('.venvbuild-logs/demo-env/3.11/publish.stderr', publishEnv.VB_STDERR_FILE)
         assertEquals('demo-env', publishEnv.VB_ENV_NAME)
         assertEquals('3.11', publishEnv.VB_PYTHON_VERSION)
         assertEquals('reqs/prod.txt', publishEnv.VB_REQUIREMENTS)
@@ -71,10 +114,11 @@ class BuildVenvTest extends PipelineTestBase {
         assertEquals('http://minio.local:9000', publishEnv.VB_ENDPOINT_URL)
         assertEquals('uv', publishEnv.VB_INSTALLER)
         assertEquals('zst', publishEnv.VB_COMPRESSION)
-        assertEquals('python3.11', publishEnv.VB_HELPER_PYTHON)
         assertEquals('aws:kms', publishEnv.VB_SSE)
         assertEquals('arn:aws:kms:eu-west-1:111122223333:key/venvs', publishEnv.VB_KMS_KEY_ID)
         assertEquals('false', publishEnv.VB_CHECKSUM_WHEN_REQUIRED)
+        assertEquals('python3.11', envOf('install-helper').VB_HELPER_PYTHON)
+        assertEquals('/var/cache/venvbuild-tools', envOf('install-helper').VB_TOOL_ROOT)
     }
 
     @Test
@@ -89,40 +133,107 @@ class BuildVenvTest extends PipelineTestBase {
     }
 
     @Test
-    void installsThePinnedHelperIntoAToolVenvByDefault() {
+    void installsTheHelperFromTheLibrarysLockByDefault() {
         buildVenv(envName: 'demo')
 
-        String version = new File(PROJECT_DIR, 'resources/venvbuild/VERSION').text.trim()
+        String lock = libraryScript('helper-lock.txt')
         Map<String, String> helperEnv = shCalls.first().env
         assertEquals('install-helper', helperEnv.VB_STAGE)
-        assertEquals('true', helperEnv.VB_INSTALL_HELPER)
-        assertEquals("venvbuild==${version}".toString(), helperEnv.VB_HELPER_REQUIREMENT)
-        assertEquals('.venvbuild-tool/bin/venvbuild', helperEnv.VB_HELPER)
+        assertEquals(lock, helperEnv.VB_HELPER_LOCK)
+        assertEquals(version(), helperEnv.VB_VERSION)
+        assertEquals(HelperTool.key(lock, version(), 'python3'), helperEnv.VB_HELPER_KEY)
+        assertFalse(helperEnv.containsKey('VB_HELPER_COMMAND'))
+        assertFalse('default tool root: outside the workspace, chosen by the script', helperEnv.containsKey('VB_TOOL_ROOT'))
+        assertFalse(helperEnv.containsKey('VB_INDEX_URL'))
+        assertEquals('.venvbuild-logs/demo/default/helper.info', helperEnv.VB_HELPER_INFO)
+        shCalls.drop(1).each { Map call -> assertEquals(FakeHelper.TOOL_COMMAND, call.env.VB_HELPER) }
     }
 
     @Test
-    void addsTheHelperExtrasThatUvAndZstNeed() {
-        buildVenv(envName: 'demo', installer: 'uv', compression: 'zst')
+    void theToolFolderIsKeyedByTheLockAndTheInterpreter() {
+        String key = HelperTool.key('lock a', '0.1.0', 'python3')
 
-        String version = new File(PROJECT_DIR, 'resources/venvbuild/VERSION').text.trim()
-        assertEquals("venvbuild[uv,zst]==${version}".toString(), shCalls.first().env.VB_HELPER_REQUIREMENT)
+        assertTrue(key, key ==~ /venvbuild-0\.1\.0-[0-9a-f]{16}/)
+        assertEquals(key, HelperTool.key('lock a', '0.1.0', 'python3'))
+        assertFalse(key == HelperTool.key('lock b', '0.1.0', 'python3'))
+        assertFalse(key == HelperTool.key('lock a', '0.1.0', 'python3.12'))
     }
 
     @Test
-    void installsTheHelperFromAGivenRequirement() {
-        buildVenv(envName: 'demo', helperRequirement: '/opt/wheels/venvbuild-0.1.0-py3-none-any.whl')
+    void verifiesTheToolRightBeforePublishBindsCredentials() {
+        buildVenv(envName: 'demo', bucket: 'team-venvs', awsCredentialsId: 'aws-publisher')
 
-        assertEquals('/opt/wheels/venvbuild-0.1.0-py3-none-any.whl', shCalls.first().env.VB_HELPER_REQUIREMENT)
+        Map<String, String> verifyEnv = envOf('verify-helper')
+        assertEquals(FakeHelper.TOOL_DIGEST, verifyEnv.VB_HELPER_DIGEST)
+        assertEquals(envOf('install-helper').VB_HELPER_KEY, verifyEnv.VB_HELPER_KEY)
+        assertNull('the tool is checked before the credentials are bound', verifyEnv.AWS_SECRET_ACCESS_KEY)
+        assertEquals('test-secret-key', envOf('publish').AWS_SECRET_ACCESS_KEY)
+    }
+
+    @Test
+    void aToolChangedDuringTheBuildStopsPublishBeforeCredentials() {
+        fakeHelper.exitCodes['verify-helper'] = 5
+        fakeHelper.errors['verify-helper'] = "the helper's tool folder /t changed during this build; not running it with credentials"
+
+        String message = errorFrom { buildVenv(envName: 'demo', bucket: 'team-venvs', awsCredentialsId: 'aws-publisher') }
+
+        assertTrue(message, message.startsWith('buildVenv: verify-helper failed with exit code 5'))
+        assertTrue(message, message.endsWith('not running it with credentials'))
+        assertFalse(fakeHelper.commands.contains('publish'))
+        assertEquals([], credentialBindings)
     }
 
     @Test
     void usesAnInstalledHelperCommandWhenGiven() {
-        buildVenv(envName: 'demo', helperCommand: '/opt/venvbuild/bin/venvbuild')
+        buildVenv(envName: 'demo', bucket: 'team-venvs', helperCommand: '/opt/venvbuild/bin/venvbuild')
 
-        shCalls.each { Map call ->
-            assertEquals('false', call.env.VB_INSTALL_HELPER)
+        assertEquals('/opt/venvbuild/bin/venvbuild', envOf('install-helper').VB_HELPER_COMMAND)
+        assertEquals('/opt/venvbuild/bin/venvbuild', envOf('verify-helper').VB_HELPER_COMMAND)
+        shCalls.findAll { !(it.env.VB_STAGE in ['install-helper', 'verify-helper']) }.each { Map call ->
             assertEquals('/opt/venvbuild/bin/venvbuild', call.env.VB_HELPER)
         }
+    }
+
+    @Test
+    void aHelperCommandOfAnotherVersionIsRefused() {
+        fakeHelper.exitCodes['install-helper'] = 2
+        fakeHelper.errors['install-helper'] = "helper 'venvbuild' is 'venvbuild 0.0.9', this library needs 'venvbuild 0.1.0'"
+
+        String message = errorFrom { buildVenv(envName: 'demo', helperCommand: 'venvbuild') }
+
+        assertEquals("buildVenv: install-helper failed with exit code 2 (bad usage or bad input): venvbuild: error: " +
+            "helper 'venvbuild' is 'venvbuild 0.0.9', this library needs 'venvbuild 0.1.0'", message)
+        assertEquals(['install-helper'], fakeHelper.commands)
+        assertEquals('no stage has started', [], stageNames())
+        assertEquals([], archived)
+    }
+
+    @Test
+    void bindsThePrivateIndexCredentialsOnlyWhileTheHelperInstalls() {
+        buildVenv(envName: 'demo', bucket: 'team-venvs', helperIndexUrl: 'https://pypi.example.com/simple/',
+            helperIndexCredentialsId: 'index-reader')
+
+        Map<String, String> helperEnv = envOf('install-helper')
+        assertEquals('https://pypi.example.com/simple/', helperEnv.VB_INDEX_URL)
+        assertEquals('ci-reader', helperEnv.VB_INDEX_USER)
+        assertEquals('index-s3cret-pw', helperEnv.VB_INDEX_PASSWORD)
+        shCalls.drop(1).each { Map call ->
+            assertFalse(call.env.VB_STAGE as String, call.env.values().any { it.contains('index-s3cret-pw') })
+        }
+        shCalls.each { Map call -> assertFalse((call.script as String).contains('index-s3cret-pw')) }
+        assertEquals([], workspaceFilesHolding('index-s3cret-pw'))
+    }
+
+    @Test
+    void aHelperThatCannotBeInstalledFailsTheBuild() {
+        fakeHelper.exitCodes['install-helper'] = 5
+        fakeHelper.errors['install-helper'] = 'could not install the helper from its lock (venvbuild-0.1.0-0123) into /t'
+
+        String message = errorFrom { buildVenv(envName: 'demo') }
+
+        assertTrue(message, message.endsWith('could not install the helper from its lock (venvbuild-0.1.0-0123) into /t'))
+        assertEquals(['install-helper'], fakeHelper.commands)
+        assertEquals([], stageNames())
     }
 
     @Test
@@ -142,27 +253,28 @@ class BuildVenvTest extends PipelineTestBase {
 
     @Test
     void conflictsFailTheBuildWithFailOnConflicts() {
-        fakeHelper.exitCodes.inspect = 4
-        fakeHelper.errors.inspect = '1 dependency conflict: b 1.0 needs a<2, a 2.0 is installed'
+        fakeHelper.conflictFree = false
 
         String message = errorFrom { buildVenv(envName: 'demo', failOnConflicts: true, bucket: 'team-venvs') }
 
         assertEquals('FAILURE', result())
-        assertTrue(message, message.contains('venvbuild: error: 1 dependency conflict: b 1.0 needs a<2'))
+        assertTrue(message, message.contains('venvbuild: error: 1 dependency conflict(s), first: b 1.0 needs a<2'))
         assertTrue(message, message.contains('exit code 4 (dependency conflicts with --fail-on-conflicts)'))
-        assertEquals('true', shCalls.find { it.env.VB_STAGE == 'inspect' }.env.VB_FAIL_ON_CONFLICTS)
         assertEquals(ALL_STAGES.take(3), stageNames())
+        assertEquals([], unstables)
     }
 
     @Test
-    void conflictsMakeTheBuildUnstableWithoutFailOnConflicts() {
+    void conflictsMarkTheCheckDependenciesStageUnstableWithoutFailOnConflicts() {
         fakeHelper.conflictFree = false
 
         Map built = buildVenv(envName: 'demo', failOnConflicts: false, bucket: 'team-venvs')
 
         assertEquals('UNSTABLE', result())
+        assertEquals([[stage  : 'Check dependencies',
+                       message: 'buildVenv: 1 dependency conflict(s), first: b 1.0 needs a<2, a 2.0 is installed; ' +
+                           'see venvbuild-work/demo/default/artifacts/pipdeptree.txt']], unstables)
         assertEquals(false, built.conflictFree)
-        assertEquals('false', shCalls.find { it.env.VB_STAGE == 'inspect' }.env.VB_FAIL_ON_CONFLICTS)
         assertEquals(ALL_STAGES, stageNames())
         assertTrue(binding.getVariable('currentBuild').description.endsWith('has conflicts'))
     }
@@ -184,40 +296,51 @@ class BuildVenvTest extends PipelineTestBase {
     void requirePinnedFalseAllowsUnpinnedRequirements() {
         buildVenv(envName: 'demo', requirePinned: false)
 
-        assertEquals('true', shCalls.find { it.env.VB_STAGE == 'validate' }.env.VB_ALLOW_UNPINNED)
+        assertEquals('true', envOf('validate').VB_ALLOW_UNPINNED)
     }
 
     @Test
     void nullOptionsTakeTheirDefaults() {
         buildVenv(envName: 'demo', requirePinned: null, failOnConflicts: null, prefix: null, bucket: 'team-venvs')
 
-        Map<String, String> publishEnv = shCalls.find { it.env.VB_STAGE == 'publish' }.env
+        Map<String, String> publishEnv = envOf('publish')
         assertEquals('false', publishEnv.VB_ALLOW_UNPINNED)
-        assertEquals('true', publishEnv.VB_FAIL_ON_CONFLICTS)
         assertEquals('s3://team-venvs/venv-builds', publishEnv.VB_STORE)
+    }
+
+    @Test
+    void aWindowsAgentGetsOneLineBeforeAnyStage() {
+        unix = false
+
+        String message = errorFrom { buildVenv(envName: 'demo') }
+
+        assertEquals('buildVenv: this agent runs Windows; the venvbuild helper needs a Linux or macOS agent with python3', message)
+        assertEquals([], shCalls)
+        assertEquals([], stageNames())
+    }
+
+    @Test
+    void anUnknownIndexCredentialsIdIsOneLineBeforeAnyStage() {
+        String message = errorFrom {
+            buildVenv(envName: 'demo', helperIndexUrl: 'https://pypi.example.com/simple/', helperIndexCredentialsId: 'no-such-id')
+        }
+
+        assertEquals("buildVenv: helperIndexCredentialsId 'no-such-id' is not usable username/password credentials: " +
+            "Could not find credentials entry with ID 'no-such-id'", message)
+        assertEquals([], shCalls)
+        assertEquals([], stageNames())
     }
 
     @Test
     void installFailureFailsAndStillArchivesTheInstallLog() {
         fakeHelper.exitCodes.install = 5
-        fakeHelper.errors.install = 'pip install failed (exit 1); see venvbuild-work/install.log'
+        fakeHelper.errors.install = 'pip install failed (exit 1); see install.log'
 
         String message = errorFrom { buildVenv(envName: 'demo') }
 
         assertTrue(message, message.contains('exit code 5 (install failed): venvbuild: error: pip install failed'))
         assertEquals(1, archived.size())
-        assertTrue(archived[0].artifacts.contains('venvbuild-work/install.log'))
-    }
-
-    @Test
-    void aHelperThatCannotBeInstalledFailsTheBuild() {
-        fakeHelper.exitCodes['install-helper'] = 5
-        fakeHelper.errors['install-helper'] = "could not install the helper 'venvbuild==0.1.0' into .venvbuild-tool"
-
-        String message = errorFrom { buildVenv(envName: 'demo') }
-
-        assertTrue(message, message.contains("could not install the helper 'venvbuild==0.1.0'"))
-        assertEquals(['install-helper'], fakeHelper.commands)
+        assertTrue(archived[0].artifacts.contains('venvbuild-work/demo/default/install.log'))
     }
 
     @Test
@@ -227,9 +350,9 @@ class BuildVenvTest extends PipelineTestBase {
         assertEquals([[[$class           : 'AmazonWebServicesCredentialsBinding', credentialsId: 'aws-publisher',
                         accessKeyVariable: 'AWS_ACCESS_KEY_ID', secretKeyVariable: 'AWS_SECRET_ACCESS_KEY']]],
             credentialBindings)
-        Map<String, String> publishEnv = shCalls.find { it.env.VB_STAGE == 'publish' }.env
-        assertEquals('test-access-key', publishEnv.AWS_ACCESS_KEY_ID)
+        assertEquals('test-access-key', envOf('publish').AWS_ACCESS_KEY_ID)
         assertNull('only Publish sees the credentials', shCalls.first().env.AWS_ACCESS_KEY_ID)
+        assertEquals([], workspaceFilesHolding('test-secret-key'))
     }
 
     @Test
@@ -240,41 +363,165 @@ class BuildVenvTest extends PipelineTestBase {
     }
 
     @Test
-    void archivesTheArtifactsAndTheInstallLog() {
+    void archivesTheTarballOnlyWhenItIsNotPublished() {
         buildVenv(envName: 'demo')
-
-        assertEquals([[artifacts: 'venvbuild-work/artifacts/**, venvbuild-work/install.log', excludes: '',
-                       allowEmptyArchive: true]], archived)
-        assertTrue(new File(workspace, "venvbuild-work/artifacts/${FakeHelper.VENV_VERSION}.tar.gz").file)
-    }
-
-    @Test
-    void archiveVenvFalseLeavesTheTarballOut() {
+        buildVenv(envName: 'demo', bucket: 'team-venvs')
+        buildVenv(envName: 'demo', bucket: 'team-venvs', archiveVenv: true)
         buildVenv(envName: 'demo', archiveVenv: false)
 
-        assertEquals('venvbuild-work/artifacts/venv_*.tar.*', archived[0].excludes)
+        String all = 'venvbuild-work/demo/default/artifacts/**, venvbuild-work/demo/default/install.log'
+        String tarballs = 'venvbuild-work/demo/default/artifacts/venv_*.tar.*'
+        assertEquals([[artifacts: all, excludes: '', allowEmptyArchive: true],
+                      [artifacts: all, excludes: tarballs, allowEmptyArchive: true],
+                      [artifacts: all, excludes: '', allowEmptyArchive: true],
+                      [artifacts: all, excludes: tarballs, allowEmptyArchive: true]], archived)
     }
 
     @Test
-    void clearsTheWorkDirOfAnEarlierBuildBeforeValidating() {
-        File stale = new File(workspace, 'venvbuild-work/artifacts/venv_20200101_000000.tar.gz')
-        stale.parentFile.mkdirs()
-        stale.text = 'old'
+    void clearsTheWorkDirOfAnEarlierBuildOfTheSameCallBeforeValidating() {
+        File stale = new File(workspace, 'venvbuild-work/demo/3.11/artifacts/venv_20200101_000000.tar.gz')
+        File other = new File(workspace, 'venvbuild-work/demo/3.12/artifacts/venv_20200101_000000.tar.gz')
+        [stale, other].each { it.parentFile.mkdirs(); it.text = 'old' }
 
-        buildVenv(envName: 'demo')
+        buildVenv(envName: 'demo', pythonVersion: '3.11')
 
         assertFalse(stale.exists())
+        assertTrue('another call\'s folder is left alone', other.exists())
     }
 
     @Test
-    void callsTheFailureHookWithTheStageAndMessage() {
+    void twoCallsInParallelInOneWorkspaceKeepTheirOwnFilesAndArchives() {
+        Map results = [:]
+        Script step = loadStep('buildVenv')
+
+        step.parallel([
+            'demo 3.10': { results.a = step.call(envName: 'demo', pythonVersion: '3.10', bucket: 'team-venvs') },
+            'demo 3.11': { results.b = step.call(envName: 'demo', pythonVersion: '3.11', bucket: 'team-venvs') },
+        ])
+
+        assertEquals('3.10', results.a.pythonVersion)
+        assertEquals('3.11', results.b.pythonVersion)
+        assertEquals(['venvbuild-work/demo/3.10/artifacts/**, venvbuild-work/demo/3.10/install.log',
+                      'venvbuild-work/demo/3.11/artifacts/**, venvbuild-work/demo/3.11/install.log'], archived*.artifacts)
+        ['3.10', '3.11'].each { String v ->
+            File tarball = new File(workspace, "venvbuild-work/demo/${v}/artifacts/${FakeHelper.VENV_VERSION}.tar.gz")
+            assertEquals("tarball of demo ${v}".toString(), tarball.text)
+            assertTrue(new File(workspace, "venvbuild-work/demo/${v}/artifacts/metadata.json").file)
+        }
+        assertEquals(ALL_STAGES.collect { "demo 3.10: ${it}".toString() } + ALL_STAGES.collect { "demo 3.11: ${it}".toString() },
+            stageNames())
+        assertEquals('SUCCESS', result())
+    }
+
+    @Test
+    void pythonVersionsBuildsEachInItsOwnParallelBranch() {
+        Map results = buildVenv(envName: 'demo', pythonVersions: ['3.10', '3.12'])
+
+        assertEquals(['3.10', '3.12'], results.keySet() as List)
+        assertEquals('3.10', results['3.10'].pythonVersion)
+        assertEquals('3.12', results['3.12'].pythonVersion)
+        assertEquals(1, helper.callStack.count { it.methodName == 'parallel' })
+        assertEquals(['demo 3.10', 'demo 3.12'], (helper.callStack.find { it.methodName == 'parallel' }.args[0] as Map).keySet() as List)
+        assertTrue(stageNames().contains('demo 3.12: Metadata'))
+        assertEquals(['venvbuild-work/demo/3.10/install.log', 'venvbuild-work/demo/3.12/install.log'],
+            archived*.artifacts.collect { it.split(', ')[1] })
+    }
+
+    @Test
+    void stagePrefixNamesTheStagesWhenAsked() {
+        buildVenv(envName: 'demo', stagePrefix: 'nightly')
+
+        assertEquals((ALL_STAGES - 'Publish').collect { "nightly: ${it}".toString() }, stageNames())
+    }
+
+    @Test
+    void anEmptyStagePrefixKeepsThePlainNamesInsideParallel() {
+        Script step = loadStep('buildVenv')
+
+        step.parallel([one: { step.call(envName: 'demo', stagePrefix: '') }])
+
+        assertEquals(ALL_STAGES - 'Publish', stageNames())
+    }
+
+    @Test
+    void callsTheFailureHookWithTheStageMessageAndResult() {
         fakeHelper.exitCodes.package = 2
-        fakeHelper.errors.package = 'no venv in venvbuild-work; run install first'
+        fakeHelper.errors.package = 'no venv in the work dir; run install first'
         List<Map> failures = []
 
-        String message = errorFrom { buildVenv(envName: 'demo', onFailure: { Map failure -> failures << failure }) }
+        String message = errorFrom { buildVenv(envName: 'demo', onFailure: recordInto(failures)) }
 
-        assertEquals([[stage: 'Package', message: message]], failures)
+        assertEquals([[stage: 'Package', message: message, result: 'FAILURE']], failures)
+    }
+
+    /**
+     * A fresh build in which the sh step of command throws error (what Jenkins throws into a running step);
+     * returns what onFailure was given, after checking that the build ended with that very error.
+     */
+    List<Map> failuresWhenShThrows(String command, Throwable error, Closure arrange = {}) {
+        setUp()
+        arrange()
+        answerShWithFakeHelper()
+        fakeHelper = new FakeHelper()
+        fakeHelper.throwing[command] = error
+        List<Map> failures = []
+        try {
+            buildVenv(envName: 'demo', bucket: 'team-venvs', onFailure: recordInto(failures))
+            fail("${error} in ${command} must end the build")
+        } catch (Throwable thrown) {
+            assertSame(command, error, thrown)
+        }
+        return failures
+    }
+
+    @Test
+    void anAbortInEachStageCallsTheHookWithAbortedAndAMessage() {
+        STAGE_OF.each { String command, String stage ->
+            List<Map> failures = failuresWhenShThrows(command,
+                new FlowInterruptedException('ABORTED', [new FlowInterruptedException.Cause('Aborted by alice')]))
+
+            assertEquals(command, [[stage: stage, message: 'Aborted by alice', result: 'ABORTED']], failures)
+            assertEquals('archived once a stage has started', stage ? 1 : 0, archived.size())
+        }
+    }
+
+    @Test
+    void anAgentLostInEachStageKeepsItsOwnErrorOverTheArchivingOne() {
+        STAGE_OF.each { String command, String stage ->
+            Closure lose = { -> archiveError = new IOException('Unable to create live FilePath for agent-7') }
+            List<Map> failures = failuresWhenShThrows(command, new IOException('Cannot contact agent-7: java.io.EOFException'), lose)
+
+            assertEquals(command, [[stage: stage, message: 'Cannot contact agent-7: java.io.EOFException', result: 'FAILURE']], failures)
+            assertEquals(command, stage ? ["buildVenv: archiving the artifacts failed too, after the build's own error: " +
+                'Unable to create live FilePath for agent-7'] : [], echoes)
+        }
+    }
+
+    @Test
+    void anAbortWithoutCausesStillHasAMessage() {
+        fakeHelper.throwing.install = new FlowInterruptedException('ABORTED', [])
+        List<Map> failures = []
+
+        try {
+            buildVenv(envName: 'demo', onFailure: recordInto(failures))
+            fail('expected the abort')
+        } catch (FlowInterruptedException expected) {
+            assertNotNull(expected)
+        }
+
+        assertEquals([[stage: 'Create venv and install', message: 'aborted', result: 'ABORTED']], failures)
+    }
+
+    @Test
+    void anArchivingErrorAfterASuccessfulBuildFailsIt() {
+        archiveError = new IOException('disk full')
+
+        try {
+            buildVenv(envName: 'demo')
+            fail('expected the archiving error')
+        } catch (IOException expected) {
+            assertEquals('disk full', expected.message)
+        }
     }
 
     @Test
@@ -282,18 +529,62 @@ class BuildVenvTest extends PipelineTestBase {
         fakeHelper.exitCodes.validate = 3
         fakeHelper.errors.validate = 'unpinned: pandas'
 
-        String message = errorFrom { buildVenv(envName: 'demo', onFailure: { throw new IllegalStateException('no mail') }) }
+        String message = errorFrom { buildVenv(envName: 'demo', onFailure: throwing(new IllegalStateException('no mail'))) }
 
         assertTrue(message, message.endsWith('unpinned: pandas'))
         assertTrue(echoes.contains('buildVenv: onFailure hook failed: no mail'))
     }
 
     @Test
-    void doesNotCallTheFailureHookOnSuccess() {
+    void doesNotCallTheFailureHookOrNotifyOnSuccess() {
         List<Map> failures = []
+        helper.registerAllowedMethod('slackSend', [Map], { Map args -> fail('no notification on success') })
 
-        buildVenv(envName: 'demo', onFailure: { Map failure -> failures << failure })
+        buildVenv(envName: 'demo', onFailure: recordInto(failures), notify: [slack: '#builds'])
 
         assertEquals([], failures)
+    }
+
+    @Test
+    void notifiesSlackAndEmailOnFailure() {
+        List<Map> slack = []
+        List<Map> mails = []
+        helper.registerAllowedMethod('slackSend', [Map], { Map args -> slack << args })
+        helper.registerAllowedMethod('mail', [Map], { Map args -> mails << args })
+        env.BUILD_URL = 'https://ci.example.com/job/venvs/7/'
+        fakeHelper.exitCodes.install = 5
+        fakeHelper.errors.install = 'pip install failed (exit 1)'
+
+        String message = errorFrom {
+            buildVenv(envName: 'demo', pythonVersion: '3.11', notify: [slack: '#ml-builds', email: 'ml-team@example.com'])
+        }
+
+        String text = "buildVenv demo (Python 3.11): FAILURE in Create venv and install: ${message} (https://ci.example.com/job/venvs/7/)"
+        assertEquals([[channel: '#ml-builds', color: 'danger', message: text]], slack)
+        assertEquals([[to: 'ml-team@example.com', subject: text.take(200), body: text]], mails)
+    }
+
+    @Test
+    void saysWhichNotificationsItSkippedWhenTheirStepsAreMissing() {
+        fakeHelper.exitCodes.install = 5
+        fakeHelper.errors.install = 'pip install failed (exit 1)'
+
+        errorFrom { buildVenv(envName: 'demo', notify: [slack: '#ml-builds', email: 'ml-team@example.com']) }
+
+        assertEquals(['buildVenv: skipped the Slack #ml-builds: the slackSend step is not installed on this controller',
+                      'buildVenv: skipped the e-mail to ml-team@example.com: the mail step is not installed on this controller'],
+            echoes)
+    }
+
+    @Test
+    void aFailingNotificationIsOneLineAndTheBuildsErrorStays() {
+        helper.registerAllowedMethod('slackSend', [Map], { Map args -> throw new IllegalStateException('Slack said 403') })
+        fakeHelper.exitCodes.validate = 3
+        fakeHelper.errors.validate = 'unpinned: pandas'
+
+        String message = errorFrom { buildVenv(envName: 'demo', notify: [slack: '#ml-builds']) }
+
+        assertTrue(message, message.endsWith('unpinned: pandas'))
+        assertEquals(['buildVenv: the Slack #ml-builds failed: Slack said 403'], echoes)
     }
 }

@@ -32,7 +32,7 @@ class ExamplesTest extends PipelineTestBase {
         runScript('examples/Jenkinsfile.job')
 
         assertEquals('SUCCESS', result())
-        assertEquals(['install-helper', 'validate', 'install', 'inspect', 'package', 'metadata', 'publish'],
+        assertEquals(['install-helper', 'validate', 'install', 'inspect', 'package', 'metadata', 'verify-helper', 'publish'],
             fakeHelper.commands)
         Map<String, String> publishEnv = shCalls.last().env
         assertEquals('s3://my-venv-builds/venv-builds', publishEnv.VB_STORE)
@@ -48,7 +48,7 @@ class ExamplesTest extends PipelineTestBase {
             helper.registerAllowedMethod(section, [Closure], { Closure body -> body() })
         }
         helper.registerAllowedMethod('label', [String], null)
-        helper.registerAllowedMethod('timeout', [Map], null)
+        helper.registerAllowedMethod('timeout', [Map], null)  // declarative options { timeout(...) }
         binding.setVariable('params', [ENV_NAME: 'demo', PYTHON_VERSION: '3.11', FAIL_ON_CONFLICTS: false])
 
         runScript('examples/Jenkinsfile.declarative')
@@ -58,7 +58,6 @@ class ExamplesTest extends PipelineTestBase {
         assertEquals('publish', publishEnv.VB_STAGE)
         assertEquals('demo', publishEnv.VB_ENV_NAME)
         assertEquals('3.11', publishEnv.VB_PYTHON_VERSION)
-        assertEquals('false', publishEnv.VB_FAIL_ON_CONFLICTS)
         String archiveUrl = "s3://my-venv-builds/venv-builds/${FakeHelper.VENV_VERSION}/${FakeHelper.VENV_VERSION}.tar.gz"
         assertEquals("Built ${FakeHelper.VENV_VERSION}: ${archiveUrl} (sha256 ${FakeHelper.SHA256})".toString(), echoes.last())
     }

@@ -2,15 +2,19 @@ import groovy.json.JsonOutput
 
 /**
  * Stands in for the venvbuild helper behind the mocked `sh`: answers each command (VB_STAGE) with the
- * files the real one writes, or with an exit code and a one-line error on stderr.
+ * files the real one writes, or with an exit code and a one-line error on stderr, or throws what Jenkins
+ * throws into a running step (an abort, a lost agent).
  */
 class FakeHelper {
 
     static final String VENV_VERSION = 'venv_20261125_150000'
     static final String SHA256 = 'a' * 64
+    static final String TOOL_COMMAND = '/home/jenkins/.cache/venvbuild/helpers/venvbuild-0.1.0-0123/bin/venvbuild-run'
+    static final String TOOL_DIGEST = 'd' * 64
 
     Map<String, Integer> exitCodes = [:]   // command -> exit code
     Map<String, String> errors = [:]       // command -> message after 'venvbuild: error: '
+    Map<String, Throwable> throwing = [:]  // command -> what the sh step throws instead of running
     boolean conflictFree = true
     List<String> commands = []
 
@@ -18,16 +22,30 @@ class FakeHelper {
         Map<String, String> env = call.env
         String command = env.VB_STAGE
         commands << command
-        File workDir = new File(call.cwd as File, env.VB_WORK_DIR)
-        File artifacts = new File(workDir, 'artifacts')
-        int status = exitCodes[command] ?: 0
-        File stderr = new File(call.cwd as File, env.VB_STDERR_FILE)
+        if (throwing[command]) {
+            throw throwing[command]
+        }
+        File cwd = call.cwd as File
+        File stderr = new File(cwd, env.VB_STDERR_FILE)
         stderr.parentFile.mkdirs()
+        int status = exitCodes[command] ?: 0
+        if (command == 'inspect' && !conflictFree && !status) {
+            // The real inspect always runs with --fail-on-conflicts: reports first, then exit 4.
+            status = 4
+            errors.inspect = '1 dependency conflict(s), first: b 1.0 needs a<2, a 2.0 is installed'
+        }
         stderr.text = status ? "a warning first\nvenvbuild: error: ${errors[command]}\n" : ''
-        if (status) {
+        if (status && command != 'inspect') {
             return status
         }
+        File workDir = env.VB_WORK_DIR ? new File(cwd, env.VB_WORK_DIR) : null
+        File artifacts = workDir ? new File(workDir, 'artifacts') : null
         switch (command) {
+            case 'install-helper':
+                File info = new File(cwd, env.VB_HELPER_INFO)
+                info.parentFile.mkdirs()
+                info.text = "command=${env.VB_HELPER_COMMAND ?: TOOL_COMMAND}\ndigest=${env.VB_HELPER_COMMAND ? '' : TOOL_DIGEST}\n"
+                break
             case 'validate':
                 artifacts.mkdirs()
                 new File(artifacts, 'requirements.txt').text = 'tinypkg==1.0\n'
@@ -39,7 +57,7 @@ class FakeHelper {
                 new File(artifacts, 'pipdeptree.txt').text = 'tinypkg==1.0\n'
                 break
             case 'package':
-                new File(artifacts, "${VENV_VERSION}.tar.gz").text = 'tarball'
+                new File(artifacts, "${VENV_VERSION}.tar.gz").text = "tarball of ${env.VB_ENV_NAME} ${env.VB_PYTHON_VERSION}"
                 break
             case 'metadata':
                 writeMetadata(artifacts, env, "file://${artifacts.absolutePath}/${VENV_VERSION}.tar.gz")
@@ -48,7 +66,7 @@ class FakeHelper {
                 writeMetadata(artifacts, env, "${env.VB_STORE}/${VENV_VERSION}/${VENV_VERSION}.tar.gz")
                 break
         }
-        return 0
+        return status
     }
 
     private void writeMetadata(File artifacts, Map<String, String> env, String archiveUrl) {

@@ -24,13 +24,16 @@ class VenvBuildJobTest extends PipelineTestBase {
         return loadStep('venvBuildJob').call(config) as Map
     }
 
+    List jobProperties() {
+        return helper.callStack.find { it.methodName == 'properties' }.args[0] as List
+    }
+
     List<Map> jobParameters() {
-        def properties = helper.callStack.find { it.methodName == 'properties' }
-        return properties.args[0][0].parameters
+        return jobProperties().find { it instanceof Map && it.parameters }.parameters
     }
 
     List<String> calledSteps() {
-        return helper.callStack*.methodName.findAll { it in ['properties', 'node', 'deleteDir', 'checkout', 'buildVenv'] }
+        return helper.callStack*.methodName.findAll { it in ['properties', 'timeout', 'node', 'deleteDir', 'checkout', 'buildVenv'] }
     }
 
     @Test
@@ -58,7 +61,7 @@ class VenvBuildJobTest extends PipelineTestBase {
 
         Map built = venvBuildJob(buildVenv: [awsCredentialsId: 'aws-publisher'])
 
-        assertEquals(['properties', 'node', 'deleteDir', 'checkout', 'buildVenv'], calledSteps())
+        assertEquals(['properties', 'timeout', 'node', 'deleteDir', 'checkout', 'buildVenv'], calledSteps())
         assertEquals([[awsCredentialsId: 'aws-publisher', envName: 'demo', pythonVersion: '3.11',
                        failOnConflicts : false, requirements: 'reqs.txt', bucket: 'team-venvs', prefix: 'ml']],
             buildVenvCalls)
@@ -93,10 +96,65 @@ class VenvBuildJobTest extends PipelineTestBase {
     }
 
     @Test
-    void requiresEnvNameAfterDeclaringTheParameters() {
+    void aRunWithoutParametersBuildsFromTheDefaults() {
+        // SCM-, webhook- and first runs: the job has (or had) no parameters yet.
+        binding.setVariable('params', [:])
+
+        venvBuildJob(envName: 'demo', pythonVersions: ['3.11', '3.12'], failOnConflicts: false, bucket: 'team-venvs')
+
+        assertEquals([[envName: 'demo', pythonVersion: '3.11', failOnConflicts: false, requirements: 'requirements.txt',
+                       bucket : 'team-venvs', prefix: 'venv-builds']], buildVenvCalls)
+        Map<String, Map> byName = jobParameters().collectEntries { [(it.name): it] }
+        assertEquals('demo', byName.ENV_NAME.defaultValue)
+        assertEquals(false, byName.FAIL_ON_CONFLICTS.defaultValue)
+    }
+
+    @Test
+    void anEmptyEnvNameParameterFallsBackToTheDefault() {
+        binding.setVariable('params', [ENV_NAME: '', PYTHON_VERSION: '3.12', FAIL_ON_CONFLICTS: true])
+
+        venvBuildJob(envName: 'demo')
+
+        assertEquals('demo', buildVenvCalls[0].envName)
+        assertEquals('3.12', buildVenvCalls[0].pythonVersion)
+    }
+
+    @Test
+    void keepsThirtyBuildsTimesOutAndRunsOneAtATimeByDefault() {
+        binding.setVariable('params', [ENV_NAME: 'demo'])
+
+        venvBuildJob()
+
+        List found = jobProperties()
+        assertEquals(3, found.size())
+        assertEquals(['disableConcurrentBuilds'], helper.callStack.findAll { it.methodName == 'disableConcurrentBuilds' }*.methodName)
+        assertEquals([[numToKeepStr: '30']], helper.callStack.findAll { it.methodName == 'logRotator' }.collect { it.args[0] })
+        assertEquals([[time: 120, unit: 'MINUTES']], helper.callStack.findAll { it.methodName == 'timeout' }.collect { it.args[0] })
+    }
+
+    @Test
+    void eachJobPropertyCanBeChangedOrLeftOut() {
+        binding.setVariable('params', [ENV_NAME: 'demo'])
+
+        venvBuildJob(keepBuilds: null, timeoutMinutes: null, disableConcurrentBuilds: false)
+
+        assertEquals(1, jobProperties().size())
+        assertEquals([], helper.callStack.findAll { it.methodName in ['timeout', 'logRotator', 'disableConcurrentBuilds'] })
+        assertEquals(['demo'], buildVenvCalls*.envName)
+
+        setUp()
+        mockCheckoutAndBuildVenv()
+        binding.setVariable('params', [ENV_NAME: 'demo'])
+        venvBuildJob(keepBuilds: 5, timeoutMinutes: 30)
+        assertEquals([[numToKeepStr: '5']], helper.callStack.findAll { it.methodName == 'logRotator' }.collect { it.args[0] })
+        assertEquals([[time: 30, unit: 'MINUTES']], helper.callStack.findAll { it.methodName == 'timeout' }.collect { it.args[0] })
+    }
+
+    @Test
+    void requiresAnEnvNameFromTheParameterOrTheDefault() {
         String message = errorFrom { venvBuildJob() }
 
-        assertEquals('venvBuildJob: ENV_NAME is required; run the job with "Build with Parameters"', message)
+        assertEquals('venvBuildJob: ENV_NAME is empty; give it a default with venvBuildJob(envName: ...) or run "Build with Parameters"', message)
         assertEquals(['properties'], calledSteps())
     }
 
@@ -104,9 +162,20 @@ class VenvBuildJobTest extends PipelineTestBase {
     void refusesUnknownOptions() {
         String message = errorFrom { venvBuildJob(bucketName: 'x') }
 
-        assertEquals('venvBuildJob: unknown option bucketName; accepted: pythonVersions, requirements, bucket, ' +
-            'prefix, label, buildVenv, catalog', message)
+        assertEquals('venvBuildJob: unknown option bucketName; accepted: envName, pythonVersions, failOnConflicts, ' +
+            'requirements, bucket, prefix, label, keepBuilds, timeoutMinutes, disableConcurrentBuilds, buildVenv, catalog', message)
         assertEquals([], calledSteps())
+    }
+
+    @Test
+    void refusesBadValuesBeforeAnythingRuns() {
+        ['envName': [envName: 'x; id'], 'pythonVersions entry': [pythonVersions: ['3.11', 'three']],
+         'keepBuilds': [keepBuilds: 0], 'timeoutMinutes': [timeoutMinutes: '1h'], 'failOnConflicts': [failOnConflicts: 'no']
+        ].each { String name, Map config ->
+            String message = errorFrom { venvBuildJob(config) }
+            assertTrue(message, message.startsWith("venvBuildJob: ${name} "))
+            assertEquals([], calledSteps())
+        }
     }
 
     @Test

@@ -8,23 +8,31 @@ import org.junit.Test
 class VenvCatalogTest extends PipelineTestBase {
 
     List<Map> published = []
+    FakeHelper fakeHelper = new FakeHelper()
 
     @Before
     void htmlPublisherInstalled() {
         helper.registerAllowedMethod('publishHTML', [Map], { Map args -> published << args.target })
+        shHandler = { Map call -> call.env.VB_STAGE ? fakeHelper.run(call) : 0 }
+    }
+
+    List<Map> catalogCalls() {
+        return shCalls.findAll { !it.env.VB_STAGE }
     }
 
     @Test
     void generatesWithValuesInTheEnvironmentThenPublishes() {
         loadStep('venvCatalog').call(store: 's3://team-venvs/ml', region: 'eu-west-1', awsCredentialsId: 'aws-reader')
 
-        assertEquals(1, shCalls.size())
-        Map call = shCalls[0]
+        assertEquals(['install-helper', 'verify-helper'], fakeHelper.commands)
+        assertEquals(1, catalogCalls().size())
+        Map call = catalogCalls()[0]
+        assertEquals('venvbuild catalog', call.label)
         assertEquals(new File(PROJECT_DIR, 'resources/venvbuild/run-catalog.sh').text, call.script)
         assertEquals('s3://team-venvs/ml', call.env.VB_STORE)
         assertEquals('venvbuild-catalog', call.env.VB_CATALOG_OUT)
         assertEquals('eu-west-1', call.env.VB_REGION)
-        assertEquals('.venvbuild-tool/bin/venvbuild', call.env.VB_HELPER)
+        assertEquals('the tool from the lock, as buildVenv installs it', FakeHelper.TOOL_COMMAND, call.env.VB_HELPER)
         assertEquals('test-access-key', call.env.AWS_ACCESS_KEY_ID)
         assertTrue('no value in the script text', !call.script.contains('team-venvs'))
         assertEquals([[reportDir: 'venvbuild-catalog', reportFiles: 'index.html', reportName: 'Venv catalog',
@@ -37,9 +45,10 @@ class VenvCatalogTest extends PipelineTestBase {
             throw new NoSuchMethodError('No such DSL method \'publishHTML\' found among steps')
         })
 
-        loadStep('venvCatalog').call(store: '/srv/venvs', out: 'site')
+        loadStep('venvCatalog').call(store: '/srv/venvs', out: 'site', helperCommand: '/opt/venvbuild/bin/venvbuild')
 
-        assertEquals(1, shCalls.size())
+        assertEquals(['install-helper'], fakeHelper.commands)
+        assertEquals('/opt/venvbuild/bin/venvbuild', catalogCalls()[0].env.VB_HELPER)
         assertEquals(['venvCatalog: the HTML Publisher plugin is not installed; the catalog is in site/ of the workspace'],
             echoes)
     }
@@ -58,13 +67,15 @@ class VenvCatalogTest extends PipelineTestBase {
         List<String> order = []
         helper.registerAllowedMethod('checkout', [Map], { Map scm -> [:] })
         helper.registerAllowedMethod('buildVenv', [Map], { Map args -> order << 'buildVenv'; [venvVersion: 'v'] })
-        helper.registerAllowedMethod('venvCatalog', [Map], { Map args -> order << "venvCatalog ${args.store} ${args.awsCredentialsId}".toString() })
+        helper.registerAllowedMethod('venvCatalog', [Map], { Map args ->
+            order << "venvCatalog ${args.store} ${args.awsCredentialsId} ${args.helperToolRoot}".toString()
+        })
         binding.setVariable('params', [ENV_NAME: 'demo', PYTHON_VERSION: '3.11', FAIL_ON_CONFLICTS: true,
                                        REQUIREMENTS: 'requirements.txt', BUCKET: 'team-venvs', PREFIX: 'ml'])
 
-        loadStep('venvBuildJob').call(catalog: true, buildVenv: [awsCredentialsId: 'aws-publisher'])
+        loadStep('venvBuildJob').call(catalog: true, buildVenv: [awsCredentialsId: 'aws-publisher', helperToolRoot: '/var/tools'])
 
-        assertEquals(['buildVenv', 'venvCatalog s3://team-venvs/ml aws-publisher'], order)
+        assertEquals(['buildVenv', 'venvCatalog s3://team-venvs/ml aws-publisher /var/tools'], order)
     }
 
     @Test

@@ -8,9 +8,13 @@ import com.cloudbees.groovy.cps.NonCPS
  */
 class BuildVenvOptions {
 
-    static final List<String> REQUIRED = ['envName']
-
     static final List<String> CLOSURES = ['onFailure']
+
+    // Options whose default is null but that take true or false.
+    static final List<String> BOOLEANS = ['archiveVenv']
+
+    // Options that may be an empty string (stagePrefix '': no prefix, even inside parallel).
+    static final List<String> MAY_BE_EMPTY = ['stagePrefix']
 
     // Option -> its rule in resources/venvbuild/naming.json.
     static final Map<String, String> NAMING = [
@@ -26,6 +30,9 @@ class BuildVenvOptions {
         sse          : 'sse',
     ]
 
+    // notify channel -> its rule in naming.json.
+    static final Map<String, String> NOTIFY = [slack: 'slack_channel', email: 'email']
+
     /** Null when args are acceptable, else a one-line error naming the parameter. */
     @NonCPS
     static String problem(String step, Map defaults, Map args, Map namingRules) {
@@ -34,12 +41,11 @@ class BuildVenvOptions {
             return unknown
         }
         Map options = withDefaults(defaults, args)
-        String missing = REQUIRED.find { options[it] == null }
-        if (missing) {
-            return "${step}: ${missing} is required"
+        if (options.envName == null) {
+            return "${step}: envName is required"
         }
-        if (options.helperCommand != null && options.helperRequirement != null) {
-            return "${step}: give helperCommand (use an installed helper) or helperRequirement (install one), not both"
+        if (options.pythonVersion != null && options.pythonVersions != null) {
+            return "${step}: give pythonVersion (one build) or pythonVersions (one parallel branch each), not both"
         }
         for (String key : options.keySet()) {
             String message = valueProblem(key, options[key], defaults[key], namingRules)
@@ -50,15 +56,30 @@ class BuildVenvOptions {
         if (options.kmsKeyId != null && options.sse != 'aws:kms') {
             return "${step}: kmsKeyId needs sse 'aws:kms'" + (options.sse == null ? '' : ", not ${NamingRules.quote(options.sse)}")
         }
-        return null
+        return HelperTool.problem(step, options, namingRules)
     }
 
     /** The options to run with: defaults overridden by the args that are not null, GStrings as Strings. */
     @NonCPS
     static Map withDefaults(Map defaults, Map args) {
-        return (defaults + args.findAll { key, value -> value != null }).collectEntries { key, value ->
+        Map options = (defaults + args.findAll { key, value -> value != null }).collectEntries { key, value ->
             [(key): value instanceof GString ? value.toString() : value]
         }
+        if (options.archiveVenv == null) {
+            // With a bucket the tarball is in S3 already; a copy in JENKINS_HOME would double its storage.
+            options.archiveVenv = !options.bucket
+        }
+        return options
+    }
+
+    /** One pythonVersions branch's arguments: args for one version, its stages named after it unless asked otherwise. */
+    @NonCPS
+    static Map branchArgs(Map args, String envName, String pythonVersion) {
+        Map branch = args.findAll { key, value -> key != 'pythonVersions' } + [pythonVersion: pythonVersion]
+        if (args.stagePrefix == null) {
+            branch.stagePrefix = "${envName} ${pythonVersion}".toString()
+        }
+        return branch
     }
 
     @NonCPS
@@ -66,11 +87,17 @@ class BuildVenvOptions {
         if (value == null) {
             return null
         }
-        if (defaultValue instanceof Boolean) {
+        if (defaultValue instanceof Boolean || key in BOOLEANS) {
             return value instanceof Boolean ? null : "${key} must be true or false, not ${NamingRules.quote(value)}"
         }
         if (key in CLOSURES) {
             return value instanceof Closure ? null : "${key} must be a closure, not ${value.getClass().simpleName}"
+        }
+        if (key == 'pythonVersions') {
+            return pythonVersionsProblem(value, namingRules)
+        }
+        if (key == 'notify') {
+            return notifyProblem(value, namingRules)
         }
         if (!(value instanceof CharSequence)) {
             return "${key} must be a string, not ${value.getClass().simpleName}"
@@ -79,8 +106,47 @@ class BuildVenvOptions {
         if (NAMING.containsKey(key)) {
             return NamingRules.problem(namingRules, NAMING[key], key, text)
         }
-        if (!text.trim() || text =~ /[\x00-\x1f]/) {
+        if ((!text.trim() && !(key in MAY_BE_EMPTY)) || text =~ /[\x00-\x1f]/) {
             return "${key} ${NamingRules.quote(text)} must be a non-empty single line"
+        }
+        return null
+    }
+
+    @NonCPS
+    private static String pythonVersionsProblem(Object value, Map namingRules) {
+        if (!(value instanceof List) || !value) {
+            return "pythonVersions must be a non-empty list such as ['3.11', '3.12'], not ${NamingRules.quote(value)}"
+        }
+        List seen = []
+        for (Object version : value) {
+            String text = version instanceof CharSequence ? version.toString() : null
+            String bad = NamingRules.problem(namingRules, 'python_version', 'pythonVersions entry', text ?: version)
+            if (bad) {
+                return bad
+            }
+            if (text in seen) {
+                return "pythonVersions lists '${text}' twice"
+            }
+            seen << text
+        }
+        return null
+    }
+
+    @NonCPS
+    private static String notifyProblem(Object value, Map namingRules) {
+        if (!(value instanceof Map) || !value) {
+            return "notify must be a map such as [slack: '#builds', email: 'team@example.com'], not ${NamingRules.quote(value)}"
+        }
+        List unknown = value.keySet().findAll { !NOTIFY.containsKey(it) }.sort()
+        if (unknown) {
+            return "notify: unknown channel${unknown.size() > 1 ? 's' : ''} ${unknown.join(', ')}; accepted: ${NOTIFY.keySet().join(', ')}"
+        }
+        for (Map.Entry entry : value.entrySet()) {
+            Object target = entry.value instanceof GString ? entry.value.toString() : entry.value
+            String bad = NamingRules.problem(namingRules, NOTIFY[entry.key], "notify.${entry.key}".toString(), target)
+            if (bad) {
+                return bad
+            }
         }
         return null
     }

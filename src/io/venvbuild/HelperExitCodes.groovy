@@ -10,6 +10,9 @@ import groovy.json.JsonSlurperClassic
  */
 class HelperExitCodes {
 
+    // `venvbuild inspect --fail-on-conflicts` found conflicts (its reports are written first).
+    static final int CONFLICTS = 4
+
     /** exit_codes.json text (read with libraryResource) -> [code: meaning]. */
     @NonCPS
     static Map<Integer, String> parse(String exitCodesJson) {
