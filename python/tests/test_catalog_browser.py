@@ -7,10 +7,10 @@ import shutil
 
 import pytest
 
-from browser import Chromium, StaticServer, chromium_path
 from venvbuild import cli, publish
 from venvbuild.store.local import LocalStore
 
+from browser import Chromium, StaticServer, chromium_path
 from conftest import make_build_dir
 
 if not chromium_path() and os.environ.get("VENVBUILD_REQUIRE_BROWSER"):
