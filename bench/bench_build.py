@@ -10,7 +10,6 @@ script in the same state. Targets: pip+gz >= 3x faster than the design's script,
 
 import argparse
 import os
-import shutil
 import statistics
 import subprocess
 import sys

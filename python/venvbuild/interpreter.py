@@ -7,7 +7,7 @@ import shutil
 import subprocess
 import sys
 from dataclasses import dataclass
-from typing import List, Optional
+from typing import Optional
 
 from venvbuild.errors import UsageError
 
@@ -47,7 +47,7 @@ def probe(executable) -> Optional[Interpreter]:
     return Interpreter(executable=real, version=info["version"], platform=info["platform"])
 
 
-def _candidates(minor: str) -> List[str]:
+def _candidates(minor: str) -> list[str]:
     names = [f"python{minor}"]
     found = [shutil.which(name) for name in names]
     pyenv_root = os.environ.get("PYENV_ROOT", os.path.expanduser("~/.pyenv"))

@@ -10,11 +10,11 @@ from venvbuild.workdir import WorkDir
 
 def build(requirements_file, env_name, python, *, store, fail_on_conflicts=False, installer_name="pip",
           compression="gz", allow_unpinned=False, work_dir=None) -> dict:
-    """Build and publish; returns the stored metadata. A temporary work folder is removed after success
-    and kept, with its reports, after a failure that got as far as installing."""
+    """Build and publish; returns the stored metadata. A temporary work folder is removed after success or
+    an abort, and kept, with its reports, after a failure that got as far as installing."""
     temporary = work_dir is None
     work = WorkDir(tempfile.mkdtemp(prefix="venvbuild-work-") if temporary else work_dir)
-    succeeded = False
+    succeeded = aborted = False
     try:
         stages.validate(work, requirements_file, env_name, python, allow_unpinned=allow_unpinned,
                         installer_name=installer_name, compression=compression, store=store)
@@ -25,8 +25,11 @@ def build(requirements_file, env_name, python, *, store, fail_on_conflicts=False
         meta = publish.publish(work.artifacts, store, renumber=True)
         succeeded = True
         return meta
+    except KeyboardInterrupt:  # Ctrl-C, or SIGTERM (a Jenkins abort): nobody is there to read the reports
+        aborted = True
+        raise
     finally:
-        if temporary and (succeeded or not work.venv.exists()):
+        if temporary and (succeeded or aborted or not work.venv.exists()):
             shutil.rmtree(work.path, ignore_errors=True)
         elif not succeeded and work.state_file.exists():
             say(f"reports and logs kept in {work.path}")

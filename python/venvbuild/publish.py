@@ -1,6 +1,7 @@
 """Publishing a build folder to a store: create-only, resumable, metadata.json last, then the search record."""
 
 import hashlib
+import tempfile
 from pathlib import Path
 
 from venvbuild import artifacts, metadata
@@ -16,6 +17,13 @@ class VersionTaken(StoreError):
 
 
 def publish(build_dir: Path, store: ObjectStore, renumber: bool = False) -> dict:
+    try:
+        return _publish(Path(build_dir), store, renumber)
+    except OSError as exc:  # the build folder cannot be read or rewritten (disk full): the publish stage's code
+        raise StoreError(f"publish: {exc.filename or build_dir}: {exc.strerror or exc}") from None
+
+
+def _publish(build_dir: Path, store: ObjectStore, renumber: bool) -> dict:
     """Publish the seven artifacts of build_dir (and the extra ones its metadata lists); returns the metadata as stored.
 
     Re-running after an interruption finishes the job: objects already stored with the same sha256 are
@@ -23,12 +31,12 @@ def publish(build_dir: Path, store: ObjectStore, renumber: bool = False) -> dict
     With renumber, a version that another build took first (two builds started in the same second)
     moves this build to the next free second instead: its archive and metadata.json are renamed to match.
     """
-    build_dir = Path(build_dir)
     meta_path = build_dir / artifacts.METADATA
     meta = metadata.validate(metadata.read(meta_path), str(meta_path))
     missing = [n for n in _names(meta) if not (build_dir / n).is_file()]
     if missing:
         raise UsageError(f"{build_dir}: not a complete build folder, missing {', '.join(missing)}")
+    _verify(build_dir, meta)
 
     meta = _claim_version(build_dir, meta, store, renumber)
     version, names = meta["venv_version"], _names(meta)
@@ -40,8 +48,12 @@ def publish(build_dir: Path, store: ObjectStore, renumber: bool = False) -> dict
 
 
 def _claim_version(build_dir: Path, meta: dict, store: ObjectStore, renumber: bool) -> dict:
-    """Store the archive, the first object, under meta's version: where two builds of one second meet.
-    Returns meta with the store's URLs, as written to build_dir's metadata.json."""
+    """Claim meta's version for this build, then store the archive: where two builds of one second meet.
+    Returns meta with the store's URLs, as written to build_dir's metadata.json.
+
+    The claim, `<prefix>-metadata/_claims/<version>`, is a create-only copy of the metadata.json about to be
+    published, so it names the build (its build_id), not its bytes: two builds whose archives are identical
+    (uv at the same workspace path) are still two builds, and a re-run of this build finds its own claim."""
     while True:
         version = meta["venv_version"]
         try:
@@ -50,6 +62,7 @@ def _claim_version(build_dir: Path, meta: dict, store: ObjectStore, renumber: bo
             if published:
                 raise StoreError(f"{version} is already published in {store.describe()}; a version is never overwritten")
             meta = metadata.with_store_urls(meta, store)
+            _claim(store, meta)
             metadata.write(meta, build_dir / artifacts.METADATA)
             archive = _names(meta)[0]
             _put(store, store.build_key(version, archive), build_dir / archive, version)
@@ -61,13 +74,36 @@ def _claim_version(build_dir: Path, meta: dict, store: ObjectStore, renumber: bo
             say(f"{version} was taken by another build; publishing as {meta['venv_version']}")
 
 
+def _claim(store: ObjectStore, meta: dict) -> None:
+    """Store the claim (create-only); VersionTaken when another build's claim is there."""
+    with tempfile.TemporaryDirectory(prefix="venvbuild-claim-") as folder:
+        claim = Path(folder, artifacts.METADATA)
+        claim.write_text(metadata.dumps(meta), encoding="utf-8")
+        _put(store, store.claim_key(meta["venv_version"]), claim, meta["venv_version"], quiet=True)
+
+
+def _verify(build_dir: Path, meta: dict) -> None:
+    """Refuse a build folder whose files are not the bytes its metadata.json describes (changed after the
+    Metadata stage): the stored metadata would describe other bytes."""
+    archive = build_dir / _names(meta)[0]
+    size = archive.stat().st_size
+    if size != meta["archive_size"]:
+        raise StoreError(f"{archive}: {size} bytes, but {artifacts.METADATA} records archive_size "
+                         f"{meta['archive_size']}; the build folder changed after the Metadata stage, nothing published")
+    for path, field in ((archive, "archive_sha256"), (build_dir / artifacts.REQUIREMENTS, "requirements_sha256")):
+        found = sha256_file(path)
+        if found != meta[field]:
+            raise StoreError(f"{path}: sha256 {found}, but {artifacts.METADATA} records {field} {meta[field]}; "
+                             "the build folder changed after the Metadata stage, nothing published")
+
+
 def _names(meta: dict) -> list:
     return artifacts.publish_order(meta["venv_version"], metadata.compression_of(meta), meta.get("extra_artifacts", ()))
 
 
 def _refuse_another_build(meta: dict, store: ObjectStore) -> None:
-    """Raise VersionTaken when another build holds meta's version; this very build, maybe half published,
-    passes. Objects besides these two are compared one by one as they are published."""
+    """Raise VersionTaken when another build visibly holds meta's version (also one published before
+    claims existed); this very build, maybe half published, passes. The claim decides the rest."""
     version = meta["venv_version"]
     if not store.any_under(store.build_key(version, "")):
         return
@@ -96,7 +132,7 @@ def _renumbered(build_dir: Path, meta: dict, store: ObjectStore) -> dict:
     return meta
 
 
-def _put(store: ObjectStore, key: str, path: Path, version: str) -> None:
+def _put(store: ObjectStore, key: str, path: Path, version: str, quiet: bool = False) -> None:
     local = sha256_file(path)
     stored = store.checksum(key)
     if stored is None:
@@ -109,4 +145,5 @@ def _put(store: ObjectStore, key: str, path: Path, version: str) -> None:
         raise VersionTaken(
             f"{store.url(key)} already exists with other content: {version} belongs to another build"
         )
-    say(f"{key} already stored with the same sha256, skipped")
+    if not quiet:
+        say(f"{key} already stored with the same sha256, skipped")

@@ -22,7 +22,8 @@ CREATE EXTERNAL TABLE IF NOT EXISTS ${table} (
   conflict_details array<struct<kind:string,package:string,requirement:string,installed_version:string,required_by:string>>,
   archive_format bigint,
   relocation struct<placeholder:string,files:array<struct<path:string,kind:string>>,binary_files:array<string>>,
-  extra_artifacts array<string>
+  extra_artifacts array<string>,
+  build_id string
 )
 PARTITIONED BY (dt string)
 ROW FORMAT SERDE 'org.openx.data.jsonserde.JsonSerDe'

@@ -57,11 +57,7 @@ def run(args) -> int:
         )
         found = athena.candidates(where, wanted)
     else:
-        con = local.connect(args.store, reindex=args.reindex)
-        try:
-            found = local.candidates(con, wanted)
-        finally:
-            con.close()
+        found = local.query(args.store, args.reindex, lambda con: local.candidates(con, wanted))
     matches = matching.select(found, wanted.specs, args.limit)
 
     if args.count:
