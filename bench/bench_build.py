@@ -16,7 +16,6 @@ beside the design's script on the same requirements. Targets: under 1.5 s, at le
 import argparse
 import json
 import os
-import shutil
 import statistics
 import subprocess
 import sys

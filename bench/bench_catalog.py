@@ -28,6 +28,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "python" / "tests"))
 
 from bench_search import record  # noqa: E402  the same builds as the search benchmark
+
 from browser import Chromium, StaticServer, chromium_path  # noqa: E402
 
 QUERY = "pandas>=2,<3"
@@ -123,7 +124,8 @@ def main() -> None:
                 return [performance.now() - started, document.getElementById("status").textContent];
             }})()""")
             size = (site / "data" / "index.js").stat().st_size
-            print(f"index page usable (median of 3): {sorted(loads)[1]:5.2f} s  (data/index.js {size / 1e6:.1f} MB; target < 2 s)")
+            print(f"index page usable (median of 3): {sorted(loads)[1]:5.2f} s  "
+                  f"(data/index.js {size / 1e6:.1f} MB; target < 2 s)")
             print(f"search {QUERY!r} in the page:  {searched[0] / 1000:5.2f} s  ({searched[1]})")
             print(f"same search, venvbuild search: {cli_search:5.2f} s  (a new process, the index already built)")
             if browser.errors:

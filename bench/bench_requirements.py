@@ -66,7 +66,9 @@ def main():
         base = {label: run(code, one_line)[1] or 0 for label, code in readers}
         for path in write_files(Path(tmp), int(args.size_mb * 1024 * 1024)):
             size = path.stat().st_size
-            print(f"{path.name}: {size / 1e6:.1f} MB, {sum(1 for _ in open(path)):,} lines")
+            with open(path) as lines:
+                count = sum(1 for _ in lines)
+            print(f"{path.name}: {size / 1e6:.1f} MB, {count:,} lines")
             for label, code in readers:
                 seconds, peak, error = run(code, path)
                 grown = (peak or 0) - base[label]

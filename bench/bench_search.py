@@ -148,8 +148,8 @@ def main(argv=None) -> int:
         results = []
         for argv in searches:
             label = " ".join(argv)
-            results.append(_time(f"cold, CLI:        {label}", lambda: _via_cli(argv + store)))
-            results.append(_time(f"warm, in-process: {label}", lambda: _in_process(argv + store)))
+            results.append(_time(f"cold, CLI:        {label}", lambda argv=argv: _via_cli(argv + store)))
+            results.append(_time(f"warm, in-process: {label}", lambda argv=argv: _in_process(argv + store)))
         newest = root / "venv-builds-metadata" / "dt=2099-01-01"
         newest.mkdir()
         rng = random.Random(1)

@@ -54,7 +54,7 @@ def start_moto() -> tuple:
         except OSError:
             if time.monotonic() > deadline or server.poll() is not None:
                 server.kill()
-                raise SystemExit("moto server did not start")
+                raise SystemExit("moto server did not start") from None
             time.sleep(0.1)
 
 
@@ -92,7 +92,7 @@ def main() -> int:
                 order = order[n % len(order):] + order[: n % len(order)]  # rotate, so no one always goes first
                 for name in order:
                     key = f"bench/{n}-{name.replace(' ', '-')}.tar.gz"
-                    times[name].append(timed(lambda: contenders[name](key)))
+                    times[name].append(timed(lambda name=name, key=key: contenders[name](key)))
                     plain.delete_object(Bucket=BUCKET, Key=key)
                 print(f"round {n + 1}: " + "  ".join(f"{k} {v[-1][0]:.2f}s" for k, v in times.items()), flush=True)
     finally:

@@ -9,7 +9,6 @@ import pytest
 from venvbuild import artifacts, metadata
 
 
-
 def make_metadata(venv_version="venv_20250722_163000", **fields) -> dict:
     """A schema-valid metadata record; fields override any key (installed_packages, env_name, ...)."""
     created = venv_version[5:]

@@ -22,7 +22,7 @@ _HOP_BY_HOP = {"connection", "keep-alive", "transfer-encoding", "proxy-connectio
 
 
 class _Rule:
-    def __init__(self, method, path_part, query_part, status, drop, times, target=None, edit=None):
+    def __init__(self, method, path_part, query_part, status, drop, times, target=None, edit=None, body=None):
         self.method = method
         self.path_part = path_part
         self.query_part = query_part
@@ -31,6 +31,7 @@ class _Rule:
         self.remaining = times  # None: every matching request
         self.target = target  # the X-Amz-Target header a rewrite rule answers, e.g. "AmazonAthena.GetQueryResults"
         self.edit = edit  # edit(request JSON, moto's answer JSON) -> the answer the client gets
+        self.body = body  # answer with this body instead of an S3 error document
 
     def matches(self, method, path, query, target=None):
         return (
@@ -63,6 +64,12 @@ class FaultProxy:
         """Answer matching requests with an S3 error status (times=None: always)."""
         with self._lock:
             self._rules.append(_Rule(method, path_part, query_part, status, False, times))
+
+    def answer(self, method=None, path_part="", query_part="", status=200, body=b"", times=None):
+        """Answer matching requests with status and body without asking moto: a web server, a captive
+        portal or a mock that says 200 to everything."""
+        with self._lock:
+            self._rules.append(_Rule(method, path_part, query_part, status, False, times, body=body))
 
     def drop(self, method=None, path_part="", query_part="", times=1):
         """Read matching requests, then close the connection without answering."""
@@ -143,10 +150,10 @@ class FaultProxy:
                     self.close_connection = True
                     return
                 if rule is not None and rule.edit is None:
-                    log(f"failed {rule.status}")
+                    log(f"failed {rule.status}" if rule.body is None else f"answered {rule.status}")
+                    data = _error_xml(rule.status) if rule.body is None else rule.body
                     # A HEAD answer has no body: one here would be read as the start of the next answer.
-                    self._send(rule.status, [("Content-Type", "application/xml")], _error_xml(rule.status),
-                               head=self.command == "HEAD")
+                    self._send(rule.status, [("Content-Type", "application/xml")], data, head=self.command == "HEAD")
                     return
                 log("forwarded" if rule is None else "rewritten")
                 upstream = http.client.HTTPConnection(*proxy.upstream, timeout=60)

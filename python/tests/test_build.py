@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from venvbuild import metadata
+
 from wheelhouse import make_wheelhouse
 
 SEVEN = {
@@ -69,7 +70,7 @@ def test_pip_build_stores_the_design_layout(tmp_path, requirements):
     assert {"alpha==1.0", "beta==1.0", "gamma==1.0"} <= set(meta["installed_packages"])
     assert not [p for p in meta["installed_packages"] if p.lower().startswith(("pipdeptree", "nab"))]
     assert meta["is_conflict_free"] is True and meta["conflicts"] == [] and meta["conflict_details"] == []
-    assert meta["python_version"] == "%d.%d" % sys.version_info[:2]
+    assert meta["python_version"] == "{}.{}".format(*sys.version_info[:2])
     assert meta["venv_archive"] == (folder / f"{version}.tar.gz").as_uri()
     assert meta["requirements_file"] == (folder / "requirements.txt").as_uri()
     assert meta["pipdeptree_output"] == (folder / "pipdeptree.json").as_uri()
@@ -112,9 +113,9 @@ def test_uv_zst_build_and_a_built_venv_that_works(tmp_path, requirements):
     meta = json.loads((store / "venv-builds" / version / "metadata.json").read_text())
     assert meta["installer"] == "uv" and meta["venv_archive"].endswith(f"/{version}.tar.zst")
     assert "pip==" not in " ".join(meta["installed_packages"])
-    with open(store / "venv-builds" / version / f"{version}.tar.zst", "rb") as fh:
-        with zstandard.ZstdDecompressor().stream_reader(fh) as raw, tarfile.open(fileobj=raw, mode="r|") as tar:
-            assert "venv/pyvenv.cfg" in [m.name for m in tar]
+    with open(store / "venv-builds" / version / f"{version}.tar.zst", "rb") as fh, \
+            zstandard.ZstdDecompressor().stream_reader(fh) as raw, tarfile.open(fileobj=raw, mode="r|") as tar:
+        assert "venv/pyvenv.cfg" in [m.name for m in tar]
     run = subprocess.run([work / "venv" / "bin" / "python", "-c", "import alpha, beta; print(beta.__version__)"],
                          capture_output=True, text=True)
     assert run.stdout.strip() == "1.0"
@@ -204,7 +205,7 @@ def test_python_version_that_is_not_installed(tmp_path, requirements):
 
 def test_requested_python_version_is_the_one_built(tmp_path, requirements):
     from venvbuild import interpreter
-    other = next((v for v in ("3.12", "3.13", "3.10") if v != "%d.%d" % sys.version_info[:2]), None)
+    other = next((v for v in ("3.12", "3.13", "3.10") if v != "{}.{}".format(*sys.version_info[:2])), None)
     try:
         found = interpreter.find(other)
     except Exception:
@@ -309,7 +310,7 @@ def test_build_publishes_to_s3_and_refuses_the_same_version_twice(tmp_path, requ
     version = meta["venv_version"]
     keys = {o["Key"] for o in s3.list_objects_v2(Bucket="builds")["Contents"]}
     assert keys == {f"venv-builds/{version}/{name}" for name in SEVEN | set(GRAPHS) | {f"{version}.tar.gz"}} | {
-        f"venv-builds-metadata/dt={meta['created_at'][:10]}/{version}.json",
+        f"venv-builds-metadata/dt={meta['created_at'][:10]}/{version}.json", f"venv-builds-metadata/_claims/{version}",
         f"venv-builds-reuse/keys/demo/{meta['build_key']}.json"}  # the first build of these inputs
     assert meta["venv_archive"] == f"s3://builds/venv-builds/{version}/{version}.tar.gz"
     stored = s3.get_object(Bucket="builds", Key=f"venv-builds/{version}/metadata.json")["Body"].read().decode()
@@ -320,6 +321,7 @@ def test_build_publishes_to_s3_and_refuses_the_same_version_twice(tmp_path, requ
 
 def test_version_allocation_skips_a_second_the_store_already_holds(tmp_path):
     from datetime import datetime, timezone
+
     from venvbuild.stages import allocate_version, version_of
     from venvbuild.store.local import LocalStore
     store = LocalStore(tmp_path)

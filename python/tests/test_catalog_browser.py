@@ -2,16 +2,16 @@
 answers, build pages show the pull command, the graph and the diff, and no page throws a JavaScript error."""
 
 import json
+import os
 import shutil
 
 import pytest
 
-from browser import Chromium, StaticServer, chromium_path
-from conftest import make_build_dir
 from venvbuild import cli, publish
 from venvbuild.store.local import LocalStore
 
-import os
+from browser import Chromium, StaticServer, chromium_path
+from conftest import make_build_dir
 
 if not chromium_path() and os.environ.get("VENVBUILD_REQUIRE_BROWSER"):
     raise RuntimeError("chromium is not installed, and VENVBUILD_REQUIRE_BROWSER (set by .ci/run) requires it")

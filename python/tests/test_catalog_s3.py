@@ -6,9 +6,11 @@ import uuid
 import boto3
 import pytest
 
-from conftest import make_build_dir, run_cli as run
 from venvbuild import publish
 from venvbuild.store.s3 import S3Store
+
+from conftest import make_build_dir
+from conftest import run_cli as run
 
 OLD, NEW = "venv_20250101_100000", "venv_20250102_100000"
 

@@ -1,4 +1,5 @@
 import pytest
+
 from venvbuild.cli import main
 from venvbuild.errors import UnpinnedError, UsageError
 from venvbuild.requirements import check_pins, parse, stored_text, unpinned_report

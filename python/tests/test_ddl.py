@@ -7,10 +7,11 @@ import pytest
 import sqlglot
 from sqlglot import exp
 
-from conftest import make_metadata
 from venvbuild import metadata
 from venvbuild.cli import main
 from venvbuild.store.s3 import S3Store
+
+from conftest import make_metadata
 
 # The design's table: these names and types, first and unchanged.
 DESIGN_COLUMNS = [

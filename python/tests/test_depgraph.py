@@ -2,13 +2,13 @@
 
 import json
 import shutil
-import subprocess
 
 import pytest
 
-from conftest import make_build_dir
 from venvbuild import artifacts, depgraph, metadata, publish
 from venvbuild.store.local import LocalStore
+
+from conftest import make_build_dir
 
 
 def entry(name, version, *deps):

@@ -1,14 +1,15 @@
 """`venvbuild diff` and `venvbuild catalog` over a store (the catalog's page behaviour: test_catalog_browser.py)."""
 
 import json
-import os
 
 import pytest
 
-from conftest import make_build_dir, run_cli as run
 from venvbuild import publish
 from venvbuild.catalog import site
 from venvbuild.store.local import LocalStore
+
+from conftest import make_build_dir
+from conftest import run_cli as run
 
 OLD, NEW, OTHER = "venv_20250101_100000", "venv_20250102_100000", "venv_20250103_100000"
 
@@ -145,9 +146,10 @@ MUTATIONS = [
 
 @pytest.mark.parametrize("field,value", MUTATIONS)
 def test_the_fast_record_check_refuses_what_the_schema_refuses(field, value):
-    from conftest import make_metadata
     from venvbuild import metadata, stored_builds
     from venvbuild.errors import StoreError
+
+    from conftest import make_metadata
 
     good = make_metadata(extra_artifacts=["pipdeptree.dot"], archive_format=2, relocation={
         "placeholder": "/p", "files": [{"path": "bin/activate", "kind": "text"}], "binary_files": []})

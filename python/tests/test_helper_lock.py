@@ -2,10 +2,10 @@
 pyproject.toml and VERSION: a dependency added, dropped or moved out of its locked version fails here
 until `.ci/release-helper` has written the lock again."""
 
-import tomllib
 from pathlib import Path
 
 import pytest
+import tomllib
 
 from venvbuild import helper_lock
 

@@ -5,7 +5,9 @@ import subprocess
 import sys
 
 import pytest
+
 from venvbuild.resolution import error_line
+
 from wheelhouse import make_wheelhouse
 
 WRONG = "0" * 64

@@ -54,7 +54,7 @@ def test_stored_object_with_other_content_is_refused(build_dir_factory, tmp_path
 
     assert code == 6
     assert "requirements.txt already exists with other content" in err
-    assert not (store / "venv-builds-metadata").exists()
+    assert not list((store / "venv-builds-metadata").glob("dt=*")), "no search record"
     assert not (folder / artifacts.METADATA).exists()
 
 
@@ -90,10 +90,11 @@ def test_a_version_another_build_took_is_refused_or_moved_to_the_next_free_secon
 
 def test_a_build_that_wins_the_race_between_check_and_store_moves_the_other_on(build_dir_factory, tmp_path):
     """Both builds see a free version; the create-only store of the archive decides who keeps it."""
-    from conftest import make_build_dir
     from venvbuild.checksum import sha256_file
     from venvbuild.publish import publish as publish_build
     from venvbuild.store.local import LocalStore
+
+    from conftest import make_build_dir
 
     class RacingStore(LocalStore):
         def any_under(self, key_prefix):

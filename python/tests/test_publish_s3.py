@@ -12,7 +12,6 @@ import uuid
 import boto3
 import pytest
 
-from fault_proxy import FaultProxy
 from venvbuild import artifacts, publish
 from venvbuild.cli import main
 from venvbuild.errors import StoreError, UsageError
@@ -20,9 +19,12 @@ from venvbuild.store import open_store
 from venvbuild.store.base import ObjectExists
 from venvbuild.store.s3 import MIB, S3Store
 
+from fault_proxy import FaultProxy
+
 VERSION = "venv_20250722_163000"
 BUILD_PREFIX = f"venv-builds/{VERSION}/"
 RECORD_KEY = f"venv-builds-metadata/dt=2025-07-22/{VERSION}.json"
+CLAIM_KEY = f"venv-builds-metadata/_claims/{VERSION}"  # which build holds the version
 
 
 @pytest.fixture
@@ -119,7 +121,7 @@ def test_publish_stores_the_seven_artifacts_and_the_record_with_their_sha256(bui
 
     assert code == 0, err
     names = artifacts.publish_order(VERSION, "gz")
-    assert stored_keys(s3, bucket) == {BUILD_PREFIX + n for n in names} | {RECORD_KEY}
+    assert stored_keys(s3, bucket) == {BUILD_PREFIX + n for n in names} | {RECORD_KEY, CLAIM_KEY}
     for name in names:
         key = BUILD_PREFIX + name
         local = sha256_of_file(build / name)
@@ -145,7 +147,7 @@ def test_every_object_is_sent_create_only_with_a_sha256_checksum(build_dir_facto
 
     assert code == 0, err
     puts = proxy.matching("PUT", f"/{bucket}/")
-    assert len(puts) == 8
+    assert len(puts) == 9  # the claim, seven artifacts, the record
     for request in puts:
         assert request.headers.get("if-none-match") == "*", request.path
         assert request.headers.get("x-amz-checksum-sha256"), request.path
@@ -185,7 +187,7 @@ def test_interrupted_publish_leaves_no_record_and_a_rerun_finishes_it(
 
     assert code == 0, err
     assert f"{BUILD_PREFIX}{VERSION}.tar.gz already stored with the same sha256, skipped" in err
-    assert stored_keys(s3, bucket) == {BUILD_PREFIX + n for n in artifacts.publish_order(VERSION, "gz")} | {RECORD_KEY}
+    assert stored_keys(s3, bucket) == {BUILD_PREFIX + n for n in artifacts.publish_order(VERSION, "gz")} | {RECORD_KEY, CLAIM_KEY}
 
 
 def test_another_build_of_an_unfinished_version_is_refused(build_dir_factory, tmp_path, s3, bucket, s3_server, proxy, few_attempts, capsys):
@@ -390,7 +392,7 @@ def test_build_publishes_straight_to_s3_and_the_ddl_reads_its_records(tmp_path, 
 
     assert build.returncode == 0, build.stderr
     keys = stored_keys(s3, bucket)
-    [record_key] = [k for k in keys if k.startswith("venv-builds-metadata/")]
+    [record_key] = [k for k in keys if k.startswith("venv-builds-metadata/dt=")]
     meta = json.loads(s3.get_object(Bucket=bucket, Key=record_key)["Body"].read())
     version = meta["venv_version"]
     assert {k for k in keys if k.startswith("venv-builds/")} == {

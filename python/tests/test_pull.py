@@ -16,10 +16,11 @@ from pathlib import Path
 
 import pytest
 
-from conftest import make_build_dir
 from test_build import builds_in, venvbuild
 from venvbuild import archive, extract, interpreter, metadata
 from venvbuild.store.local import LocalStore
+
+from conftest import make_build_dir
 from wheelhouse import make_wheelhouse
 
 BASE = interpreter.find(None)
@@ -470,8 +471,8 @@ def test_sigterm_mid_pull_leaves_no_destination(tmp_path):
     (pulls / "new" / "another-pulls-venv").mkdir()  # made meanwhile by another pull into the new folder
     proc.send_signal(signal.SIGTERM)
     _, err = proc.communicate(timeout=60)
-    assert proc.returncode != 0
-    assert err.strip().splitlines() == ["venvbuild: error: interrupted"]
+    assert proc.returncode == 143  # 128 + SIGTERM, exit_codes.json
+    assert err.strip().splitlines() == ["venvbuild: error: terminated by SIGTERM; stopped and cleaned up"]
     assert _leftovers(pulls / "new") == ["another-pulls-venv"], "the folder it made stays while not empty"
 
 

@@ -6,8 +6,10 @@ import subprocess
 import sys
 
 import pytest
+
 from venvbuild.cli import main
 from venvbuild.redact import redact
+
 from wheelhouse import make_wheelhouse
 
 

@@ -7,6 +7,7 @@ import subprocess
 import sys
 
 import pytest
+
 from venvbuild import reqfile, requirements
 from venvbuild.cli import main
 

@@ -7,6 +7,7 @@ import pytest
 from packaging.markers import Marker
 from packaging.specifiers import SpecifierSet
 from packaging.utils import canonicalize_name
+
 from venvbuild.errors import UsageError
 from venvbuild.reqfile import parse
 from venvbuild.requirements import unpinned_report

@@ -11,10 +11,11 @@ import urllib.request
 import boto3
 import pytest
 
-from fault_proxy import FaultProxy
 from venvbuild import cli
 from venvbuild.errors import StoreError
 from venvbuild.search import athena
+
+from fault_proxy import FaultProxy
 
 GET_EXECUTION = "AmazonAthena.GetQueryExecution"
 GET_RESULTS = "AmazonAthena.GetQueryResults"

@@ -6,12 +6,13 @@ def test_every_error_class_has_its_code_in_the_shared_file():
     listed = {int(code) for code in load_json("exit_codes.json")}
     classes = [errors.UsageError, errors.UnpinnedError, errors.ConflictError, errors.InstallError, errors.StoreError]
     assert sorted(c.exit_code for c in classes) == [2, 3, 4, 5, 6]
-    assert {c.exit_code for c in classes} | {errors.OK, errors.INTERNAL} == listed
+    assert {c.exit_code for c in classes} | {errors.OK, errors.INTERNAL, errors.INTERRUPTED, errors.TERMINATED} == listed
     assert [code for code, _ in errors.EXIT_CODES] == sorted(listed)
 
 
 def test_the_shared_choice_rules_accept_exactly_the_helpers_choices():
     import re
+
     from venvbuild import artifacts, installer, naming
     from venvbuild.store.s3 import SSE_CHOICES
     for kind, choices in (("installer", installer.INSTALLERS), ("compression", artifacts.COMPRESSIONS),

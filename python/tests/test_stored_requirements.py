@@ -7,6 +7,7 @@ import subprocess
 import sys
 
 from venvbuild.cli import main
+
 from wheelhouse import make_wheelhouse, write_wheel
 
 

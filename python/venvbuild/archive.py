@@ -18,7 +18,7 @@ import zlib
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO, Dict, List, Sequence, Tuple
+from typing import IO, BinaryIO, Dict, List, Sequence, Tuple, cast
 
 from venvbuild import relocation
 from venvbuild.console import say
@@ -52,7 +52,8 @@ class _ParallelGzip:
     def __init__(self, out: _HashingWriter, level: int = GZIP_LEVEL):
         self.out, self.level = out, level
         self.pool = ThreadPoolExecutor(max_workers=max(1, os.cpu_count() or 1))
-        self.pending, self.buffer = [], bytearray()
+        self.pending: list = []
+        self.buffer = bytearray()
 
     def _compress(self, data: bytes) -> bytes:
         # zlib's gzip header has mtime 0 and no file name: deterministic.
@@ -173,7 +174,9 @@ class _Contents:
         data = entry.path.read_bytes()
         if any(p in data for p in self.prefixes):
             if relocation.is_text(data):
-                kind, data = relocation.to_placeholder(data, self.prefixes)
+                placed = relocation.to_placeholder(data, self.prefixes)
+                assert placed is not None  # it holds a prefix
+                kind, data = placed
                 self.changed[entry.rel], self.kinds[entry.rel] = data, kind
             else:
                 self.binary.append(entry.rel)
@@ -251,7 +254,7 @@ def write(venv: Path, target: Path, compression: str, arcroot: str = "venv",
     with open(target, "wb") as fh:
         out = _HashingWriter(fh)
         stream = _ParallelGzip(out) if compression == "gz" else _zstd_writer(out)
-        with tarfile.open(fileobj=stream, mode="w|", format=tarfile.GNU_FORMAT) as tar:
+        with tarfile.open(fileobj=cast(IO[bytes], stream), mode="w|", format=tarfile.GNU_FORMAT) as tar:
             for entry in entries:
                 name = f"{arcroot}/{entry.rel}" if entry.rel else arcroot
                 if entry.kind == "dir":

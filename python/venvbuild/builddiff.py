@@ -64,7 +64,7 @@ def compare(old: dict, new: dict) -> BuildDiff:
             (name, was), (_, now) = before[key], after[key]
             if was != now:
                 order = _order(was, now)
-                target = {1: diff.upgraded, -1: diff.downgraded}.get(order, diff.changed)
+                target = {1: diff.upgraded, -1: diff.downgraded}.get(order, diff.changed) if order else diff.changed
                 target.append([name, was, now])
     for name, label in ENVIRONMENT:
         if old.get(name) != new.get(name):

@@ -6,7 +6,8 @@ import os
 import sys
 
 from venvbuild import __version__
-from venvbuild.errors import EXIT_CODES, INTERNAL, USAGE, VenvbuildError
+from venvbuild.errors import EXIT_CODES, INTERNAL, INTERRUPTED, TERMINATED, USAGE, VenvbuildError
+from venvbuild.signals import Terminated, terminate_as_interrupt
 
 # Subcommand name -> module in venvbuild.commands exposing HELP, add_arguments(parser), run(args) -> int.
 COMMANDS = {
@@ -73,8 +74,17 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv=None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    with terminate_as_interrupt():  # SIGTERM (a Jenkins abort) as an exception, so that clean-up runs
+        return _run(args)
+
+
+def _run(args) -> int:
     try:
         return args._run(args)
+    except Terminated:
+        print("venvbuild: error: terminated by SIGTERM; stopped and cleaned up",
+              file=sys.stderr)
+        return TERMINATED
     except VenvbuildError as exc:
         print(f"venvbuild: error: {exc}", file=sys.stderr)
         return exc.exit_code
@@ -85,7 +95,7 @@ def main(argv=None) -> int:
         return USAGE
     except KeyboardInterrupt:
         print("venvbuild: error: interrupted", file=sys.stderr)
-        return 130
+        return INTERRUPTED
     except Exception as exc:
         if os.environ.get("VENVBUILD_DEBUG"):
             raise

@@ -60,10 +60,11 @@ def find(tree: list) -> List[Conflict]:
         parent_label = f"{parent['package_name']} {parent['installed_version']}"
         for dep in entry.get("dependencies", []):
             installed, required = dep.get("installed_version"), dep.get("required_version") or ANY
+            name = dep["package_name"]
             if installed in (None, MISSING):
-                found.append(Conflict("missing", dep["package_name"], _requirement(dep["package_name"], required), None, parent_label))
+                found.append(Conflict("missing", name, _requirement(name, required), None, parent_label))
             elif not _satisfied(required, installed):
-                found.append(Conflict("version", dep["package_name"], _requirement(dep["package_name"], required), installed, parent_label))
+                found.append(Conflict("version", name, _requirement(name, required), installed, parent_label))
     found.extend(_cycles(tree))
     return found
 
@@ -106,8 +107,10 @@ def _strongly_connected(graph: Dict[str, List[str]]) -> List[set]:
         if root in index:
             continue
         work = [(root, iter(graph.get(root, [])))]
-        index[root] = low[root] = counter[0]; counter[0] += 1
-        stack.append(root); on_stack.add(root)
+        index[root] = low[root] = counter[0]
+        counter[0] += 1
+        stack.append(root)
+        on_stack.add(root)
         while work:
             node, children = work[-1]
             advanced = False
@@ -115,8 +118,10 @@ def _strongly_connected(graph: Dict[str, List[str]]) -> List[set]:
                 if child not in graph:
                     continue
                 if child not in index:
-                    index[child] = low[child] = counter[0]; counter[0] += 1
-                    stack.append(child); on_stack.add(child)
+                    index[child] = low[child] = counter[0]
+                    counter[0] += 1
+                    stack.append(child)
+                    on_stack.add(child)
                     work.append((child, iter(graph.get(child, []))))
                     advanced = True
                     break
@@ -130,7 +135,9 @@ def _strongly_connected(graph: Dict[str, List[str]]) -> List[set]:
             if low[node] == index[node]:
                 group = set()
                 while True:
-                    member = stack.pop(); on_stack.discard(member); group.add(member)
+                    member = stack.pop()
+                    on_stack.discard(member)
+                    group.add(member)
                     if member == node:
                         break
                 groups.append(group)
@@ -139,13 +146,16 @@ def _strongly_connected(graph: Dict[str, List[str]]) -> List[set]:
 
 def _path_back(graph: Dict[str, List[str]], start: str, group: set) -> List[str]:
     """A shortest cycle start -> ... -> start inside group (breadth-first)."""
-    parents, queue = {start: None}, [start]
+    parents: Dict[str, Optional[str]] = {start: None}
+    queue = [start]
     for node in queue:
         for child in graph.get(node, []):
             if child == start:
                 path = [node]
-                while parents[path[-1]] is not None:
-                    path.append(parents[path[-1]])
+                parent = parents[node]
+                while parent is not None:
+                    path.append(parent)
+                    parent = parents[parent]
                 return list(reversed(path)) + [start]
             if child in group and child not in parents:
                 parents[child] = node

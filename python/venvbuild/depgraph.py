@@ -34,7 +34,8 @@ class Edge:
 
 def graph(tree: list):
     """(nodes, edges) of pipdeptree's JSON tree, nodes sorted by key, edges in the tree's order."""
-    nodes = {e["package"]["key"]: Node(e["package"]["key"], f"{e['package']['package_name']} {e['package']['installed_version']}", False)
+    nodes = {e["package"]["key"]: Node(e["package"]["key"],
+                                       f"{e['package']['package_name']} {e['package']['installed_version']}", False)
              for e in tree}
     cyclic = conflicts.cyclic_keys(tree)
     edges: List[Edge] = []

@@ -10,7 +10,6 @@ import sys
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import List
 
 from venvbuild.errors import InstallError
 
@@ -41,7 +40,7 @@ def run(python: Path):
         return text.result(), as_json.result()
 
 
-def packages(tree: list) -> List[Package]:
+def packages(tree: list) -> list[Package]:
     """Every distribution in the environment, sorted by name (case-insensitively)."""
     found = {entry["package"]["key"]: Package(entry["package"]["package_name"], entry["package"]["installed_version"])
              for entry in tree}

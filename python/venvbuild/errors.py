@@ -13,6 +13,8 @@ CONFLICTS = 4
 INSTALL_FAILED = 5
 STORE_FAILED = 6
 INTERNAL = 70  # sysexits' EX_SOFTWARE: distinct from every outcome above and from search's 1
+INTERRUPTED = 130  # 128 + SIGINT, as a shell reports it
+TERMINATED = 143  # 128 + SIGTERM
 
 EXIT_CODES = tuple(sorted((int(code), meaning) for code, meaning in load_json("exit_codes.json").items()))
 
@@ -49,3 +51,12 @@ class InstallError(VenvbuildError):
 
 class StoreError(VenvbuildError):
     exit_code = STORE_FAILED
+
+
+class StageError(VenvbuildError):
+    """A build stage could not write its work folder (disk full, read-only): the stage's own exit code."""
+
+    def __init__(self, message: str, exit_code: int):
+        super().__init__(message)
+        self.exit_code = exit_code
+

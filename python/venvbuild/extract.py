@@ -32,11 +32,11 @@ class _BoundedTarInfo(tarfile.TarInfo):
 
     def _proc_gnulong(self, tarfile_):
         self._bound()
-        return super()._proc_gnulong(tarfile_)
+        return super()._proc_gnulong(tarfile_)  # type: ignore[misc]  # private, not in typeshed
 
     def _proc_pax(self, tarfile_):
         self._bound()
-        return super()._proc_pax(tarfile_)
+        return super()._proc_pax(tarfile_)  # type: ignore[misc]
 
     def _bound(self):
         if self.size > _MAX_HEADER:
@@ -153,6 +153,7 @@ def _write(tar: tarfile.TarFile, member: tarfile.TarInfo, path: Path) -> None:
     with os.fdopen(fd, "wb") as out:
         os.fchmod(out.fileno(), mode)  # exactly, whatever the umask: verify compares modes
         data = tar.extractfile(member)
+        assert data is not None  # a regular file
         while True:
             chunk = data.read(_COPY)
             if not chunk:

@@ -1,6 +1,6 @@
 """Creating the virtual environment and installing the requirements into it, with pip or uv.
 
-The installer's output reaches the console and install.log line by line, credentials redacted.
+The installer's output reaches the console (stderr) and install.log line by line, credentials redacted.
 """
 
 import os
@@ -54,7 +54,7 @@ def create_venv(base_python: str, venv: Path, installer: str, log: Path, prompt:
           *pins], log, failure, hermetic=True)
 
 
-def _bundled_wheels(base_python: str) -> List[str]:
+def _bundled_wheels(base_python: str) -> list[str]:
     """The wheels `python -m ensurepip` installs, from the base interpreter's own ensurepip."""
     probe = ("import ensurepip, glob, os; "
              "print('\\n'.join(sorted(glob.glob(os.path.join(os.path.dirname(ensurepip.__file__), '_bundled', '*.whl')))))")
@@ -96,13 +96,19 @@ def _run(command: List[str], log: Path, failure, hermetic: bool = False):
                                     text=True, errors="replace", bufsize=1)
         except OSError as exc:
             raise InstallError(f"cannot run {command[0]}: {exc.strerror}") from None
-        for line in proc.stdout:
-            line = redact(line)
-            captured.append(line)
-            out.write(line)
-            sys.stdout.write(line)
+        assert proc.stdout is not None  # stdout=PIPE
+        try:
+            for line in proc.stdout:
+                line = redact(line)
+                captured.append(line)
+                out.write(line)
+                sys.stderr.write(line)  # progress: stdout carries only the command's result
+        except BaseException:  # aborted (SIGTERM, Ctrl-C) or the log cannot be written: stop the installer too
+            proc.kill()
+            proc.wait()
+            raise
         proc.wait()
-    sys.stdout.flush()
+    sys.stderr.flush()
     if proc.returncode == 0:
         return None
     if failure:

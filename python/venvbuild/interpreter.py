@@ -63,7 +63,7 @@ def probe(executable) -> Optional[Interpreter]:
                        identity=info.get("identity"))
 
 
-def _candidates(minor: str) -> List[str]:
+def _candidates(minor: str) -> list[str]:
     names = [f"python{minor}"]
     found = [shutil.which(name) for name in names]
     pyenv_root = os.environ.get("PYENV_ROOT", os.path.expanduser("~/.pyenv"))

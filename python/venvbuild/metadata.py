@@ -39,7 +39,12 @@ def dumps(meta: dict) -> str:
 def write(meta: dict, path: Path) -> None:
     validate(meta, str(path))
     tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(dumps(meta), encoding="utf-8")
+    try:
+        tmp.write_text(dumps(meta), encoding="utf-8")
+    except OSError as exc:  # a full disk: no half-written file left, and the message names the file
+        tmp.unlink(missing_ok=True)
+        exc.filename = exc.filename or str(path)
+        raise
     tmp.replace(path)
 
 

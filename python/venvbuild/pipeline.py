@@ -13,11 +13,11 @@ def build(requirements_file, env_name, python, *, store, fail_on_conflicts=False
           compression="gz", allow_unpinned=False, work_dir=None, reuse=False) -> Tuple[dict, bool]:
     """Build and publish; returns (the stored metadata, reused). With reuse, a published build of the same
     build_key is returned instead, before installing (or, when another build of the key published first
-    meanwhile, instead of publishing). A temporary work folder is removed after success and kept, with its
-    reports, after a failure that got as far as installing."""
+    meanwhile, instead of publishing). A temporary work folder is removed after success or an abort, and kept,
+    with its reports, after a failure that got as far as installing."""
     temporary = work_dir is None
     work = WorkDir(tempfile.mkdtemp(prefix="venvbuild-work-") if temporary else work_dir)
-    succeeded = False
+    succeeded = aborted = False
     try:
         stages.validate(work, requirements_file, env_name, python, allow_unpinned=allow_unpinned,
                         installer_name=installer_name, compression=compression, store=store,
@@ -35,8 +35,11 @@ def build(requirements_file, env_name, python, *, store, fail_on_conflicts=False
             meta, reused = publish.publish(work.artifacts, store, renumber=True), False
         succeeded = True
         return meta, reused
+    except KeyboardInterrupt:  # Ctrl-C, or SIGTERM (a Jenkins abort): nobody is there to read the reports
+        aborted = True
+        raise
     finally:
-        if temporary and (succeeded or not work.venv.exists()):
+        if temporary and (succeeded or aborted or not work.venv.exists()):
             shutil.rmtree(work.path, ignore_errors=True)
         elif not succeeded and work.state_file.exists():
             say(f"reports and logs kept in {work.path}")

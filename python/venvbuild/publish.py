@@ -2,6 +2,7 @@
 
 import hashlib
 import socket
+import tempfile
 from pathlib import Path
 from typing import Tuple
 
@@ -18,6 +19,13 @@ class VersionTaken(StoreError):
 
 
 def publish(build_dir: Path, store: ObjectStore, renumber: bool = False, pointer_claimed: bool = False) -> dict:
+    try:
+        return _publish(Path(build_dir), store, renumber, pointer_claimed)
+    except OSError as exc:  # the build folder cannot be read or rewritten (disk full): the publish stage's code
+        raise StoreError(f"publish: {exc.filename or build_dir}: {exc.strerror or exc}") from None
+
+
+def _publish(build_dir: Path, store: ObjectStore, renumber: bool, pointer_claimed: bool) -> dict:
     """Publish the seven artifacts of build_dir (and the extra ones its metadata lists); returns the metadata as stored.
 
     Re-running after an interruption finishes the job: objects already stored with the same sha256 are
@@ -26,8 +34,8 @@ def publish(build_dir: Path, store: ObjectStore, renumber: bool = False, pointer
     moves this build to the next free second instead: its archive and metadata.json are renamed to match.
     A reusable build then claims its build_key's pointer, unless pointer_claimed says it already has.
     """
-    build_dir = Path(build_dir)
     meta = _complete_build(build_dir)
+    _verify(build_dir, meta)
     meta = _note_other_content(build_dir, meta, store)
     claimed_as = meta["venv_version"] if pointer_claimed else None
     meta = _claim_version(build_dir, meta, store, renumber)
@@ -69,8 +77,11 @@ def publish_or_reuse(build_dir: Path, store: ObjectStore, renumber: bool = False
 
 
 def _claim_id(build_dir: Path, meta: dict) -> str:
-    """Names this build folder's claim, so a re-run finds its own pointer: two builds of one key started
-    in the same second share the version, and reproducible archives make even the archive the same."""
+    """Names this build's claim, so a re-run finds its own pointer: two builds of one key started in the
+    same second share the version, and reproducible archives make even the archive the same. The build's
+    build_id says it; a build from before build_id is named by its host, folder, version and archive."""
+    if meta.get("build_id"):
+        return meta["build_id"]
     mark = f"{socket.gethostname()}|{Path(build_dir).resolve()}|{meta['venv_version']}|{meta['archive_sha256']}"
     return hashlib.sha256(mark.encode("utf-8")).hexdigest()
 
@@ -118,8 +129,12 @@ def _note_other_content(build_dir: Path, meta: dict, store: ObjectStore) -> dict
 
 
 def _claim_version(build_dir: Path, meta: dict, store: ObjectStore, renumber: bool) -> dict:
-    """Store the archive, the first object, under meta's version: where two builds of one second meet.
-    Returns meta with the store's URLs, as written to build_dir's metadata.json."""
+    """Claim meta's version for this build, then store the archive: where two builds of one second meet.
+    Returns meta with the store's URLs, as written to build_dir's metadata.json.
+
+    The claim, `<prefix>-metadata/_claims/<version>`, is a create-only copy of the metadata.json about to be
+    published, so it names the build (its build_id), not its bytes: two builds whose archives are identical
+    (uv at the same workspace path) are still two builds, and a re-run of this build finds its own claim."""
     while True:
         version = meta["venv_version"]
         try:
@@ -128,6 +143,7 @@ def _claim_version(build_dir: Path, meta: dict, store: ObjectStore, renumber: bo
             if published:
                 raise StoreError(f"{version} is already published in {store.describe()}; a version is never overwritten")
             meta = metadata.with_store_urls(meta, store)
+            _claim(store, meta)
             metadata.write(meta, build_dir / artifacts.METADATA)
             archive = _names(meta)[0]
             _put(store, store.build_key(version, archive), build_dir / archive, version)
@@ -139,13 +155,36 @@ def _claim_version(build_dir: Path, meta: dict, store: ObjectStore, renumber: bo
             say(f"{version} was taken by another build; publishing as {meta['venv_version']}")
 
 
+def _claim(store: ObjectStore, meta: dict) -> None:
+    """Store the claim (create-only); VersionTaken when another build's claim is there."""
+    with tempfile.TemporaryDirectory(prefix="venvbuild-claim-") as folder:
+        claim = Path(folder, artifacts.METADATA)
+        claim.write_text(metadata.dumps(meta), encoding="utf-8")
+        _put(store, store.claim_key(meta["venv_version"]), claim, meta["venv_version"], quiet=True)
+
+
+def _verify(build_dir: Path, meta: dict) -> None:
+    """Refuse a build folder whose files are not the bytes its metadata.json describes (changed after the
+    Metadata stage): the stored metadata would describe other bytes."""
+    archive = build_dir / _names(meta)[0]
+    size = archive.stat().st_size
+    if size != meta["archive_size"]:
+        raise StoreError(f"{archive}: {size} bytes, but {artifacts.METADATA} records archive_size "
+                         f"{meta['archive_size']}; the build folder changed after the Metadata stage, nothing published")
+    for path, field in ((archive, "archive_sha256"), (build_dir / artifacts.REQUIREMENTS, "requirements_sha256")):
+        found = sha256_file(path)
+        if found != meta[field]:
+            raise StoreError(f"{path}: sha256 {found}, but {artifacts.METADATA} records {field} {meta[field]}; "
+                             "the build folder changed after the Metadata stage, nothing published")
+
+
 def _names(meta: dict) -> list:
     return artifacts.publish_order(meta["venv_version"], metadata.compression_of(meta), meta.get("extra_artifacts", ()))
 
 
 def _refuse_another_build(meta: dict, store: ObjectStore) -> None:
-    """Raise VersionTaken when another build holds meta's version; this very build, maybe half published,
-    passes. Objects besides these two are compared one by one as they are published."""
+    """Raise VersionTaken when another build visibly holds meta's version (also one published before
+    claims existed); this very build, maybe half published, passes. The claim decides the rest."""
     version = meta["venv_version"]
     if not store.any_under(store.build_key(version, "")):
         return
@@ -174,7 +213,7 @@ def _renumbered(build_dir: Path, meta: dict, store: ObjectStore) -> dict:
     return meta
 
 
-def _put(store: ObjectStore, key: str, path: Path, version: str) -> None:
+def _put(store: ObjectStore, key: str, path: Path, version: str, quiet: bool = False) -> None:
     local = sha256_file(path)
     stored = store.checksum(key)
     if stored is None:
@@ -187,4 +226,5 @@ def _put(store: ObjectStore, key: str, path: Path, version: str) -> None:
         raise VersionTaken(
             f"{store.url(key)} already exists with other content: {version} belongs to another build"
         )
-    say(f"{key} already stored with the same sha256, skipped")
+    if not quiet:
+        say(f"{key} already stored with the same sha256, skipped")

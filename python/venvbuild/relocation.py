@@ -70,8 +70,9 @@ def to_placeholder(data: bytes, prefixes: Iterable[bytes]) -> Optional[tuple]:
 
 def from_placeholder(data: bytes, kind: str, dest: bytes) -> bytes:
     """The file's bytes for a venv at dest."""
-    if kind == SHEBANG and data.startswith(b"#!" + PLACEHOLDER + b"/"):
-        exe, args, body = _parse_shebang(data)
+    parsed = _parse_shebang(data) if kind == SHEBANG and data.startswith(b"#!" + PLACEHOLDER + b"/") else None
+    if parsed is not None:
+        exe, args, body = parsed
         data = shebang(dest + exe[len(PLACEHOLDER):], args) + body
     return data.replace(PLACEHOLDER, dest)
 

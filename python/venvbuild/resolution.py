@@ -15,7 +15,8 @@ def explain(lines: List[str]) -> Optional[str]:
 
 def _pip_causes(lines: List[str]) -> Optional[str]:
     # pip: "The conflict is caused by:" followed by indented lines, up to a blank line.
-    causes, inside = [], False
+    causes: List[str] = []
+    inside = False
     for line in lines:
         text = line.strip()
         if text.startswith("The conflict is caused by"):
@@ -34,8 +35,8 @@ def _uv_causes(lines: List[str]) -> Optional[str]:
     # uv: "× No solution found when resolving dependencies:" then "╰─▶ Because ..." lines.
     for index, line in enumerate(lines):
         if "No solution found when resolving dependencies" in line:
-            rest = [l.strip().lstrip("╰─▶").strip() for l in lines[index + 1:]]
-            text = " ".join(l for l in rest if l and not l.startswith("hint:"))
+            rest = [later.strip().lstrip("╰─▶").strip() for later in lines[index + 1:]]
+            text = " ".join(part for part in rest if part and not part.startswith("hint:"))
             return text or None
     return None
 

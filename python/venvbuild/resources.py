@@ -23,6 +23,6 @@ def read_text(name: str) -> str:
     return (resource_dir() / name).read_text(encoding="utf-8")
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def load_json(name: str):
     return json.loads(read_text(name))

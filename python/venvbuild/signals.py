@@ -5,7 +5,6 @@ import signal
 import threading
 from contextlib import contextmanager
 
-
 _SIGNALS = (signal.SIGTERM, signal.SIGHUP)
 
 
@@ -14,6 +13,7 @@ class Terminated(KeyboardInterrupt):
 
 
 def _raise(signum, frame):
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)  # a second SIGTERM must not cut the clean-up short
     raise Terminated()
 
 

@@ -1,19 +1,65 @@
 """The build's stages, in the design's order. Each reads the work folder's state and adds to it, so the
 Jenkins steps can run them one per stage and `venvbuild build` can run them all."""
 
+import functools
 import json
 import os
+import uuid
+from contextlib import contextmanager
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Optional
 
-from venvbuild import (__version__, archive, artifacts, build_key, conflicts, content_key, depgraph, deptree,
-                       installer, interpreter, metadata, naming, requirements, reuse)
+from venvbuild import (
+    __version__,
+    archive,
+    artifacts,
+    build_key,
+    conflicts,
+    content_key,
+    depgraph,
+    deptree,
+    installer,
+    interpreter,
+    metadata,
+    naming,
+    requirements,
+    reuse,
+)
 from venvbuild.checksum import sha256_file
 from venvbuild.console import say
-from venvbuild.errors import ConflictError, InstallError, UsageError
+from venvbuild.errors import INSTALL_FAILED, USAGE, ConflictError, InstallError, StageError
 from venvbuild.versions import created_at_of, version_of
 from venvbuild.workdir import State, WorkDir
+
+
+def _stage(name: str, exit_code: int):
+    """An OSError while a stage works (disk full, a read-only folder) as one line naming the stage and the
+    file, with the stage's exit code: 2 for validate, as for its other bad inputs; 5 for the build itself."""
+
+    def wrap(function):
+        @functools.wraps(function)
+        def run(*args, **kwargs):
+            try:
+                return function(*args, **kwargs)
+            except OSError as exc:
+                where = exc.filename or "the work folder"
+                raise StageError(f"{name} stage: {where}: {exc.strerror or exc}", exit_code) from None
+
+        return run
+
+    return wrap
+
+
+@contextmanager
+def _writing(path: Path):
+    """Name path in an OSError that does not name its file (a write() that finds the disk full)."""
+    try:
+        yield
+    except OSError as exc:
+        if exc.filename is None:
+            exc.filename = str(path)
+        raise
 
 
 def allocate_version(now: datetime, store=None) -> datetime:
@@ -23,6 +69,7 @@ def allocate_version(now: datetime, store=None) -> datetime:
     return now
 
 
+@_stage("validate", USAGE)
 def validate(work: WorkDir, requirements_file, env_name: str, python: Optional[str], *, allow_unpinned=False,
              installer_name="pip", compression="gz", store=None, reuse_store=None) -> State:
     """Check the inputs and start the work folder. With reuse_store, a published build of the same
@@ -47,9 +94,10 @@ def validate(work: WorkDir, requirements_file, env_name: str, python: Optional[s
     found = reuse.find(reuse_store, env_name, key) if reuse_store is not None else None
     moment = allocate_version(datetime.now(timezone.utc).replace(microsecond=0), store)
     work.create()
-    (work.artifacts / artifacts.REQUIREMENTS).write_text(stored.requirements, encoding="utf-8")
-    if stored.constraints is not None:
-        (work.artifacts / artifacts.CONSTRAINTS).write_text(stored.constraints, encoding="utf-8")
+    for name, text in ((artifacts.REQUIREMENTS, stored.requirements), (artifacts.CONSTRAINTS, stored.constraints)):
+        if text is not None:
+            with _writing(work.artifacts / name):
+                (work.artifacts / name).write_text(text, encoding="utf-8")
     state = State(
         env_name=env_name,
         venv_version=version_of(moment),
@@ -60,6 +108,7 @@ def validate(work: WorkDir, requirements_file, env_name: str, python: Optional[s
         python_full_version=base.version,
         installer=installer_name,
         compression=compression,
+        build_id=uuid.uuid4().hex,
         build_key=key,
         build_inputs=inputs.as_dict(),
         reuse=reuse_store is not None,
@@ -74,16 +123,19 @@ def validate(work: WorkDir, requirements_file, env_name: str, python: Optional[s
     return state
 
 
+@_stage("install", INSTALL_FAILED)
 def install(work: WorkDir) -> State:
     state = work.load(after="validate")
-    installer.create_venv(state.interpreter, work.venv, state.installer, work.log, prompt=state.env_name)
+    with _writing(work.log):
+        installer.create_venv(state.interpreter, work.venv, state.installer, work.log, prompt=state.env_name)
     got = interpreter.probe(installer.venv_python(work.venv))
     if got is None or got.minor != state.python_version:
         found = got.version if got else "nothing that runs"
         raise InstallError(f"--python {state.python_version}: the new venv has {found}, not {state.python_version}")
     state.python_full_version, state.platform = got.version, got.platform
     state.python_home = _pyvenv_home(work.venv)
-    installer.install(work.venv, Path(state.requirements), state.installer, work.log)
+    with _writing(work.log):
+        installer.install(work.venv, Path(state.requirements), state.installer, work.log)
     work.save(state, "install")
     return state
 
@@ -96,16 +148,18 @@ def _pyvenv_home(venv: Path) -> str:
     return ""
 
 
+@_stage("inspect", INSTALL_FAILED)
 def inspect(work: WorkDir, fail_on_conflicts: bool = False) -> State:
     state = work.load(after="install")
     text, as_json = deptree.run(installer.venv_python(work.venv))
     tree = deptree.load(as_json)
     out = work.artifacts
-    (out / artifacts.PIPDEPTREE_TXT).write_text(text, encoding="utf-8")
-    (out / artifacts.PIPDEPTREE_JSON).write_text(json.dumps(tree, indent=2) + "\n", encoding="utf-8")
     pins = [p.pin() for p in deptree.packages(tree)]
-    (out / artifacts.INSTALLED_TXT).write_text("".join(f"{pin}\n" for pin in pins), encoding="utf-8")
-    (out / artifacts.INSTALLED_JSON).write_text(json.dumps(pins, indent=2) + "\n", encoding="utf-8")
+    for name, content in ((artifacts.PIPDEPTREE_TXT, text), (artifacts.PIPDEPTREE_JSON, json.dumps(tree, indent=2) + "\n"),
+                          (artifacts.INSTALLED_TXT, "".join(f"{pin}\n" for pin in pins)),
+                          (artifacts.INSTALLED_JSON, json.dumps(pins, indent=2) + "\n")):
+        with _writing(out / name):
+            (out / name).write_text(content, encoding="utf-8")
     write_graphs(tree, out)
     found = conflicts.find(tree)
     state.installed_packages = pins
@@ -140,16 +194,23 @@ def write_graphs(tree: list, out: Path) -> None:
             say(f"warning: Graphviz could not draw {artifacts.PIPDEPTREE_SVG}: {failed}")
 
 
+@_stage("package", INSTALL_FAILED)
 def package(work: WorkDir) -> State:
     state = work.load(after="inspect")
     target = work.artifacts / artifacts.archive_name(state.venv_version, state.compression)
-    packed = archive.write(work.venv, target, state.compression)
+    try:
+        with _writing(target):
+            packed = archive.write(work.venv, target, state.compression)
+    except BaseException:
+        target.unlink(missing_ok=True)  # no half-written archive for a later stage to take
+        raise
     state.archive_sha256, state.archive_size, state.relocation = packed.sha256, packed.size, packed.relocation
     work.save(state, "package")
     say(f"{target.name}: {state.archive_size} bytes, sha256 {state.archive_sha256}")
     return state
 
 
+@_stage("metadata", INSTALL_FAILED)
 def write_metadata(work: WorkDir, store=None) -> dict:
     """metadata.json in the artifacts folder; its URLs point at store when given, else at the folder itself."""
     state = work.load(after="package")
@@ -186,8 +247,11 @@ def write_metadata(work: WorkDir, store=None) -> dict:
     extras = [name for name in artifacts.EXTRAS if (local / name).is_file()]
     if extras:
         meta["extra_artifacts"] = extras
+    if state.build_id:  # a work folder started by an older venvbuild has none
+        meta["build_id"] = state.build_id
     if store is not None:
         meta = metadata.with_store_urls(meta, store)
-    metadata.write(meta, local / artifacts.METADATA)
+    with _writing(local / artifacts.METADATA):
+        metadata.write(meta, local / artifacts.METADATA)
     work.save(state, "metadata")
     return meta

@@ -10,7 +10,7 @@
 import json
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
-from typing import List, Optional
+from typing import Optional
 
 from venvbuild import naming
 from venvbuild.conflicts import Conflict
@@ -31,14 +31,15 @@ class State:
     python_full_version: str
     installer: str
     compression: str
-    stages_done: List[str] = field(default_factory=list)
+    stages_done: list[str] = field(default_factory=list)
     python_home: Optional[str] = None
     platform: Optional[str] = None
-    installed_packages: List[str] = field(default_factory=list)
-    conflicts: List[dict] = field(default_factory=list)
+    installed_packages: list[str] = field(default_factory=list)
+    conflicts: list[dict] = field(default_factory=list)
     archive_sha256: Optional[str] = None
     archive_size: Optional[int] = None
     relocation: Optional[dict] = None
+    build_id: Optional[str] = None
     build_key: Optional[str] = None
     build_inputs: Optional[dict] = None  # what build_key hashes (venvbuild.build_key.Inputs)
     content_key: Optional[str] = None
@@ -97,5 +98,9 @@ class WorkDir:
         if stage not in state.stages_done:
             state.stages_done.append(stage)
         tmp = self.state_file.with_suffix(".tmp")
-        tmp.write_text(json.dumps(asdict(state), indent=2) + "\n", encoding="utf-8")
+        try:
+            tmp.write_text(json.dumps(asdict(state), indent=2) + "\n", encoding="utf-8")
+        except OSError as exc:  # a full disk: name the file, which write() does not
+            exc.filename = exc.filename or str(tmp)
+            raise
         tmp.replace(self.state_file)

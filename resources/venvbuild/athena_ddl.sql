@@ -23,6 +23,7 @@ CREATE EXTERNAL TABLE IF NOT EXISTS ${table} (
   archive_format bigint,
   relocation struct<placeholder:string,files:array<struct<path:string,kind:string>>,binary_files:array<string>>,
   extra_artifacts array<string>,
+  build_id string,
   build_key string,
   content_key string,
   fully_pinned boolean,

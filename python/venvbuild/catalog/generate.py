@@ -16,11 +16,12 @@ from venvbuild.console import say
 from venvbuild.errors import StoreError
 from venvbuild.resources import read_text
 
+
 def _fingerprint() -> str:
     """Changes with the code that renders pages, so a new venvbuild renders them all again."""
     digest = hashlib.sha256(__version__.encode())
     for module in (pages, graph, builddiff, model):
-        digest.update(Path(module.__file__).read_bytes())
+        digest.update(Path(module.__file__ or "").read_bytes())
     return digest.hexdigest()
 
 

@@ -11,11 +11,11 @@ _COLOURS = {"ok": "#888", "conflict": depgraph.CONFLICT_COLOUR, "cycle": depgrap
 
 def svg(tree: list) -> str:
     nodes, edges = depgraph.graph(tree)
-    children = {n.key: [] for n in nodes}
+    children: dict = {n.key: [] for n in nodes}
     for edge in edges:
         children[edge.parent].append(edge.child)
     depth = _depths([n.key for n in nodes], children, {e.child for e in edges})
-    columns = {}
+    columns: dict = {}
     for node in nodes:
         columns.setdefault(depth[node.key], []).append(node)
     where = {}
@@ -44,7 +44,7 @@ def svg(tree: list) -> str:
 
 def _depths(keys, children, required) -> dict:
     """Longest path from a root (a package nothing requires); cycles are cut where they close."""
-    depth = {}
+    depth: dict = {}
     roots = [k for k in keys if k not in required] or keys[:1]
     for root in roots:
         stack = [(root, 0, frozenset([root]))]

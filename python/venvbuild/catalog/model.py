@@ -30,7 +30,8 @@ class Catalog:
 
 def build(records: List[dict]) -> Catalog:
     builds = sorted(records, key=lambda m: (m["created_at"], m["venv_version"]), reverse=True)
-    previous, last_of_env = {}, {}
+    previous: Dict[str, Optional[dict]] = {}
+    last_of_env: Dict[str, dict] = {}
     for meta in reversed(builds):
         previous[meta["venv_version"]] = last_of_env.get(meta["env_name"])
         last_of_env[meta["env_name"]] = meta

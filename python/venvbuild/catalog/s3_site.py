@@ -7,6 +7,7 @@ previous index in place. As in a folder, a prefix holding objects but no marker 
 """
 
 import hashlib
+from typing import Optional
 
 from venvbuild.catalog import pages
 from venvbuild.catalog.site import MARKER, Previous, Writer, marker, parse_marker
@@ -58,9 +59,10 @@ class S3Site:
 class _S3Writer(Writer):
     def __init__(self, site: S3Site, previous: Previous):
         super().__init__(previous)
-        self.site, self.last = site, {}
+        self.site = site
+        self.last: dict = {}
 
-    def add(self, relative: str, data: bytes, inputs: str = None) -> None:
+    def add(self, relative: str, data: bytes, inputs: Optional[str] = None) -> None:
         digest = hashlib.sha256(data).hexdigest()
         self._note(relative, digest, inputs)
         if self.previous.files.get(relative) == digest:
@@ -71,7 +73,7 @@ class _S3Writer(Writer):
             self.site.put(relative, data)
             self.counts["written"] += 1
 
-    def keep(self, relative: str, inputs: str = None) -> bool:
+    def keep(self, relative: str, inputs: Optional[str] = None) -> bool:
         return self._kept(relative, inputs)
 
     def commit(self) -> dict:

@@ -14,6 +14,7 @@ import os
 import shutil
 import tempfile
 from pathlib import Path
+from typing import Optional
 
 from venvbuild.errors import UsageError
 
@@ -85,7 +86,8 @@ class Writer:
 
     def __init__(self, previous: Previous):
         self.previous = previous
-        self.digests, self.inputs = {}, {}
+        self.digests: dict = {}
+        self.inputs: dict = {}
         self.counts = {"written": 0, "kept": 0, "removed": 0}
 
     def _note(self, relative: str, digest: str, inputs) -> None:
@@ -105,7 +107,7 @@ class _FolderWriter(Writer):
         self.out = out
         out.parent.mkdir(parents=True, exist_ok=True)
         self.tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.new-", dir=out.parent))
-        self._folders = set()
+        self._folders: set = set()
 
     def _target(self, relative: str) -> Path:
         target = self.tmp.joinpath(*relative.split("/"))
@@ -114,7 +116,7 @@ class _FolderWriter(Writer):
             self._folders.add(target.parent)
         return target
 
-    def add(self, relative: str, data: bytes, inputs: str = None) -> None:
+    def add(self, relative: str, data: bytes, inputs: Optional[str] = None) -> None:
         digest = hashlib.sha256(data).hexdigest()
         self._note(relative, digest, inputs)
         target = self._target(relative)
@@ -122,15 +124,15 @@ class _FolderWriter(Writer):
             self.counts["kept"] += 1
             return
         try:
-            handle = open(target, "xb")
+            handle = open(target, "xb")  # noqa: SIM115 (closed by the with below)
         except FileExistsError:  # linked from the current site a moment ago: never write through the link
             target.unlink()
-            handle = open(target, "xb")
+            handle = open(target, "xb")  # noqa: SIM115
         with handle:
             handle.write(data)
         self.counts["written"] += 1
 
-    def keep(self, relative: str, inputs: str = None) -> bool:
+    def keep(self, relative: str, inputs: Optional[str] = None) -> bool:
         """Take relative as it is from the current site; False when it cannot (then add it instead)."""
         if not _link(self.out.joinpath(*relative.split("/")), self._target(relative)):
             return False

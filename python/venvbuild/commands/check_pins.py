@@ -16,7 +16,8 @@ def run(args) -> int:
     except UnpinnedError as exc:
         for line in exc.lines:
             print(line, file=sys.stderr)
-        print(f"venvbuild: error: {args.file}: {len(exc.lines)} requirement(s) not pinned to one version with '=='", file=sys.stderr)
+        print(f"venvbuild: error: {args.file}: {len(exc.lines)} requirement(s) not pinned to one version with '=='",
+              file=sys.stderr)
         return exc.exit_code
     print(f"{args.file}: all {checked.requirements} requirement(s) pinned")
     return 0

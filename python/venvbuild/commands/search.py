@@ -65,14 +65,11 @@ def run(args) -> int:
         )
         found = athena.candidates(where, wanted)
     else:
-        con = local.connect(args.store, reindex=args.reindex)
-        try:
-            if args.tag:
-                found = local.tagged(con, wanted, local.tagged_versions(args.store, args.tag, args.env_name))
-            else:
-                found = local.candidates(con, wanted)
-        finally:
-            con.close()
+        if args.tag:
+            versions = local.tagged_versions(args.store, args.tag, args.env_name)
+            found = local.query(args.store, args.reindex, lambda con: local.tagged(con, wanted, versions))
+        else:
+            found = local.query(args.store, args.reindex, lambda con: local.candidates(con, wanted))
     matches = matching.select(found, wanted.specs, args.limit)
 
     if args.count:

@@ -21,11 +21,7 @@ def add_arguments(parser):
 
 
 def run(args) -> int:
-    con = local.connect(args.store, reindex=args.reindex)
-    try:
-        columns, rows = local.run_sql(con, args.query)
-    finally:
-        con.close()
+    columns, rows = local.query(args.store, args.reindex, lambda con: local.run_sql(con, args.query))
     if args.json:
         for row in rows:
             print(output.row_json(columns, row))

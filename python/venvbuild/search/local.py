@@ -3,6 +3,7 @@
 import json
 from pathlib import Path
 
+from venvbuild.console import say
 from venvbuild.errors import UsageError
 from venvbuild.resources import read_text
 from venvbuild.search import engine, local_index, sqlparams
@@ -25,6 +26,26 @@ def metadata_root(store_dir=None) -> Path:
 
 def connect(store_dir=None, reindex: bool = False):
     return local_index.connect(metadata_root(store_dir), reindex=reindex)
+
+
+def query(store_dir, reindex: bool, run):
+    """run(connection) over the store's index. An index found damaged only while reading it (a corrupt
+    block) is built again, once, and run again."""
+    root = metadata_root(store_dir)
+    con = local_index.connect(root, reindex=reindex)
+    try:
+        return run(con)
+    except engine.duckdb().Error as exc:
+        if not local_index.is_damage(exc):
+            raise
+        say(f"note: rebuilding the search index: {engine.one_line(exc)}")
+    finally:
+        con.close()
+    con = local_index.connect(root, reindex=True)
+    try:
+        return run(con)
+    finally:
+        con.close()
 
 
 def candidates(con, criteria) -> list:
@@ -65,6 +86,8 @@ def run_sql(con, query: str):
         description = (result.description if result is not None else None) or ()
         rows = result.fetchall() if description else []
     except duckdb.Error as exc:
+        if local_index.is_damage(exc) and not isinstance(exc, duckdb.IOException):
+            raise  # the index, not the query: query() builds it again
         raise UsageError(f"QUERY: {engine.one_line(exc)}") from None
     # DuckDB hands JSON columns (conflict_details) over as text; give them back as values.
     json_columns = [i for i, d in enumerate(description) if str(d[1]) == "JSON"]

@@ -10,28 +10,40 @@ partition folders, lists only those whose mtime moved, and reads only the record
 (or the whole partition again when one disappeared). A partition modified within RACY_NS of being
 listed is listed again next time, in case a record landed in the same mtime tick. `--reindex`
 rebuilds from scratch. A store the index cannot be written to gets the same index in memory.
+
+Concurrency: the index file is never written in place. A search that finds it stale or unreadable builds
+the next one aside (a copy of it, refreshed, or from scratch), then renames it over the old one, so any
+mix of searches and reindexes sees either index whole and never meets a lock: a reader keeps the file it
+opened. An index DuckDB cannot read (damaged, truncated, locked by an older venvbuild) is only a cache
+and is built again.
+
+Records are checked against metadata.schema.json as they are indexed: one that does not match is left
+out, and every search names its file in a warning until it is removed or fixed (then `--reindex`).
 """
 
+import functools
 import hashlib
 import json
 import os
+import shutil
 import tempfile
 import time
 from pathlib import Path
 
+import jsonschema
 from packaging.utils import canonicalize_name
 
+from venvbuild import metadata, schema_check, tempnames
 from venvbuild.console import say
-from venvbuild.errors import StoreError
 from venvbuild.search import engine, partitions, record_columns
 
 INDEX_DIR = "_index"  # Athena and Glue skip names starting with '_' should the folder be synced to S3
 INDEX_FILE = "search.duckdb"
 RACY_NS = 2_000_000_000  # mtime granularity can reach 1-2 s (NFS, FAT); ext4 and tmpfs are finer
-LOCK_WAIT_S = 120.0  # a first index of 100,000 records takes ~10 s; waiting beats building it again in memory
-_NOTE_AFTER_S = 1.0
+_PART = INDEX_FILE + ".part-"  # the next index, while it is built
 _NOTE_FROM_RECORDS = 1000
-_FORMAT_VERSION = "1"
+_WARN_AT_MOST = 20
+_FORMAT_VERSION = "2"  # 2: the rejected table
 
 
 def index_path(metadata_root: Path) -> Path:
@@ -41,40 +53,101 @@ def index_path(metadata_root: Path) -> Path:
 def connect(metadata_root: Path, reindex: bool = False):
     """A DuckDB connection with every record of the store indexed; read-only unless held in memory."""
     duckdb = engine.duckdb()
-    if not Path(metadata_root).is_dir():  # nothing published yet: an empty index, nothing to keep
+    metadata_root = Path(metadata_root)
+    if not metadata_root.is_dir():  # nothing published yet: an empty index, nothing to keep
         con = duckdb.connect(":memory:")
         _create_schema(con)
         return con
     path = index_path(metadata_root)
-    on_disk = partitions.scan(metadata_root)
-    if reindex:
-        _remove(path)
-    elif path.exists():
-        try:
-            con = _connect(duckdb, path, read_only=True)
-        except duckdb.Error as exc:
-            if _is_lock_error(exc):
-                return _in_memory(duckdb, metadata_root, f"the index is locked by another search ({engine.one_line(exc)})")
-            try:
-                _remove(path)  # not a DuckDB file any more: it is only a cache, build it again
-            except StoreError as removal:
-                return _in_memory(duckdb, metadata_root, str(removal))
-        else:
-            if _current_format(con) == _format() and not _stale(con, on_disk):
-                return con
-            con.close()
+    start_from = None
+    if not reindex and path.exists():
+        con, start_from = _open_current(duckdb, path, metadata_root)
+        if con is not None:
+            warn_rejected(con, metadata_root)
+            return con
     try:
-        path.parent.mkdir(exist_ok=True)
-        con = _connect(duckdb, path, read_only=False)
+        con = _build_aside(duckdb, path, metadata_root, start_from)
     except (OSError, duckdb.Error) as exc:
         return _in_memory(duckdb, metadata_root, f"cannot write {path} ({engine.one_line(exc)})")
+    warn_rejected(con, metadata_root)
+    return con
+
+
+def is_damage(exc: BaseException) -> bool:
+    """Whether a DuckDB error says the index file cannot be read (rather than that a query is wrong):
+    DuckDB raises a bare Error for a corrupt block, IOException for a file it cannot read or lock."""
+    duckdb = engine.duckdb()
+    return type(exc) is duckdb.Error or isinstance(exc, (duckdb.IOException, duckdb.SerializationException))
+
+
+def warn_rejected(con, metadata_root: Path) -> None:
+    """Name, on every search, the records left out of the index."""
+    rows = con.execute("SELECT dt, name, reason FROM rejected ORDER BY dt, name").fetchall()
+    for dt, name, reason in rows[:_WARN_AT_MOST]:
+        say(f"warning: search record {Path(metadata_root, f'dt={dt}', name)} skipped: {reason}")
+    if len(rows) > _WARN_AT_MOST:
+        say(f"warning: and {len(rows) - _WARN_AT_MOST} more search records skipped")
+
+
+def _open_current(duckdb, path: Path, metadata_root: Path):
+    """(a connection to the index at path when it is current, None) or (None, what to build the next from)."""
+    try:
+        con = duckdb.connect(str(path), read_only=True)
+    except duckdb.Error as exc:
+        say(f"note: rebuilding the search index {path}: {engine.one_line(exc)}")
+        return None, None
     try:
         if _current_format(con) != _format():
+            con.close()
+            return None, None
+        if not _stale(con, partitions.scan(metadata_root)):
+            return con, None
+    except duckdb.Error as exc:
+        con.close()
+        say(f"note: rebuilding the search index {path}: {engine.one_line(exc)}")
+        return None, None
+    con.close()
+    return None, path
+
+
+def _build_aside(duckdb, path: Path, metadata_root: Path, start_from):
+    """The next index, built beside path from a copy of start_from (or from nothing) and renamed over
+    path; returns a read-only connection to exactly what it built."""
+    path.parent.mkdir(exist_ok=True)
+    tempnames.remove_abandoned(path.parent, _PART)
+    tmp = tempnames.aside(path.parent, _PART)
+    try:
+        try:
+            _write_index(duckdb, tmp, metadata_root, start_from)
+        except duckdb.Error as exc:
+            if start_from is None:
+                raise
+            say(f"note: rebuilding the search index {path}: {engine.one_line(exc)}")
+            _remove(tmp)
+            _write_index(duckdb, tmp, metadata_root, None)
+        con = duckdb.connect(str(tmp), read_only=True)
+        try:
+            os.replace(tmp, path)
+            _remove(path.with_name(path.name + ".wal"))  # an older venvbuild's, for the file just replaced
+        except BaseException:
+            con.close()
+            raise
+        return con
+    finally:
+        _remove(tmp)
+
+
+def _write_index(duckdb, tmp: Path, metadata_root: Path, start_from) -> None:
+    if start_from is not None:
+        shutil.copyfile(start_from, tmp)
+    con = duckdb.connect(str(tmp))
+    try:
+        if start_from is None or _current_format(con) != _format():
             _create_schema(con, drop_first=True)
         refresh(con, metadata_root)
+        con.execute("CHECKPOINT")  # everything in the file itself: its WAL does not follow the rename
     finally:
         con.close()
-    return _connect(duckdb, path, read_only=True)
 
 
 def refresh(con, metadata_root: Path) -> None:
@@ -116,7 +189,8 @@ def _stale(con, on_disk: dict) -> bool:
 
 
 def _load(con, batch: dict) -> None:
-    """Index the records in batch (dt -> [record paths]): one read_json over one file per partition."""
+    """Index the records in batch (dt -> [record paths]): one read_json over one file per partition.
+    Records that do not match the schema are remembered in `rejected` instead."""
     if not batch:
         return
     count = sum(len(paths) for paths in batch.values())
@@ -126,20 +200,23 @@ def _load(con, batch: dict) -> None:
     columns = record_columns.columns()
     names = ", ".join(_quote(n) for n, _ in columns)
     types = "{" + ", ".join(f"{_quote(n)}: '{t}'" for n, t in columns) + "}"
+    valid = 0
     with tempfile.TemporaryDirectory(prefix="venvbuild-index-") as tmp:
         for dt, paths in batch.items():
-            read = _concatenate(paths, Path(tmp, f"dt={dt}", "records.json"))
-            con.execute("INSERT INTO record_files SELECT $dt, unnest($names)", {"dt": dt, "names": read})
-        source = Path(tmp, "*", "records.json").as_posix()
-        try:
+            read, rejected = _checked_copy(paths, Path(tmp, f"dt={dt}", "records.json"))
+            valid += len(read)
+            con.execute("INSERT INTO record_files SELECT $dt, unnest($names)",
+                        {"dt": dt, "names": read + [name for name, _ in rejected]})
+            if rejected:
+                con.executemany("INSERT INTO rejected VALUES (?, ?, ?)", [(dt, n, why) for n, why in rejected])
+        if valid:
+            source = Path(tmp, "*", "records.json").as_posix()
             con.execute(
                 f"INSERT INTO records SELECT $first - 1 + row_number() OVER (), dt, {names} "
                 f"FROM read_json($source, format='unstructured', hive_partitioning=true, "
                 f"hive_types={{'dt': 'VARCHAR'}}, columns={types})",
                 {"first": first_id, "source": source},
             )
-        except engine.duckdb().Error as exc:
-            raise StoreError(_unreadable(batch) or f"cannot index the search records: {engine.one_line(exc)}") from None
     _index_packages(con, first_id)
 
 
@@ -165,34 +242,49 @@ def _index_packages(con, first_id: int) -> None:
     )
 
 
-def _concatenate(paths, target: Path) -> list:
-    """Copy the records into one file; returns the names read (a record removed meanwhile is skipped)."""
+def _checked_copy(paths, target: Path):
+    """Copy the records that match the schema into one file: (names copied, [(name, why not)] for the rest).
+    A record removed meanwhile is skipped."""
     target.parent.mkdir(parents=True)
-    read = []
+    check = _record_check()
+    read, rejected = [], []
     with open(target, "wb") as out:
         for path in paths:
             try:
                 data = path.read_bytes()
             except FileNotFoundError:
                 continue
+            problem = _problem(data, check)
+            if problem:
+                rejected.append((path.name, problem))
+                continue
             out.write(data if data.endswith(b"\n") else data + b"\n")
             read.append(path.name)
-    return read
+    return read, rejected
 
 
-def _unreadable(batch: dict):
-    """Name the first record DuckDB could not read, for the error message."""
-    for paths in batch.values():
-        for path in paths:
-            try:
-                record = json.loads(path.read_bytes())
-            except FileNotFoundError:
-                continue
-            except ValueError as exc:
-                return f"search record {path} is not valid JSON: {exc}"
-            if not isinstance(record, dict):
-                return f"search record {path} is not a JSON object"
-    return None
+def _problem(data: bytes, check):
+    """Why a record cannot be indexed, or None."""
+    if not data.strip():
+        return "empty file"
+    try:
+        record = json.loads(data)
+    except ValueError as exc:  # UnicodeDecodeError included
+        return f"not valid JSON ({exc})"
+    if not isinstance(record, dict):
+        return "not a JSON object"
+    if check(record):
+        return None
+    found = metadata.problems(record)  # says what is wrong; it is also the judge, should the two disagree
+    return f"does not match {metadata.SCHEMA}: {found[0]}" if found else None
+
+
+@functools.cache
+def _record_check():
+    try:
+        return schema_check.compile_schema(metadata.schema())
+    except schema_check.UnsupportedSchema:
+        return jsonschema.Draft202012Validator(metadata.schema()).is_valid
 
 
 def _drop_partition(con, dt: str) -> None:
@@ -201,6 +293,7 @@ def _drop_partition(con, dt: str) -> None:
     )
     con.execute("DELETE FROM records WHERE dt = $dt", {"dt": dt})
     con.execute("DELETE FROM record_files WHERE dt = $dt", {"dt": dt})
+    con.execute("DELETE FROM rejected WHERE dt = $dt", {"dt": dt})
     con.execute("DELETE FROM partitions WHERE dt = $dt", {"dt": dt})
 
 
@@ -208,12 +301,13 @@ def _create_schema(con, drop_first: bool = False) -> None:
     if drop_first:
         for view in ("venv_builds_metadata",):
             con.execute(f"DROP VIEW IF EXISTS {view}")
-        for table in ("index_info", "partitions", "record_files", "records", "names", "packages"):
+        for table in ("index_info", "partitions", "record_files", "rejected", "records", "names", "packages"):
             con.execute(f"DROP TABLE IF EXISTS {table}")
     columns = record_columns.columns()
     definitions = ", ".join(f"{_quote(n)} {t}" for n, t in columns)
     con.execute("CREATE TABLE partitions (dt VARCHAR, mtime_ns BIGINT, settled BOOLEAN)")
     con.execute("CREATE TABLE record_files (dt VARCHAR, name VARCHAR)")
+    con.execute("CREATE TABLE rejected (dt VARCHAR, name VARCHAR, reason VARCHAR)")
     con.execute(f"CREATE TABLE records (record_id BIGINT, dt VARCHAR, {definitions})")
     con.execute("CREATE TABLE names (name VARCHAR, name_normalised VARCHAR)")
     con.execute("CREATE TABLE packages (record_id BIGINT, name_normalised VARCHAR, name VARCHAR, version VARCHAR)")
@@ -246,40 +340,17 @@ def _in_memory(duckdb, metadata_root: Path, why: str):
     con = duckdb.connect(":memory:")
     _create_schema(con)
     refresh(con, metadata_root)
+    warn_rejected(con, metadata_root)
     return con
 
 
-def _connect(duckdb, path: Path, read_only: bool):
-    """Open the index, waiting a while for another process's lock (DuckDB allows one writer process)."""
-    started = time.monotonic()
-    delay = 0.02
-    noted = False
-    while True:
-        try:
-            return duckdb.connect(str(path), read_only=read_only)
-        except duckdb.Error as exc:
-            waited = time.monotonic() - started
-            if not _is_lock_error(exc) or waited > LOCK_WAIT_S:
-                raise
-            if waited > _NOTE_AFTER_S and not noted:
-                say(f"note: waiting for another search to finish updating {path}")
-                noted = True
-            time.sleep(delay)
-            delay = min(delay * 2, 0.5)
-
-
-def _is_lock_error(exc) -> bool:
-    return "lock" in str(exc).lower()
-
-
 def _remove(path: Path) -> None:
+    """Remove a DuckDB file and its WAL, if there."""
     for candidate in (path, path.with_name(path.name + ".wal")):
         try:
             os.unlink(candidate)
         except FileNotFoundError:
             pass
-        except OSError as exc:
-            raise StoreError(f"cannot remove the search index {candidate}: {exc.strerror or exc}") from None
 
 
 def _quote(identifier: str) -> str:

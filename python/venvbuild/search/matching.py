@@ -5,8 +5,9 @@ build's "Name==version" strings (at least those with a requested name), separate
 """
 
 import functools
+from collections.abc import Iterable, Iterator
 from datetime import datetime
-from typing import Iterable, Iterator, NamedTuple, Optional
+from typing import NamedTuple, Optional
 
 from packaging.utils import canonicalize_name
 
@@ -61,7 +62,7 @@ def select(rows: Iterable[tuple], specs, limit: Optional[int] = None) -> Iterato
 def _acceptor(spec):
     """spec's test of one "Name==version" string, remembered: a store repeats few distinct strings."""
 
-    @functools.lru_cache(maxsize=None)
+    @functools.cache
     def accept(package: str) -> bool:
         name, _, version = package.partition("==")
         return canonicalize_name(name) == spec.name and spec.accepts(version)

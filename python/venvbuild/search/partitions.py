@@ -18,7 +18,7 @@ class Partition:
 
 def scan(metadata_root: Path) -> dict:
     """dt -> Partition, from one listing of the metadata folder and one stat per partition."""
-    found = {}
+    found: dict[str, Partition] = {}
     try:
         entries = os.scandir(metadata_root)
     except FileNotFoundError:

@@ -56,7 +56,7 @@ def parse_all(texts, pre: bool = False) -> tuple:
     """Parse every SPEC; one name given twice (`pandas>=1` `Pandas<2`) is one spec with both specifiers."""
     if not texts:
         raise UsageError("SPEC: give at least one package, for example `kedro` or 'pandas>=1.5,<2'")
-    by_name = {}
+    by_name: dict = {}
     for text in texts:
         spec = parse(text, pre)
         if spec.name in by_name:

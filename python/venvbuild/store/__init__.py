@@ -7,7 +7,7 @@ A backend only moves bytes (see ObjectStore); the publish order and its rules li
 
 import os
 
-from venvbuild.store.base import ObjectStore, ObjectExists
+from venvbuild.store.base import ObjectExists, ObjectStore
 
 DEFAULT_LOCAL_STORE = "venvbuild-store"
 

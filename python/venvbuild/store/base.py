@@ -1,7 +1,7 @@
 import hashlib
 import tempfile
 from pathlib import Path
-from typing import List, Optional
+from typing import Optional
 
 
 class ObjectExists(Exception):
@@ -38,7 +38,7 @@ class ObjectStore:
         local store, else a download to scratch (which the caller removes)."""
         raise NotImplementedError
 
-    def versions(self) -> List[str]:
+    def versions(self) -> list[str]:
         """The names of the folders under the builds' prefix (each a venv_version, maybe incomplete)."""
         raise NotImplementedError
 
@@ -67,6 +67,10 @@ class ObjectStore:
 
     def metadata_prefix(self) -> str:
         return f"{self.prefix}-metadata"
+
+    def claim_key(self, version: str) -> str:
+        """Which build holds a version; '_' keeps it out of Athena's table and the search index."""
+        return f"{self.metadata_prefix()}/_claims/{version}"
 
     def record_key(self, version: str, created_at: str) -> str:
         return f"{self.metadata_prefix()}/dt={created_at[:10]}/{version}.json"

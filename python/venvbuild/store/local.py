@@ -1,14 +1,15 @@
 import os
 import shutil
-import tempfile
 from pathlib import Path
-from typing import List, Optional
+from typing import Optional
 
+from venvbuild import tempnames
 from venvbuild.checksum import sha256_file
 from venvbuild.errors import StoreError, UsageError
 from venvbuild.store.base import ObjectExists, ObjectStore
 
 DEFAULT_PREFIX = "venv-builds"
+_PART = ".part-"  # a file being written, until it is linked to its key
 
 
 class LocalStore(ObjectStore):
@@ -35,18 +36,24 @@ class LocalStore(ObjectStore):
     def put_new(self, key: str, path: Path, sha256: str) -> None:
         target = self._path(key)
         try:
-            target.parent.mkdir(parents=True, exist_ok=True)
+            _make_dirs(target.parent)
+            tempnames.remove_abandoned(target.parent, _PART)  # what a publish killed mid-copy left
             # Write aside, then hard-link into place: the link fails if the key exists (create-only),
             # and a reader never sees a partly written file.
-            fd, tmp = tempfile.mkstemp(prefix=".part-", dir=target.parent)
+            tmp = tempnames.aside(target.parent, _PART)
+            # 0o666 less the umask, like any file the user's tools write: a store shared by a group stays readable.
+            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
             try:
                 with os.fdopen(fd, "wb") as out, open(path, "rb") as src:
                     while chunk := src.read(1 << 20):
                         out.write(chunk)
+                    out.flush()
+                    os.fsync(out.fileno())  # the bytes are on disk before the name is
                 try:
                     os.link(tmp, target)
                 except FileExistsError:
                     raise ObjectExists(key) from None
+                _fsync_dir(target.parent)  # and the name too, once published
             finally:
                 os.unlink(tmp)
         except OSError as exc:
@@ -70,7 +77,7 @@ class LocalStore(ObjectStore):
             raise StoreError(f"--store {self.root}: cannot read {key}: {exc.strerror or exc}") from exc
         return scratch
 
-    def versions(self) -> List[str]:
+    def versions(self) -> list[str]:
         try:
             return sorted(os.listdir(self._path(self.prefix)))
         except FileNotFoundError:
@@ -122,3 +129,26 @@ class LocalStore(ObjectStore):
 
 def _raise(error: OSError) -> None:
     raise error
+
+
+def _make_dirs(folder: Path) -> None:
+    """mkdir -p, each new folder's entry made durable in its parent."""
+    missing = []
+    while not folder.is_dir():
+        missing.append(folder)
+        folder = folder.parent
+    for new in reversed(missing):
+        try:
+            new.mkdir()
+        except FileExistsError:
+            continue
+        _fsync_dir(new.parent)
+
+
+def _fsync_dir(folder: Path) -> None:
+    fd = os.open(folder, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+

@@ -12,7 +12,7 @@ import hashlib
 from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
 from contextlib import contextmanager
 from pathlib import Path
-from typing import List, Optional
+from typing import Any, Optional
 
 from venvbuild import naming
 from venvbuild.errors import StoreError, UsageError
@@ -130,12 +130,13 @@ class S3Store(ObjectStore):
                 if exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode") == 404:
                     return None
                 raise
+            self._expect(head, "ETag", "HeadObject", key)
             recorded = head.get("Metadata", {}).get(SHA256_METADATA)
             return recorded if recorded else self._hash_object(key)
 
     def put_new(self, key: str, path: Path, sha256: str) -> None:
         path = Path(path)
-        extra = {"Metadata": {SHA256_METADATA: sha256}}
+        extra: dict[str, Any] = {"Metadata": {SHA256_METADATA: sha256}}
         if self.sse:
             extra["ServerSideEncryption"] = self.sse
         if self.kms_key_id:
@@ -143,7 +144,7 @@ class S3Store(ObjectStore):
         with self._errors(key):
             size = path.stat().st_size
             if size < self.multipart_threshold:
-                self.client.put_object(
+                stored = self.client.put_object(
                     Bucket=self.bucket,
                     Key=key,
                     Body=path.read_bytes(),
@@ -151,6 +152,7 @@ class S3Store(ObjectStore):
                     ChecksumSHA256=_b64(bytes.fromhex(sha256)),
                     **extra,
                 )
+                self._expect(stored, "ETag", "PutObject", key)
             else:
                 self._put_multipart(key, path, size, extra)
 
@@ -178,7 +180,7 @@ class S3Store(ObjectStore):
                 raise
         return scratch
 
-    def versions(self) -> List[str]:
+    def versions(self) -> list[str]:
         found = []
         with self._errors(self.prefix):
             pages = self.client.get_paginator("list_objects_v2").paginate(
@@ -191,6 +193,7 @@ class S3Store(ObjectStore):
     def any_under(self, key_prefix: str) -> bool:
         with self._errors(key_prefix):
             listing = self.client.list_objects_v2(Bucket=self.bucket, Prefix=key_prefix, MaxKeys=1)
+            self._expect(listing, "KeyCount", "ListObjectsV2", key_prefix)
         return listing.get("KeyCount", 0) > 0
 
     def keys_under(self, key_prefix: str) -> list:
@@ -207,18 +210,18 @@ class S3Store(ObjectStore):
     # Internals.
     def _put_multipart(self, key: str, path: Path, size: int, extra: dict) -> None:
         part_size = max(self.part_size, -(-size // MAX_PARTS))
-        upload_id = self.client.create_multipart_upload(
-            Bucket=self.bucket, Key=key, ChecksumAlgorithm="SHA256", **extra
-        )["UploadId"]
+        created = self.client.create_multipart_upload(Bucket=self.bucket, Key=key, ChecksumAlgorithm="SHA256", **extra)
+        upload_id = self._expect(created, "UploadId", "CreateMultipartUpload", key)
         try:
             parts = self._upload_parts(key, upload_id, path, size, part_size)
-            self.client.complete_multipart_upload(
+            completed = self.client.complete_multipart_upload(
                 Bucket=self.bucket,
                 Key=key,
                 UploadId=upload_id,
                 MultipartUpload={"Parts": parts},
                 IfNoneMatch="*",
             )
+            self._expect(completed, "ETag", "CompleteMultipartUpload", key)
         except BaseException:
             # Uploaded parts are billed until aborted; nothing half-written stays behind.
             self._abort(key, upload_id)
@@ -238,7 +241,8 @@ class S3Store(ObjectStore):
                 Body=data,
                 ChecksumSHA256=digest,
             )
-            return {"PartNumber": number, "ETag": response["ETag"], "ChecksumSHA256": digest}
+            etag = self._expect(response, "ETag", "UploadPart", key)
+            return {"PartNumber": number, "ETag": etag, "ChecksumSHA256": digest}
 
         pool = ThreadPoolExecutor(max_workers=self.max_concurrency, thread_name_prefix="s3-part")
         try:
@@ -248,8 +252,9 @@ class S3Store(ObjectStore):
             ]
             wait(futures, return_when=FIRST_EXCEPTION)
             for future in futures:
-                if future.done() and future.exception() is not None:
-                    raise future.exception()
+                failure = future.exception() if future.done() else None
+                if failure is not None:
+                    raise failure
             return [future.result() for future in futures]
         finally:
             # On failure or Ctrl-C, parts not yet started are dropped instead of uploaded.
@@ -275,10 +280,12 @@ class S3Store(ObjectStore):
         from botocore.exceptions import (
             BotoCoreError,
             ClientError,
-            ConnectionError as BotoConnectionError,
             NoCredentialsError,
             NoRegionError,
             PartialCredentialsError,
+        )
+        from botocore.exceptions import (
+            ConnectionError as BotoConnectionError,
         )
 
         try:
@@ -331,6 +338,20 @@ class S3Store(ObjectStore):
                 f"attempts: HTTP {status} {code} {message}"
             )
         return StoreError(f"--store {self.describe()}: {operation} of {self.url(key)} failed: {code} {message}")
+
+    def _expect(self, response: dict, field: str, operation: str, key: str):
+        """response[field], which every S3 answer to operation carries. An endpoint that answers 200 without
+        it is not S3 (a web server, a proxy's error page, a mock saying yes to everything): trusting it would
+        read "already published" or "stored" into an answer that says nothing."""
+        value = response.get(field)
+        if value is None:
+            status = response.get("ResponseMetadata", {}).get("HTTPStatusCode")
+            raise StoreError(
+                f"--store {self.describe()}: the endpoint {self._endpoint()} answered {operation} of {self.url(key)} "
+                f"with HTTP {status} but no {field}; that answer makes no sense from S3, so nothing is trusted: "
+                "check --endpoint-url (AWS_ENDPOINT_URL_S3)"
+            )
+        return value
 
     def _endpoint(self) -> str:
         try:

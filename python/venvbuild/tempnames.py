@@ -1,0 +1,49 @@
+"""Files written aside and renamed into place: their names, and removing those a killed process left.
+
+A name is `<prefix><host>-<pid>-<random>[suffix]`, so a later process can tell a file still being written
+(its process is alive) from one abandoned by a process that was killed.
+"""
+
+import os
+import secrets
+import socket
+import time
+from pathlib import Path
+
+_HOST = socket.gethostname().replace("-", "_") or "localhost"
+ABANDONED_AFTER_S = 24 * 3600  # another host's file (a shared folder), or one without a pid: left alone until then
+
+
+def aside(folder: Path, prefix: str) -> Path:
+    return Path(folder) / f"{prefix}{_HOST}-{os.getpid()}-{secrets.token_hex(4)}"
+
+
+def remove_abandoned(folder: Path, prefix: str) -> None:
+    for path in Path(folder).glob(prefix + "*"):
+        if _abandoned(path, path.name[len(prefix):]):
+            try:
+                path.unlink()
+            except FileNotFoundError:
+                pass
+
+
+def _abandoned(path: Path, tag: str) -> bool:
+    fields = tag.split("-")
+    if len(fields) == 3 and fields[0] == _HOST and fields[1].isdigit():
+        return not _alive(int(fields[1]))
+    try:
+        return time.time() - path.stat().st_mtime > ABANDONED_AFTER_S
+    except FileNotFoundError:
+        return False
+
+
+def _alive(pid: int) -> bool:
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # another user's process
+        return True
+    return True
