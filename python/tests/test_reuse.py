@@ -128,8 +128,8 @@ def test_reuse_through_s3(tmp_path, requirements, s3_server, aws_env):
     assert again.returncode == 0, again.stderr
     assert "reused venv_" in again.stdout
     keys = [o["Key"] for o in boto3.client("s3", endpoint_url=s3_server).list_objects_v2(
-        Bucket="reuse-bucket", Prefix="venv-builds-metadata/")["Contents"]]
-    assert len(keys) == 1
+        Bucket="reuse-bucket", Prefix="venv-builds-metadata/dt=")["Contents"]]
+    assert len(keys) == 1, "one search record: the second build published nothing"
 
 
 def test_reuse_against_a_store_that_cannot_be_read_is_one_line_and_changes_nothing(tmp_path, requirements, aws_env):

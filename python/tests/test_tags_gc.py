@@ -197,7 +197,8 @@ def test_tags_and_gc_on_s3(tmp_path, capsys, s3_server, aws_env):
     assert code == 0, err
     keys = {o["Key"] for o in s3.list_objects_v2(Bucket="gc-bucket")["Contents"]}
     assert {k.split("/")[1] for k in keys if k.startswith("venv-builds/")} == {OLD[0]}
-    assert [k for k in keys if k.startswith("venv-builds-metadata/")] == [f"venv-builds-metadata/dt=2025-01-01/{OLD[0]}.json"]
+    assert sorted(k for k in keys if k.startswith("venv-builds-metadata/")) == [
+        f"venv-builds-metadata/_claims/{OLD[0]}", f"venv-builds-metadata/dt=2025-01-01/{OLD[0]}.json"]
     assert not [k for k in keys if k.startswith("venv-builds-gc/")]
 
 

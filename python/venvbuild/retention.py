@@ -7,7 +7,7 @@ The rest are deleted in an order that keeps the store consistent at every step:
     1. a tombstone  <prefix>-gc/<version>.json   (create-only: what is being deleted, for a resumed run)
     2. the search record                          (from here on no search lists the build)
     3. the reuse pointer naming the build, and its returned-events
-    4. metadata.json, then the other artifacts
+    4. metadata.json, then the other artifacts, then the version's claim (`<prefix>-metadata/_claims/`)
     5. the tombstone
 
 A run interrupted anywhere is finished by the next one, which first completes every tombstone.
@@ -145,6 +145,7 @@ def _delete_build(store: ObjectStore, build: Build) -> None:
     store.delete(store.build_key(build.venv_version, artifacts.METADATA))
     for key in list(store.keys_under(store.build_key(build.venv_version, ""))):
         store.delete(key)
+    store.delete(store.claim_key(build.venv_version))  # the version's holder, last: nothing of it is left
     store.delete(tomb)
 
 
