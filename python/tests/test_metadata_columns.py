@@ -94,6 +94,7 @@ def test_the_view_follows_the_table_over_it(capsys):
         "venv_version", "env_name", "created_at", "python_version", "is_conflict_free", "venv_archive",
         "package", "package_name", "version", "dt"]
     assert table_sql.startswith("CREATE EXTERNAL TABLE IF NOT EXISTS tools.venv_builds_metadata (")
+    assert "a day with no dt= folder reads as no rows, not an error" in table_sql  # what Athena does
 
 
 def test_trino_engine_prints_the_hive_connector_table(capsys):
@@ -106,6 +107,7 @@ def test_trino_engine_prints_the_hive_connector_table(capsys):
     assert "partition_projection_range = ARRAY['2025-01-01', 'NOW']" in out
     assert "partition_projection_location_template = 's3://my-bucket/venv-builds-metadata/dt=${dt}/'" in out
     assert "CREATE OR REPLACE VIEW venv_build_packages AS" in out
+    assert "reads as no rows (with hive.ignore-absent-partitions=true)" in out
 
 
 def test_a_bad_view_name_is_a_usage_error(capsys):

@@ -33,12 +33,13 @@ def render(bucket: str, prefix: str, database=None, table: str = DEFAULT_TABLE, 
     naming.check("prefix", prefix, "--prefix")
     store = S3Store(bucket, prefix)  # the layout only; no S3 client is made
     location = store.url(store.metadata_prefix() + "/")
-    return "\n".join(s + "\n" for s in statements(location, database, table, since, engine, view))
+    return "\n".join(s + ";\n" for s in statements(location, database, table, since, engine, view))
 
 
 def statements(location: str, database=None, table: str = DEFAULT_TABLE, since: str = DEFAULT_SINCE,
                engine: str = "athena", view: str = DEFAULT_VIEW) -> list:
-    """[CREATE TABLE ..., CREATE OR REPLACE VIEW ...] over the records at location (a folder URL ending in '/')."""
+    """[CREATE TABLE ..., CREATE OR REPLACE VIEW ...] over the records at location (a folder URL ending in '/'),
+    each without its closing ';' (what a client that sends one statement takes)."""
     naming.check("athena_name", table, "--table")
     naming.check("athena_name", view, "--view")
     if database is not None:
@@ -55,7 +56,7 @@ def statements(location: str, database=None, table: str = DEFAULT_TABLE, since: 
     view_sql = Template(without_comments(read_text(_VIEW_TEMPLATE))).substitute(
         view=qualified(view), table=qualified(table),
     )
-    return [table_sql.strip(), view_sql.strip()]
+    return [table_sql.strip().rstrip(";"), view_sql.strip().rstrip(";")]
 
 
 def column_definitions(engine: str) -> str:

@@ -4,6 +4,7 @@
 CREATE EXTERNAL TABLE IF NOT EXISTS ${table} (
 ${columns}
 )
+COMMENT 'venvbuild search records, one per build. Partition projection on dt: a day with no dt= folder reads as no rows, not an error.'
 PARTITIONED BY (dt string)
 ROW FORMAT SERDE 'org.openx.data.jsonserde.JsonSerDe'
 WITH SERDEPROPERTIES (

@@ -11,6 +11,7 @@ ${columns},
     partition_projection_interval_unit = 'DAYS'
   )
 )
+COMMENT 'venvbuild search records, one per build. Partition projection on dt: a day with no dt= folder reads as no rows (with hive.ignore-absent-partitions=true), not an error.'
 WITH (
   external_location = '${location}',
   format = 'OPENX_JSON',
