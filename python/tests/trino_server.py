@@ -131,9 +131,12 @@ def _free_port() -> int:
 class TrinoServer:
     """One Trino process over `warehouse` (local:///x is warehouse/x); start() waits until it scans a table."""
 
-    def __init__(self, workdir: Path, java: str = None, home: Path = None, heap: str = HEAP):
+    def __init__(self, workdir: Path, java: str = None, home: Path = None, heap: str = HEAP, warehouse: Path = None,
+                 config: dict = None, catalog: dict = None):
+        self.extra_config = config or {}
+        self.extra_catalog = catalog or {}
         self.workdir = Path(workdir)
-        self.warehouse = self.workdir / "warehouse"
+        self.warehouse = Path(warehouse) if warehouse else self.workdir / "warehouse"
         self.java = java or find_java()
         self.home = home or installed_home()
         self.heap = heap
@@ -156,7 +159,7 @@ class TrinoServer:
         plugins.mkdir(exist_ok=True)
         if not (plugins / "hive").exists():
             (plugins / "hive").symlink_to(self.home / "plugin" / "hive")  # the one plugin we use: faster start
-        self.warehouse.mkdir(exist_ok=True)
+        self.warehouse.mkdir(parents=True, exist_ok=True)
         (etc / "config.properties").write_text(_properties({
             "coordinator": "true",
             "node-scheduler.include-coordinator": "true",
@@ -169,6 +172,7 @@ class TrinoServer:
             "node.internal-address": "127.0.0.1",
             "plugin.dir": plugins,
             "catalog.config-dir": etc / "catalog",
+            **self.extra_config,
         }))
         (etc / "catalog" / "hive.properties").write_text(_properties({
             "connector.name": "hive",
@@ -178,6 +182,7 @@ class TrinoServer:
             "local.location": self.warehouse,
             # Athena answers a projected day with no objects with no rows, not an error; so does this.
             "hive.ignore-absent-partitions": "true",
+            **self.extra_catalog,
         }))
         command = [
             self.java, f"-Xmx{self.heap}", "-XX:+UseG1GC", "-XX:+ExitOnOutOfMemoryError",
