@@ -21,7 +21,7 @@ from trino_client import TrinoError
 from venvbuild import athena_ddl, cli, metadata, publish
 from venvbuild.search import athena
 from venvbuild.store.local import LocalStore
-from wheelhouse import write_wheel
+from wheelhouse import kedro_requirements
 
 README = Path(__file__).resolve().parents[2] / "README.md"
 DATABASE = "venvs"
@@ -55,7 +55,7 @@ SEARCHES = [
     (["kedro>=0.19"], 3),
     (["kedro>=0.19.0rc1"], 4),
     (["kedro>=0.19", "--pre"], 3),  # 0.19.0rc1 comes before 0.19
-    (["kedro<0.19", "--pre"], 2),
+    (["kedro<0.19", "--pre"], 1),  # PEP 440: <0.19 excludes 0.19 pre-releases, even with --pre
     (["kedro==0.19.*", "pandas"], 0),
     (["pandas>=1.5,<2"], 2),
     (["pandas", "--python", "3.10"], 1),
@@ -85,18 +85,12 @@ def venvbuild(capsys, *argv):
 
 @pytest.fixture(scope="module")
 def store(trino, tmp_path_factory):
-    """A store inside Trino's warehouse: two real `venvbuild build`s from local wheels, then search records."""
+    """A store inside Trino's warehouse: a real `venvbuild build` from local wheels, a real publish, then records."""
     root = trino.warehouse / "stores" / DATABASE
     shutil.rmtree(root, ignore_errors=True)
     root.mkdir(parents=True)
     work = tmp_path_factory.mktemp("builds")
-    wheels = work / "wheels"
-    wheels.mkdir()
-    write_wheel(wheels, "Kedro", "0.19.10")
-    write_wheel(wheels, "kedro_viz", "6.7.0", ["kedro>=0.18"])
-    write_wheel(wheels, "Scikit_Learn", "1.5.2")
-    requirements = work / "requirements.txt"
-    requirements.write_text(f"--no-index\n--find-links {wheels}\nkedro==0.19.10\nkedro-viz==6.7.0\nscikit-learn==1.5.2\n")
+    requirements = kedro_requirements(work, kedro_spelling="Kedro")
     built = subprocess.run([sys.executable, "-m", "venvbuild", "build", "--requirements", requirements,
                             "--env-name", "real-build", "--store", root], capture_output=True, text=True)
     assert built.returncode == 0, built.stderr
