@@ -1,38 +1,126 @@
+import json
 import os
+import socket
 import subprocess
 import tarfile
 
 import pytest
 
-from venvbuild import archive
+from venvbuild import archive, relocation
 
 
-@pytest.fixture
-def tree(tmp_path):
-    root = tmp_path / "venv"
+def _make_tree(root, prefix=None):
+    """A venv-like tree; text files that name its own folder, as a real venv's do."""
+    prefix = str(prefix or root)
     (root / "bin").mkdir(parents=True)
-    (root / "lib" / "site-packages" / "pkg").mkdir(parents=True)
-    (root / "lib" / "site-packages" / "pkg" / "__init__.py").write_text("x = 1\n")
-    (root / "bin" / "tool").write_text("#!/bin/sh\necho hi\n")
-    (root / "bin" / "tool").chmod(0o755)
-    (root / "bin" / "python").symlink_to("/usr/bin/python3")
+    site = root / "lib" / "python3.11" / "site-packages"
+    (site / "pkg" / "__pycache__").mkdir(parents=True)
+    (site / "pkg" / "__init__.py").write_text("x = 1\n")
+    (site / "pkg" / "__pycache__" / "__init__.cpython-311.pyc").write_bytes(b"\x00bytecode stamped now")
+    (root / "bin" / "tool").write_text(f"#!{prefix}/bin/python3.11\nimport pkg\n")
+    (root / "bin" / "tool").chmod(0o775)
+    (root / "bin" / "activate").write_text(f'VIRTUAL_ENV="{prefix}"\nexport VIRTUAL_ENV\n')
+    (root / "pyvenv.cfg").write_text(f"home = /usr/bin\ncommand = /usr/bin/python3 -m venv {prefix}\n")
+    dist = site / "pkg-1.0.dist-info"
+    dist.mkdir()
+    tool = (root / "bin" / "tool").read_bytes()
+    (dist / "RECORD").write_text(
+        f"pkg/__init__.py,{relocation.record_hash(b'x = 1' + bytes([10]))},6\r\n"
+        f"../../../bin/tool,{relocation.record_hash(tool)},{len(tool)}\r\n"
+        "pkg-1.0.dist-info/RECORD,,\r\n"
+    )
+    (root / "bin" / "python3.11").symlink_to("/usr/bin/python3.11")
+    (root / "bin" / "python").symlink_to("python3.11")
     (root / "lib64").symlink_to("lib")
-    os.link(root / "bin" / "tool", root / "bin" / "tool-link")
+    (root / "bin" / "absolute-inside").symlink_to(f"{prefix}/lib")
+    os.link(root / "bin" / "activate", root / "bin" / "activate-link")
     # More than one compression chunk, so the gzip stream has several members.
     (root / "lib" / "big.bin").write_bytes(os.urandom(1 << 20) * 20)
     return root
 
 
+@pytest.fixture
+def tree(tmp_path):
+    return _make_tree(tmp_path / "venv")
+
+
+def _read(target, name):
+    with tarfile.open(target) as tar:
+        return tar.extractfile(name).read()
+
+
 @pytest.mark.parametrize("compression", ["gz", "zst"])
-def test_same_tree_same_bytes(tmp_path, tree, compression):
+def test_same_venv_in_two_folders_gives_the_same_bytes(tmp_path, compression):
     if compression == "zst":
         pytest.importorskip("zstandard")
-    first = archive.write(tree, tmp_path / f"a.tar.{compression}", compression)
-    os.utime(tree / "bin" / "tool", (0, 1_700_000_000))  # mtimes must not matter
-    second = archive.write(tree, tmp_path / f"b.tar.{compression}", compression)
+    short = _make_tree(tmp_path / "a" / "venv")
+    long = _make_tree(tmp_path / "a-much-longer-folder-name" / "nested" / "venv")
+    (long / "lib" / "big.bin").write_bytes((short / "lib" / "big.bin").read_bytes())
+    os.utime(long / "bin" / "tool", (0, 1_700_000_000))  # mtimes must not matter
+    os.chmod(long / "bin" / "tool", 0o700)  # nor the umask the files were written under
+    first = archive.write(short, tmp_path / f"a.tar.{compression}", compression)
+    second = archive.write(long, tmp_path / f"b.tar.{compression}", compression)
     assert first == second
     assert (tmp_path / f"a.tar.{compression}").read_bytes() == (tmp_path / f"b.tar.{compression}").read_bytes()
-    assert first[1] == (tmp_path / f"a.tar.{compression}").stat().st_size
+    assert first.size == (tmp_path / f"a.tar.{compression}").stat().st_size
+
+
+def test_build_folder_becomes_the_placeholder_and_is_recorded(tmp_path, tree):
+    target = tmp_path / "venv_x.tar.gz"
+    packed = archive.write(tree, target, "gz")
+    with tarfile.open(target) as tar:
+        names = tar.getnames()
+        blob = b"".join(tar.extractfile(m).read() for m in tar.getmembers() if m.isreg())
+    assert str(tree).encode() not in blob, "no trace of the build folder"
+    assert _read(target, "venv/bin/tool").startswith(b"#!/__venvbuild_prefix__/bin/python3.11\n")
+    assert _read(target, "venv/bin/activate") == b'VIRTUAL_ENV="/__venvbuild_prefix__"\nexport VIRTUAL_ENV\n'
+    kinds = {f["path"]: f["kind"] for f in packed.relocation["files"]}
+    assert kinds == {
+        "bin/activate": "text", "bin/activate-link": "text", "bin/tool": "shebang", "pyvenv.cfg": "text",
+        "lib/python3.11/site-packages/pkg-1.0.dist-info/RECORD": "record",
+    }
+    record = _read(target, "venv/lib/python3.11/site-packages/pkg-1.0.dist-info/RECORD").decode()
+    tool = _read(target, "venv/bin/tool")
+    assert f"../../../bin/tool,{relocation.record_hash(tool)},{len(tool)}\r\n" in record
+    assert names[-1] == "venv/.venvbuild/build.json"
+    build = json.loads(_read(target, "venv/.venvbuild/build.json"))
+    assert build["relocation"] == packed.relocation and build["archive_format"] == archive.FORMAT_VERSION
+    assert build["files"]["bin/tool"]["sha256"] == __import__("hashlib").sha256(tool).hexdigest()
+    assert build["files"]["bin/tool"]["mode"] == "755"
+    assert build["files"]["bin/absolute-inside"] == {"type": "symlink", "target": "../lib"}
+
+
+def test_no_bytecode_and_no_sockets(tmp_path, tree, capsys):
+    sock = socket.socket(socket.AF_UNIX)
+    sock.bind(str(tree / "lib" / "agent.sock"))
+    try:
+        target = tmp_path / "venv_x.tar.gz"
+        archive.write(tree, target, "gz")
+    finally:
+        sock.close()
+    with tarfile.open(target) as tar:
+        names = tar.getnames()
+    assert not [n for n in names if "__pycache__" in n or n.endswith(".pyc")]
+    assert "venv/lib/agent.sock" not in names
+    assert "agent.sock: not a file, folder or link" in capsys.readouterr().err
+
+
+def test_compiled_file_holding_the_build_folder_is_flagged(tmp_path, tree, capsys):
+    (tree / "lib" / "ext.so").write_bytes(b"\x7fELF\x00\x00rpath=" + str(tree).encode() + b"/lib\x00")
+    packed = archive.write(tree, tmp_path / "venv_x.tar.gz", "gz")
+    assert packed.relocation["binary_files"] == ["lib/ext.so"]
+    assert "lib/ext.so: a compiled file holds the build path" in capsys.readouterr().err
+
+
+def test_shebang_in_the_sh_exec_form_is_normalised(tmp_path):
+    spaced = _make_tree(tmp_path / "with space" / "venv")
+    (spaced / "bin" / "tool").write_bytes(relocation.shebang(f"{spaced}/bin/python3.11".encode()) + b"import pkg\n")
+    plain = _make_tree(tmp_path / "plain" / "venv")
+    (plain / "lib" / "big.bin").write_bytes((spaced / "lib" / "big.bin").read_bytes())
+    a = archive.write(spaced, tmp_path / "a.tar.gz", "gz")
+    b = archive.write(plain, tmp_path / "b.tar.gz", "gz")
+    assert _read(tmp_path / "a.tar.gz", "venv/bin/tool") == b"#!/__venvbuild_prefix__/bin/python3.11\nimport pkg\n"
+    assert a.sha256 == b.sha256
 
 
 def test_gzip_archive_is_read_by_tar_with_links_and_modes(tmp_path, tree):
@@ -42,12 +130,32 @@ def test_gzip_archive_is_read_by_tar_with_links_and_modes(tmp_path, tree):
     out.mkdir()
     subprocess.run(["tar", "-xzf", str(target), "-C", str(out)], check=True)
     assert (out / "venv" / "lib" / "big.bin").read_bytes() == (tree / "lib" / "big.bin").read_bytes()
-    assert os.readlink(out / "venv" / "bin" / "python") == "/usr/bin/python3"
+    assert os.readlink(out / "venv" / "bin" / "python3.11") == "/usr/bin/python3.11"
     assert os.readlink(out / "venv" / "lib64") == "lib"
     assert os.access(out / "venv" / "bin" / "tool", os.X_OK)
     with tarfile.open(target) as tar:
-        link = tar.getmember("venv/bin/tool-link")
-        assert link.isreg() and link.size == len("#!/bin/sh\necho hi\n")
-        names = tar.getnames()
+        link = tar.getmember("venv/bin/activate-link")
+        assert link.isreg() and link.size == len(_read(target, "venv/bin/activate"))
+        names = tar.getnames()[:-2]
+        records = [n for n in names if n.endswith(".dist-info/RECORD")]
+        assert records and names[-len(records):] == records, "RECORD files come after the files they hash"
+        names = names[:-len(records)]
         assert names == sorted(names, key=lambda n: n.split("/"))
         assert not [n for n in names if n.startswith("venv/lib64/")], "a symlinked folder is not followed"
+
+
+@pytest.mark.parametrize("executable", [
+    "/opt/envs/demo/bin/python",
+    "/opt/" + "x" * 108 + "/bin/python",  # 127 bytes with #! and the newline: still the simple form
+    "/opt/" + "x" * 109 + "/bin/python",  # one more: the /bin/sh form
+    "/opt/with space/bin/python",
+    "/opt/" + "y" * 200 + " z/bin/python",
+])
+def test_shebang_is_the_one_pip_writes(executable):
+    """pip's own script maker (its vendored distlib, used by this test only) decides the same form."""
+    scripts = pytest.importorskip("pip._vendor.distlib.scripts")
+    maker = scripts.ScriptMaker(None, None)
+    expected = maker._build_shebang(scripts.enquote_executable(executable).encode(), b"")
+    expected += b"" if expected.endswith(b"\n") else b"\n"  # as its _write_script ends the line
+    assert relocation.shebang(executable.encode()) == expected
+    assert relocation._interpreter(expected + b"import sys\n") == executable.encode()

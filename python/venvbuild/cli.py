@@ -18,6 +18,8 @@ COMMANDS = {
     "package": "stages",
     "metadata": "stages",
     "publish": "publish",
+    "pull": "pull",
+    "verify": "verify",
     "ddl": "ddl",
     "search": "search",
     "sql": "sql",

@@ -32,12 +32,34 @@ def find_uv() -> str:
     return find_uv_bin()
 
 
-def create_venv(base_python: str, venv: Path, installer: str, log: Path) -> None:
+def create_venv(base_python: str, venv: Path, installer: str, log: Path, prompt: str) -> None:
+    """A venv whose prompt is the env's name (not the build folder's). In pip mode it gets the pip (and,
+    before 3.12, setuptools) that ensurepip would give it, installed without bytecode: ensurepip compiles
+    every module, which is slow and stamps each .pyc with the time of the build."""
+    failure = f"creating the venv with {base_python} failed"
     if installer == "uv":
-        command = [find_uv(), "venv", "--python", base_python, "--no-project", str(venv)]
-    else:
-        command = [base_python, "-m", "venv", str(venv)]
-    _run(command, log, failure=f"creating the venv with {base_python} failed")
+        _run([find_uv(), "venv", "--python", base_python, "--no-project", "--prompt", prompt, str(venv)], log, failure)
+        return
+    wheels = _bundled_wheels(base_python)
+    if not wheels:  # a distribution that strips ensurepip's wheels (Debian's python3-venv has its own)
+        _run([base_python, "-m", "venv", "--prompt", prompt, str(venv)], log, failure)
+        return
+    _run([base_python, "-m", "venv", "--without-pip", "--prompt", prompt, str(venv)], log, failure)
+    pip_wheel = next(w for w in wheels if Path(w).name.startswith("pip-"))
+    _run([str(venv_python(venv)), f"{pip_wheel}/pip", "install", "--no-compile", "--no-index", "--no-deps",
+          "--disable-pip-version-check", "--no-cache-dir", "--quiet", *wheels], log, failure)
+
+
+def _bundled_wheels(base_python: str) -> List[str]:
+    """The wheels `python -m ensurepip` installs, from the base interpreter's own ensurepip."""
+    probe = ("import ensurepip, glob, os; "
+             "print('\\n'.join(sorted(glob.glob(os.path.join(os.path.dirname(ensurepip.__file__), '_bundled', '*.whl')))))")
+    try:
+        done = subprocess.run([base_python, "-c", probe], capture_output=True, text=True, timeout=60)
+    except (OSError, subprocess.TimeoutExpired):
+        return []
+    wheels = done.stdout.splitlines() if done.returncode == 0 else []
+    return wheels if any(Path(w).name.startswith("pip-") for w in wheels) else []
 
 
 def install(venv: Path, requirements: Path, installer: str, log: Path) -> None:

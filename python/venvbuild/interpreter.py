@@ -13,13 +13,14 @@ from venvbuild.errors import UsageError
 
 _PROBE = (
     "import json, sys, sysconfig; print(json.dumps({'version': '%d.%d.%d' % sys.version_info[:3], "
-    "'executable': sys.executable, 'base_prefix': sys.base_prefix, 'platform': sysconfig.get_platform()}))"
+    "'executable': sys.executable, 'base_executable': getattr(sys, '_base_executable', sys.executable), "
+    "'platform': sysconfig.get_platform()}))"
 )
 
 
 @dataclass(frozen=True)
 class Interpreter:
-    executable: str
+    executable: str  # the interpreter itself, not a pyenv shim nor a venv's link to it
     version: str  # full, e.g. 3.11.7
     platform: str
 
@@ -40,7 +41,10 @@ def probe(executable) -> Optional[Interpreter]:
         info = json.loads(done.stdout.strip().splitlines()[-1])
     except (ValueError, IndexError):
         return None
-    return Interpreter(executable=str(executable), version=info["version"], platform=info["platform"])
+    # A venv's python (the helper's own, say) stands for its base interpreter: a venv made from it
+    # records the base, and so does the `command` line of its pyvenv.cfg.
+    real = info.get("base_executable") or info["executable"]
+    return Interpreter(executable=real, version=info["version"], platform=info["platform"])
 
 
 def _candidates(minor: str) -> List[str]:

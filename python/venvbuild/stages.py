@@ -63,7 +63,7 @@ def validate(work: WorkDir, requirements_file, env_name: str, python: Optional[s
 
 def install(work: WorkDir) -> State:
     state = work.load(after="validate")
-    installer.create_venv(state.interpreter, work.venv, state.installer, work.log)
+    installer.create_venv(state.interpreter, work.venv, state.installer, work.log, prompt=state.env_name)
     got = interpreter.probe(installer.venv_python(work.venv))
     if got is None or got.minor != state.python_version:
         found = got.version if got else "nothing that runs"
@@ -111,7 +111,8 @@ def inspect(work: WorkDir, fail_on_conflicts: bool = False) -> State:
 def package(work: WorkDir) -> State:
     state = work.load(after="inspect")
     target = work.artifacts / artifacts.archive_name(state.venv_version, state.compression)
-    state.archive_sha256, state.archive_size = archive.write(work.venv, target, state.compression)
+    packed = archive.write(work.venv, target, state.compression)
+    state.archive_sha256, state.archive_size, state.relocation = packed.sha256, packed.size, packed.relocation
     work.save(state, "package")
     say(f"{target.name}: {state.archive_size} bytes, sha256 {state.archive_sha256}")
     return state
@@ -144,6 +145,8 @@ def write_metadata(work: WorkDir, store=None) -> dict:
         "build_url": os.environ.get("BUILD_URL") or None,
         "git_commit": os.environ.get("GIT_COMMIT") or None,
         "conflict_details": state.conflicts,
+        "archive_format": archive.FORMAT_VERSION,
+        "relocation": state.relocation,
     }
     if store is not None:
         meta = metadata.with_store_urls(meta, store)

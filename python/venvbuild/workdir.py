@@ -36,6 +36,7 @@ class State:
     conflicts: List[dict] = field(default_factory=list)
     archive_sha256: Optional[str] = None
     archive_size: Optional[int] = None
+    relocation: Optional[dict] = None
 
 
 class WorkDir:

@@ -1,5 +1,5 @@
 from pathlib import Path
-from typing import Optional
+from typing import List, Optional
 
 
 class ObjectExists(Exception):
@@ -25,6 +25,19 @@ class ObjectStore:
 
     def any_under(self, key_prefix: str) -> bool:
         """Whether any object's key starts with key_prefix."""
+        raise NotImplementedError
+
+    def read(self, key: str) -> Optional[bytes]:
+        """The object at key, or None when there is none (for small objects: metadata.json)."""
+        raise NotImplementedError
+
+    def fetch(self, key: str, scratch: Path) -> Optional[Path]:
+        """A local file holding the object at key, or None when there is none: the store's own file for a
+        local store, else a download to scratch (which the caller removes)."""
+        raise NotImplementedError
+
+    def versions(self) -> List[str]:
+        """The names of the folders under the builds' prefix (each a venv_version, maybe incomplete)."""
         raise NotImplementedError
 
     def describe(self) -> str:

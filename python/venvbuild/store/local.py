@@ -1,7 +1,7 @@
 import os
 import tempfile
 from pathlib import Path
-from typing import Optional
+from typing import List, Optional
 
 from venvbuild.checksum import sha256_file
 from venvbuild.errors import StoreError, UsageError
@@ -50,6 +50,26 @@ class LocalStore(ObjectStore):
                 os.unlink(tmp)
         except OSError as exc:
             raise StoreError(f"--store {self.root}: cannot write {key}: {exc.strerror or exc}") from exc
+
+    def read(self, key: str) -> Optional[bytes]:
+        try:
+            return self._path(key).read_bytes()
+        except FileNotFoundError:
+            return None
+        except OSError as exc:
+            raise StoreError(f"--store {self.root}: cannot read {key}: {exc.strerror or exc}") from exc
+
+    def fetch(self, key: str, scratch: Path) -> Optional[Path]:
+        path = self._path(key)
+        return path if path.is_file() else None
+
+    def versions(self) -> List[str]:
+        try:
+            return sorted(os.listdir(self._path(self.prefix)))
+        except FileNotFoundError:
+            return []
+        except OSError as exc:
+            raise StoreError(f"--store {self.root}: cannot list {self.prefix}: {exc.strerror or exc}") from exc
 
     def any_under(self, key_prefix: str) -> bool:
         path = self._path(key_prefix.rstrip("/"))

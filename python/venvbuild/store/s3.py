@@ -12,7 +12,7 @@ import hashlib
 from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Optional
+from typing import List, Optional
 
 from venvbuild import naming
 from venvbuild.errors import StoreError, UsageError
@@ -153,6 +153,40 @@ class S3Store(ObjectStore):
                 )
             else:
                 self._put_multipart(key, path, size, extra)
+
+    def read(self, key: str) -> Optional[bytes]:
+        from botocore.exceptions import ClientError
+
+        with self._errors(key):
+            try:
+                return self.client.get_object(Bucket=self.bucket, Key=key)["Body"].read()
+            except ClientError as exc:
+                if exc.response.get("Error", {}).get("Code") in ("NoSuchKey", "404"):
+                    return None
+                raise
+
+    def fetch(self, key: str, scratch: Path) -> Optional[Path]:
+        from botocore.exceptions import ClientError
+
+        with self._errors(key):
+            try:
+                # download_file: ranged GETs in parallel, like the multipart upload.
+                self.client.download_file(self.bucket, key, str(scratch))
+            except ClientError as exc:
+                if exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode") == 404:
+                    return None
+                raise
+        return scratch
+
+    def versions(self) -> List[str]:
+        found = []
+        with self._errors(self.prefix):
+            pages = self.client.get_paginator("list_objects_v2").paginate(
+                Bucket=self.bucket, Prefix=f"{self.prefix}/", Delimiter="/"
+            )
+            for page in pages:
+                found += [p["Prefix"][len(self.prefix) + 1:].rstrip("/") for p in page.get("CommonPrefixes", [])]
+        return sorted(found)
 
     def any_under(self, key_prefix: str) -> bool:
         with self._errors(key_prefix):

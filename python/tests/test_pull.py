@@ -1,0 +1,415 @@
+"""Using what was built: reproducible archives, `venvbuild pull` to any folder, `venvbuild verify`.
+
+Builds are real (`venvbuild build`, offline from a wheelhouse made here); pulled venvs are run for real.
+"""
+
+import io
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import tarfile
+import time
+from pathlib import Path
+
+import pytest
+
+from conftest import make_build_dir
+from test_build import builds_in, venvbuild
+from venvbuild import archive, extract, interpreter, metadata
+from venvbuild.store.local import LocalStore
+from wheelhouse import make_wheelhouse
+
+BASE = interpreter.find(None)
+BASE_HOME = str(Path(BASE.executable).parent)
+MINOR = BASE.minor
+
+
+@pytest.fixture(scope="module")
+def wheelhouse(tmp_path_factory):
+    return make_wheelhouse(tmp_path_factory.mktemp("wheelhouse"))
+
+
+@pytest.fixture(scope="module")
+def requirements_file(tmp_path_factory, wheelhouse):
+    path = tmp_path_factory.mktemp("inputs") / "requirements.txt"
+    path.write_text(f"--no-index\n--find-links {wheelhouse}\nzeta==1.0\nalpha==1.0\nbeta==1.0\n")
+    return path
+
+
+def _build(requirements_file, store, work, *extra, env_name="demo"):
+    done = venvbuild("build", "--requirements", requirements_file, "--env-name", env_name, "--store", store,
+                     "--work-dir", work, *extra)
+    assert done.returncode == 0, done.stderr
+    return json.loads((Path(work) / "artifacts" / "metadata.json").read_text())
+
+
+@pytest.fixture(scope="module")
+def store(tmp_path_factory, requirements_file):
+    """A local store with two pip builds of demo, a uv build of demo-uv and one of other."""
+    root = tmp_path_factory.mktemp("store")
+    work = tmp_path_factory.mktemp("work")
+    builds = {
+        "first": _build(requirements_file, root, work / "1"),
+        "uv": _build(requirements_file, root, work / "2", "--installer", "uv", "--compression", "zst",
+                     env_name="demo-uv"),
+        "other": _build(requirements_file, root, work / "3", env_name="other"),
+    }
+    time.sleep(1)
+    builds["latest"] = _build(requirements_file, root, work / "4")
+    return root, builds
+
+
+def _one_error_line(done, *fragments):
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("venvbuild: error: "), done.stderr
+    for fragment in fragments:
+        assert fragment in lines[0], lines[0]
+
+
+def _leftovers(folder: Path):
+    return sorted(p.name for p in folder.iterdir()) if folder.exists() else []
+
+
+@pytest.mark.parametrize("options", [(), ("--installer", "uv", "--compression", "zst")], ids=["pip-gz", "uv-zst"])
+def test_two_builds_in_different_folders_give_the_same_archive(tmp_path, requirements_file, options):
+    a = _build(requirements_file, tmp_path / "store", tmp_path / "w", *options)
+    time.sleep(1.1)
+    b = _build(requirements_file, tmp_path / "store", tmp_path / "a-much-longer-work-folder" / "nested", *options)
+    assert a["venv_version"] != b["venv_version"]
+    assert a["archive_sha256"] == b["archive_sha256"]
+    assert a["relocation"] == b["relocation"]
+    with open(urlpath(a["venv_archive"]), "rb") as fh, extract._open(fh, metadata.compression_of(a)) as tar:
+        names = [member.name for member in tar]
+    assert "venv/bin/zeta" in names and not [n for n in names if n.endswith(".pyc") or "__pycache__" in n]
+
+
+def urlpath(url: str) -> str:
+    assert url.startswith("file://")
+    return url[len("file://"):]
+
+
+def _run(*command, **kwargs):
+    return subprocess.run([str(c) for c in command], capture_output=True, text=True, **kwargs)
+
+
+@pytest.mark.parametrize("where", ["with space/env", "x" * 130 + "/env"], ids=["space", "long"])
+@pytest.mark.parametrize("build", ["latest", "uv"])
+def test_pulled_venv_runs_anywhere_without_activation(tmp_path, store, where, build):
+    root, builds = store
+    meta = builds[build]
+    dest = tmp_path / where
+    done = venvbuild("pull", meta["venv_version"], "--store", root, "--dest", dest)
+    assert done.returncode == 0, done.stderr
+    assert str(dest) in done.stdout
+
+    assert _run(dest / "bin" / "python", "-c", "import alpha, beta, zeta").returncode == 0
+    for script in ("zeta", "zeta-tool"):
+        ran = _run(dest / "bin" / script)
+        assert ran.returncode == 0 and ran.stdout == "zeta 1.0\n", ran.stderr
+    first_line = (dest / "bin" / "zeta").read_bytes().split(b"\n")[0]
+    assert first_line == b"#!/bin/sh", "a space, or over 127 bytes: pip's /bin/sh form"
+
+    activated = _run("bash", "-c", '. "$DEST/bin/activate" && echo "$VIRTUAL_ENV" && command -v python',
+                     env={"DEST": str(dest), "PATH": "/usr/bin:/bin"})
+    assert activated.stdout.splitlines() == [str(dest), str(dest / "bin" / "python")], activated.stderr
+
+    if meta["installer"] == "pip":
+        assert _run(dest / "bin" / "pip", "--version").stdout.startswith("pip ")
+        listed = _run(dest / "bin" / "python", "-m", "pip", "list", "--format", "json", "--disable-pip-version-check")
+        pins = sorted(f"{p['name']}=={p['version']}" for p in json.loads(listed.stdout))
+        assert pins == sorted(meta["installed_packages"])
+
+    receipt = json.loads((dest / ".venvbuild" / "pulled.json").read_text())
+    assert receipt["venv_version"] == meta["venv_version"] and receipt["archive_sha256"] == meta["archive_sha256"]
+    assert receipt["dest"] == str(dest) and receipt["store"] == str(root.resolve())
+    assert venvbuild("verify", dest).returncode == 0, "running the scripts above wrote only bytecode caches"
+    assert _leftovers(dest.parent) == [dest.name], "no temporary folder left beside it"
+
+
+def test_verify_lists_changed_added_and_missing_files(tmp_path, store):
+    root, builds = store
+    dest = tmp_path / "env"
+    assert venvbuild("pull", builds["first"]["venv_version"], "--store", root, "--dest", dest).returncode == 0
+    with open(dest / "bin" / "zeta", "ab") as fh:
+        fh.write(b"# edited\n")
+    (dest / "lib" / f"python{MINOR}" / "site-packages" / "planted.py").write_text("x = 1\n")
+    (dest / "lib" / f"python{MINOR}" / "site-packages" / "alpha" / "__init__.py").unlink()
+    done = venvbuild("verify", dest)
+    assert done.returncode == 1
+    assert done.stdout.splitlines() == [
+        "changed: bin/zeta",
+        f"missing: lib/python{MINOR}/site-packages/alpha/__init__.py",
+        f"added: lib/python{MINOR}/site-packages/planted.py",
+    ]
+
+
+def test_verify_of_a_folder_that_was_not_pulled_is_one_line(tmp_path):
+    done = venvbuild("verify", tmp_path)
+    _one_error_line(done, str(tmp_path), "pulled.json")
+    assert done.returncode == 2
+
+
+def test_latest_picks_the_newest_build_of_that_env(tmp_path, store):
+    root, builds = store
+    done = venvbuild("pull", "--env-name", "demo", "--latest", "--store", root, "--dest", tmp_path / "env", "--json")
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout)["venv_version"] == builds["latest"]["venv_version"]
+
+
+def test_cache_dir_pulls_once_even_when_two_pulls_race(tmp_path, store):
+    root, builds = store
+    version, sha = builds["first"]["venv_version"], builds["first"]["archive_sha256"]
+    cache = tmp_path / "cache"
+    command = [sys.executable, "-m", "venvbuild", "pull", version, "--store", str(root), "--cache-dir", str(cache),
+               "--json"]
+    racers = [subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for _ in range(2)]
+    results = [(p.wait(), p.stdout.read(), p.stderr.read()) for p in racers]
+    assert [code for code, _, _ in results] == [0, 0], results
+    assert {json.loads(out)["dest"] for _, out, _ in results} == {str(cache / sha)}
+    assert _leftovers(cache) == [sha]
+    again = venvbuild("pull", version, "--store", root, "--cache-dir", cache, "--json")
+    assert json.loads(again.stdout)["reused"] is True
+    assert _run(cache / sha / "bin" / "zeta").stdout == "zeta 1.0\n"
+
+
+def _copy_store(root: Path, tmp_path: Path) -> Path:
+    copy = tmp_path / "store"
+    shutil.copytree(root, copy)
+    return copy
+
+
+def test_tampered_archive_is_refused_before_extraction(tmp_path, store):
+    root, builds = store
+    meta = builds["first"]
+    copy = _copy_store(root, tmp_path)
+    archive_path = copy / "venv-builds" / meta["venv_version"] / f"{meta['venv_version']}.tar.gz"
+    data = bytearray(archive_path.read_bytes())
+    data[len(data) // 2] ^= 0xFF
+    archive_path.write_bytes(bytes(data))
+    dest = tmp_path / "out" / "env"
+    done = venvbuild("pull", meta["venv_version"], "--store", copy, "--dest", dest)
+    assert done.returncode == 6
+    _one_error_line(done, archive_path.name, "sha256", "nothing extracted")
+    assert not (tmp_path / "out").exists(), "not even the parent folder the pull made"
+
+
+def test_truncated_archive_is_refused(tmp_path, store):
+    root, builds = store
+    meta = builds["first"]
+    copy = _copy_store(root, tmp_path)
+    archive_path = copy / "venv-builds" / meta["venv_version"] / f"{meta['venv_version']}.tar.gz"
+    archive_path.write_bytes(archive_path.read_bytes()[:1000])
+    done = venvbuild("pull", meta["venv_version"], "--store", copy, "--dest", tmp_path / "env")
+    assert done.returncode == 6
+    _one_error_line(done, "1000 bytes")
+    assert _leftovers(tmp_path) == ["store"]
+
+
+@pytest.mark.parametrize("args, fragments", [
+    (["venv_20200101_000000"], ["venv_20200101_000000", "no such build"]),
+    (["--env-name", "nobody", "--latest"], ["--env-name nobody", "no build"]),
+    (["not-a-version"], ["VERSION 'not-a-version'"]),
+    (["--env-name", "demo"], ["VERSION, or --env-name NAME --latest"]),
+])
+def test_unknown_builds_are_one_line_and_exit_2(tmp_path, store, args, fragments):
+    root, _ = store
+    done = venvbuild("pull", *args, "--store", root, "--dest", tmp_path / "env")
+    assert done.returncode == 2
+    _one_error_line(done, *fragments)
+    assert not (tmp_path / "env").exists()
+
+
+def test_destination_problems_are_one_line_and_exit_2(tmp_path, store):
+    root, builds = store
+    version = builds["first"]["venv_version"]
+    a_file = tmp_path / "file"
+    a_file.write_text("x")
+    done = venvbuild("pull", version, "--store", root, "--dest", a_file)
+    _one_error_line(done, str(a_file), "not a folder")
+    done = venvbuild("pull", version, "--store", root, "--dest", a_file / "below")
+    _one_error_line(done, "not a writable folder")
+    full = tmp_path / "full"
+    full.mkdir()
+    (full / "keep.txt").write_text("mine")
+    done = venvbuild("pull", version, "--store", root, "--dest", full)
+    assert done.returncode == 2
+    _one_error_line(done, str(full), "--force")
+    assert (full / "keep.txt").read_text() == "mine"
+    done = venvbuild("pull", version, "--store", root, "--dest", tmp_path / 'quote"d')
+    _one_error_line(done, "--dest", "quotes")
+    forced = venvbuild("pull", version, "--store", root, "--dest", full, "--force")
+    assert forced.returncode == 0, forced.stderr
+    assert not (full / "keep.txt").exists() and (full / "bin" / "zeta").exists()
+    assert _leftovers(tmp_path) == ["file", "full"]
+
+
+def _publish_handmade(tmp_path: Path, archive_bytes: bytes, **fields) -> Path:
+    """A store holding one build whose archive is archive_bytes, its metadata matching those bytes."""
+    from venvbuild import publish
+
+    relocation = {"placeholder": "/__venvbuild_prefix__", "files": [], "binary_files": []}
+    meta_fields = {"archive_format": 2, "relocation": relocation, "python_home": BASE_HOME,
+                   "python_version": MINOR, "python_full_version": BASE.version, **fields}
+    build_dir = make_build_dir(tmp_path / "builds", archive_bytes=archive_bytes, **meta_fields)
+    store = LocalStore(tmp_path / "handmade-store")
+    publish.publish(build_dir, store)
+    return store.root
+
+
+def _tar_gz(members) -> bytes:
+    """A gzip'd tar of (TarInfo, bytes or None) members, in order."""
+    raw = io.BytesIO()
+    with tarfile.open(fileobj=raw, mode="w:gz", format=tarfile.GNU_FORMAT) as tar:
+        for info, data in members:
+            if data is not None:
+                info.size = len(data)
+            tar.addfile(info, io.BytesIO(data) if data is not None else None)
+    return raw.getvalue()
+
+
+def _member(name, kind=tarfile.REGTYPE, data=b"x", link=""):
+    info = tarfile.TarInfo(name)
+    info.type, info.linkname, info.mode = kind, link, 0o644
+    return info, (data if kind == tarfile.REGTYPE else None)
+
+
+def _dir(name):
+    info = tarfile.TarInfo(name)
+    info.type, info.mode = tarfile.DIRTYPE, 0o755
+    return info, None
+
+
+CRAFTED = {
+    "absolute name": [_dir("venv"), _member("/tmp/venvbuild-crafted-absolute")],
+    "dot-dot": [_dir("venv"), _member("venv/../../escaped")],
+    "outside the venv folder": [_dir("venv"), _member("other/file")],
+    "link outside": [_dir("venv"), _member("venv/lib", tarfile.SYMTYPE, link="../../outside")],
+    "absolute link": [_dir("venv"), _dir("venv/bin"), _member("venv/bin/tool", tarfile.SYMTYPE, link="/etc/passwd")],
+    "python link to another folder": [_dir("venv"), _dir("venv/bin"),
+                                      _member("venv/bin/python", tarfile.SYMTYPE, link="/tmp/evil/python3")],
+    "write through a link": [_dir("venv"), _member("venv/inside", tarfile.SYMTYPE, link="."),
+                             _member("venv/inside/file")],
+    "write through the python link": [_dir("venv"), _dir("venv/bin"),
+                                      _member("venv/bin/python3", tarfile.SYMTYPE, link=BASE_HOME + "/python3"),
+                                      _member("venv/bin/python3/planted")],
+    "hard link": [_dir("venv"), _member("venv/passwd", tarfile.LNKTYPE, link="/etc/passwd")],
+    "device": [_dir("venv"), _member("venv/null", tarfile.CHRTYPE)],
+    "fifo": [_dir("venv"), _member("venv/pipe", tarfile.FIFOTYPE)],
+    "twice": [_dir("venv"), _member("venv/file", data=b"one"), _member("venv/file", data=b"two")],
+}
+
+
+@pytest.mark.parametrize("case", sorted(CRAFTED))
+def test_crafted_archive_is_refused_and_writes_nothing_outside(tmp_path, case):
+    root = _publish_handmade(tmp_path, _tar_gz(CRAFTED[case]))
+    dest = tmp_path / "pulls" / "env"
+    done = venvbuild("pull", "venv_20250722_163000", "--store", root, "--dest", dest)
+    assert done.returncode == 2
+    _one_error_line(done, "refusing to extract")
+    assert not (tmp_path / "pulls").exists()
+    assert not (tmp_path / "escaped").exists() and not (tmp_path.parent / "escaped").exists()
+    assert not Path("/tmp/venvbuild-crafted-absolute").exists()
+    assert not (Path(BASE_HOME) / "python3" / "planted").exists()
+
+
+def test_missing_base_interpreter_is_named(tmp_path):
+    root = _publish_handmade(tmp_path, _tar_gz([_dir("venv")]), python_home="/opt/nowhere/bin",
+                             python_full_version="3.11.99")
+    done = venvbuild("pull", "venv_20250722_163000", "--store", root, "--dest", tmp_path / "env")
+    assert done.returncode == 2
+    _one_error_line(done, "needs Python 3.11.99 at /opt/nowhere/bin")
+    assert not (tmp_path / "env").exists()
+
+
+def test_build_from_before_relocation_is_refused(tmp_path):
+    from venvbuild import publish
+
+    build_dir = make_build_dir(tmp_path / "builds", archive_bytes=_tar_gz([_dir("venv")]))
+    store = LocalStore(tmp_path / "old-store")
+    publish.publish(build_dir, store)
+    done = venvbuild("pull", "venv_20250722_163000", "--store", store.root, "--dest", tmp_path / "env")
+    assert done.returncode == 2
+    _one_error_line(done, "not relocatable", "rebuild")
+
+
+def test_sigterm_mid_pull_leaves_no_destination(tmp_path):
+    venv = tmp_path / "big" / "venv"
+    (venv / "bin").mkdir(parents=True)
+    (venv / "bin" / f"python{MINOR}").symlink_to(BASE.executable)
+    (venv / "pyvenv.cfg").write_text(f"home = {BASE_HOME}\n")
+    for i in range(4):
+        (venv / f"blob{i}").write_bytes(bytes(range(256)) * (1 << 18))  # 64 MiB, quick to (de)compress
+    target = tmp_path / "a.tar.gz"
+    packed = archive.write(venv, target, "gz")
+    root = _publish_handmade(tmp_path, target.read_bytes(), relocation=packed.relocation)
+    pulls = tmp_path / "pulls"
+    pulls.mkdir()
+    proc = subprocess.Popen([sys.executable, "-m", "venvbuild", "pull", "venv_20250722_163000", "--store", str(root),
+                             "--dest", str(pulls / "env")], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 60
+    while not list(pulls.glob(".env.pull-*/venv/blob0")) and time.monotonic() < deadline and proc.poll() is None:
+        time.sleep(0.01)
+    assert proc.poll() is None, "the pull ended before it could be interrupted"
+    proc.send_signal(signal.SIGTERM)
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode != 0
+    assert err.strip().splitlines() == ["venvbuild: error: interrupted"]
+    assert _leftovers(pulls) == []
+
+
+def test_pull_from_s3(tmp_path, store, s3_server, aws_env):
+    import boto3
+
+    root, builds = store
+    meta = builds["first"]
+    boto3.client("s3", endpoint_url=s3_server).create_bucket(Bucket="pulls")
+    build_dir = tmp_path / "build"
+    shutil.copytree(root / "venv-builds" / meta["venv_version"], build_dir)
+    s3 = ["--store", "s3://pulls/envs", "--endpoint-url", s3_server]
+    published = venvbuild("publish", build_dir, *s3)
+    assert published.returncode == 0, published.stderr
+    done = venvbuild("pull", "--env-name", "demo", "--latest", *s3, "--dest", tmp_path / "env", "--json")
+    assert done.returncode == 0, done.stderr
+    receipt = json.loads(done.stdout)
+    assert receipt["archive_url"].startswith("s3://pulls/envs/") and receipt["venv_version"] == meta["venv_version"]
+    assert _run(tmp_path / "env" / "bin" / "zeta").stdout == "zeta 1.0\n"
+    missing = venvbuild("pull", "venv_20200101_000000", *s3, "--dest", tmp_path / "env2")
+    assert missing.returncode == 2
+    _one_error_line(missing, "no such build", "s3://pulls/envs")
+
+
+def test_metadata_records_relocation_and_old_records_still_validate(store):
+    _, builds = store
+    meta = builds["first"]
+    kinds = {f["path"]: f["kind"] for f in meta["relocation"]["files"]}
+    assert kinds["bin/zeta"] == "shebang" and kinds["bin/activate"] == "text" and kinds["pyvenv.cfg"] == "text"
+    assert meta["archive_format"] == archive.FORMAT_VERSION and meta["relocation"]["binary_files"] == []
+    old = {k: v for k, v in meta.items() if k not in ("relocation", "archive_format")}
+    assert metadata.problems(old) == []
+
+
+def test_records_from_before_relocation_still_index_and_search(tmp_path):
+    from venvbuild import publish
+
+    store = LocalStore(tmp_path / "mixed-store")
+    old = make_build_dir(tmp_path / "builds", "venv_20250101_000000", installed_packages=["kedro==0.19.1"])
+    new = make_build_dir(tmp_path / "builds", "venv_20250102_000000", installed_packages=["kedro==0.19.2"],
+                         archive_format=2,
+                         relocation={"placeholder": "/__venvbuild_prefix__", "binary_files": [],
+                                     "files": [{"path": "bin/activate", "kind": "text"}]})
+    for build_dir in (old, new):
+        publish.publish(build_dir, store)
+    found = venvbuild("search", "kedro", "--store", store.root, "--json")
+    assert found.returncode == 0, found.stderr
+    assert sorted(json.loads(line)["venv_version"] for line in found.stdout.splitlines()) == [
+        "venv_20250101_000000", "venv_20250102_000000"]
+    counted = venvbuild("sql", "SELECT venv_version, archive_format FROM venv_builds_metadata ORDER BY 1",
+                        "--store", store.root, "--json")
+    assert counted.returncode == 0, counted.stderr
+    assert [json.loads(line) for line in counted.stdout.splitlines()] == [
+        {"venv_version": "venv_20250101_000000", "archive_format": None},
+        {"venv_version": "venv_20250102_000000", "archive_format": 2},
+    ]

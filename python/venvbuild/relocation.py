@@ -1,0 +1,118 @@
+"""Moving a venv between folders, as conda-unpack does for conda environments.
+
+A venv holds its own path in a few text files: console-script shebangs, the `activate*` scripts,
+`pyvenv.cfg`, sometimes `.pth` or `direct_url.json` files. When a venv is archived, that path becomes
+PLACEHOLDER (so the archive does not depend on where it was built) and each such file is recorded; a pull
+writes the destination in its place. Shebangs follow pip's rule: `#!DEST/bin/python` when that fits in
+127 bytes and has no space, else the `/bin/sh` exec form. The RECORD of a distribution lists each file's
+hash, so a RECORD that names a rewritten file is rewritten to match.
+"""
+
+import base64
+import csv
+import hashlib
+import io
+import posixpath
+import re
+from typing import Dict, Iterable, Optional
+
+PLACEHOLDER = b"/__venvbuild_prefix__"
+MAX_SHEBANG = 127  # Linux's limit, and pip's (distlib's) threshold for the /bin/sh form
+
+TEXT, SHEBANG, RECORD = "text", "shebang", "record"
+
+# pip and uv write the long (or spaced) form as three lines: #!/bin/sh, '''exec' "EXE" "$0" "$@", ' '''
+_SH_EXEC = re.compile(rb"\A#!/bin/sh\n'''exec' (?P<q>[\"']?)(?P<exe>.+?)(?P=q) \"\$0\" \"\$@\"\n' '''\n")
+_SIMPLE = re.compile(rb"\A#!(?P<exe>[^\s]+)(?P<rest>[^\n]*)\n")
+
+
+def is_text(data: bytes) -> bool:
+    return b"\0" not in data
+
+
+def _interpreter(data: bytes) -> Optional[bytes]:
+    """The interpreter a script's shebang names, in either of pip's forms."""
+    match = _SH_EXEC.match(data)
+    if match:
+        return match.group("exe")
+    match = _SIMPLE.match(data)
+    return match.group("exe") if match else None
+
+
+def _shebang_body(data: bytes) -> bytes:
+    """The script after its shebang (one line, or the three of the /bin/sh form)."""
+    match = _SH_EXEC.match(data)
+    if match:
+        return data[match.end():]
+    return data.split(b"\n", 1)[1] if b"\n" in data else b""
+
+
+def shebang(executable: bytes) -> bytes:
+    """pip's shebang for executable (distlib's ScriptMaker._build_shebang on POSIX)."""
+    if b" " not in executable and len(executable) + 3 <= MAX_SHEBANG:
+        return b"#!" + executable + b"\n"
+    quoted = b'"' + executable + b'"' if b" " in executable else executable
+    return b"#!/bin/sh\n'''exec' " + quoted + b" \"$0\" \"$@\"\n' '''\n"
+
+
+def _is_own_script(data: bytes, prefix: bytes) -> bool:
+    exe = _interpreter(data)
+    return exe is not None and exe.startswith(prefix + b"/bin/")
+
+
+def to_placeholder(data: bytes, prefixes: Iterable[bytes]) -> Optional[tuple]:
+    """(kind, new bytes) for a text file that holds one of prefixes, with the placeholder in its place;
+    None when it holds none. A script of the venv gets the simple shebang whatever form it had."""
+    found = [p for p in prefixes if p in data]
+    if not found:
+        return None
+    kind = TEXT
+    for prefix in found:
+        if _is_own_script(data, prefix):
+            exe = PLACEHOLDER + _interpreter(data)[len(prefix):]
+            data = b"#!" + exe + b"\n" + _shebang_body(data)
+            kind = SHEBANG
+        data = data.replace(prefix, PLACEHOLDER)
+    return kind, data
+
+
+def from_placeholder(data: bytes, kind: str, dest: bytes) -> bytes:
+    """The file's bytes for a venv at dest."""
+    if kind == SHEBANG and data.startswith(b"#!" + PLACEHOLDER + b"/"):
+        exe = dest + _interpreter(data)[len(PLACEHOLDER):]
+        data = shebang(exe) + _shebang_body(data)
+    return data.replace(PLACEHOLDER, dest)
+
+
+def record_hash(data: bytes) -> str:
+    """A RECORD file's hash column: sha256, urlsafe base64 without padding (PEP 376 / the wheel spec)."""
+    return "sha256=" + base64.urlsafe_b64encode(hashlib.sha256(data).digest()).rstrip(b"=").decode("ascii")
+
+
+def rewrite_record(record_path: str, data: bytes, changed: Dict[str, bytes]) -> Optional[bytes]:
+    """The RECORD at record_path (relative to the venv) with the hash and size of each file in changed
+    (venv-relative path -> new bytes) brought up to date; None when it names none of them."""
+    site = posixpath.dirname(posixpath.dirname(record_path))
+    try:
+        rows = list(csv.reader(io.StringIO(data.decode("utf-8"))))
+    except (UnicodeDecodeError, csv.Error):
+        return None
+    touched = False
+    for row in rows:
+        if len(row) < 3 or not row[0]:
+            continue
+        target = posixpath.normpath(posixpath.join(site, row[0]))
+        if target in changed:
+            row[1], row[2] = record_hash(changed[target]), str(len(changed[target]))
+            touched = True
+    if not touched:
+        return None
+    out = io.StringIO()
+    csv.writer(out, lineterminator="\r\n" if b"\r\n" in data else "\n").writerows(rows)
+    return out.getvalue().encode("utf-8")
+
+
+def is_record(path: str) -> bool:
+    parent = posixpath.basename(posixpath.dirname(path))
+    return posixpath.basename(path) == "RECORD" and parent.endswith(".dist-info")
+
