@@ -111,18 +111,22 @@ class Execution:
         return described
 
     def page(self, max_results: int, token) -> dict:
+        """Rows start to start + max_results of [header, *rows], converted as they are served."""
         header = [[c["name"] for c in self.columns]] if self.columns else []
-        rows = header + [[_text(v, c.get("typeSignature")) for v, c in zip(row, self.columns)] for row in self.rows]
         start = int(token or 0)
         end = start + max_results
+        served = header[start:end] + [
+            [_text(v, c.get("typeSignature")) for v, c in zip(row, self.columns)]
+            for row in self.rows[max(start - len(header), 0):max(end - len(header), 0)]
+        ]
         answer = {
             "UpdateCount": 0,
             "ResultSet": {
-                "Rows": [{"Data": [{} if v is None else {"VarCharValue": v} for v in row]} for row in rows[start:end]],
+                "Rows": [{"Data": [{} if v is None else {"VarCharValue": v} for v in row]} for row in served],
                 "ResultSetMetadata": {"ColumnInfo": [_column_info(c) for c in self.columns]},
             },
         }
-        if end < len(rows):
+        if end < len(header) + len(self.rows):
             answer["NextToken"] = str(end)
         return answer
 
