@@ -12,6 +12,7 @@ Map call(Map config = [:]) {
         prefix        : 'venv-builds',            // PREFIX parameter's default
         label         : null,                     // agent label to build on; null: any agent
         buildVenv     : [:],                      // further buildVenv options, e.g. awsCredentialsId, region
+        catalog       : false,                    // true: regenerate and publish the store's catalog after a publish (venvCatalog)
     ]
     String problem = VenvBuildJobOptions.problem(defaults, config)
     if (problem) {
@@ -52,6 +53,9 @@ Map call(Map config = [:]) {
         withEnv(scmVars.GIT_COMMIT ? ["GIT_COMMIT=${scmVars.GIT_COMMIT}"] : []) {
             result = buildVenv(buildOptions)
         }
+        if (options.catalog) {
+            publishCatalog(buildOptions)
+        }
     }
     if (options.label) {
         node(options.label, build)
@@ -59,4 +63,16 @@ Map call(Map config = [:]) {
         node(build)
     }
     return result
+}
+
+// After a publish, the store's catalog (vars/venvCatalog.groovy); without a bucket nothing was published.
+void publishCatalog(Map buildOptions) {
+    if (!buildOptions.bucket) {
+        echo 'venvBuildJob: catalog: true, but no BUCKET was given, so nothing was published; no catalog'
+        return
+    }
+    venvCatalog(store: "s3://${buildOptions.bucket}/${buildOptions.prefix}".toString(),
+        region: buildOptions.region, endpointUrl: buildOptions.endpointUrl,
+        awsCredentialsId: buildOptions.awsCredentialsId,
+        helperCommand: buildOptions.helperCommand ?: io.venvbuild.BuildPaths.TOOL_COMMAND)
 }

@@ -73,6 +73,18 @@ def write_record(store_root, version, **fields):
     return path
 
 
+def run_cli(capsys, *argv):
+    """(exit code, stdout, stderr) of `venvbuild ARGV...` run in-process; arguments may be paths."""
+    from venvbuild import cli
+
+    try:
+        code = cli.main([str(a) for a in argv])
+    except SystemExit as exc:  # argparse's errors
+        code = exc.code
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
 @pytest.fixture
 def build_dir_factory(tmp_path):
     def factory(venv_version="venv_20250722_163000", **kwargs):

@@ -144,18 +144,32 @@ def test_gzip_archive_is_read_by_tar_with_links_and_modes(tmp_path, tree):
         assert not [n for n in names if n.startswith("venv/lib64/")], "a symlinked folder is not followed"
 
 
-@pytest.mark.parametrize("executable", [
-    "/opt/envs/demo/bin/python",
-    "/opt/" + "x" * 108 + "/bin/python",  # 127 bytes with #! and the newline: still the simple form
-    "/opt/" + "x" * 109 + "/bin/python",  # one more: the /bin/sh form
-    "/opt/with space/bin/python",
-    "/opt/" + "y" * 200 + " z/bin/python",
+@pytest.mark.parametrize("executable, args", [
+    ("/opt/envs/demo/bin/python", ""),
+    ("/opt/envs/demo/bin/python", " -u"),
+    ("/opt/" + "x" * 108 + "/bin/python", ""),  # 127 bytes with #! and the newline: still the simple form
+    ("/opt/" + "x" * 109 + "/bin/python", ""),  # one more: the /bin/sh form
+    ("/opt/" + "x" * 109 + "/bin/python", " -E"),
+    ("/opt/with space/bin/python", ""),
+    ("/opt/" + "y" * 200 + " z/bin/python", ""),
 ])
-def test_shebang_is_the_one_pip_writes(executable):
-    """pip's own script maker (its vendored distlib, used by this test only) decides the same form."""
+def test_shebang_is_the_one_pip_writes(executable, args):
+    """pip's own script maker (its vendored distlib, used by this test only) decides the same form; in the
+    /bin/sh form the interpreter is always quoted, as distlib quotes it when it holds a space."""
     scripts = pytest.importorskip("pip._vendor.distlib.scripts")
     maker = scripts.ScriptMaker(None, None)
-    expected = maker._build_shebang(scripts.enquote_executable(executable).encode(), b"")
+    simple = " " not in executable and len(executable) + len(args) + 3 <= relocation.MAX_SHEBANG
+    quoted = executable if simple else f'"{executable}"'
+    expected = maker._build_shebang(quoted.encode(), args.encode())
     expected += b"" if expected.endswith(b"\n") else b"\n"  # as its _write_script ends the line
-    assert relocation.shebang(executable.encode()) == expected
-    assert relocation._interpreter(expected + b"import sys\n") == executable.encode()
+    assert relocation.shebang(executable.encode(), args.encode()) == expected
+    parsed = relocation._parse_shebang(expected + b"import sys\n")
+    assert parsed == (executable.encode(), args.encode(), b"import sys\n")
+
+
+def test_a_relocated_script_keeps_its_interpreter_arguments():
+    kind, archived = relocation.to_placeholder(b"#!/build/venv/bin/python -u\nrun()\n", [b"/build/venv"])
+    assert (kind, archived) == ("shebang", b"#!/__venvbuild_prefix__/bin/python -u\nrun()\n")
+    long_dest = b"/opt/" + b"x" * 130 + b"/a&b(c)"
+    relocated = relocation.from_placeholder(archived, kind, long_dest)
+    assert relocated == b"#!/bin/sh\n'''exec' \"" + long_dest + b"/bin/python\" -u \"$0\" \"$@\"\n' '''\nrun()\n"

@@ -2,6 +2,7 @@
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 import tarfile
@@ -16,6 +17,8 @@ SEVEN = {
     "requirements.txt", "pipdeptree.txt", "pipdeptree.json", "installed_packages.txt",
     "installed_packages.json", "metadata.json",
 }
+# The graph pictures every build adds (SVG only where Graphviz is installed), listed in metadata.json.
+GRAPHS = ["pipdeptree.mmd", "pipdeptree.dot"] + (["pipdeptree.svg"] if shutil.which("dot") else [])
 
 
 @pytest.fixture(scope="session")
@@ -55,7 +58,7 @@ def test_pip_build_stores_the_design_layout(tmp_path, requirements):
     assert done.returncode == 0, done.stderr
     [version] = builds_in(store)
     folder = store / "venv-builds" / version
-    assert {p.name for p in folder.iterdir()} == SEVEN | {f"{version}.tar.gz"}
+    assert {p.name for p in folder.iterdir()} == SEVEN | set(GRAPHS) | {f"{version}.tar.gz"}
 
     raw = (folder / "metadata.json").read_text()
     assert raw.count("\n") == 1 and raw.endswith("}\n"), "metadata.json is one JSON object on one line"
@@ -74,6 +77,9 @@ def test_pip_build_stores_the_design_layout(tmp_path, requirements):
     import hashlib
     assert meta["archive_sha256"] == hashlib.sha256((folder / f"{version}.tar.gz").read_bytes()).hexdigest()
     assert meta["python_home"] and meta["installer"] == "pip"
+    assert meta["extra_artifacts"] == GRAPHS
+    assert '"gamma 1.0"' in (folder / "pipdeptree.dot").read_text()
+    assert "graph LR" in (folder / "pipdeptree.mmd").read_text()
 
     installed = json.loads((folder / "installed_packages.json").read_text())
     assert installed == meta["installed_packages"]
@@ -138,6 +144,8 @@ def test_conflict_without_the_flag_is_stored_as_not_conflict_free(tmp_path, requ
     assert meta["conflict_details"] == [{
         "kind": "version", "package": "beta", "requirement": "beta<2", "installed_version": "2.0", "required_by": "alpha 1.0",
     }]
+    folder = store / "venv-builds" / meta["venv_version"]
+    assert '"alpha" -> "beta" [label="<2", color="#d62728"' in (folder / "pipdeptree.dot").read_text()
 
 
 @pytest.mark.parametrize("installer", ["pip", "uv"])
@@ -272,7 +280,8 @@ def test_stage_commands_one_by_one_as_jenkins_runs_them(tmp_path, requirements):
         assert done.returncode == 0, (step, done.stderr)
     artifacts = work / "artifacts"
     meta = json.loads((artifacts / "metadata.json").read_text())
-    assert {p.name for p in artifacts.iterdir()} == SEVEN | {f"{meta['venv_version']}.tar.gz"}
+    assert {p.name for p in artifacts.iterdir()} == SEVEN | set(GRAPHS) | {f"{meta['venv_version']}.tar.gz"}
+    assert meta["extra_artifacts"] == GRAPHS
     assert meta["venv_archive"] == (artifacts / f"{meta['venv_version']}.tar.gz").as_uri()
     store = tmp_path / "store"
     assert venvbuild("publish", artifacts, "--store", store).returncode == 0
@@ -299,7 +308,7 @@ def test_build_publishes_to_s3_and_refuses_the_same_version_twice(tmp_path, requ
     meta = json.loads((work / "artifacts" / "metadata.json").read_text())
     version = meta["venv_version"]
     keys = {o["Key"] for o in s3.list_objects_v2(Bucket="builds")["Contents"]}
-    assert keys == {f"venv-builds/{version}/{name}" for name in SEVEN | {f"{version}.tar.gz"}} | {
+    assert keys == {f"venv-builds/{version}/{name}" for name in SEVEN | set(GRAPHS) | {f"{version}.tar.gz"}} | {
         f"venv-builds-metadata/dt={meta['created_at'][:10]}/{version}.json"}
     assert meta["venv_archive"] == f"s3://builds/venv-builds/{version}/{version}.tar.gz"
     stored = s3.get_object(Bucket="builds", Key=f"venv-builds/{version}/metadata.json")["Body"].read().decode()
@@ -361,3 +370,5 @@ def test_a_dependency_cycle_is_recorded_and_warned_about_but_is_no_conflict(tmp_
     assert meta["is_conflict_free"] is True and meta["conflicts"] == []
     assert meta["conflict_details"] == [{"kind": "cycle", "package": "delta", "requirement": "delta -> epsilon -> delta",
                                          "installed_version": "1.0", "required_by": "epsilon 1.0"}]
+    dot = (store / "venv-builds" / meta["venv_version"] / "pipdeptree.dot").read_text()
+    assert '"delta" -> "epsilon" [color="#ff7f0e"' in dot and '"epsilon" -> "delta" [color="#ff7f0e"' in dot

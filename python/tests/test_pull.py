@@ -240,10 +240,37 @@ def test_destination_problems_are_one_line_and_exit_2(tmp_path, store):
     assert (full / "keep.txt").read_text() == "mine"
     done = venvbuild("pull", version, "--store", root, "--dest", tmp_path / 'quote"d')
     _one_error_line(done, "--dest", "quotes")
-    forced = venvbuild("pull", version, "--store", root, "--dest", full, "--force")
-    assert forced.returncode == 0, forced.stderr
-    assert not (full / "keep.txt").exists() and (full / "bin" / "zeta").exists()
+    empty = venvbuild("pull", version, "--store", root, "--dest", "")
+    _one_error_line(empty, "--dest is empty")
+    refused = venvbuild("pull", version, "--store", root, "--dest", full, "--force")
+    assert refused.returncode == 2
+    _one_error_line(refused, "--force replaces only a venv that venvbuild pulled")
+    assert (full / "keep.txt").read_text() == "mine"
     assert _leftovers(tmp_path) == ["file", "full"]
+
+
+def test_force_replaces_an_earlier_pull(tmp_path, store):
+    root, builds = store
+    dest = tmp_path / "env"
+    assert venvbuild("pull", builds["first"]["venv_version"], "--store", root, "--dest", dest).returncode == 0
+    (dest / "planted.txt").write_text("left by someone")
+    forced = venvbuild("pull", builds["uv"]["venv_version"], "--store", root, "--dest", dest, "--force", "--json")
+    assert forced.returncode == 0, forced.stderr
+    assert json.loads(forced.stdout)["venv_version"] == builds["uv"]["venv_version"]
+    assert not (dest / "planted.txt").exists() and _run(dest / "bin" / "zeta").stdout == "zeta 1.0\n"
+    assert _leftovers(tmp_path) == ["env"]
+
+
+def test_long_destination_with_shell_characters_and_a_long_name(tmp_path, store):
+    root, builds = store
+    version = builds["first"]["venv_version"]
+    odd = tmp_path / ("x" * 120) / "a&b(c);d"
+    long_name = tmp_path / ("n" * 245)
+    for dest in (odd, long_name):
+        done = venvbuild("pull", version, "--store", root, "--dest", dest)
+        assert done.returncode == 0, done.stderr
+        ran = _run(dest / "bin" / "zeta")
+        assert ran.stdout == "zeta 1.0\n", ran.stderr
 
 
 def _publish_handmade(tmp_path: Path, archive_bytes: bytes, **fields) -> Path:
@@ -315,6 +342,91 @@ def test_crafted_archive_is_refused_and_writes_nothing_outside(tmp_path, case):
     assert not (Path(BASE_HOME) / "python3" / "planted").exists()
 
 
+def _with_record(members, files=None, relocation=None):
+    """members, then the build record listing files (default: none) with relocation."""
+    relocation = relocation or {"placeholder": "/__venvbuild_prefix__", "files": [], "binary_files": []}
+    record = json.dumps({"archive_format": 2, "relocation": relocation, "files": files or {}}).encode()
+    return [*members, _dir("venv/.venvbuild"), _member("venv/.venvbuild/build.json", data=record)], relocation
+
+
+def _escape_cases(victim: Path):
+    outside = os.path.relpath(victim, "/")
+    return {
+        "relocation names a path outside": _with_record(
+            [_dir("venv")], relocation={"placeholder": "/__venvbuild_prefix__", "binary_files": [],
+                                        "files": [{"path": "../../../../../../../../" + outside, "kind": "text"}]}),
+        "relocation names a device": _with_record(
+            [_dir("venv")], relocation={"placeholder": "/__venvbuild_prefix__", "binary_files": [],
+                                        "files": [{"path": "/dev/zero", "kind": "text"}]}),
+        "a chain of links": _with_record(
+            [_dir("venv"), _member("venv/d", tarfile.SYMTYPE, link="."),
+             _member("venv/L", tarfile.SYMTYPE, link="d/d/d/d/../../../..")],
+            files={"d": {"type": "symlink", "target": "."}, "L": {"type": "symlink", "target": "d/d/d/d/../../../.."}}),
+        "the receipt as a link": _with_record(
+            [_dir("venv"), _dir("venv/.venvbuild"),
+             _member("venv/.venvbuild/pulled.json", tarfile.SYMTYPE, link="../../" + victim.name)]),
+        "a python link that climbs": _with_record(
+            [_dir("venv"), _dir("venv/bin"), _member("venv/bin/python_x", tarfile.SYMTYPE, link=BASE_HOME + "/..")]),
+        "a python that is a script": _with_record(
+            [_dir("venv"), _dir("venv/bin"), _member("venv/bin/python", data=b"#!/bin/sh\ntouch /tmp/ran\n"),
+             _member("venv/pyvenv.cfg", data=f"home = {BASE_HOME}\n".encode())],
+            files={"bin": {"type": "dir"}, "bin/python": {"type": "file", "mode": "644", "size": 0, "sha256": ""},
+                   "pyvenv.cfg": {"type": "file", "mode": "644", "size": 0, "sha256": ""}}),
+    }
+
+
+@pytest.mark.parametrize("case", ["relocation names a path outside", "relocation names a device", "a chain of links",
+                                  "the receipt as a link", "a python link that climbs", "a python that is a script"])
+def test_archive_that_would_escape_through_its_own_record_or_links_is_refused(tmp_path, case):
+    victim = tmp_path / "victim.txt"
+    victim.write_text("untouched /__venvbuild_prefix__\n")
+    members, relocation = _escape_cases(victim)[case]
+    root = _publish_handmade(tmp_path, _tar_gz(members), relocation=relocation)
+    dest = tmp_path / "pulls" / "env"
+    done = venvbuild("pull", "venv_20250722_163000", "--store", root, "--dest", dest)
+    assert done.returncode == 2
+    _one_error_line(done, "refusing")
+    assert victim.read_text() == "untouched /__venvbuild_prefix__\n"
+    assert not (tmp_path / "pulls").exists()
+
+
+def test_huge_header_extension_is_refused_without_reading_it(tmp_path):
+    raw = io.BytesIO()
+    with tarfile.open(fileobj=raw, mode="w:gz", format=tarfile.GNU_FORMAT) as tar:
+        info = tarfile.TarInfo("venv/" + "n" * (4 << 20))  # a 4 MiB GNU long name
+        tar.addfile(info, io.BytesIO(b""))
+    root = _publish_handmade(tmp_path, raw.getvalue())
+    done = venvbuild("pull", "venv_20250722_163000", "--store", root, "--dest", tmp_path / "env")
+    assert done.returncode == 2
+    _one_error_line(done, "not a readable venv archive", "header extension")
+
+
+def test_latest_skips_a_damaged_newer_build(tmp_path, store):
+    root, builds = store
+    copy = _copy_store(root, tmp_path)
+    damaged = copy / "venv-builds" / "venv_20991231_000000"
+    damaged.mkdir()
+    (damaged / "metadata.json").write_text("{not json")
+    done = venvbuild("pull", "--env-name", "demo", "--latest", "--store", copy, "--dest", tmp_path / "env", "--json")
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout)["venv_version"] == builds["latest"]["venv_version"]
+    assert "skipped venv_20991231_000000" in done.stderr
+
+
+def test_verify_sees_a_moved_venv_a_changed_mode_and_a_changed_record(tmp_path, store):
+    root, builds = store
+    dest = tmp_path / "env"
+    assert venvbuild("pull", builds["first"]["venv_version"], "--store", root, "--dest", dest).returncode == 0
+    os.chmod(dest / "bin" / "zeta", 0o4777)
+    record = dest / ".venvbuild" / "build.json"
+    record.write_text(record.read_text().replace('"mode":"755"', '"mode":"777"', 1))
+    moved = tmp_path / "moved"
+    dest.rename(moved)
+    lines = venvbuild("verify", moved).stdout.splitlines()
+    assert lines[0].startswith(f"moved: pulled to {dest}")
+    assert "changed: .venvbuild/build.json" in lines and "changed: bin/zeta" in lines
+
+
 def test_missing_base_interpreter_is_named(tmp_path):
     root = _publish_handmade(tmp_path, _tar_gz([_dir("venv")]), python_home="/opt/nowhere/bin",
                              python_full_version="3.11.99")
@@ -348,16 +460,19 @@ def test_sigterm_mid_pull_leaves_no_destination(tmp_path):
     pulls = tmp_path / "pulls"
     pulls.mkdir()
     proc = subprocess.Popen([sys.executable, "-m", "venvbuild", "pull", "venv_20250722_163000", "--store", str(root),
-                             "--dest", str(pulls / "env")], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                             "--dest", str(pulls / "new" / "env")], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True)
     deadline = time.monotonic() + 60
-    while not list(pulls.glob(".env.pull-*/venv/blob0")) and time.monotonic() < deadline and proc.poll() is None:
+    while not list(pulls.glob("new/.venvbuild-pull-*/venv/blob0")) and time.monotonic() < deadline \
+            and proc.poll() is None:
         time.sleep(0.01)
     assert proc.poll() is None, "the pull ended before it could be interrupted"
+    (pulls / "new" / "another-pulls-venv").mkdir()  # made meanwhile by another pull into the new folder
     proc.send_signal(signal.SIGTERM)
     _, err = proc.communicate(timeout=60)
     assert proc.returncode != 0
     assert err.strip().splitlines() == ["venvbuild: error: interrupted"]
-    assert _leftovers(pulls) == []
+    assert _leftovers(pulls / "new") == ["another-pulls-venv"], "the folder it made stays while not empty"
 
 
 def test_pull_from_s3(tmp_path, store, s3_server, aws_env):
@@ -413,3 +528,23 @@ def test_records_from_before_relocation_still_index_and_search(tmp_path):
         {"venv_version": "venv_20250101_000000", "archive_format": None},
         {"venv_version": "venv_20250102_000000", "archive_format": 2},
     ]
+
+
+def test_the_benchmark_stack_pulled_to_a_spaced_path_imports_and_runs(tmp_path):
+    """The issue's reference set (kedro, pandas, numpy, scikit-learn, requests), from bench/'s wheelhouse
+    (downloaded from PyPI once into bench/.cache/), built, pulled to a folder with a space, run as is."""
+    sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "bench"))
+    import bench_build
+
+    folder = bench_build.wheelhouse(sys.executable)
+    store, dest = tmp_path / "store", tmp_path / "bench envs" / "env"
+    done = venvbuild("build", "--requirements", bench_build.local_requirements(folder), "--env-name", "bench",
+                     "--store", store, env=bench_build.offline_env(folder))
+    assert done.returncode == 0, done.stderr
+    [version] = builds_in(store)
+    assert venvbuild("pull", version, "--store", store, "--dest", dest).returncode == 0
+    imported = _run(dest / "bin" / "python", "-c", "import kedro, numpy, pandas, requests, sklearn; print('ok')")
+    assert imported.stdout == "ok\n", imported.stderr
+    for script in ("kedro", "normalizer", "pip", "f2py"):
+        ran = _run(dest / "bin" / script, "--version", env={**os.environ, "KEDRO_DISABLE_TELEMETRY": "1"})
+        assert ran.returncode == 0, (script, ran.stderr)

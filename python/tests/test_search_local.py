@@ -295,3 +295,34 @@ def test_sql_with_no_statement_is_one_line(capsys, store, query):
         assert code == 0 and err == ""  # a comment is a query with no result
     else:
         assert code == 2 and err == "venvbuild: error: QUERY is empty\n"
+
+
+def test_search_csv_is_what_a_spreadsheet_reads(capsys, store):
+    import csv
+    import io
+    code, out, err = run(capsys, "search", "kedro", "--csv", "--store", str(store))
+    rows = list(csv.reader(io.StringIO(out, newline="")))
+    assert code == 0 and out.endswith("\r\n")
+    assert rows[0] == ["venv_version", "env_name", "created_at", "python_version", "packages", "is_conflict_free",
+                       "venv_archive"]
+    assert [r[0] for r in rows[1:]] == ["venv_20250105_100000", "venv_20250104_100000", "venv_20250101_100000"]
+    assert rows[2][1:6] == ["demo", "2025-01-04T10:00:00Z", "3.11", "kedro==0.19.0rc1", "false"]
+    assert rows[3][6].endswith("/venv_20250101_100000.tar.gz")
+    assert run(capsys, "search", "kedro>=5", "--csv", "--store", str(store))[:2] == (1, rows_header(rows))
+
+
+def rows_header(rows):
+    return ",".join(rows[0]) + "\r\n"
+
+
+def test_sql_csv_quotes_commas_and_lists_and_leaves_null_empty(capsys, store):
+    import csv
+    import io
+    code, out, err = run(capsys, "sql", "SELECT venv_version, installed_packages, build_url, 'a,\"b' AS odd "
+                         "FROM venv_builds_metadata WHERE venv_version = 'venv_20250101_100000'", "--csv",
+                         "--store", str(store))
+    rows = list(csv.reader(io.StringIO(out, newline="")))
+    assert code == 0
+    assert rows == [["venv_version", "installed_packages", "build_url", "odd"],
+                    ["venv_20250101_100000", '["kedro==0.18.14", "numpy==1.24.4", "pandas==1.5.3"]', "", 'a,"b']]
+    assert run(capsys, "sql", "SELECT 1", "--csv", "--json", "--store", str(store))[0] == 2

@@ -16,9 +16,9 @@ from pathlib import Path
 import pytest
 
 from athena_on_trino import AthenaOnTrino
-from conftest import make_build_dir, write_record
+from conftest import make_build_dir, run_cli, write_record
 from trino_client import TrinoError
-from venvbuild import athena_ddl, cli, metadata, metadata_columns, publish
+from venvbuild import athena_ddl, metadata, metadata_columns, publish
 from venvbuild.search import athena
 from venvbuild.store.local import LocalStore
 from wheelhouse import kedro_requirements
@@ -72,15 +72,6 @@ SEARCHES = [
     (["numpy", "--count"], 2),
     (["no-such-package"], 0),
 ]
-
-
-def venvbuild(capsys, *argv):
-    try:
-        code = cli.main([str(a) for a in argv])
-    except SystemExit as exc:
-        code = exc.code
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 @pytest.fixture(scope="module")
@@ -189,8 +180,8 @@ def test_the_designs_exists_form_does_not_run_on_trino(table):
 @pytest.mark.parametrize("argv, at_least", SEARCHES, ids=[" ".join(a) for a, _ in SEARCHES])
 def test_search_on_athena_engine_equals_the_local_search(capsys, aws, store, athena_endpoint, argv, at_least):
     shape = [] if "--count" in argv else ["--json"]
-    local = venvbuild(capsys, "search", *argv, *shape, "--store", store)
-    remote = venvbuild(capsys, "search", *argv, *shape, "--athena", "--database", DATABASE,
+    local = run_cli(capsys, "search", *argv, *shape, "--store", store)
+    remote = run_cli(capsys, "search", *argv, *shape, "--athena", "--database", DATABASE,
                        "--endpoint-url", athena_endpoint.url, "--region", "us-east-1")
 
     assert remote[2].count("venvbuild: error") == 0, remote[2]
@@ -203,7 +194,7 @@ def test_search_on_athena_engine_equals_the_local_search(capsys, aws, store, ath
 
 def test_search_sends_execution_parameters_never_values_in_the_sql(capsys, aws, store, athena_endpoint):
     before = len(athena_endpoint.requests)
-    code, out, err = venvbuild(capsys, "search", "Kedro_Datasets", "--env-name", "other", "--json", "--athena",
+    code, out, err = run_cli(capsys, "search", "Kedro_Datasets", "--env-name", "other", "--json", "--athena",
                                "--database", DATABASE, "--endpoint-url", athena_endpoint.url, "--region", "us-east-1")
 
     assert code == 0, err
@@ -217,14 +208,14 @@ def test_search_sends_execution_parameters_never_values_in_the_sql(capsys, aws, 
 
 def test_results_over_many_pages_come_back_whole(capsys, aws, store, athena_endpoint, monkeypatch):
     monkeypatch.setattr(athena, "PAGE_SIZE", 2)
-    code, out, err = venvbuild(capsys, "search", "kedro", "--count", "--athena", "--database", DATABASE,
+    code, out, err = run_cli(capsys, "search", "kedro", "--count", "--athena", "--database", DATABASE,
                                "--endpoint-url", athena_endpoint.url, "--region", "us-east-1")
-    local = venvbuild(capsys, "search", "kedro", "--count", "--store", store)
+    local = run_cli(capsys, "search", "kedro", "--count", "--store", store)
     assert (code, out) == local[:2] and int(out) >= 5
 
 
 def test_a_query_trino_refuses_is_one_line_with_its_reason(capsys, aws, store, athena_endpoint):
-    code, out, err = venvbuild(capsys, "search", "kedro", "--athena", "--database", DATABASE, "--table", "no_such_table",
+    code, out, err = run_cli(capsys, "search", "kedro", "--athena", "--database", DATABASE, "--table", "no_such_table",
                                "--endpoint-url", athena_endpoint.url, "--region", "us-east-1")
     assert (code, out) == (6, "")
     assert re.fullmatch(r"venvbuild: error: Athena query [0-9a-f-]+ FAILED: TABLE_NOT_FOUND: .*no_such_table.*\n", err)
@@ -289,7 +280,7 @@ def test_every_readme_athena_query_runs_on_trino_and_on_venvbuild_sql(capsys, ta
     assert expected, "a query whose expected answer is empty proves nothing"
 
     _, on_trino = table.execute(query)
-    code, out, err = venvbuild(capsys, "sql", query, "--json", "--store", store)
+    code, out, err = run_cli(capsys, "sql", query, "--json", "--store", store)
     assert code == 0, err
     on_duckdb = [list(json.loads(line).values()) for line in out.splitlines()]
 

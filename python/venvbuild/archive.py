@@ -109,27 +109,29 @@ class _Entry:
     path: Path
     rel: str  # relative to the venv, '/'-separated; '' for the venv itself
     kind: str  # dir, file, symlink
-    mode: int
+    mode: int  # as archived: 0755 or 0644 (0777 for a link)
     target: str = ""  # a symlink's
+    found_mode: int = 0  # as found on disk
 
 
-def _walk(root: Path) -> List[_Entry]:
+def walk(root: Path) -> List[_Entry]:
     """Everything under root in name order, each folder before its contents; symlinks are entries, never
     followed. Bytecode caches are left out; sockets, FIFOs and devices are left out with a warning."""
     found, stack = [], [(root, "")]
     while stack:
         path, rel = stack.pop()
         st = os.lstat(path)
+        perm = stat.S_IMODE(st.st_mode)
         if stat.S_ISLNK(st.st_mode):
-            found.append(_Entry(path, rel, "symlink", 0o777, os.readlink(path)))
+            found.append(_Entry(path, rel, "symlink", 0o777, os.readlink(path), perm))
         elif stat.S_ISDIR(st.st_mode):
-            found.append(_Entry(path, rel, "dir", 0o755))
+            found.append(_Entry(path, rel, "dir", 0o755, found_mode=perm))
             # A pulled venv's own record folder is not part of the venv.
             skip = {BYTECODE_CACHE, RECORD_DIR} if not rel else {BYTECODE_CACHE}
             children = sorted((n for n in os.listdir(path) if n not in skip), reverse=True)
             stack.extend((path / name, f"{rel}/{name}" if rel else name) for name in children)
         elif stat.S_ISREG(st.st_mode):
-            found.append(_Entry(path, rel, "file", 0o755 if st.st_mode & 0o111 else 0o644))
+            found.append(_Entry(path, rel, "file", 0o755 if st.st_mode & 0o111 else 0o644, found_mode=perm))
         else:
             say(f"warning: {path}: not a file, folder or link (a socket or device?), left out of the archive")
     return found
@@ -198,10 +200,12 @@ class _Contents:
     def record(self, entry: _Entry) -> Tuple[int, BinaryIO]:
         """A distribution's RECORD, its hashes of rewritten files brought up to date. Called after every
         other file, so it knows them all."""
-        data = self.changed.get(entry.rel) or entry.path.read_bytes()
+        data = entry.path.read_bytes()
+        holds_prefix = relocation.to_placeholder(data, self.prefixes)  # an absolute path in a RECORD row
+        data = holds_prefix[1] if holds_prefix else data
         new = relocation.rewrite_record(entry.rel, data, self.changed)
-        if new is not None:
-            data = self.changed[entry.rel] = new
+        if new is not None or holds_prefix:
+            data = self.changed[entry.rel] = new if new is not None else data
             self.kinds[entry.rel] = relocation.RECORD
         self._list(entry, len(data), hashlib.sha256(data).hexdigest())
         return len(data), io.BytesIO(data)
@@ -240,7 +244,7 @@ def write(venv: Path, target: Path, compression: str, arcroot: str = "venv",
     hashes of rewritten files must be known), and the build record last."""
     venv = Path(venv)
     as_bytes = sorted({os.fsencode(p) for p in (*prefixes, str(venv), str(venv.resolve()))}, key=len, reverse=True)
-    entries = _walk(venv)
+    entries = walk(venv)
     contents = _Contents(as_bytes)
     records = [e for e in entries if e.kind == "file" and relocation.is_record(e.rel)]
     deferred = {e.rel for e in records}

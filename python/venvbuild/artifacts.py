@@ -1,4 +1,5 @@
-"""The design's artifact names; a build folder holds exactly these seven files."""
+"""The design's artifact names: a build folder holds these seven files, plus the graph pictures it lists in
+metadata.json's `extra_artifacts` (builds published before them have none)."""
 
 REQUIREMENTS = "requirements.txt"
 PIPDEPTREE_TXT = "pipdeptree.txt"
@@ -7,6 +8,12 @@ INSTALLED_TXT = "installed_packages.txt"
 INSTALLED_JSON = "installed_packages.json"
 METADATA = "metadata.json"
 
+# Extra artifacts: the dependency graph as Mermaid and DOT (always), SVG (when Graphviz is on the agent).
+PIPDEPTREE_MMD = "pipdeptree.mmd"
+PIPDEPTREE_DOT = "pipdeptree.dot"
+PIPDEPTREE_SVG = "pipdeptree.svg"
+EXTRAS = (PIPDEPTREE_MMD, PIPDEPTREE_DOT, PIPDEPTREE_SVG)
+
 COMPRESSIONS = ("gz", "zst")
 
 
@@ -14,7 +21,7 @@ def archive_name(venv_version: str, compression: str) -> str:
     return f"{venv_version}.tar.{compression}"
 
 
-def publish_order(venv_version: str, compression: str) -> list:
+def publish_order(venv_version: str, compression: str, extras=()) -> list:
     """Largest first, metadata.json last: it is the commit marker that makes a build visible."""
     return [
         archive_name(venv_version, compression),
@@ -23,5 +30,6 @@ def publish_order(venv_version: str, compression: str) -> list:
         PIPDEPTREE_JSON,
         INSTALLED_TXT,
         INSTALLED_JSON,
+        *extras,
         METADATA,
     ]

@@ -23,6 +23,8 @@ COMMANDS = {
     "ddl": "ddl",
     "search": "search",
     "sql": "sql",
+    "diff": "diff",
+    "catalog": "catalog",
 }
 
 

@@ -68,6 +68,21 @@ def find(tree: list) -> List[Conflict]:
     return found
 
 
+def edge_breaks(required: str, installed: Optional[str]) -> bool:
+    """Whether one dependency edge of pipdeptree's JSON is a conflict (missing, or outside the range)."""
+    return installed in (None, MISSING) or not _satisfied(required or ANY, installed)
+
+
+def cyclic_keys(tree: list) -> set:
+    """The keys of the packages that are part of a dependency cycle."""
+    graph = {e["package"]["key"]: [d["key"] for d in e.get("dependencies", [])] for e in tree}
+    found = set()
+    for group in _strongly_connected(graph):
+        if len(group) > 1 or next(iter(group)) in graph.get(next(iter(group)), []):
+            found |= group
+    return found
+
+
 def _cycles(tree: list) -> List[Conflict]:
     """One record per strongly connected group of packages (a cycle), named from its smallest key."""
     graph: Dict[str, List[str]] = {e["package"]["key"]: [d["key"] for d in e.get("dependencies", [])] for e in tree}

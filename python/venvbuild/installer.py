@@ -46,8 +46,12 @@ def create_venv(base_python: str, venv: Path, installer: str, log: Path, prompt:
         return
     _run([base_python, "-m", "venv", "--without-pip", "--prompt", prompt, str(venv)], log, failure)
     pip_wheel = next(w for w in wheels if Path(w).name.startswith("pip-"))
+    # By name from the wheels' folder, as ensurepip does: installed from a file path, pip would record a
+    # direct_url.json and `pip freeze --all` would print `pip @ file:///...`.
+    pins = ["==".join(Path(w).name.split("-")[:2]) for w in wheels]
     _run([str(venv_python(venv)), f"{pip_wheel}/pip", "install", "--no-compile", "--no-index", "--no-deps",
-          "--disable-pip-version-check", "--no-cache-dir", "--quiet", *wheels], log, failure)
+          "--find-links", str(Path(pip_wheel).parent), "--disable-pip-version-check", "--no-cache-dir", "--quiet",
+          *pins], log, failure, hermetic=True)
 
 
 def _bundled_wheels(base_python: str) -> List[str]:
@@ -77,10 +81,12 @@ def install(venv: Path, requirements: Path, installer: str, log: Path) -> None:
         raise InstallError(f"{requirements}: {installer} install failed: {detail} (full log: {log})")
 
 
-def _run(command: List[str], log: Path, failure):
+def _run(command: List[str], log: Path, failure, hermetic: bool = False):
     """Run command, teeing redacted output to the console and log. Returns None on success,
-    the captured output on failure (or raises InstallError(failure) when failure is given)."""
-    env = {**os.environ, "PYTHONUNBUFFERED": "1", "PIP_NO_INPUT": "1"}
+    the captured output on failure (or raises InstallError(failure) when failure is given).
+    hermetic: without the user's PIP_* settings (for what venvbuild itself installs)."""
+    env = {k: v for k, v in os.environ.items() if not (hermetic and k.startswith("PIP_"))}
+    env.update({"PYTHONUNBUFFERED": "1", "PIP_NO_INPUT": "1"})
     env.pop("PYTHONPATH", None)
     captured = []
     with open(log, "a", encoding="utf-8") as out:

@@ -16,7 +16,7 @@ class VersionTaken(StoreError):
 
 
 def publish(build_dir: Path, store: ObjectStore, renumber: bool = False) -> dict:
-    """Publish the seven artifacts of build_dir; returns the metadata as stored.
+    """Publish the seven artifacts of build_dir (and the extra ones its metadata lists); returns the metadata as stored.
 
     Re-running after an interruption finishes the job: objects already stored with the same sha256 are
     skipped. A build whose search record exists, or an object stored with other content, is refused.
@@ -62,7 +62,7 @@ def _claim_version(build_dir: Path, meta: dict, store: ObjectStore, renumber: bo
 
 
 def _names(meta: dict) -> list:
-    return artifacts.publish_order(meta["venv_version"], metadata.compression_of(meta))
+    return artifacts.publish_order(meta["venv_version"], metadata.compression_of(meta), meta.get("extra_artifacts", ()))
 
 
 def _refuse_another_build(meta: dict, store: ObjectStore) -> None:

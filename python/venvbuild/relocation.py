@@ -14,50 +14,41 @@ import hashlib
 import io
 import posixpath
 import re
-from typing import Dict, Iterable, Optional
+from typing import Dict, Iterable, Optional, Tuple
 
 PLACEHOLDER = b"/__venvbuild_prefix__"
 MAX_SHEBANG = 127  # Linux's limit, and pip's (distlib's) threshold for the /bin/sh form
 
 TEXT, SHEBANG, RECORD = "text", "shebang", "record"
 
-# pip and uv write the long (or spaced) form as three lines: #!/bin/sh, '''exec' "EXE" "$0" "$@", ' '''
-_SH_EXEC = re.compile(rb"\A#!/bin/sh\n'''exec' (?P<q>[\"']?)(?P<exe>.+?)(?P=q) \"\$0\" \"\$@\"\n' '''\n")
-_SIMPLE = re.compile(rb"\A#!(?P<exe>[^\s]+)(?P<rest>[^\n]*)\n")
+# pip and uv write the long (or spaced) form as three lines: #!/bin/sh, '''exec' "EXE" ARGS "$0" "$@", ' '''
+_SH_EXEC = re.compile(
+    rb"\A#!/bin/sh\n'''exec' (?P<q>[\"']?)(?P<exe>.+?)(?P=q)(?P<args>[^\n]*?) \"\$0\" \"\$@\"\n' '''\n"
+)
+_SIMPLE = re.compile(rb"\A#!(?P<exe>[^\s]+)(?P<args>[^\n]*)\n")
 
 
 def is_text(data: bytes) -> bool:
     return b"\0" not in data
 
 
-def _interpreter(data: bytes) -> Optional[bytes]:
-    """The interpreter a script's shebang names, in either of pip's forms."""
-    match = _SH_EXEC.match(data)
-    if match:
-        return match.group("exe")
-    match = _SIMPLE.match(data)
-    return match.group("exe") if match else None
+def _parse_shebang(data: bytes) -> Optional[Tuple[bytes, bytes, bytes]]:
+    """(interpreter, its arguments, the script after the shebang) in either of pip's forms; None without one."""
+    match = _SH_EXEC.match(data) or _SIMPLE.match(data)
+    return (match.group("exe"), match.group("args"), data[match.end():]) if match else None
 
 
-def _shebang_body(data: bytes) -> bytes:
-    """The script after its shebang (one line, or the three of the /bin/sh form)."""
-    match = _SH_EXEC.match(data)
-    if match:
-        return data[match.end():]
-    return data.split(b"\n", 1)[1] if b"\n" in data else b""
+def shebang(executable: bytes, args: bytes = b"") -> bytes:
+    """pip's shebang for executable (distlib's ScriptMaker._build_shebang on POSIX), except that the /bin/sh
+    form always quotes the interpreter: a long path may hold characters such as '&' or '(' that sh reads."""
+    if b" " not in executable and len(executable) + len(args) + 3 <= MAX_SHEBANG:
+        return b"#!" + executable + args + b"\n"
+    return b"#!/bin/sh\n'''exec' \"" + executable + b"\"" + args + b" \"$0\" \"$@\"\n' '''\n"
 
 
-def shebang(executable: bytes) -> bytes:
-    """pip's shebang for executable (distlib's ScriptMaker._build_shebang on POSIX)."""
-    if b" " not in executable and len(executable) + 3 <= MAX_SHEBANG:
-        return b"#!" + executable + b"\n"
-    quoted = b'"' + executable + b'"' if b" " in executable else executable
-    return b"#!/bin/sh\n'''exec' " + quoted + b" \"$0\" \"$@\"\n' '''\n"
-
-
-def _is_own_script(data: bytes, prefix: bytes) -> bool:
-    exe = _interpreter(data)
-    return exe is not None and exe.startswith(prefix + b"/bin/")
+def _own_script(data: bytes, prefix: bytes) -> Optional[Tuple[bytes, bytes, bytes]]:
+    parsed = _parse_shebang(data)
+    return parsed if parsed is not None and parsed[0].startswith(prefix + b"/bin/") else None
 
 
 def to_placeholder(data: bytes, prefixes: Iterable[bytes]) -> Optional[tuple]:
@@ -68,9 +59,10 @@ def to_placeholder(data: bytes, prefixes: Iterable[bytes]) -> Optional[tuple]:
         return None
     kind = TEXT
     for prefix in found:
-        if _is_own_script(data, prefix):
-            exe = PLACEHOLDER + _interpreter(data)[len(prefix):]
-            data = b"#!" + exe + b"\n" + _shebang_body(data)
+        script = _own_script(data, prefix)
+        if script is not None:
+            exe, args, body = script
+            data = b"#!" + PLACEHOLDER + exe[len(prefix):] + args + b"\n" + body
             kind = SHEBANG
         data = data.replace(prefix, PLACEHOLDER)
     return kind, data
@@ -79,8 +71,8 @@ def to_placeholder(data: bytes, prefixes: Iterable[bytes]) -> Optional[tuple]:
 def from_placeholder(data: bytes, kind: str, dest: bytes) -> bytes:
     """The file's bytes for a venv at dest."""
     if kind == SHEBANG and data.startswith(b"#!" + PLACEHOLDER + b"/"):
-        exe = dest + _interpreter(data)[len(PLACEHOLDER):]
-        data = shebang(exe) + _shebang_body(data)
+        exe, args, body = _parse_shebang(data)
+        data = shebang(dest + exe[len(PLACEHOLDER):], args) + body
     return data.replace(PLACEHOLDER, dest)
 
 

@@ -1,12 +1,16 @@
-"""SIGTERM (what a Jenkins abort or `kill` sends) as an interrupt, so `finally` blocks clean up."""
+"""SIGTERM (what a Jenkins abort or `kill` sends) and SIGHUP (a closed terminal) as an interrupt, so
+`finally` blocks clean up."""
 
 import signal
 import threading
 from contextlib import contextmanager
 
 
+_SIGNALS = (signal.SIGTERM, signal.SIGHUP)
+
+
 class Terminated(KeyboardInterrupt):
-    """Raised in the main thread when SIGTERM arrives."""
+    """Raised in the main thread when SIGTERM or SIGHUP arrives."""
 
 
 def _raise(signum, frame):
@@ -18,8 +22,9 @@ def terminate_as_interrupt():
     if threading.current_thread() is not threading.main_thread():
         yield
         return
-    previous = signal.signal(signal.SIGTERM, _raise)
+    previous = {signum: signal.signal(signum, _raise) for signum in _SIGNALS}
     try:
         yield
     finally:
-        signal.signal(signal.SIGTERM, previous)
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)

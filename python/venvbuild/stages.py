@@ -7,8 +7,8 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Optional
 
-from venvbuild import (__version__, archive, artifacts, conflicts, deptree, installer, interpreter, metadata,
-                       naming, requirements)
+from venvbuild import (__version__, archive, artifacts, conflicts, depgraph, deptree, installer, interpreter,
+                       metadata, naming, requirements)
 from venvbuild.checksum import sha256_file
 from venvbuild.console import say
 from venvbuild.errors import ConflictError, InstallError, UsageError
@@ -93,6 +93,7 @@ def inspect(work: WorkDir, fail_on_conflicts: bool = False) -> State:
     pins = [p.pin() for p in deptree.packages(tree)]
     (out / artifacts.INSTALLED_TXT).write_text("".join(f"{pin}\n" for pin in pins), encoding="utf-8")
     (out / artifacts.INSTALLED_JSON).write_text(json.dumps(pins, indent=2) + "\n", encoding="utf-8")
+    write_graphs(tree, out)
     found = conflicts.find(tree)
     state.installed_packages = pins
     state.conflicts = [c.as_record() for c in found]
@@ -106,6 +107,18 @@ def inspect(work: WorkDir, fail_on_conflicts: bool = False) -> State:
         )
     say(f"{len(pins)} packages installed, {len(breaking)} conflict(s)")
     return state
+
+
+def write_graphs(tree: list, out: Path) -> None:
+    """pipdeptree.mmd and pipdeptree.dot, and pipdeptree.svg when Graphviz's dot is on PATH."""
+    (out / artifacts.PIPDEPTREE_MMD).write_text(depgraph.mermaid(tree), encoding="utf-8")
+    dot_text = depgraph.dot(tree)
+    (out / artifacts.PIPDEPTREE_DOT).write_text(dot_text, encoding="utf-8")
+    dot_program = depgraph.graphviz()
+    if dot_program:
+        failed = depgraph.svg(dot_text, out / artifacts.PIPDEPTREE_SVG, dot_program)
+        if failed:
+            say(f"warning: Graphviz could not draw {artifacts.PIPDEPTREE_SVG}: {failed}")
 
 
 def package(work: WorkDir) -> State:
@@ -148,6 +161,9 @@ def write_metadata(work: WorkDir, store=None) -> dict:
         "archive_format": archive.FORMAT_VERSION,
         "relocation": state.relocation,
     }
+    extras = [name for name in artifacts.EXTRAS if (local / name).is_file()]
+    if extras:
+        meta["extra_artifacts"] = extras
     if store is not None:
         meta = metadata.with_store_urls(meta, store)
     metadata.write(meta, local / artifacts.METADATA)

@@ -105,7 +105,7 @@ class VenvBuildJobTest extends PipelineTestBase {
         String message = errorFrom { venvBuildJob(bucketName: 'x') }
 
         assertEquals('venvBuildJob: unknown option bucketName; accepted: pythonVersions, requirements, bucket, ' +
-            'prefix, label, buildVenv', message)
+            'prefix, label, buildVenv, catalog', message)
         assertEquals([], calledSteps())
     }
 

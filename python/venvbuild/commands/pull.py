@@ -1,7 +1,6 @@
 """`venvbuild pull`: a published build onto this machine, at any folder."""
 
 import json
-from pathlib import Path
 
 from venvbuild import pull
 from venvbuild.errors import OK, UsageError
@@ -18,8 +17,8 @@ def add_arguments(parser) -> None:
     parser.add_argument("--env-name", metavar="NAME", help="with --latest: the env whose newest build to pull")
     parser.add_argument("--latest", action="store_true", help="pull the newest build of --env-name")
     where = parser.add_mutually_exclusive_group(required=True)
-    where.add_argument("--dest", metavar="DIR", type=Path, help="where the venv goes (absent or empty, or --force)")
-    where.add_argument("--cache-dir", metavar="DIR", type=Path,
+    where.add_argument("--dest", metavar="DIR", help="where the venv goes (absent or empty, or --force)")
+    where.add_argument("--cache-dir", metavar="DIR",
                        help="pull into DIR/<archive sha256>, reusing an earlier pull of the same archive")
     parser.add_argument("--force", action="store_true", help="replace a non-empty --dest")
     parser.add_argument("--json", action="store_true", help="print the receipt as one JSON line")

@@ -23,6 +23,7 @@ def add_arguments(parser):
     shape = parser.add_mutually_exclusive_group()
     shape.add_argument("--count", action="store_true", help="print only the number of matching builds")
     shape.add_argument("--json", action="store_true", help="print one JSON object per build (JSON lines)")
+    shape.add_argument("--csv", action="store_true", help="print CSV with a header row, for spreadsheets")
     parser.add_argument("--conflict-free", action="store_true", help="only builds without dependency conflicts")
     parser.add_argument("--python", metavar="3.X", help="only builds for this Python version")
     parser.add_argument("--env-name", metavar="NAME", help="only builds of this environment name")
@@ -71,6 +72,14 @@ def run(args) -> int:
         count = 0
         for match in matches:
             print(output.match_json(match))
+            count += 1
+        return 0 if count else 1
+    if args.csv:
+        writer = output.csv_writer()
+        writer.writerow(output.MATCH_CSV_HEADERS)
+        count = 0
+        for match in matches:
+            writer.writerow(output.match_csv_row(match))
             count += 1
         return 0 if count else 1
     rows = [output.match_cells(m) for m in matches]

@@ -13,7 +13,9 @@ def add_arguments(parser):
         "files, no settings, no writes. Exit 0 on success, 2 for a bad query."
     )
     parser.add_argument("query", metavar="QUERY", help="the SQL, for example \"SELECT count(*) FROM venv_builds_metadata\"")
-    parser.add_argument("--json", action="store_true", help="print one JSON object per row (JSON lines)")
+    shape = parser.add_mutually_exclusive_group()
+    shape.add_argument("--json", action="store_true", help="print one JSON object per row (JSON lines)")
+    shape.add_argument("--csv", action="store_true", help="print CSV with a header row, for spreadsheets")
     parser.add_argument("--store", metavar="DIR", help=local.STORE_HELP)
     parser.add_argument("--reindex", action="store_true", help="rebuild the store's search index from scratch")
 
@@ -27,6 +29,11 @@ def run(args) -> int:
     if args.json:
         for row in rows:
             print(output.row_json(columns, row))
+    elif args.csv:
+        if columns:
+            writer = output.csv_writer()
+            writer.writerow(columns)
+            writer.writerows([output.csv_cell(v) for v in row] for row in rows)
     elif columns:
         print(output.table(columns, [tuple(output.cell(v) for v in row) for row in rows]))
     return 0

@@ -1,10 +1,15 @@
-"""Printing search matches and query rows: an aligned table for people, JSON lines for programs."""
+"""Printing search matches and query rows: an aligned table for people, JSON lines for programs, CSV for
+spreadsheets."""
 
+import csv
 import json
+import sys
 from datetime import date, datetime
 from decimal import Decimal
 
 MATCH_HEADERS = ("VERSION", "ENV", "CREATED", "PYTHON", "PACKAGES", "CONFLICT-FREE")
+MATCH_CSV_HEADERS = ("venv_version", "env_name", "created_at", "python_version", "packages", "is_conflict_free",
+                     "venv_archive")
 
 
 def match_json(match) -> str:
@@ -27,6 +32,23 @@ def match_cells(match) -> tuple:
     conflict_free = {True: "yes", False: "no"}.get(build.is_conflict_free, "?")
     return (build.venv_version, build.env_name or "", build.created_at, build.python_version or "",
             " ".join(match.packages), conflict_free)
+
+
+def match_csv_row(match) -> tuple:
+    build = match.build
+    conflict_free = {True: "true", False: "false"}.get(build.is_conflict_free, "")
+    return (build.venv_version, build.env_name or "", build.created_at, build.python_version or "",
+            " ".join(match.packages), conflict_free, build.venv_archive or "")
+
+
+def csv_writer(out=None):
+    """RFC 4180 CSV (quoted where needed, CRLF line ends), as spreadsheets read it."""
+    return csv.writer(out or sys.stdout)
+
+
+def csv_cell(value) -> str:
+    """A query value for CSV: empty for NULL, otherwise as the table shows it."""
+    return "" if value is None else cell(value)
 
 
 def table(headers, rows) -> str:

@@ -40,6 +40,10 @@ class ObjectStore:
         """The names of the folders under the builds' prefix (each a venv_version, maybe incomplete)."""
         raise NotImplementedError
 
+    def keys_under(self, key_prefix: str) -> list:
+        """Every key that starts with key_prefix (a folder, ending in '/'), in no particular order."""
+        raise NotImplementedError
+
     def describe(self) -> str:
         """How to name this store in a message."""
         return self.url(self.prefix)

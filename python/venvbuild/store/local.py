@@ -1,4 +1,5 @@
 import os
+import shutil
 import tempfile
 from pathlib import Path
 from typing import List, Optional
@@ -60,8 +61,14 @@ class LocalStore(ObjectStore):
             raise StoreError(f"--store {self.root}: cannot read {key}: {exc.strerror or exc}") from exc
 
     def fetch(self, key: str, scratch: Path) -> Optional[Path]:
-        path = self._path(key)
-        return path if path.is_file() else None
+        # A copy, as from S3: what is checked is what is extracted, whatever happens to the store meanwhile.
+        try:
+            shutil.copyfile(self._path(key), scratch)
+        except FileNotFoundError:
+            return None
+        except OSError as exc:
+            raise StoreError(f"--store {self.root}: cannot read {key}: {exc.strerror or exc}") from exc
+        return scratch
 
     def versions(self) -> List[str]:
         try:
@@ -74,6 +81,15 @@ class LocalStore(ObjectStore):
     def any_under(self, key_prefix: str) -> bool:
         path = self._path(key_prefix.rstrip("/"))
         return path.exists()
+
+    def keys_under(self, key_prefix: str) -> list:
+        top = self._path(key_prefix.rstrip("/"))
+        found = []
+        for folder, _, files in os.walk(top):
+            relative = Path(folder).relative_to(self.root).as_posix()
+            # `.part-*` files are publishes in progress, not objects yet.
+            found.extend(f"{relative}/{name}" for name in files if not name.startswith(".part-"))
+        return found
 
     def describe(self) -> str:
         return str(self.root)

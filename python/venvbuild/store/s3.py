@@ -193,6 +193,13 @@ class S3Store(ObjectStore):
             listing = self.client.list_objects_v2(Bucket=self.bucket, Prefix=key_prefix, MaxKeys=1)
         return listing.get("KeyCount", 0) > 0
 
+    def keys_under(self, key_prefix: str) -> list:
+        found = []
+        with self._errors(key_prefix):
+            for page in self.client.get_paginator("list_objects_v2").paginate(Bucket=self.bucket, Prefix=key_prefix):
+                found.extend(item["Key"] for item in page.get("Contents", []))
+        return found
+
     # Internals.
     def _put_multipart(self, key: str, path: Path, size: int, extra: dict) -> None:
         part_size = max(self.part_size, -(-size // MAX_PARTS))

@@ -1,0 +1,106 @@
+"""From a store to the catalog's files: read every record, render what changed, hand it to the target.
+
+A page is rendered again only when what it is made from changed: a build page from its record, the
+previous build's record (its diff), the store's name (the pull command), and this code; a package page
+from its versions and builds. Records are create-only, so the records of the last run are kept with the
+site (site.RECORDS) and only new ones are read from the store, as the search index does.
+"""
+
+import hashlib
+import json
+from pathlib import Path
+
+from venvbuild import __version__, artifacts, builddiff, stored_builds
+from venvbuild.catalog import graph, model, pages, site
+from venvbuild.console import say
+from venvbuild.errors import StoreError
+from venvbuild.resources import read_text
+
+def _fingerprint() -> str:
+    """Changes with the code that renders pages, so a new venvbuild renders them all again."""
+    digest = hashlib.sha256(__version__.encode())
+    for module in (pages, graph, builddiff, model):
+        digest.update(Path(module.__file__).read_bytes())
+    return digest.hexdigest()
+
+
+def _digest(*parts) -> str:
+    return hashlib.sha256(json.dumps(parts, separators=(",", ":")).encode()).hexdigest()
+
+
+def generate(store, store_spec: str, target) -> dict:
+    """Write the catalog of store to target (site.LocalSite or s3_site.S3Site); store_spec is how users name
+    the store (for `venvbuild pull`)."""
+    previous = target.previous()  # refuses a folder the catalog did not write, before any work
+    records = stored_builds.records_with_digests(store, _cached_records(target, previous))
+    catalog = model.build([meta for meta, _ in records])
+    record_digest = {meta["venv_version"]: digest for meta, digest in records}
+    fingerprint = _fingerprint()
+    writer = target.writer(previous)
+    try:
+        writer.add(pages.INDEX, pages.index_page().encode())
+        writer.add(pages.DATA, pages.index_data(catalog).encode())
+        writer.add(pages.CSS, read_text("catalog/catalog.css").encode())
+        writer.add(pages.JS, read_text("catalog/catalog.js").encode())
+        for meta in catalog.builds:
+            version = meta["venv_version"]
+            before = catalog.previous[version]
+            page = pages.build_page_path(version)
+            inputs = _digest(fingerprint, record_digest[version], before and record_digest[before["venv_version"]],
+                             store_spec)
+            own_svg = artifacts.PIPDEPTREE_SVG in meta.get("extra_artifacts", ())
+            picture = pages.graph_path(version)
+            # A published build never changes: neither do its page (same inputs) and picture.
+            if previous.unchanged(page, inputs) and writer.keep(page, inputs) and \
+                    (not own_svg or picture not in previous.files or writer.keep(picture)):
+                continue
+            writer.add(page, pages.build_page(meta, before, store_spec, _picture(store, meta, writer)).encode(), inputs)
+        for name, entry in catalog.packages.items():
+            page = pages.package_page_path(name)
+            inputs = _digest(fingerprint, entry.pins, [[catalog.builds[i]["venv_version"] for i in b] for b in entry.builds],
+                             [[catalog.builds[i]["env_name"] for i in b] for b in entry.builds])
+            if not (previous.unchanged(page, inputs) and writer.keep(page, inputs)):
+                writer.add(page, pages.package_page(entry, catalog).encode(), inputs)
+        writer.add(site.RECORDS, b"".join(json.dumps([digest, meta], separators=(",", ":")).encode() + b"\n"
+                                          for meta, digest in records))
+        counts = writer.commit()
+    except BaseException:
+        writer.abort()
+        raise
+    say(f"catalog of {len(catalog.builds)} build(s) in {target.where}: {counts['written']} file(s) written, "
+        f"{counts['kept']} unchanged, {counts['removed']} removed")
+    return counts
+
+
+def _cached_records(target, previous) -> dict:
+    """venv_version -> (record, sha256) from the last run's RECORDS file, when it is the one the marker lists."""
+    data = target.read(site.RECORDS) if site.RECORDS in previous.files else None
+    if data is None or hashlib.sha256(data).hexdigest() != previous.files[site.RECORDS]:
+        return {}
+    cached = {}
+    for line in data.splitlines():
+        digest, meta = json.loads(line)
+        cached[meta["venv_version"]] = (meta, digest)
+    return cached
+
+
+def _picture(store, meta: dict, writer):
+    """The build's own pipdeptree.svg, added beside its page (pages.FILE), else an SVG drawn from its
+    pipdeptree.json, else None."""
+    version = meta["venv_version"]
+    if artifacts.PIPDEPTREE_SVG in meta.get("extra_artifacts", ()):
+        data = stored_builds.read_artifact(store, version, artifacts.PIPDEPTREE_SVG)
+        if data is not None:
+            writer.add(pages.graph_path(version), data)
+            return pages.FILE
+    data = stored_builds.read_artifact(store, version, artifacts.PIPDEPTREE_JSON)
+    if data is None:
+        return None
+    try:
+        tree = json.loads(data)
+        if not isinstance(tree, list):
+            raise ValueError("not a list")
+        return graph.svg(tree)
+    except (ValueError, KeyError, TypeError) as exc:
+        where = store.url(store.build_key(version, artifacts.PIPDEPTREE_JSON))
+        raise StoreError(f"{where}: damaged pipdeptree.json ({exc})") from None

@@ -1,0 +1,81 @@
+import static org.junit.Assert.assertEquals
+import static org.junit.Assert.assertTrue
+
+import org.junit.Before
+import org.junit.Test
+
+/** venvCatalog, and venvBuildJob(catalog: true) calling it after a publish. */
+class VenvCatalogTest extends PipelineTestBase {
+
+    List<Map> published = []
+
+    @Before
+    void htmlPublisherInstalled() {
+        helper.registerAllowedMethod('publishHTML', [Map], { Map args -> published << args.target })
+    }
+
+    @Test
+    void generatesWithValuesInTheEnvironmentThenPublishes() {
+        loadStep('venvCatalog').call(store: 's3://team-venvs/ml', region: 'eu-west-1', awsCredentialsId: 'aws-reader')
+
+        assertEquals(1, shCalls.size())
+        Map call = shCalls[0]
+        assertEquals(new File(PROJECT_DIR, 'resources/venvbuild/run-catalog.sh').text, call.script)
+        assertEquals('s3://team-venvs/ml', call.env.VB_STORE)
+        assertEquals('venvbuild-catalog', call.env.VB_CATALOG_OUT)
+        assertEquals('eu-west-1', call.env.VB_REGION)
+        assertEquals('.venvbuild-tool/bin/venvbuild', call.env.VB_HELPER)
+        assertEquals('test-access-key', call.env.AWS_ACCESS_KEY_ID)
+        assertTrue('no value in the script text', !call.script.contains('team-venvs'))
+        assertEquals([[reportDir: 'venvbuild-catalog', reportFiles: 'index.html', reportName: 'Venv catalog',
+                       keepAll: false, alwaysLinkToLastBuild: true, allowMissing: false]], published)
+    }
+
+    @Test
+    void withoutTheHtmlPublisherOneEchoLine() {
+        helper.registerAllowedMethod('publishHTML', [Map], { Map args ->
+            throw new NoSuchMethodError('No such DSL method \'publishHTML\' found among steps')
+        })
+
+        loadStep('venvCatalog').call(store: '/srv/venvs', out: 'site')
+
+        assertEquals(1, shCalls.size())
+        assertEquals(['venvCatalog: the HTML Publisher plugin is not installed; the catalog is in site/ of the workspace'],
+            echoes)
+    }
+
+    @Test
+    void refusesUnknownKeysAndAMissingStore() {
+        String unknown = errorFrom { loadStep('venvCatalog').call(store: 's3://b/p', outdir: 'x') }
+        assertTrue(unknown, unknown.startsWith('venvCatalog: unknown option outdir'))
+        assertEquals('venvCatalog: store is required (s3://BUCKET/PREFIX or a folder)',
+            errorFrom { loadStep('venvCatalog').call([:]) })
+        assertEquals([], shCalls)
+    }
+
+    @Test
+    void venvBuildJobWithCatalogRegeneratesItAfterThePublish() {
+        List<String> order = []
+        helper.registerAllowedMethod('checkout', [Map], { Map scm -> [:] })
+        helper.registerAllowedMethod('buildVenv', [Map], { Map args -> order << 'buildVenv'; [venvVersion: 'v'] })
+        helper.registerAllowedMethod('venvCatalog', [Map], { Map args -> order << "venvCatalog ${args.store} ${args.awsCredentialsId}".toString() })
+        binding.setVariable('params', [ENV_NAME: 'demo', PYTHON_VERSION: '3.11', FAIL_ON_CONFLICTS: true,
+                                       REQUIREMENTS: 'requirements.txt', BUCKET: 'team-venvs', PREFIX: 'ml'])
+
+        loadStep('venvBuildJob').call(catalog: true, buildVenv: [awsCredentialsId: 'aws-publisher'])
+
+        assertEquals(['buildVenv', 'venvCatalog s3://team-venvs/ml aws-publisher'], order)
+    }
+
+    @Test
+    void venvBuildJobWithCatalogButNoBucketSaysSo() {
+        helper.registerAllowedMethod('checkout', [Map], { Map scm -> [:] })
+        helper.registerAllowedMethod('buildVenv', [Map], { Map args -> [venvVersion: 'v'] })
+        binding.setVariable('params', [ENV_NAME: 'demo', PYTHON_VERSION: '3.11', FAIL_ON_CONFLICTS: true,
+                                       REQUIREMENTS: 'requirements.txt', BUCKET: '', PREFIX: 'ml'])
+
+        loadStep('venvBuildJob').call(catalog: true)
+
+        assertEquals(['venvBuildJob: catalog: true, but no BUCKET was given, so nothing was published; no catalog'], echoes)
+    }
+}
