@@ -1,5 +1,4 @@
 import pytest
-
 from venvbuild.cli import main
 from venvbuild.errors import UnpinnedError, UsageError
 from venvbuild.requirements import check_pins, parse, stored_text, unpinned_report
@@ -33,8 +32,8 @@ def test_pinned_forms_are_accepted(tmp_path):
         "vcs-pkg @ git+https://git.example/vcs-pkg@0123456789abcdef0123456789abcdef01234567\n"
     )
     assert report_for(tmp_path, text) == []
-    parsed = check_pins(tmp_path / "requirements.txt")
-    names = [e.name for e in parsed.entries]
+    assert check_pins(tmp_path / "requirements.txt").requirements == 7
+    names = [e.name for e in parse(tmp_path / "requirements.txt").entries]
     assert names == ["pandas", "numpy", "requests", "legacy", "scikit-learn", "wheel-pkg", "vcs-pkg"]
 
 
@@ -51,7 +50,6 @@ def test_pinned_forms_are_accepted(tmp_path):
         ("--editable git+https://git.example/x#egg=x", "editable"),
         ("x @ git+https://git.example/x@main", "URL requirement"),
         ("x @ https://files.example/x-1.0.tar.gz", "URL requirement"),
-        ("./local/pkg", "path or URL"),
     ],
 )
 def test_unpinned_forms_are_reported_with_file_and_line(tmp_path, line, why):
@@ -59,6 +57,17 @@ def test_unpinned_forms_are_reported_with_file_and_line(tmp_path, line, why):
     assert len(report) == 1
     assert report[0].startswith(f"{tmp_path / 'requirements.txt'}:2: {line}")
     assert why in report[0]
+
+
+def test_a_local_project_is_unpinned_and_a_missing_path_is_an_error(tmp_path, monkeypatch):
+    # pip reads a path relative to the working directory, and refuses one that does not exist.
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "local" / "pkg").mkdir(parents=True)
+    (tmp_path / "local" / "pkg" / "pyproject.toml").write_text("[project]\nname = 'pkg'\n")
+    report = report_for(tmp_path, "ok==1.0\n./local/pkg\n")
+    assert report == [f"{tmp_path / 'requirements.txt'}:2: ./local/pkg (a path or URL without a package name and version is not pinned)"]
+    with pytest.raises(UsageError, match=":2: not a valid requirement"):
+        report_for(tmp_path, "ok==1.0\n./no/such/pkg\n")
 
 
 def test_continuation_reports_the_first_line(tmp_path):
@@ -90,7 +99,8 @@ def test_a_file_included_twice_is_not_a_cycle(tmp_path):
     write(tmp_path, "c.txt", "-r common.txt\n-c constraints.txt\n")
     write(tmp_path, "constraints.txt", "numpy<2\n")
     top = write(tmp_path, "requirements.txt", "-r b.txt\n-r c.txt\n-c constraints.txt\n")
-    parsed = check_pins(top)
+    assert check_pins(top).requirements == 3
+    parsed = parse(top)
     assert [e.name for e in parsed.entries if e.kind == "requirement"] == ["numpy", "pandas", "numpy"]
     assert [p.name for p in parsed.files] == ["requirements.txt", "b.txt", "common.txt", "c.txt", "constraints.txt"]
 
@@ -126,7 +136,7 @@ def test_environment_variables_are_expanded_as_pip_does(tmp_path, monkeypatch):
 def test_stored_text_redacts_credentials_and_inlines_includes(tmp_path):
     write(tmp_path, "base.txt", "numpy==1.24.4\n")
     path = write(tmp_path, "requirements.txt", "-i https://user:s3cr3t@pypi.example/simple\n-r base.txt\npandas==1.5.3\n")
-    text = stored_text(parse(path))
+    text = stored_text(path).requirements
     assert "s3cr3t" not in text and "user" not in text
     assert "https://****@pypi.example/simple" in text
     assert "numpy==1.24.4" in text and "pandas==1.5.3" in text
@@ -174,3 +184,43 @@ def test_unpinned_error_carries_every_line(tmp_path):
     with pytest.raises(UnpinnedError) as info:
         check_pins(write(tmp_path, "r.txt", "a\nb\n"))
     assert len(info.value.lines) == 2
+
+
+def test_the_normalised_model_ignores_spelling_comments_and_how_files_are_split(tmp_path):
+    """What issue 12's build fingerprint reads: the requirements as pip reads them, credentials masked."""
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    write(tmp_path, "a/requirements.txt",
+          "--index-url https://u:s3cr3t@pypi.example/simple\nScikit_Learn == 1.5.2  # ml\n"
+          "requests[Socks]==2.32.3;python_version>='3.8'\n-c c.txt\n")
+    write(tmp_path, "a/c.txt", "numpy<2\n")
+    write(tmp_path, "b/requirements.txt", "-i https://other:pw@pypi.example/simple\n-r more.txt\n-c c.txt\n")
+    write(tmp_path, "b/more.txt", "scikit-learn==1.5.2\nrequests[socks] == 2.32.3 ; python_version >= \"3.8\"\n")
+    write(tmp_path, "b/c.txt", "# constraints\nNumPy <2\n")
+    a, b = parse(tmp_path / "a/requirements.txt"), parse(tmp_path / "b/requirements.txt")
+    assert a.normalised() == b.normalised() == [
+        "requirement scikit-learn==1.5.2",
+        'requirement requests[socks]==2.32.3 ; python_version >= "3.8"',
+        "constraint numpy<2",
+        "option index_url=https://****@pypi.example/simple",
+    ]
+    assert [(e.line.path.name, e.line.lineno) for e in b.entries] == [("more.txt", 1), ("more.txt", 2), ("c.txt", 2)]
+    assert [e.name for e in a.requirements] == ["scikit-learn", "requests"] and len(a.constraints) == 1
+
+
+def test_files_are_read_in_chunks_with_the_lines_str_splitlines_gives(tmp_path, monkeypatch):
+    import random
+
+    from venvbuild import reqfile
+
+    monkeypatch.setattr(reqfile, "_CHUNK", 7)  # every multi-byte character and "\r\n" crosses a chunk
+    rng = random.Random(9)
+    pieces = ["a", "==", "\r", "\n", "\r\n", "\x0b", "\x85", "\u2028", "é", "\ufeff", " ", "\\", "#"]
+    for round_ in range(500):
+        text = ("\ufeff" if round_ % 3 == 0 else "") + "".join(rng.choice(pieces) for _ in range(rng.randint(0, 40)))
+        path = write(tmp_path, "r.txt", text)
+        got = list(reqfile._physical_lines(path, reqfile._Budget(1 << 20), None))
+        assert got == text.removeprefix("\ufeff").splitlines(), repr(text)
+    path = write(tmp_path, "bad.txt", b"a==1\nb==1\n" * 3 + b"caf\xe9==1\n")
+    with pytest.raises(UsageError, match=r"bad.txt:7: not UTF-8 text \(byte 0xe9\)"):
+        parse(path)

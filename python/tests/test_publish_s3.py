@@ -394,8 +394,9 @@ def test_build_publishes_straight_to_s3_and_the_ddl_reads_its_records(tmp_path, 
     meta = json.loads(s3.get_object(Bucket=bucket, Key=record_key)["Body"].read())
     version = meta["venv_version"]
     assert {k for k in keys if k.startswith("venv-builds/")} == {
-        f"venv-builds/{version}/{n}" for n in artifacts.publish_order(version, "gz")
+        f"venv-builds/{version}/{n}" for n in artifacts.publish_order(version, "gz", meta["extra_artifacts"])
     }
+    assert {"pipdeptree.mmd", "pipdeptree.dot"} <= set(meta["extra_artifacts"])
     assert meta["venv_archive"] == f"s3://{bucket}/venv-builds/{version}/{version}.tar.gz"
     assert sha256_of_object(s3, bucket, f"venv-builds/{version}/{version}.tar.gz") == meta["archive_sha256"]
 

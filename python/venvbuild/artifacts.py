@@ -1,5 +1,7 @@
-"""The design's artifact names: a build folder holds these seven files, plus the graph pictures it lists in
-metadata.json's `extra_artifacts` (builds published before them have none)."""
+"""The design's artifact names: a build folder holds these seven files, plus the ones it lists in
+metadata.json's `extra_artifacts` (builds published before them have none): the graph pictures, and
+constraints.txt when the build's requirements had constraints (requirements.txt then names it with `-c`:
+pip has no other way to keep a constraint a constraint)."""
 
 REQUIREMENTS = "requirements.txt"
 PIPDEPTREE_TXT = "pipdeptree.txt"
@@ -8,11 +10,13 @@ INSTALLED_TXT = "installed_packages.txt"
 INSTALLED_JSON = "installed_packages.json"
 METADATA = "metadata.json"
 
-# Extra artifacts: the dependency graph as Mermaid and DOT (always), SVG (when Graphviz is on the agent).
+# Extra artifacts: the constraints (when there are any), the dependency graph as Mermaid and DOT (always),
+# SVG (when Graphviz is on the agent).
+CONSTRAINTS = "constraints.txt"
 PIPDEPTREE_MMD = "pipdeptree.mmd"
 PIPDEPTREE_DOT = "pipdeptree.dot"
 PIPDEPTREE_SVG = "pipdeptree.svg"
-EXTRAS = (PIPDEPTREE_MMD, PIPDEPTREE_DOT, PIPDEPTREE_SVG)
+EXTRAS = (CONSTRAINTS, PIPDEPTREE_MMD, PIPDEPTREE_DOT, PIPDEPTREE_SVG)
 
 COMPRESSIONS = ("gz", "zst")
 

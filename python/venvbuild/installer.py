@@ -111,6 +111,4 @@ def _run(command: List[str], log: Path, failure, hermetic: bool = False):
 
 
 def _last_error(lines: List[str]) -> str:
-    errors = [l.strip() for l in lines if l.strip().lower().startswith(("error:", "×", "fatal"))]
-    pick = errors[0] if errors else next((l.strip() for l in reversed(lines) if l.strip()), "no output")
-    return pick[:300]
+    return resolution.error_line(lines)

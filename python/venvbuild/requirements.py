@@ -1,251 +1,179 @@
-"""Reading requirements files the way pip does, to tell which requirements are pinned.
+"""The pin gate over requirements files, and the self-contained copy stored with a build.
 
-A pin (pip-tools' definition): not editable, exactly one specifier, `==` or `===`, not ending in `.*`.
-A direct URL counts as pinned only when it names one exact artifact: a wheel file (its name carries the
-version) or a VCS URL at a full commit hash.
+The files are read by venvbuild.reqfile, as pip reads them. Memory and time grow with the input: the gate
+keeps two hashes per distinct pinned package, never a record per line.
 """
 
+import hashlib
 import os
-import re
-from dataclasses import dataclass, field
+import shlex
+from dataclasses import dataclass
 from pathlib import Path
-from typing import List, Optional
-from urllib.parse import urlsplit
+from typing import Dict, List, Optional, Tuple
 
-from packaging.requirements import InvalidRequirement, Requirement
-from packaging.utils import InvalidWheelFilename, canonicalize_name, parse_wheel_filename
+from packaging.utils import canonicalize_version
+from packaging.version import InvalidVersion
 
+from venvbuild import artifacts
 from venvbuild.errors import UnpinnedError, UsageError
 from venvbuild.redact import redact
 
-# pip: a comment starts at '#' at the start of a line or after whitespace.
-_COMMENT = re.compile(r"(^|\s+)#.*$")
-_ENV_VAR = re.compile(r"\$\{(?P<name>[A-Z0-9_]+)\}")
-_INCLUDE_OPTIONS = {"-r": "requirement", "--requirement": "requirement", "-c": "constraint", "--constraint": "constraint"}
-_GLOBAL_OPTIONS = {
-    "-i", "--index-url", "--extra-index-url", "--no-index", "-f", "--find-links", "--trusted-host",
-    "--pre", "--prefer-binary", "--only-binary", "--no-binary", "--require-hashes", "--use-feature",
-}
-# Options pip allows after a requirement on the same line.
-_PER_REQUIREMENT_OPTIONS = ("--hash", "--config-settings", "-C", "--global-option", "--install-option")
-_COMMIT = re.compile(r"@[0-9a-f]{40}$")
+# The reader's model, for callers that want requirements as pip reads them (issue 12's build fingerprint).
+from venvbuild.reqfile import (
+    MAX_BYTES,
+    Entry,
+    Include,
+    Line,
+    Option,
+    Requirements,
+    is_url,
+    parse,
+    walk,
+)
+
+__all__ = ["MAX_BYTES", "Entry", "Line", "Option", "Requirements", "parse", "walk", "PinCheck", "pin_gate",
+           "check_pins", "unpinned_report", "Stored", "stored_text"]
 
 
-@dataclass(frozen=True)
-class Line:
-    path: Path
-    lineno: int
-    text: str
-
-    def where(self) -> str:
-        return f"{self.path}:{self.lineno}"
-
-
-@dataclass
-class Entry:
-    """One requirement (or constraint) line, parsed."""
-
-    line: Line
-    kind: str  # "requirement" or "constraint"
-    name: Optional[str] = None
-    requirement: Optional[Requirement] = None
-    editable: bool = False
-    problem: Optional[str] = None  # why it is not pinned, None when it is
-
-    @property
-    def pinned_version(self) -> Optional[str]:
-        if self.problem is None and self.requirement is not None and self.requirement.specifier:
-            return next(iter(self.requirement.specifier)).version
-        return None
-
-
-@dataclass
-class RequirementsFile:
-    path: Path
-    entries: List[Entry] = field(default_factory=list)
-    files: List[Path] = field(default_factory=list)  # every file read, the top one first
-
-
-def logical_lines(path: Path) -> List[Line]:
-    """Physical lines joined at backslash continuations, comments and blank lines dropped."""
+def _pin_key(specifier: str) -> str:
+    # == compares versions (2.31 is 2.31.0, 1.0 is 1.0.0+ nothing); === compares strings, as pip does.
+    if specifier.startswith("==="):
+        return specifier
     try:
-        raw = path.read_bytes()
-    except FileNotFoundError:
-        raise UsageError(f"{path}: requirements file not found") from None
-    except IsADirectoryError:
-        raise UsageError(f"{path}: is a directory, not a requirements file") from None
-    except OSError as exc:
-        raise UsageError(f"{path}: cannot read: {exc.strerror}") from None
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        line = raw[: exc.start].count(b"\n") + 1
-        raise UsageError(f"{path}:{line}: not UTF-8 text (byte 0x{raw[exc.start]:02x})") from None
-
-    lines, pending, start = [], "", 0
-    for number, physical in enumerate(text.splitlines(), start=1):
-        if not pending:
-            start = number
-        if physical.endswith("\\") and not _COMMENT.search(physical):
-            pending += physical[:-1]
-            continue
-        logical = _COMMENT.sub("", pending + physical).strip()
-        pending = ""
-        if logical:
-            lines.append(Line(path, start, _expand_env(logical)))
-    if pending.strip():
-        lines.append(Line(path, start, _expand_env(_COMMENT.sub("", pending).strip())))
-    return lines
+        return "==" + canonicalize_version(specifier[2:], strip_trailing_zero=True)
+    except InvalidVersion:
+        return specifier
 
 
-def _expand_env(text: str) -> str:
-    # pip expands ${VAR}; an unset variable stays as written.
-    return _ENV_VAR.sub(lambda m: os.environ.get(m.group("name"), m.group(0)), text)
+class _PinGate:
+    """Collects the pin gate's findings one entry at a time.
 
+    Memory is what a large file costs, so a first pass keeps two machine-word hashes per pinned package
+    (its name and marker, its pin), never a record per line. Only when two pins of one package differ does
+    a second pass (`only`: those packages' hashes) keep full records for them, to name both lines."""
 
-def parse(path, kind: str = "requirement", _chain=()) -> RequirementsFile:
-    """Parse path and its includes. A file may be included twice (pip allows it); a file that
-    includes itself, directly or through others, is an error."""
-    path = Path(path)
-    resolved = path.resolve()
-    if resolved in _chain:
-        raise UsageError(f"{path}: includes itself through {' -> '.join(p.name for p in _chain)} (an include cycle)")
-    chain = (*_chain, resolved)
-    result = RequirementsFile(path=path, files=[path])
-    for line in logical_lines(path):
-        if line.text.startswith("-") and not _is_editable(line.text):
-            _parse_option(line, kind, result, chain)
-        else:
-            result.entries.append(_parse_requirement(line, kind))
-    return result
+    def __init__(self, only: Optional[set] = None) -> None:
+        self.report: List[str] = []
+        self.requirements = 0
+        self.only = only
+        self.pins: Dict[int, int] = {}
+        self.clashing: set = set()
+        self.first_pin: Dict[str, Tuple[str, Path, int]] = {}
 
-
-def _is_editable(text: str) -> bool:
-    return text.startswith("-e") or text.startswith("--editable")
-
-
-def _split_option(text: str):
-    """`--opt=value`, `--opt value`, `-o value` or `-ovalue` -> (option, value)."""
-    head, _, rest = text.partition(" ")
-    if head.startswith("--") and "=" in head:
-        option, _, value = head.partition("=")
-        return option, f"{value} {rest}".strip()
-    if not head.startswith("--") and len(head) > 2:
-        return head[:2], f"{head[2:]} {rest}".strip()
-    return head, rest.strip()
-
-
-def _parse_option(line: Line, kind: str, result: RequirementsFile, chain) -> None:
-    option, value = _split_option(line.text)
-    if option in _INCLUDE_OPTIONS:
-        if not value:
-            raise UsageError(f"{line.where()}: {option} needs a file name")
-        include_kind = "constraint" if _INCLUDE_OPTIONS[option] == "constraint" else kind
-        if "://" in value:
-            raise UsageError(f"{line.where()}: {option} {redact(value)}: remote includes are not supported, use a local file")
-        included = parse(line.path.parent / value, include_kind, chain)
-        result.entries.extend(included.entries)
-        result.files.extend(f for f in included.files if f not in result.files)
-    elif option in _GLOBAL_OPTIONS:
-        return
-    else:
-        raise UsageError(f"{line.where()}: unknown option {option!r} in a requirements file")
-
-
-def _strip_per_requirement_options(text: str) -> str:
-    for option in _PER_REQUIREMENT_OPTIONS:
-        index = text.find(" " + option)
-        if index != -1:
-            text = text[:index]
-    return text.strip()
-
-
-def _parse_requirement(line: Line, kind: str) -> Entry:
-    entry = Entry(line=line, kind=kind)
-    text = _strip_per_requirement_options(line.text)
-    if _is_editable(text):
-        entry.editable = True
-        entry.problem = "editable requirements are not pinned"
-        return entry
-    try:
-        req = Requirement(text)
-    except InvalidRequirement as exc:
-        if text.startswith((".", "/")) or "://" in text or text.endswith((".whl", ".tar.gz", ".zip")):
-            entry.problem = "a path or URL without a package name and version is not pinned"
-            return entry
-        # Not the line itself: a file named by mistake (a .netrc, say) must not be echoed to the console.
-        reason = str(exc).splitlines()[0] if str(exc) else "cannot be parsed"
-        raise UsageError(f"{line.where()}: not a valid requirement ({reason})") from None
-    entry.requirement = req
-    entry.name = canonicalize_name(req.name)
-    entry.problem = _pin_problem(req)
-    return entry
-
-
-def _pin_problem(req: Requirement) -> Optional[str]:
-    if req.url:
-        return None if _url_is_pinned(req) else "a URL requirement is pinned only as a wheel file or a VCS commit hash"
-    specifiers = list(req.specifier)
-    if not specifiers:
-        return "no version specifier"
-    if len(specifiers) > 1:
-        return "a range, not one version"
-    spec = specifiers[0]
-    if spec.operator not in ("==", "==="):
-        return f"'{spec.operator}' is not '=='"
-    if spec.version.endswith(".*"):
-        return "a wildcard version is not pinned"
-    return None
-
-
-def _url_is_pinned(req: Requirement) -> bool:
-    url = req.url.split("#", 1)[0]
-    if url.split("+", 1)[0] in ("git", "hg", "svn", "bzr"):
-        return bool(_COMMIT.search(url))
-    filename = urlsplit(url).path.rsplit("/", 1)[-1]
-    try:
-        name, _version, _build, _tags = parse_wheel_filename(filename)
-    except InvalidWheelFilename:
-        return False
-    return name == canonicalize_name(req.name)
-
-
-def unpinned_report(parsed: RequirementsFile) -> List[str]:
-    """`FILE:LINE: text (why)` for each requirement that is not pinned, and each package pinned twice differently."""
-    report, first_pin = [], {}
-    for entry in parsed.entries:
-        if entry.problem is not None and entry.kind == "requirement":
-            report.append(f"{entry.line.where()}: {redact(entry.line.text)} ({entry.problem})")
-        version = entry.pinned_version
-        if version is None or entry.name is None:
-            continue
+    def add(self, entry: Entry) -> None:
+        if entry.kind == "constraint":
+            # pip's resolver refuses these (check_invalid_constraint_type); say so before installing.
+            problem = ("editable requirements are not allowed as constraints" if entry.editable
+                       else "a constraint needs a package name" if entry.name is None
+                       else "constraints cannot have extras" if entry.extras else None)
+            if problem:
+                raise UsageError(f"{entry.line.where()}: {problem} (pip refuses it)")
+        if entry.kind == "requirement":
+            self.requirements += 1
+            if entry.problem is not None:
+                self.report.append(f"{entry.line.where()}: {redact(entry.line.text)} ({entry.problem})")
+        if entry.pinned_version is None or entry.name is None:
+            return
         # The same name under different markers (one pin per Python version, say) is no clash.
-        marker = str(entry.requirement.marker) if entry.requirement and entry.requirement.marker else ""
-        earlier = first_pin.setdefault((entry.name, marker), entry)
-        if earlier.pinned_version != version:
-            report.append(
-                f"{entry.line.where()}: {entry.name} pinned to {version}, but to {earlier.pinned_version} at {earlier.line.where()}"
-            )
-    return report
+        key = f"{entry.name};{entry.marker}" if entry.marker else entry.name
+        if self.only is None:
+            key_hash, pin_hash = hash(key), hash(_pin_key(entry.specifier))
+            if self.pins.setdefault(key_hash, pin_hash) != pin_hash:
+                self.clashing.add(key_hash)
+        elif hash(key) in self.only:
+            earlier = self.first_pin.setdefault(key, (entry.specifier, entry.line.path, entry.line.lineno))
+            if earlier[0] != entry.specifier and _pin_key(earlier[0]) != _pin_key(entry.specifier):
+                self.report.append(f"{entry.line.where()}: {entry.name} pinned to {entry.pinned_version}, "
+                                   f"but to {earlier[0].lstrip('=')} at {earlier[1]}:{earlier[2]}")
 
 
-def check_pins(path) -> RequirementsFile:
-    """Parse path; raise UnpinnedError listing every unpinned requirement, UsageError when there are none."""
-    parsed = parse(path)
-    if not any(e.kind == "requirement" for e in parsed.entries):
+def _gate(entries) -> "_PinGate":
+    """Run the gate over entries, an iterable that can be made again (a second pass names the clashes)."""
+    gate = _PinGate()
+    for entry in entries():
+        gate.add(entry)
+    if not gate.clashing:
+        return gate
+    second = _PinGate(only=gate.clashing)
+    for entry in entries():
+        second.add(entry)
+    return second
+
+
+def unpinned_report(parsed: Requirements) -> List[str]:
+    """`FILE:LINE: text (why)` for each requirement that is not pinned, and each package pinned twice differently."""
+    return _gate(lambda: iter(parsed.entries)).report
+
+
+@dataclass
+class PinCheck:
+    requirements: int  # how many requirement lines (constraints not counted)
+    report: List[str]  # unpinned_report's lines
+
+
+def pin_gate(path) -> PinCheck:
+    """Read path and its includes, streaming; UsageError when they hold no requirement."""
+    gate = _gate(lambda: (item for item in walk(path) if isinstance(item, Entry)))
+    if not gate.requirements:
         raise UsageError(f"{path}: no requirements in the file")
-    report = unpinned_report(parsed)
+    return PinCheck(gate.requirements, gate.report)
+
+
+def check_pins(path) -> PinCheck:
+    """pin_gate, raising UnpinnedError listing every unpinned requirement."""
+    checked = pin_gate(path)
+    report = checked.report
     if report:
         raise UnpinnedError(report[0] + (f" (and {len(report) - 1} more)" if len(report) > 1 else ""), lines=report)
-    return parsed
+    return checked
 
 
-def stored_text(parsed: RequirementsFile) -> str:
-    """The requirements as stored with a build: every file read, credentials redacted."""
-    parts = []
-    for index, path in enumerate(parsed.files):
-        text = path.read_text(encoding="utf-8-sig")
-        if index:
-            parts.append(f"\n# ---- included from {path} ----\n")
-        parts.append(redact(text) if text.endswith("\n") else redact(text) + "\n")
-    return "".join(parts)
+@dataclass
+class Stored:
+    """The stored requirements: requirements.txt, and constraints.txt when the inputs have constraints."""
+
+    requirements: str
+    constraints: Optional[str] = None
+
+
+def stored_text(path) -> Stored:
+    """Self-contained copies that `pip install -r` reads as the build's inputs: -r includes inlined where
+    they stood, every constraint (from -c files at any depth) moved to constraints.txt, which
+    requirements.txt names with `-c` (pip has no way to mark a line of a requirements file as a constraint),
+    relative --find-links made absolute as pip resolves them, credentials redacted. ${VAR} references stay
+    as written: pip expands them when it reads the copy, and their values are often credentials."""
+    requirements: List[str] = []
+    constraints: List[str] = []
+    last_source: Dict[int, Path] = {}
+    for item in walk(path):
+        if isinstance(item, Include):
+            continue
+        # Options in a constraints file act on the whole install in pip: they stay in requirements.txt.
+        target = constraints if isinstance(item, Entry) and item.kind == "constraint" else requirements
+        if last_source.get(id(target)) != item.line.path:
+            last_source[id(target)] = item.line.path
+            shown = "".join(c if c.isprintable() else "?" for c in str(item.line.path))
+            target.append(f"# from {shown}\n")
+        text = _absolute_find_links(item) if isinstance(item, Option) else item.line.written
+        target.append(redact(text) + "\n")
+    if not constraints:
+        return Stored("".join(requirements))
+    constraints_text = "".join(constraints)
+    digest = hashlib.sha256(constraints_text.encode("utf-8")).hexdigest()
+    head = f"-c {artifacts.CONSTRAINTS}  # sha256:{digest}\n"
+    return Stored(head + "".join(requirements), constraints_text)
+
+
+def _absolute_find_links(option: Option) -> str:
+    """pip resolves a relative --find-links against the requirements file's folder when it exists there;
+    the stored copy lives elsewhere, so it names the folder absolutely."""
+    links = option.values.get("find_links")
+    if not links or len(option.values) != 1 or len(links) != 1 or option.line.written != option.line.text:
+        return option.line.written
+    value = links[0]
+    if is_url(value) or os.path.isabs(value):
+        return option.line.written
+    candidate = option.line.path.parent / value
+    if not candidate.exists():
+        return option.line.written
+    return f"--find-links {shlex.quote(str(candidate.resolve()))}"

@@ -1,6 +1,11 @@
-"""Explaining a resolver's refusal: which requirements clash, out of pip's or uv's output."""
+"""Explaining an installer's failure out of pip's or uv's output: which requirements clash, or the error
+line with its causes."""
 
+import re
 from typing import List, Optional
+
+# uv (anyhow) prints an error's causes below it, indented: "  Caused by: ..." or "  cause: ...".
+_CAUSE = re.compile(r"^\s+(?:caused by|cause):\s*(?P<text>\S.*)$", re.IGNORECASE)
 
 
 def explain(lines: List[str]) -> Optional[str]:
@@ -33,3 +38,19 @@ def _uv_causes(lines: List[str]) -> Optional[str]:
             text = " ".join(l for l in rest if l and not l.startswith("hint:"))
             return text or None
     return None
+
+
+def error_line(lines: List[str]) -> str:
+    """The installer's first error line, with the causes uv lists under it (a download that "failed" because
+    of a hash mismatch says so); the last line of output when there is no error line."""
+    starts = [i for i, text in enumerate(lines) if text.strip().lower().startswith(("error:", "×", "fatal"))]
+    if not starts:
+        return next((text.strip() for text in reversed(lines) if text.strip()), "no output")[:300]
+    parts = [lines[starts[0]].strip()]
+    for line in lines[starts[0] + 1:]:
+        cause = _CAUSE.match(line.rstrip("\n"))
+        if cause:
+            parts.append(cause.group("text").strip())
+        elif line.strip() and not line[:1].isspace():
+            break
+    return ": ".join(parts)[:300]

@@ -30,13 +30,11 @@ def validate(work: WorkDir, requirements_file, env_name: str, python: Optional[s
         naming.check("python_version", python, "--python")
     requirements_file = Path(requirements_file)
     if allow_unpinned:
-        parsed = requirements.parse(requirements_file)
-        if not any(e.kind == "requirement" for e in parsed.entries):
-            raise UsageError(f"{requirements_file}: no requirements in the file")
-        for line in requirements.unpinned_report(parsed):
+        for line in requirements.pin_gate(requirements_file).report:
             say(f"warning: {line}")
     else:
-        parsed = requirements.check_pins(requirements_file)
+        requirements.check_pins(requirements_file)
+    stored = requirements.stored_text(requirements_file)
     if installer_name == "uv":
         installer.find_uv()
     if compression == "zst":
@@ -44,7 +42,9 @@ def validate(work: WorkDir, requirements_file, env_name: str, python: Optional[s
     base = interpreter.find(python)
     moment = allocate_version(datetime.now(timezone.utc).replace(microsecond=0), store)
     work.create()
-    (work.artifacts / artifacts.REQUIREMENTS).write_text(requirements.stored_text(parsed), encoding="utf-8")
+    (work.artifacts / artifacts.REQUIREMENTS).write_text(stored.requirements, encoding="utf-8")
+    if stored.constraints is not None:
+        (work.artifacts / artifacts.CONSTRAINTS).write_text(stored.constraints, encoding="utf-8")
     state = State(
         env_name=env_name,
         venv_version=version_of(moment),

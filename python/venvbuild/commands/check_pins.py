@@ -12,12 +12,11 @@ def add_arguments(parser):
 
 def run(args) -> int:
     try:
-        parsed = check_pins(args.file)
+        checked = check_pins(args.file)
     except UnpinnedError as exc:
         for line in exc.lines:
             print(line, file=sys.stderr)
         print(f"venvbuild: error: {args.file}: {len(exc.lines)} requirement(s) not pinned to one version with '=='", file=sys.stderr)
         return exc.exit_code
-    count = sum(1 for e in parsed.entries if e.kind == "requirement")
-    print(f"{args.file}: all {count} requirement(s) pinned")
+    print(f"{args.file}: all {checked.requirements} requirement(s) pinned")
     return 0
