@@ -1,4 +1,4 @@
-"""`venvbuild ddl --bucket B`: print the Athena CREATE TABLE over the published search records."""
+"""`venvbuild ddl --bucket B`: print the Athena CREATE TABLE over the published search records, and its view."""
 
 from venvbuild import athena_ddl
 from venvbuild.errors import OK
@@ -6,7 +6,8 @@ from venvbuild.store.local import DEFAULT_PREFIX
 
 HELP = (
     "Print the Athena CREATE EXTERNAL TABLE over the search records of s3://BUCKET/PREFIX-metadata/, "
-    "partitioned by date with partition projection (no crawler, no MSCK REPAIR TABLE)."
+    "partitioned by date with partition projection (no crawler, no MSCK REPAIR TABLE), then the "
+    f"{athena_ddl.DEFAULT_VIEW} view (one row per build and package). Run each statement on its own."
 )
 
 
@@ -15,6 +16,13 @@ def add_arguments(parser) -> None:
     parser.add_argument("--prefix", default=DEFAULT_PREFIX, help=f"the builds' prefix (default {DEFAULT_PREFIX})")
     parser.add_argument("--database", help="the Athena database (default: the query's current database)")
     parser.add_argument("--table", default=athena_ddl.DEFAULT_TABLE, help=f"default {athena_ddl.DEFAULT_TABLE}")
+    parser.add_argument("--view", default=athena_ddl.DEFAULT_VIEW, help=f"default {athena_ddl.DEFAULT_VIEW}")
+    parser.add_argument(
+        "--engine",
+        default="athena",
+        choices=athena_ddl.ENGINES,
+        help="athena (default), or trino: the same table for Trino's Hive connector",
+    )
     parser.add_argument(
         "--since",
         default=athena_ddl.DEFAULT_SINCE,
@@ -24,5 +32,5 @@ def add_arguments(parser) -> None:
 
 
 def run(args) -> int:
-    print(athena_ddl.render(args.bucket, args.prefix, args.database, args.table, args.since), end="")
+    print(athena_ddl.render(args.bucket, args.prefix, args.database, args.table, args.since, args.engine, args.view), end="")
     return OK
