@@ -206,14 +206,16 @@ def _bench_trino(root: Path, searches, store) -> bool:
                 client.execute(statement)
             athena = ["--athena", "--database", database, "--endpoint-url", endpoint.url, "--region", "us-east-1",
                       "--timeout", "3600"]
-            _time(f"[{label}] first --athena search (untimed warm-up)", lambda: _in_process(runs[0] + athena))
+            _time(f"[{label}] first --athena search (untimed warm-up)",
+                  lambda runs=runs, athena=athena: _in_process(runs[0] + athena))
             _time(f"Trino engine alone, {label}: the search SQL for kedro, counted",
-                  lambda: client.execute(_counted_search_sql(database, ["kedro"])))
+                  lambda database=database: client.execute(_counted_search_sql(database, ["kedro"])))
             worst = 0.0
             for argv in runs:
                 text = " ".join(argv)
-                local = _time(f"local, in-process:                    {text}", lambda: _in_process(argv + store))
-                remote = _time(f"Trino --athena, {label + ':':<21}{text}", lambda: _in_process(argv + athena))
+                _time(f"local, in-process:                    {text}", lambda argv=argv: _in_process(argv + store))
+                remote = _time(f"Trino --athena, {label + ':':<21}{text}",
+                               lambda argv=argv, athena=athena: _in_process(argv + athena))
                 worst = max(worst, remote)
             print(f"slowest search on Trino, {label}: {worst:.3f} s (target < 5 s)")
             ok = ok and worst < 5.0

@@ -10,7 +10,7 @@ from venvbuild import cli, publish
 from venvbuild.search import local_index
 from venvbuild.store.local import LocalStore
 
-from conftest import make_build_dir, make_metadata, write_record
+from conftest import make_build_dir, write_record
 
 # The design's two example queries, verbatim (design doc, "Discoverability with Athena").
 FIND_ALL_VENVS_WITH_KEDRO = """SELECT venv_version, created_at

@@ -16,11 +16,12 @@ from pathlib import Path
 import pytest
 
 from athena_on_trino import AthenaOnTrino
-from conftest import make_build_dir, run_cli, write_record
 from trino_client import TrinoError
 from venvbuild import athena_ddl, metadata, metadata_columns, publish
 from venvbuild.search import athena
 from venvbuild.store.local import LocalStore
+
+from conftest import make_build_dir, run_cli, write_record
 from wheelhouse import kedro_requirements
 
 README = Path(__file__).resolve().parents[2] / "README.md"

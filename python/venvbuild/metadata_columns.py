@@ -10,7 +10,7 @@ field is added to the schema as optional (not `required`) and old records stay v
 """
 
 from dataclasses import dataclass
-from typing import Tuple, Union
+from typing import Any, Tuple, Union
 
 from venvbuild.resources import load_json
 
@@ -87,7 +87,7 @@ def _resolve(prop: dict, schema: dict, where: str) -> dict:
     ref = prop.get("$ref")
     if ref is None:
         return prop
-    target = schema
+    target: Any = schema
     if not ref.startswith("#/"):
         raise SchemaMappingError(f"{where}: only local $refs (#/...) are mapped, not {ref}")
     for part in ref[2:].split("/"):
