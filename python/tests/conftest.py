@@ -2,6 +2,7 @@
 
 import hashlib
 import json
+import os
 from pathlib import Path
 
 import pytest
@@ -61,6 +62,16 @@ def make_build_dir(root: Path, venv_version="venv_20250722_163000", archive_byte
     return build_dir
 
 
+def write_record(store_root, version, **fields):
+    """A search record written straight into the dt= layout (what publish's last step leaves)."""
+    meta = make_metadata(version, **fields)
+    folder = Path(store_root) / "venv-builds-metadata" / f"dt={meta['created_at'][:10]}"
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"{version}.json"
+    path.write_text(json.dumps(meta) + "\n")
+    return path
+
+
 def run_cli(capsys, *argv):
     """(exit code, stdout, stderr) of `venvbuild ARGV...` run in-process; arguments may be paths."""
     from venvbuild import cli
@@ -101,3 +112,23 @@ def aws_env(monkeypatch):
     monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
     for name in ("AWS_PROFILE", "AWS_SESSION_TOKEN", "AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_S3"):
         monkeypatch.delenv(name, raising=False)
+
+
+@pytest.fixture(scope="session")
+def trino(tmp_path_factory):
+    """A real Trino on 127.0.0.1 for the whole session (trino_server.TrinoServer), stopped by its PID.
+
+    Where Trino or Java 24+ is missing the Trino tests skip, except under CI, where they fail: CI
+    cannot pass without running them (.ci/run fetches Trino first).
+    """
+    from trino_server import TrinoServer, Unavailable
+
+    try:
+        server = TrinoServer(tmp_path_factory.mktemp("trino"))
+    except Unavailable as exc:
+        if os.environ.get("CI", "").lower() in ("1", "true", "yes"):
+            pytest.fail(f"CI is set, so the Trino suite must run: {exc}", pytrace=False)
+        pytest.skip(str(exc))
+    server.start()
+    yield server
+    server.stop()

@@ -56,7 +56,8 @@ def ddl_text(capsys, *argv) -> str:
 
 
 def parse(text: str) -> exp.Create:
-    tree = sqlglot.parse_one(text, read="hive")
+    """The CREATE TABLE, the first of the printed statements (the view follows it)."""
+    tree = sqlglot.parse(text, read="hive")[0]
     assert isinstance(tree, exp.Create) and tree.args["kind"] == "TABLE"
     return tree
 

@@ -5,7 +5,7 @@ import subprocess
 import sys
 
 from conftest import make_metadata
-from wheelhouse import write_wheel
+from wheelhouse import kedro_requirements
 
 
 def venvbuild(*args):
@@ -13,13 +13,7 @@ def venvbuild(*args):
 
 
 def test_search_finds_a_real_build_by_normalised_name_and_version(tmp_path):
-    wheels = tmp_path / "wheels"
-    wheels.mkdir()
-    write_wheel(wheels, "kedro", "0.19.10")
-    write_wheel(wheels, "kedro_viz", "6.7.0", ["kedro>=0.18"])
-    write_wheel(wheels, "Scikit_Learn", "1.5.2")
-    requirements = tmp_path / "requirements.txt"
-    requirements.write_text(f"--no-index\n--find-links {wheels}\nkedro==0.19.10\nkedro-viz==6.7.0\nscikit-learn==1.5.2\n")
+    requirements = kedro_requirements(tmp_path)
     store = tmp_path / "store"
     built = venvbuild("build", "--requirements", requirements, "--env-name", "e2e", "--store", store)
     assert built.returncode == 0, built.stderr

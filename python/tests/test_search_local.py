@@ -10,7 +10,7 @@ from venvbuild import cli, publish
 from venvbuild.search import local_index
 from venvbuild.store.local import LocalStore
 
-from conftest import make_build_dir, make_metadata
+from conftest import make_build_dir, write_record
 
 # The design's two example queries, verbatim (design doc, "Discoverability with Athena").
 FIND_ALL_VENVS_WITH_KEDRO = """SELECT venv_version, created_at
@@ -38,16 +38,6 @@ BUILDS = {
                                  env_name="other", python_version="3.12", python_full_version="3.12.4"),
     "venv_20250105_120000": dict(installed_packages=["Scikit-Learn==1.3.2", "zope.interface==6.0"]),
 }
-
-
-def write_record(store_root, version, **fields):
-    """A search record written straight into the dt= layout (what publish's last step leaves)."""
-    meta = make_metadata(version, **fields)
-    folder = store_root / "venv-builds-metadata" / f"dt={meta['created_at'][:10]}"
-    folder.mkdir(parents=True, exist_ok=True)
-    path = folder / f"{version}.json"
-    path.write_text(json.dumps(meta) + "\n")
-    return path
 
 
 @pytest.fixture

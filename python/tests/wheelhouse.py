@@ -47,3 +47,16 @@ def make_wheelhouse(folder: Path) -> Path:
     write_wheel(folder, "epsilon", "1.0", ["delta"])
     write_wheel(folder, "zeta", "1.0", ["alpha"], console_scripts=["zeta", "zeta-tool"])
     return folder
+
+
+def kedro_requirements(folder: Path, kedro_spelling: str = "kedro") -> Path:
+    """Wheels of kedro 0.19.10, kedro_viz 6.7.0 (needs kedro>=0.18) and Scikit_Learn 1.5.2 in folder/wheels,
+    and folder/requirements.txt pinning the three and installing from that folder only."""
+    wheels = folder / "wheels"
+    wheels.mkdir(parents=True)
+    write_wheel(wheels, kedro_spelling, "0.19.10")
+    write_wheel(wheels, "kedro_viz", "6.7.0", ["kedro>=0.18"])
+    write_wheel(wheels, "Scikit_Learn", "1.5.2")
+    requirements = folder / "requirements.txt"
+    requirements.write_text(f"--no-index\n--find-links {wheels}\nkedro==0.19.10\nkedro-viz==6.7.0\nscikit-learn==1.5.2\n")
+    return requirements

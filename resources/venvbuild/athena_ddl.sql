@@ -1,34 +1,10 @@
+-- Athena: the table over the search records, then a view with one row per build and package.
+-- Run each statement on its own (the Athena console and StartQueryExecution take one at a time).
+-- A projected day with no records (no dt= folder) is no error in Athena: it returns no rows.
 CREATE EXTERNAL TABLE IF NOT EXISTS ${table} (
-  venv_version string,
-  created_at timestamp,
-  python_version string,
-  requirements_file string,
-  pipdeptree_output string,
-  venv_archive string,
-  is_conflict_free boolean,
-  conflicts array<string>,
-  installed_packages array<string>,
-  env_name string,
-  python_full_version string,
-  python_home string,
-  platform string,
-  installer string,
-  archive_sha256 string,
-  archive_size bigint,
-  requirements_sha256 string,
-  venvbuild_version string,
-  build_url string,
-  git_commit string,
-  conflict_details array<struct<kind:string,package:string,requirement:string,installed_version:string,required_by:string>>,
-  archive_format bigint,
-  relocation struct<placeholder:string,files:array<struct<path:string,kind:string>>,binary_files:array<string>>,
-  extra_artifacts array<string>,
-  build_id string,
-  build_key string,
-  content_key string,
-  fully_pinned boolean,
-  content_differs_from string
+${columns}
 )
+COMMENT 'venvbuild search records, one per build. Partition projection on dt: a day with no dt= folder reads as no rows, not an error.'
 PARTITIONED BY (dt string)
 ROW FORMAT SERDE 'org.openx.data.jsonserde.JsonSerDe'
 WITH SERDEPROPERTIES (

@@ -1,4 +1,4 @@
-"""`venvbuild ddl --bucket B`: print the Athena CREATE TABLE over the published search records."""
+"""`venvbuild ddl --bucket B`: print the Athena CREATE TABLE over the published search records, and its view."""
 
 from venvbuild import athena_ddl
 from venvbuild.errors import OK
@@ -6,7 +6,8 @@ from venvbuild.store.local import DEFAULT_PREFIX
 
 HELP = (
     "Print the Athena CREATE EXTERNAL TABLE over the search records of s3://BUCKET/PREFIX-metadata/, "
-    "partitioned by date with partition projection (no crawler, no MSCK REPAIR TABLE)."
+    "partitioned by date with partition projection (no crawler, no MSCK REPAIR TABLE), then the "
+    f"{athena_ddl.DEFAULT_VIEW} view (one row per build and package). Run each statement on its own."
 )
 
 
@@ -17,6 +18,13 @@ def add_arguments(parser) -> None:
     parser.add_argument("--table", help=f"default {athena_ddl.DEFAULT_TABLE} ({athena_ddl.DEFAULT_TAGS_TABLE} with --tags)")
     parser.add_argument("--tags", action="store_true",
                         help="print the tag events' table instead (over PREFIX-tags/, one row per `venvbuild tag`)")
+    parser.add_argument("--view", default=athena_ddl.DEFAULT_VIEW, help=f"default {athena_ddl.DEFAULT_VIEW}")
+    parser.add_argument(
+        "--engine",
+        default="athena",
+        choices=athena_ddl.ENGINES,
+        help="athena (default), or trino: the same table for Trino's Hive connector",
+    )
     parser.add_argument(
         "--since",
         default=athena_ddl.DEFAULT_SINCE,
@@ -30,6 +38,6 @@ def run(args) -> int:
         print(athena_ddl.render_tags(args.bucket, args.prefix, args.database, args.table or athena_ddl.DEFAULT_TAGS_TABLE),
               end="")
         return OK
-    print(athena_ddl.render(args.bucket, args.prefix, args.database, args.table or athena_ddl.DEFAULT_TABLE, args.since),
-          end="")
+    print(athena_ddl.render(args.bucket, args.prefix, args.database, args.table or athena_ddl.DEFAULT_TABLE, args.since,
+                            args.engine, args.view), end="")
     return OK

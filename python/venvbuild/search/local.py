@@ -80,6 +80,7 @@ def run_sql(con, query: str):
     if not query.strip():
         raise UsageError("QUERY is empty")
     con.execute("SET enable_external_access = false")
+    _speak_athena(con)
     con.execute("SET lock_configuration = true")
     try:
         result = con.execute(query)
@@ -94,6 +95,21 @@ def run_sql(con, query: str):
     if json_columns:
         rows = [tuple(_json_value(v) if i in json_columns else v for i, v in enumerate(row)) for row in rows]
     return [d[0] for d in description], rows
+
+
+# Trino's (Athena's) array predicates over DuckDB's list_filter, so a query pasted from Athena runs here.
+_ATHENA_MACROS = {
+    "any_match": "len(list_filter(l, f)) > 0",
+    "all_match": "len(list_filter(l, f)) = len(l)",
+    "none_match": "len(list_filter(l, f)) = 0",
+}
+
+
+def _speak_athena(con) -> None:
+    """Accept Athena's forms: `x -> ...` lambdas and any_match/all_match/none_match (CROSS JOIN UNNEST is native)."""
+    con.execute("SET lambda_syntax = 'ENABLE_SINGLE_ARROW'")  # DuckDB 1.3+ otherwise refuses `pkg -> ...`
+    for name, body in _ATHENA_MACROS.items():
+        con.execute(f"CREATE OR REPLACE TEMP MACRO {name}(l, f) AS {body}")
 
 
 def _json_value(text):

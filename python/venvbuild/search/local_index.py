@@ -43,7 +43,7 @@ RACY_NS = 2_000_000_000  # mtime granularity can reach 1-2 s (NFS, FAT); ext4 an
 _PART = INDEX_FILE + ".part-"  # the next index, while it is built
 _NOTE_FROM_RECORDS = 1000
 _WARN_AT_MOST = 20
-_FORMAT_VERSION = "2"  # 2: the rejected table
+_FORMAT_VERSION = "3"  # 2: the rejected table; 3: the venv_build_packages view
 
 
 def index_path(metadata_root: Path) -> Path:
@@ -299,7 +299,7 @@ def _drop_partition(con, dt: str) -> None:
 
 def _create_schema(con, drop_first: bool = False) -> None:
     if drop_first:
-        for view in ("venv_builds_metadata",):
+        for view in ("venv_builds_metadata", "venv_build_packages"):
             con.execute(f"DROP VIEW IF EXISTS {view}")
         for table in ("index_info", "partitions", "record_files", "rejected", "records", "names", "packages"):
             con.execute(f"DROP TABLE IF EXISTS {table}")
@@ -314,6 +314,12 @@ def _create_schema(con, drop_first: bool = False) -> None:
     # The design's table for `venvbuild sql`: its columns, then the extras, then the partition.
     con.execute(
         f"CREATE VIEW venv_builds_metadata AS SELECT {', '.join(_quote(n) for n, _ in columns)}, dt FROM records"
+    )
+    # Athena's view of the same name (resources/venvbuild/sql/packages_view.sql), from the packages table.
+    con.execute(
+        "CREATE VIEW venv_build_packages AS SELECT r.venv_version, r.env_name, r.created_at, r.python_version, "
+        "r.is_conflict_free, r.venv_archive, p.name_normalised AS package, p.name AS package_name, p.version, r.dt "
+        "FROM packages AS p JOIN records AS r USING (record_id)"
     )
     con.execute("CREATE TABLE index_info (format VARCHAR)")
     con.execute("INSERT INTO index_info VALUES ($f)", {"f": _format()})
