@@ -160,6 +160,17 @@ def test_latest_picks_the_newest_build_of_that_env(tmp_path, store):
     assert json.loads(done.stdout)["venv_version"] == builds["latest"]["venv_version"]
 
 
+def test_pull_by_tag(tmp_path, store):
+    root, builds = store
+    copy = _copy_store(root, tmp_path)
+    tagged = venvbuild("tag", builds["first"]["venv_version"], "stable", "--store", copy)
+    assert tagged.returncode == 0, tagged.stderr
+    done = venvbuild("pull", "--tag", "stable", "--env-name", "demo", "--store", copy, "--dest", tmp_path / "env",
+                     "--json")
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout)["venv_version"] == builds["first"]["venv_version"]
+
+
 def test_cache_dir_pulls_once_even_when_two_pulls_race(tmp_path, store):
     root, builds = store
     version, sha = builds["first"]["venv_version"], builds["first"]["archive_sha256"]
@@ -213,7 +224,9 @@ def test_truncated_archive_is_refused(tmp_path, store):
     (["venv_20200101_000000"], ["venv_20200101_000000", "no such build"]),
     (["--env-name", "nobody", "--latest"], ["--env-name nobody", "no build"]),
     (["not-a-version"], ["VERSION 'not-a-version'"]),
-    (["--env-name", "demo"], ["VERSION, or --env-name NAME --latest"]),
+    (["--env-name", "demo"], ["VERSION, --env-name NAME --latest, or --tag TAG"]),
+    (["venv_20200101_000000", "--latest", "--env-name", "demo"], ["one of VERSION, --latest and --tag"]),
+    (["--tag", "stable"], ["--tag stable: no build is tagged stable"]),
 ])
 def test_unknown_builds_are_one_line_and_exit_2(tmp_path, store, args, fragments):
     root, _ = store

@@ -2,7 +2,7 @@
 
 import json
 
-from venvbuild import pull
+from venvbuild import pull, tags
 from venvbuild.errors import OK, UsageError
 from venvbuild.store.options import add_store_arguments, store_from_args
 
@@ -16,6 +16,7 @@ def add_arguments(parser) -> None:
     parser.add_argument("version", nargs="?", metavar="VERSION", help="the build, venv_YYYYMMDD_HHMMSS")
     parser.add_argument("--env-name", metavar="NAME", help="with --latest: the env whose newest build to pull")
     parser.add_argument("--latest", action="store_true", help="pull the newest build of --env-name")
+    parser.add_argument("--tag", metavar="TAG", help="pull the build TAG points at (venvbuild tag), of --env-name if given")
     where = parser.add_mutually_exclusive_group(required=True)
     where.add_argument("--dest", metavar="DIR", help="where the venv goes (absent or empty, or --force)")
     where.add_argument("--cache-dir", metavar="DIR",
@@ -26,16 +27,18 @@ def add_arguments(parser) -> None:
 
 
 def run(args) -> int:
-    if args.version is None and not (args.env_name and args.latest):
-        raise UsageError("give a VERSION, or --env-name NAME --latest")
-    if args.latest and args.version is not None:
-        raise UsageError("--latest picks the version: give VERSION or --latest, not both")
+    chosen = [given for given in (args.version is not None, args.latest, args.tag is not None) if given]
+    if len(chosen) > 1:
+        raise UsageError("give one of VERSION, --latest and --tag")
+    if not chosen:
+        raise UsageError("give a VERSION, --env-name NAME --latest, or --tag TAG")
     if args.latest and not args.env_name:
         raise UsageError("--latest needs --env-name NAME")
     if args.force and args.cache_dir:
         raise UsageError("--force goes with --dest, not --cache-dir")
     store = store_from_args(args)
-    meta = pull.find_build(store, args.version, args.env_name)
+    version = tags.resolve(store, args.tag, args.env_name) if args.tag is not None else args.version
+    meta = pull.find_build(store, version, args.env_name)
     if args.cache_dir is not None:
         receipt, reused = pull.pull_cached(store, meta, args.cache_dir)
     else:
