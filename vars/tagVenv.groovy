@@ -1,9 +1,7 @@
 // tagVenv: points a tag (e.g. 'stable') at a build published to S3, or takes it away, as an append-only
 // event in the bucket (`venvbuild tag`). Help: vars/tagVenv.txt.
-import io.venvbuild.AwsCredentials
 import io.venvbuild.BuildVenvOptions
 import io.venvbuild.HelperTool
-import io.venvbuild.LibraryScripts
 import io.venvbuild.NamingRules
 import io.venvbuild.TagVenvOptions
 
@@ -30,18 +28,7 @@ Map call(Map args = [:]) {
     HelperTool helperTool = new HelperTool(this, 'tagVenv', options)
     helperTool.checkCredentials()
     String helper = helperTool.install(logDir)
-    String stderrFile = "${logDir}/tag.stderr"
-    int status = 0
-    withEnv(TagVenvOptions.environment(options, helper)) {
-        if (options.awsCredentialsId) {
-            helperTool.verify(logDir)  // the helper's digest, checked before it sees credentials
-        }
-        AwsCredentials.bind(this, options.awsCredentialsId as String) {
-            status = LibraryScripts.run(this, 'run-tag.sh', 'tag', "venvbuild tag: ${options.tag} -> ${options.version}", stderrFile)
-        }
-    }
-    if (status != 0) {
-        error(LibraryScripts.failure(this, 'tagVenv', 'tag', status, stderrFile))
-    }
+    helperTool.runWithStore(TagVenvOptions.environment(options, helper), options.awsCredentialsId as String,
+        'run-tag.sh', 'tag', "venvbuild tag: ${options.tag} -> ${options.version}".toString(), logDir)
     return [version: options.version, tag: options.tag, removed: options.remove]
 }

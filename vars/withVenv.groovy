@@ -1,9 +1,8 @@
 // withVenv: runs its body inside a published venv build, pulled onto the agent by the venvbuild helper:
 // checked against its metadata, relocated, and cached by sha256 so later uses on the agent skip the
 // download. Help: vars/withVenv.txt.
-import io.venvbuild.AwsCredentials
+import io.venvbuild.BuildVenvOptions
 import io.venvbuild.HelperTool
-import io.venvbuild.LibraryScripts
 import io.venvbuild.NamingRules
 import io.venvbuild.WithVenvOptions
 
@@ -28,24 +27,13 @@ Object call(Map args = [:], Closure body) {
     if (!isUnix()) {
         error('withVenv: this agent runs Windows; the venvbuild helper needs a Linux or macOS agent with python3')
     }
-    Map options = WithVenvOptions.withDefaults(defaults, given)
+    Map options = BuildVenvOptions.withDefaults(defaults, given)
     String logDir = WithVenvOptions.logDir(options)
     HelperTool helperTool = new HelperTool(this, 'withVenv', options)
     helperTool.checkCredentials()
     String helper = helperTool.install(logDir)
-    String stderrFile = "${logDir}/pull.stderr"
-    int status = 0
-    withEnv(WithVenvOptions.environment(options, helper, logDir)) {
-        if (options.awsCredentialsId) {
-            helperTool.verify(logDir)
-        }
-        AwsCredentials.bind(this, options.awsCredentialsId as String) {
-            status = LibraryScripts.run(this, 'pull-venv.sh', 'pull', 'venvbuild pull: the venv for withVenv', stderrFile)
-        }
-    }
-    if (status != 0) {
-        error(LibraryScripts.failure(this, 'withVenv', 'pull', status, stderrFile))
-    }
+    helperTool.runWithStore(WithVenvOptions.environment(options, helper, logDir), options.awsCredentialsId as String,
+        'pull-venv.sh', 'pull', 'venvbuild pull: the venv for withVenv', logDir)
     Map pulled = WithVenvOptions.pulled(readFile("${logDir}/pull.json"))
     echo "withVenv: ${pulled.envName} ${pulled.venvVersion} ${pulled.reused ? 'already' : 'pulled'} at ${pulled.dest}"
     return withEnv(["VIRTUAL_ENV=${pulled.dest}", "PATH+VENVBUILD=${pulled.dest}/bin", 'PYTHONHOME=',

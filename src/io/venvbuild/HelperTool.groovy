@@ -112,6 +112,28 @@ class HelperTool implements Serializable {
         }
     }
 
+    /**
+     * Runs one library script with the installed helper for a step that reaches the store: environment set,
+     * the AWS credentials (if any) bound only around it and the helper verified before it sees them; a
+     * failure fails the build with the helper's one line.
+     */
+    void runWithStore(List<String> environment, String credentialsId, String script, String command, String label,
+                      String logDir) {
+        String stderrFile = "${logDir}/${command}.stderr"
+        int status = 0
+        steps.withEnv(environment) {
+            if (credentialsId) {
+                verify(logDir)
+            }
+            AwsCredentials.bind(steps, credentialsId) {
+                status = LibraryScripts.run(steps, script, command, label, stderrFile)
+            }
+        }
+        if (status != 0) {
+            steps.error(LibraryScripts.failure(steps, step, command, status, stderrFile))
+        }
+    }
+
     String getCommand() {
         return command
     }

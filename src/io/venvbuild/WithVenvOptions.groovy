@@ -58,7 +58,7 @@ class WithVenvOptions {
         if (unknown) {
             return unknown
         }
-        Map options = withDefaults(defaults, args)
+        Map options = BuildVenvOptions.withDefaults(defaults, args)
         if (!options.bucket == !options.store) {
             return "${step}: give bucket (S3) or store (a folder on the agent), one of them"
         }
@@ -86,12 +86,6 @@ class WithVenvOptions {
             }
         }
         return HelperTool.problem(step, options, namingRules)
-    }
-
-    /** The options to run with: defaults overridden by the args that are not null. */
-    @NonCPS
-    static Map withDefaults(Map defaults, Map args) {
-        return defaults + args.findAll { key, value -> value != null }
     }
 
     /** Where this call keeps its logs and the pull's answer, relative to the workspace. */
