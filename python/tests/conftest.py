@@ -132,3 +132,22 @@ def trino(tmp_path_factory):
     server.start()
     yield server
     server.stop()
+
+
+@pytest.fixture(scope="session")
+def wheelhouse(tmp_path_factory):
+    """The tiny wheels of wheelhouse.py, for real builds that need no network."""
+    from wheelhouse import make_wheelhouse
+
+    return make_wheelhouse(tmp_path_factory.mktemp("wheelhouse"))
+
+
+@pytest.fixture
+def requirements(tmp_path, wheelhouse):
+    """write(*lines): a requirements file installing from the wheelhouse only."""
+    def write(*lines, name="requirements.txt"):
+        path = tmp_path / name
+        path.write_text("\n".join(["--no-index", f"--find-links {wheelhouse}", *lines]) + "\n")
+        return path
+
+    return write

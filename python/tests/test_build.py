@@ -12,29 +12,12 @@ import pytest
 
 from venvbuild import metadata
 
-from wheelhouse import make_wheelhouse
-
 SEVEN = {
     "requirements.txt", "pipdeptree.txt", "pipdeptree.json", "installed_packages.txt",
     "installed_packages.json", "metadata.json",
 }
 # The graph pictures every build adds (SVG only where Graphviz is installed), listed in metadata.json.
 GRAPHS = ["pipdeptree.mmd", "pipdeptree.dot"] + (["pipdeptree.svg"] if shutil.which("dot") else [])
-
-
-@pytest.fixture(scope="session")
-def wheelhouse(tmp_path_factory):
-    return make_wheelhouse(tmp_path_factory.mktemp("wheelhouse"))
-
-
-@pytest.fixture
-def requirements(tmp_path, wheelhouse):
-    def write(*lines, name="requirements.txt"):
-        path = tmp_path / name
-        path.write_text("\n".join(["--no-index", f"--find-links {wheelhouse}", *lines]) + "\n")
-        return path
-
-    return write
 
 
 def venvbuild(*args, env=None, cwd=None):

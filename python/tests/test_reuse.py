@@ -7,7 +7,8 @@ import sys
 
 import pytest
 
-from test_build import builds_in, records_in, requirements, venvbuild, wheelhouse  # noqa: F401 (fixtures)
+from test_build import builds_in, records_in, venvbuild
+
 from wheelhouse import write_wheel
 
 PINNED = ("alpha==1.0", "beta==1.0")  # alpha needs beta: the whole installed set is pinned

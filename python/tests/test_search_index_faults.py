@@ -11,18 +11,14 @@ import pytest
 from venvbuild.cli import main
 from venvbuild.search import local_index
 
+import conftest
 from conftest import make_metadata
 
 PACKAGES = ["kedro==0.19.1", "numpy==1.26.4"]
 
 
 def write_record(store, version, **fields):
-    meta = make_metadata(version, **{"installed_packages": PACKAGES, **fields})
-    folder = store / "venv-builds-metadata" / f"dt={meta['created_at'][:10]}"
-    folder.mkdir(parents=True, exist_ok=True)
-    path = folder / f"{version}.json"
-    path.write_text(json.dumps(meta) + "\n")
-    return path
+    return conftest.write_record(store, version, **{"installed_packages": PACKAGES, **fields})
 
 
 def make_store(root, records=40):

@@ -5,12 +5,13 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from conftest import make_build_dir
-from venvbuild import publish, reuse, retention, tags
+from venvbuild import publish, retention, reuse, tags
 from venvbuild.cli import main
 from venvbuild.errors import UsageError
 from venvbuild.store.local import LocalStore
 from venvbuild.versions import version_of
+
+from conftest import make_build_dir
 
 OLD = ["venv_20250101_100000", "venv_20250102_100000", "venv_20250103_100000", "venv_20250104_100000"]
 

@@ -24,7 +24,7 @@ import os
 import subprocess
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import List, Optional
+from typing import Any, Dict, List, Optional
 
 from packaging.utils import canonicalize_name
 from packaging.version import InvalidVersion, Version
@@ -168,7 +168,7 @@ def _file_digest(path: str) -> str:
 def unpinned_installed(parsed, installed_packages) -> Optional[str]:
     """The first installed `name==version` (pip and setuptools aside) that the requirements do not pin to
     exactly that version, or None when they pin the whole installed set: the condition for reuse."""
-    pins = {}
+    pins: Dict[str, Any] = {}
     for entry in parsed.entries:
         version = entry.pinned_version
         if version is not None and entry.name:

@@ -177,7 +177,7 @@ def _stale_pointers(store: ObjectStore, published: Dict[str, Build], now: dateti
     stale = []
     for key in store.keys_under(f"{store.prefix}-reuse/keys/"):
         body = reuse.read_json(store, key) or {}
-        named = published.get(body.get("venv_version"))
+        named = published.get(str(body.get("venv_version")))
         if named is not None and named.build_key == body.get("build_key"):
             continue
         try:

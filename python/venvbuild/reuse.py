@@ -54,7 +54,7 @@ def pointer(store: ObjectStore, env_name: str, build_key: str) -> Optional[dict]
 
 
 def reusable(meta: Optional[dict], build_key: str) -> bool:
-    return bool(meta) and meta.get("build_key") == build_key and meta.get("is_conflict_free") is True \
+    return meta is not None and meta.get("build_key") == build_key and meta.get("is_conflict_free") is True \
         and meta.get("fully_pinned") is True
 
 

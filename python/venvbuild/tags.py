@@ -96,8 +96,7 @@ def tag(store: ObjectStore, version: str, tag_name: str, remove: bool = False) -
     meta = reuse.published(store, version)
     if meta is None:
         raise UsageError(f"VERSION {version}: no such published build in {store.describe()}")
-    env_name = meta.get("env_name")
-    naming.check("env_name", env_name, f"{version}'s env_name")
+    env_name = naming.check("env_name", meta.get("env_name"), f"{version}'s env_name")
     for _ in range(_RETRIES):
         history = events(store, env_name, tag_name)
         last = history[-1] if history else None
@@ -105,7 +104,7 @@ def tag(store: ObjectStore, version: str, tag_name: str, remove: bool = False) -
         if remove and points_at != version:
             now = f"points at {points_at}" if points_at else "is not set"
             raise UsageError(f"TAG {tag_name}: for env {env_name} it {now}, not at {version}; nothing removed")
-        if not remove and points_at == version:
+        if not remove and last is not None and points_at == version:
             say(f"{tag_name} already points at {version} (env {env_name})")
             return last
         event = Event(env_name, tag_name, (last.sequence + 1) if last else 1, version, REMOVE if remove else ADD,

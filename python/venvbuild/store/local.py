@@ -94,7 +94,7 @@ class LocalStore(ObjectStore):
         base = self._path(folder) if folder else self.root
         found = []
         try:
-            for dirpath, dirnames, filenames in os.walk(base, onerror=_raise):
+            for dirpath, _dirnames, filenames in os.walk(base, onerror=_raise):
                 relative = Path(dirpath).relative_to(self.root).as_posix()
                 for name in filenames:
                     key = f"{relative}/{name}" if relative != "." else name
