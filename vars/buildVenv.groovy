@@ -54,9 +54,7 @@ Map call(Map args = [:]) {
             progress.branches = true
             return buildEachVersion(args, options)
         }
-        if (!isUnix()) {
-            error('buildVenv: this agent runs Windows; the venvbuild helper needs a Linux or macOS agent with python3')
-        }
+        HelperTool.requireUnix(this, 'buildVenv')
         HelperTool helperTool = new HelperTool(this, 'buildVenv', options)
         helperTool.checkCredentials()
         paths = BuildPaths.of(options.envName, options.pythonVersion)

@@ -20,9 +20,7 @@ Map call(Map args = [:]) {
     if (problem) {
         error(problem)
     }
-    if (!isUnix()) {
-        error('tagVenv: this agent runs Windows; the venvbuild helper needs a Linux or macOS agent with python3')
-    }
+    HelperTool.requireUnix(this, 'tagVenv')
     Map options = BuildVenvOptions.withDefaults(defaults, args)
     String logDir = TagVenvOptions.logDir(options)
     HelperTool helperTool = new HelperTool(this, 'tagVenv', options)

@@ -24,9 +24,7 @@ Object call(Map args = [:], Closure body) {
     if (problem) {
         error(problem)
     }
-    if (!isUnix()) {
-        error('withVenv: this agent runs Windows; the venvbuild helper needs a Linux or macOS agent with python3')
-    }
+    HelperTool.requireUnix(this, 'withVenv')
     Map options = BuildVenvOptions.withDefaults(defaults, given)
     String logDir = WithVenvOptions.logDir(options)
     HelperTool helperTool = new HelperTool(this, 'withVenv', options)

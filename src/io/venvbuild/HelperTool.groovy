@@ -64,6 +64,13 @@ class HelperTool implements Serializable {
         return null
     }
 
+    /** Fails with one line unless the agent runs Linux or macOS, which the helper (and its sh scripts) need. */
+    static void requireUnix(Object steps, String step) {
+        if (!steps.isUnix()) {
+            steps.error("${step}: this agent runs Windows; the venvbuild helper needs a Linux or macOS agent with python3")
+        }
+    }
+
     /** Fails with one line, before any stage, when helperIndexCredentialsId names no username/password credentials. */
     void checkCredentials() {
         if (!options.helperIndexCredentialsId) {
