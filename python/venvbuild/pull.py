@@ -114,8 +114,11 @@ def pull(store: ObjectStore, meta: dict, dest: Path, force: bool = False, parame
         made: List[Path] = []
         work = None
         try:
-            made = _make_parents(dest.parent)
-            work = Path(tempfile.mkdtemp(prefix=".venvbuild-pull-", dir=dest.parent))
+            try:
+                made = _make_parents(dest.parent)
+                work = Path(tempfile.mkdtemp(prefix=".venvbuild-pull-", dir=dest.parent))
+            except OSError as exc:
+                raise UsageError(f"{parameter} {dest}: cannot create a folder beside it: {exc.strerror}") from None
             root = _unpack(store, meta, work, dest, base)
             _swap_in(root, dest, work, force, parameter)
         except BaseException:
