@@ -186,6 +186,24 @@ def test_tag_search_sends_execution_parameters_never_values_in_the_sql(capsys, a
     assert f'"{DATABASE}"."{athena_ddl.DEFAULT_TAGS_TABLE}"' in start["QueryString"]
 
 
+def test_a_record_in_two_objects_is_one_build(capsys, aws, trino, store, athena_endpoint, tables):
+    """While `venvbuild compact` folds a day, a record is in its own object and in the day's file."""
+    doubled = trino.warehouse / "stores" / "doubled" / "venv-builds-metadata"
+    shutil.rmtree(doubled.parent, ignore_errors=True)
+    shutil.copytree(store / "venv-builds-metadata", doubled, ignore=shutil.ignore_patterns("_*"))
+    for day in doubled.glob("dt=*"):
+        (day / "compacted.json").write_text("".join(p.read_text() for p in sorted(day.glob("venv_*.json"))))
+    for statement in athena_ddl.statements("local:///stores/doubled/venv-builds-metadata/", DATABASE, "doubled",
+                                           engine="trino", since="2024-12-01", view="doubled_packages"):
+        tables.execute(statement)
+    _, [[count]] = tables.execute("SELECT count(*) FROM doubled")
+    assert count == 2 * len(BUILDS)
+
+    for argv, expected in SEARCHES:
+        code, out, err = on_athena(capsys, athena_endpoint, *argv, "--json", "--table", "doubled")
+        assert [json.loads(line)["venv_version"] for line in out.splitlines()] == expected, (argv, err)
+
+
 def test_another_tags_table_is_named_with_tags_table(capsys, aws, store, athena_endpoint):
     code, out, err = on_athena(capsys, athena_endpoint, "--tag", "stable", "--tags-table", "no_such_tags")
     assert (code, out) == (6, "")

@@ -5,7 +5,8 @@
 -- A tag's current build is the venv_version of its highest `sequence` per (env_name, tag), unless that
 -- event's action is 'remove' (venvbuild.tags.current, the local store's reading of the same events).
 -- With SPECs ($name_count > 0), only builds holding every requested name; the version specifiers are
--- applied afterwards, in Python, as for search_athena.sql. Columns: venvbuild.search.matching.ROW_COLUMNS.
+-- applied afterwards, in Python, as for search_athena.sql. DISTINCT: a record can be in two objects for a
+-- while (`venvbuild compact`), and is one build. Columns: venvbuild.search.matching.ROW_COLUMNS.
 WITH newest AS (
     SELECT env_name,
            tag,
@@ -20,7 +21,7 @@ tagged AS (
     WHERE action = 'add'
     GROUP BY env_name, venv_version
 )
-SELECT r.venv_version,
+SELECT DISTINCT r.venv_version,
        r.env_name,
        CAST(r.created_at AS varchar) AS created_at,
        r.python_version,
@@ -38,4 +39,5 @@ WHERE cardinality(array_intersect(t.tags, split($tags, ','))) > 0
   AND ($python = '' OR r.python_version = $python)
   AND ($env_name = '' OR r.env_name = $env_name)
   AND ($since = '' OR r.dt >= $since)
-ORDER BY r.created_at DESC, r.venv_version DESC
+-- (the output columns, as DISTINCT needs)
+ORDER BY created_at DESC, venv_version DESC
