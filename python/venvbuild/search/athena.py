@@ -56,7 +56,15 @@ def candidates(where: Target, criteria, client=None) -> list:
         read_text("sql/search_athena.sql").replace("{table}", table), criteria.sql_parameters()
     )
     columns, rows = run_query(client or make_client(where), sql, parameters, where)
-    return rows
+    return once_each(rows)
+
+
+def once_each(rows) -> list:
+    """Each venv_version's first row: while `venvbuild compact` runs, a record can be in two objects."""
+    first: dict = {}
+    for row in rows:
+        first.setdefault(row[0], row)
+    return list(first.values())
 
 
 def make_client(where: Target):
