@@ -270,3 +270,17 @@ def test_catalog_of_a_compacted_store_is_the_same(tmp_path, capsys):
     after = {p.relative_to(tmp_path / "after"): p.read_bytes() for p in (tmp_path / "after").rglob("*")
              if p.is_file()}
     assert after == before
+
+
+def test_the_index_names_a_damaged_line_of_a_compacted_file_and_keeps_the_others(tmp_path, capsys):
+    store = published_store(tmp_path, DAY1)
+    run(capsys, "compact", "--store", store.root, "--before", "2025-01-02")
+    [name] = record_files(store)
+    path = store.root / "venv-builds-metadata" / name
+    lines = path.read_bytes().splitlines(keepends=True)
+    damaged = store.root / "venv-builds-metadata" / "dt=2025-01-01" / "records-0123456789abcdef.json"
+    damaged.write_bytes(lines[0] + b'{"venv_version": "venv_20250101_130000"}\n' + lines[2])
+    path.unlink()
+    code, out, err = run(capsys, "search", "--store", store.root, "--json", "kedro")
+    assert sorted(json.loads(line)["venv_version"] for line in out.splitlines()) == [DAY1[0], DAY1[2]]
+    assert f"{damaged} line 2 skipped: does not match" in err

@@ -4,8 +4,9 @@
 `venv_builds_metadata`) and one row per installed package with its PEP 503 normalised name (table
 `packages`), so a search over 100,000 builds reads one file instead of 100,000.
 
-Freshness: each `dt=` partition's folder mtime is remembered. Records are created (publish links them
-into place) or removed, never rewritten, and either changes the folder's mtime, so a search stats the
+Freshness: each `dt=` partition's folder mtime is remembered. Record files (one record each, or a
+compacted day's JSON lines) are created (publish and compact link them into place) or removed, never
+rewritten, and either changes the folder's mtime, so a search stats the
 partition folders, lists only those whose mtime moved, and reads only the records it has not indexed
 (or the whole partition again when one disappeared). A partition modified within RACY_NS of being
 listed is listed again next time, in case a record landed in the same mtime tick. `--reindex`
