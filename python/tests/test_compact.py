@@ -7,7 +7,7 @@ import json
 import os
 import subprocess
 import sys
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, datetime, timezone
 
 import pytest
 
@@ -17,7 +17,7 @@ from venvbuild.errors import StoreError
 from venvbuild.store.local import LocalStore
 from venvbuild.versions import version_of
 
-from conftest import make_build_dir, write_record
+from conftest import FailingStore, make_build_dir, write_record
 
 DAY1 = ["venv_20250101_100000", "venv_20250101_110000", "venv_20250101_120000"]
 DAY2 = ["venv_20250102_090000"]
@@ -108,20 +108,6 @@ def test_gc_removes_a_build_from_its_compacted_file_and_search_agrees(tmp_path, 
     assert sorted(m["venv_version"] for m in stored_builds.all_records(store)) == kept
     assert [f.split("/")[0] for f in record_files(store)] == ["dt=2025-01-03"], "emptied days leave no file"
     assert retention.plan(store, keep_last=2, keep_days=None).delete == []
-
-
-class FailingStore(LocalStore):
-    """The real local store, failing the nth delete: a run killed half way."""
-
-    def __init__(self, root, fail_at):
-        super().__init__(root)
-        self.deletes, self.fail_at = 0, fail_at
-
-    def delete(self, key):
-        self.deletes += 1
-        if self.deletes == self.fail_at:
-            raise KeyboardInterrupt
-        super().delete(key)
 
 
 @pytest.mark.parametrize("fail_at", [1, 2, 3])
