@@ -71,6 +71,8 @@ SEARCHES = [
     (["pyyaml==6.0", "--since", "2025-01-01", "--python", "3.12", "--env-name", "other"], 1),
     (["kedro==0.19.*", "--count"], 3),
     (["numpy", "--count"], 2),
+    (["kedro", "--count", "--limit", "2"], 2),
+    (["kedro>=0.19.0rc1", "pandas", "--count"], 1),
     (["no-such-package"], 0),
 ]
 

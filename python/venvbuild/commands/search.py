@@ -63,6 +63,11 @@ def run(args) -> int:
             args.database, args.table or athena.DEFAULT_TABLE, args.workgroup, args.output, args.region,
             args.endpoint_url, args.timeout or athena.DEFAULT_TIMEOUT_S,
         )
+        if args.count and not args.tag:  # a few grouped rows, not every candidate build
+            count = matching.count(athena.counted(where, wanted), wanted.specs)
+            count = min(count, args.limit) if args.limit else count
+            print(count)
+            return 0 if count else 1
         found = athena.candidates(where, wanted)
     else:
         if args.tag:

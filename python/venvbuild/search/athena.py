@@ -51,12 +51,23 @@ def target(database, table=DEFAULT_TABLE, workgroup=None, output=None, region=No
 
 def candidates(where: Target, criteria, client=None) -> list:
     """Rows (matching.ROW_COLUMNS) of the builds holding every requested name, newest first."""
-    table = f'"{where.database}"."{where.table}"'  # both checked against the athena_name rule
-    sql, parameters = sqlparams.positional(
-        read_text("sql/search_athena.sql").replace("{table}", table), criteria.sql_parameters()
-    )
+    sql, parameters = _search_sql(where, criteria)
     columns, rows = run_query(client or make_client(where), sql, parameters, where)
     return once_each(rows)
+
+
+def counted(where: Target, criteria, client=None) -> list:
+    """[(packages, how many builds)]: the candidates grouped by their requested packages, so that `--count`
+    pages a few rows however many builds hold the names (the PEP 440 step then judges each group once)."""
+    sql, parameters = _search_sql(where, criteria)
+    grouped = f"SELECT packages, count(*) AS builds FROM ({sql}) GROUP BY packages"
+    columns, rows = run_query(client or make_client(where), grouped, parameters, where)
+    return rows
+
+
+def _search_sql(where: Target, criteria):
+    table = f'"{where.database}"."{where.table}"'  # both checked against the athena_name rule
+    return sqlparams.positional(read_text("sql/search_athena.sql").replace("{table}", table), criteria.sql_parameters())
 
 
 def once_each(rows) -> list:
