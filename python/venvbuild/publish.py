@@ -138,7 +138,7 @@ def _claim_version(build_dir: Path, meta: dict, store: ObjectStore, renumber: bo
     while True:
         version = meta["venv_version"]
         try:
-            published = stored_builds.find_record(store, version) is not None
+            published = stored_builds.is_published(store, version)
             _refuse_another_build(meta, store)
             if published:
                 raise StoreError(f"{version} is already published in {store.describe()}; a version is never overwritten")

@@ -173,8 +173,16 @@ def find_record(store, version: str) -> Optional[bytes]:
     """The published bytes of version's search record, from its single object or a compacted file of its
     day; None when the build is not (or no longer) published."""
     data = store.read(store.record_key(version, day_of(version)))
-    if data is not None:
-        return data
+    return data if data is not None else _compacted_line(store, version)
+
+
+def is_published(store, version: str) -> bool:
+    """Whether version's search record is in the store (a HEAD, then its day's compacted files)."""
+    return store.checksum(store.record_key(version, day_of(version))) is not None \
+        or _compacted_line(store, version) is not None
+
+
+def _compacted_line(store, version: str) -> Optional[bytes]:
     for key in compacted_keys(store, day_of(version)):
         for line in lines(store.read(key) or b""):
             if version_in(line) == version:
