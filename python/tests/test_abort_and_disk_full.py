@@ -104,11 +104,13 @@ def test_a_full_disk_in_the_package_stage_is_the_stages_exit_code_naming_the_fil
     if how == "tmpfs":
         tiny_tmpfs(work / "artifacts")  # far smaller than the venv's archive
     else:
-        archive.symlink_to("/dev/full")  # every write there fails with ENOSPC, from the kernel
+        # The archive is written aside, then renamed: the file being written fails with ENOSPC, from the kernel.
+        archive.with_name(archive.name + ".part").symlink_to("/dev/full")
 
     done = venvbuild("package", "--work-dir", work)
 
     assert done.returncode == 5, done.stderr
     assert done.stderr.splitlines() == [f"venvbuild: error: package stage: {archive}: No space left on device"]
     assert not archive.exists() and not archive.is_symlink(), "no half-written archive left"
+    assert sorted(p.name for p in (work / "artifacts").glob("*.part")) == [], "nor the file it was written to"
     assert venvbuild("metadata", "--work-dir", work).returncode == 2, "the next stage sees that package did not run"

@@ -173,3 +173,42 @@ def test_a_relocated_script_keeps_its_interpreter_arguments():
     long_dest = b"/opt/" + b"x" * 130 + b"/a&b(c)"
     relocated = relocation.from_placeholder(archived, kind, long_dest)
     assert relocated == b"#!/bin/sh\n'''exec' \"" + long_dest + b"/bin/python\" -u \"$0\" \"$@\"\n' '''\nrun()\n"
+
+
+def test_the_tar_stream_is_byte_for_byte_what_tarfile_writes(tmp_path):
+    """archive._TarWriter skips tarfile's per-entry work; any tar reader must see the same stream: GNU long
+    names and link targets, non-ASCII names, files over one write chunk, a stream ending mid-record."""
+    import io
+
+    deep = "/".join(["a-folder-name-of-some-length"] * 6)
+    entries = [
+        ("venv", "dir", 0o755, b"", ""),
+        (f"venv/{deep}", "dir", 0o755, b"", ""),
+        (f"venv/{deep}/module_with_a_long_name.py", "file", 0o644, b"print('x')\n", ""),
+        ("venv/caf\u00e9/\u00fcber.txt", "file", 0o644, "\u00e9".encode() * 999, ""),
+        ("venv/big.bin", "file", 0o755, os.urandom(archive._CHUNK + 1234), ""),
+        ("venv/empty", "file", 0o644, b"", ""),
+        ("venv/link", "symlink", 0o777, b"", f"{deep}/module_with_a_long_name.py"),
+    ]
+    ours = io.BytesIO()
+    writer = archive._TarWriter(ours)
+    for name, kind, mode, data, target in entries:
+        if kind == "file":
+            writer.add_file(name, mode, len(data), io.BytesIO(data))
+        else:
+            writer.add(name, kind, mode, target=target)
+    writer.close()
+
+    reference = io.BytesIO()
+    with tarfile.open(fileobj=reference, mode="w|", format=tarfile.GNU_FORMAT) as tar:
+        for name, kind, mode, data, target in entries:
+            info = tarfile.TarInfo(name)
+            info.type = {"dir": tarfile.DIRTYPE, "file": tarfile.REGTYPE, "symlink": tarfile.SYMTYPE}[kind]
+            info.mode, info.size, info.linkname, info.mtime = mode, len(data), target, archive.MTIME
+            info.uname = info.gname = ""
+            tar.addfile(info, io.BytesIO(data) if kind == "file" else None)
+
+    assert ours.getvalue() == reference.getvalue()
+    with tarfile.open(fileobj=io.BytesIO(ours.getvalue())) as tar:
+        assert [m.name for m in tar.getmembers()] == [e[0] for e in entries]
+        assert tar.extractfile("venv/big.bin").read() == entries[4][3]

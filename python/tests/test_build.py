@@ -358,3 +358,26 @@ def test_a_dependency_cycle_is_recorded_and_warned_about_but_is_no_conflict(tmp_
                                          "installed_version": "1.0", "required_by": "epsilon 1.0"}]
     dot = (store / "venv-builds" / meta["venv_version"] / "pipdeptree.dot").read_text()
     assert '"delta" -> "epsilon" [color="#ff7f0e"' in dot and '"epsilon" -> "delta" [color="#ff7f0e"' in dot
+
+
+def test_the_temporary_work_folder_goes_after_a_build_and_stays_without_its_venv_after_a_failed_publish(tmp_path, requirements):
+    scratch = tmp_path / "tmp"
+    scratch.mkdir()
+    wanted = requirements("alpha==1.0")
+    done = venvbuild("build", "--requirements", wanted, "--env-name", "demo", "--store", tmp_path / "store",
+                     env={"TMPDIR": str(scratch)})
+    assert done.returncode == 0, done.stderr
+    assert [p.name for p in scratch.iterdir() if p.name.startswith("venvbuild-work-")] == []
+
+    broken = tmp_path / "broken"
+    broken.mkdir()
+    (broken / "venv-builds-metadata").write_text("a file where the store keeps its claims and records\n")
+    failed = venvbuild("build", "--requirements", wanted, "--env-name", "demo", "--store", broken,
+                       env={"TMPDIR": str(scratch)})
+
+    assert failed.returncode == 6, failed.stderr
+    [work] = [p for p in scratch.iterdir() if p.name.startswith("venvbuild-work-")]
+    assert f"reports and logs kept in {work}" in failed.stderr
+    assert not (work / "venv").exists(), "the venv went once its archive was written"
+    kept = {p.name for p in (work / "artifacts").iterdir()}
+    assert {"metadata.json", "pipdeptree.json"} <= kept and any(n.endswith(".tar.gz") for n in kept)

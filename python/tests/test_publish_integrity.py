@@ -156,8 +156,8 @@ def test_an_identical_build_that_meets_a_half_published_one_moves_on_and_both_fi
     from venvbuild.store.local import LocalStore
 
     class KilledAfterTheArchive(LocalStore):
-        def put_new(self, key, path, sha256):
-            super().put_new(key, path, sha256)
+        def put_new(self, key, path, sha256, movable=False):
+            super().put_new(key, path, sha256, movable)
             if key.endswith(".tar.gz"):
                 raise KeyboardInterrupt  # Jenkins aborted the first build right after its archive
 
@@ -181,8 +181,8 @@ def test_a_build_rerun_after_its_claim_finds_its_own_claim(tmp_path, capsys):
     from venvbuild.store.local import LocalStore
 
     class KilledAfterTheClaim(LocalStore):
-        def put_new(self, key, path, sha256):
-            super().put_new(key, path, sha256)
+        def put_new(self, key, path, sha256, movable=False):
+            super().put_new(key, path, sha256, movable)
             if "/_claims/" in key:
                 raise KeyboardInterrupt
 

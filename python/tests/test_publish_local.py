@@ -1,6 +1,11 @@
 """Publishing to a directory store: the same create-only, resumable rules as S3."""
 
 import json
+import os
+import tempfile
+from pathlib import Path
+
+import pytest
 
 from venvbuild import artifacts
 from venvbuild.cli import main
@@ -108,3 +113,50 @@ def test_a_build_that_wins_the_race_between_check_and_store_moves_the_other_on(b
     stored = publish_build(loser, store, renumber=True)
     assert stored["venv_version"] == "venv_20250722_163001"
     assert (tmp_path / "store" / "venv-builds" / VERSION / f"{VERSION}.tar.gz").read_bytes() == b"winner"
+
+
+def _stored_archive(store):
+    return store / "venv-builds" / VERSION / f"{VERSION}.tar.gz"
+
+
+def test_a_temporary_builds_archive_is_linked_into_a_store_on_the_same_file_system(build_dir_factory, tmp_path):
+    from venvbuild.checksum import sha256_file
+    from venvbuild.publish import publish as publish_build
+    from venvbuild.store.local import LocalStore
+
+    build = build_dir_factory()
+    archive = build / f"{VERSION}.tar.gz"
+    publish_build(build, LocalStore(tmp_path / "store"), give_up_archive=True)
+
+    stored = _stored_archive(tmp_path / "store")
+    assert stored.samefile(archive), "not written a second time"
+    digest = sha256_file(stored)
+    archive.unlink()  # the temporary work folder goes
+    assert sha256_file(stored) == digest == json.loads((build / artifacts.METADATA).read_text())["archive_sha256"]
+    assert [p.name for p in stored.parent.iterdir() if p.name.startswith(".part-")] == []
+
+
+def test_a_kept_builds_archive_is_copied(build_dir_factory, tmp_path):
+    from venvbuild.publish import publish as publish_build
+    from venvbuild.store.local import LocalStore
+
+    build = build_dir_factory()
+    publish_build(build, LocalStore(tmp_path / "store"))
+
+    stored = _stored_archive(tmp_path / "store")
+    assert not stored.samefile(build / f"{VERSION}.tar.gz"), "a work folder the user keeps never shares the store's bytes"
+    assert stored.read_bytes() == (build / f"{VERSION}.tar.gz").read_bytes()
+
+
+def test_a_store_on_another_file_system_gets_a_copy(build_dir_factory, tmp_path):
+    from venvbuild.publish import publish as publish_build
+    from venvbuild.store.local import LocalStore
+
+    build = build_dir_factory()
+    if not os.path.isdir("/dev/shm") or os.stat("/dev/shm").st_dev == os.stat(build).st_dev:
+        pytest.skip("no second file system here")
+    with tempfile.TemporaryDirectory(dir="/dev/shm") as other:
+        publish_build(build, LocalStore(other), give_up_archive=True)
+        stored = _stored_archive(Path(other))
+        assert not stored.samefile(build / f"{VERSION}.tar.gz")
+        assert stored.read_bytes() == (build / f"{VERSION}.tar.gz").read_bytes()

@@ -270,3 +270,29 @@ def test_a_failed_query_is_one_line_with_athenas_reason(capsys, moto, proxy, sta
     assert (code, out) == (6, "")
     assert err == f"venvbuild: error: Athena query {poll['QueryExecutionId']} {reason}\n"
     assert proxy.calls(GET_RESULTS) == []
+
+
+@pytest.mark.parametrize("argv, option", [
+    (["--tag", "bad tag!"], "--tag"),
+    (["kedro", "--tag", "stable", "--tag", "1st"], "--tag"),
+    (["--tag", "stable,candidate"], "--tag"),  # the tags travel comma-joined: a ',' must never get through
+    (["--tag", "x' OR 1=1 --"], "--tag"),
+    (["--tag", "stable", "--tags-table", "t; DROP TABLE t"], "--tags-table"),
+    (["--tags-table", "venv_build_tags"], "--tags-table"),  # without --tag it would do nothing
+])
+def test_bad_tag_input_is_one_line_naming_the_option_and_never_reaches_athena(capsys, moto, tmp_path, argv, option):
+    before = executions(moto)
+    code, out, err = search(capsys, moto, *argv)
+
+    assert (code, out) == (2, "")
+    assert err.startswith(f"venvbuild: error: {option} ") and err.count("\n") == 1, err
+    assert executions(moto) == before
+    if option == "--tag":  # the local search refuses it in the same words
+        (tmp_path / "store").mkdir()
+        assert cli.main(["search", *argv, "--store", str(tmp_path / "store")]) == 2
+        assert capsys.readouterr() == ("", err)
+
+
+def test_tags_table_needs_athena(capsys, tmp_path):
+    code = cli.main(["search", "--tag", "stable", "--tags-table", "venv_build_tags", "--store", str(tmp_path)])
+    assert (code, capsys.readouterr()) == (2, ("", "venvbuild: error: --tags-table needs --athena\n"))

@@ -3,11 +3,13 @@
 import json
 from datetime import datetime, timedelta, timezone
 
+import jsonschema
 import pytest
 
-from venvbuild import publish, retention, reuse, tags
+from venvbuild import athena_ddl, publish, retention, reuse, tags
 from venvbuild.cli import main
 from venvbuild.errors import UsageError
+from venvbuild.resources import load_json
 from venvbuild.store.local import LocalStore
 from venvbuild.versions import version_of
 
@@ -205,6 +207,14 @@ def test_the_tag_events_table_reads_what_venvbuild_tag_writes(tmp_path, capsys):
     [event] = store.root.glob("venv-builds-tags/*.json")
     assert event.read_text().count("\n") == 1, "one JSON object per line, as the SerDe reads"
     assert columns == list(json.loads(event.read_text()))
+    jsonschema.validate(json.loads(event.read_text()), load_json(athena_ddl.TAG_EVENT_SCHEMA))
+
+    # Trino's table (what the Trino suite creates) has the same columns, from the same schema.
+    code, out, err = run(capsys, "ddl", "--bucket", "my-bucket", "--prefix", "team/builds", "--tags", "--engine", "trino")
+    assert code == 0, err
+    tree = sqlglot.parse_one(out, read="trino")
+    assert [c.name for c in tree.this.expressions] == columns
+    assert "external_location = 's3://my-bucket/team/builds-tags/'" in out
 
 
 def test_concurrent_taggers_each_get_their_own_event_and_the_newest_wins(tmp_path):

@@ -18,7 +18,7 @@ import zlib
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, BinaryIO, Dict, List, Sequence, Tuple, cast
+from typing import BinaryIO, Dict, List, Sequence, Tuple
 
 from venvbuild import relocation
 from venvbuild.console import say
@@ -228,14 +228,53 @@ class _Contents:
         return (json.dumps(record, sort_keys=True, separators=(",", ":")) + "\n").encode("utf-8")
 
 
-def _info(name: str, kind: str, mode: int, size: int = 0, target: str = "") -> tarfile.TarInfo:
+def _header(name: str, kind: str, mode: int, size: int = 0, target: str = "") -> bytes:
     info = tarfile.TarInfo(name)
     info.type = {"dir": tarfile.DIRTYPE, "file": tarfile.REGTYPE, "symlink": tarfile.SYMTYPE}[kind]
     info.mode, info.size, info.linkname = mode, size, target
     info.uid = info.gid = 0
     info.uname = info.gname = ""
     info.mtime = MTIME
-    return info
+    return info.tobuf(tarfile.GNU_FORMAT, tarfile.ENCODING, "surrogateescape")
+
+
+class _TarWriter:
+    """A GNU tar stream, byte for byte what tarfile writes for the same entries, without its per-entry
+    copies and 10 KiB writes: headers and small files are gathered and handed on in large pieces."""
+
+    def __init__(self, stream):
+        self.stream, self.buffer, self.offset = stream, bytearray(), 0
+
+    def add(self, name: str, kind: str, mode: int, target: str = "") -> None:
+        self._put(_header(name, kind, mode, target=target))
+
+    def add_file(self, name: str, mode: int, size: int, data: BinaryIO) -> None:
+        self._put(_header(name, "file", mode, size))
+        with data:
+            for chunk in iter(lambda: data.read(_CHUNK), b""):
+                self._put(chunk)
+        self._put(tarfile.NUL * (-size % tarfile.BLOCKSIZE))
+
+    def _put(self, data: bytes) -> None:
+        self.offset += len(data)
+        if len(data) >= _CHUNK:
+            self._flush()
+            self.stream.write(data)
+            return
+        self.buffer += data
+        if len(self.buffer) >= _CHUNK:
+            self._flush()
+
+    def _flush(self) -> None:
+        if self.buffer:
+            self.stream.write(bytes(self.buffer))
+            self.buffer.clear()
+
+    def close(self) -> None:
+        """Two zero blocks, then zeros to a whole record, as tarfile (and `tar -b20`) ends an archive."""
+        self._put(tarfile.NUL * (2 * tarfile.BLOCKSIZE))
+        self._put(tarfile.NUL * (-self.offset % tarfile.RECORDSIZE))
+        self._flush()
 
 
 def write(venv: Path, target: Path, compression: str, arcroot: str = "venv",
@@ -254,28 +293,24 @@ def write(venv: Path, target: Path, compression: str, arcroot: str = "venv",
     with open(target, "wb") as fh:
         out = _HashingWriter(fh)
         stream = _ParallelGzip(out) if compression == "gz" else _zstd_writer(out)
-        with tarfile.open(fileobj=cast(IO[bytes], stream), mode="w|", format=tarfile.GNU_FORMAT) as tar:
-            for entry in entries:
-                name = f"{arcroot}/{entry.rel}" if entry.rel else arcroot
-                if entry.kind == "dir":
-                    contents.folder(entry)
-                    tar.addfile(_info(name, "dir", entry.mode))
-                elif entry.kind == "symlink":
-                    contents.link(entry)
-                    tar.addfile(_info(name, "symlink", entry.mode, target=entry.target))
-                elif entry.rel not in deferred:
-                    _add_file(tar, name, entry, *contents.file(entry))
-            for entry in records:
-                _add_file(tar, f"{arcroot}/{entry.rel}", entry, *contents.record(entry))
-            record = contents.build_record()
-            tar.addfile(_info(f"{arcroot}/{RECORD_DIR}", "dir", 0o755))
-            tar.addfile(_info(f"{arcroot}/{BUILD_RECORD}", "file", 0o644, len(record)), io.BytesIO(record))
+        tar = _TarWriter(stream)
+        for entry in entries:
+            name = f"{arcroot}/{entry.rel}" if entry.rel else arcroot
+            if entry.kind == "dir":
+                contents.folder(entry)
+                tar.add(name, "dir", entry.mode)
+            elif entry.kind == "symlink":
+                contents.link(entry)
+                tar.add(name, "symlink", entry.mode, target=entry.target)
+            elif entry.rel not in deferred:
+                tar.add_file(name, entry.mode, *contents.file(entry))
+        for entry in records:
+            tar.add_file(f"{arcroot}/{entry.rel}", entry.mode, *contents.record(entry))
+        record = contents.build_record()
+        tar.add(f"{arcroot}/{RECORD_DIR}", "dir", 0o755)
+        tar.add_file(f"{arcroot}/{BUILD_RECORD}", 0o644, len(record), io.BytesIO(record))
+        tar.close()
         stream.close()
     for rel in contents.binary:
         say(f"warning: {rel}: a compiled file holds the build path; it may not work once the venv is moved")
     return Packed(out.digest.hexdigest(), out.size, contents.relocation())
-
-
-def _add_file(tar: tarfile.TarFile, name: str, entry: _Entry, size: int, data: BinaryIO) -> None:
-    with data:
-        tar.addfile(_info(name, "file", entry.mode, size), data)

@@ -14,17 +14,18 @@ from string import Template
 
 from venvbuild import metadata_columns, naming
 from venvbuild.errors import UsageError
-from venvbuild.resources import read_text
+from venvbuild.resources import load_json, read_text
 from venvbuild.search.sqlparams import without_comments
 from venvbuild.store.s3 import S3Store
 
 ENGINES = ("athena", "trino")
 DEFAULT_TABLE = "venv_builds_metadata"
 DEFAULT_VIEW = "venv_build_packages"
-TAGS_TEMPLATE = "athena_tags_ddl.sql"
+TAG_EVENT_SCHEMA = "tag_event.schema.json"
 DEFAULT_TAGS_TABLE = "venv_build_tags"
 DEFAULT_SINCE = "2020-01-01"
 _TABLE_TEMPLATES = {"athena": "athena_ddl.sql", "trino": "trino_ddl.sql"}
+_TAGS_TEMPLATES = {"athena": "athena_tags_ddl.sql", "trino": "trino_tags_ddl.sql"}
 _VIEW_TEMPLATE = "sql/packages_view.sql"
 
 
@@ -61,26 +62,42 @@ def statements(location: str, database=None, table: str = DEFAULT_TABLE, since: 
     return [table_sql.strip().rstrip(";"), view_sql.strip().rstrip(";")]
 
 
-def column_definitions(engine: str) -> str:
-    """The schema's columns as `  name type` lines (comma-separated) in the engine's dialect."""
+def column_definitions(engine: str, columns=None) -> str:
+    """The columns (default: the metadata schema's) as `  name type` lines (comma-separated) in the engine's dialect."""
+    columns = metadata_columns.columns() if columns is None else columns
     if engine == "athena":
-        lines = [f"  {name} {metadata_columns.hive(t)}" for name, t in metadata_columns.columns()]
+        lines = [f"  {name} {metadata_columns.hive(t)}" for name, t in columns]
     else:
-        lines = [f"  {metadata_columns.quote(name)} {metadata_columns.trino(t)}" for name, t in metadata_columns.columns()]
+        lines = [f"  {metadata_columns.quote(name)} {metadata_columns.trino(t)}" for name, t in columns]
     return ",\n".join(lines)
 
 
-def render_tags(bucket: str, prefix: str, database=None, table: str = DEFAULT_TAGS_TABLE) -> str:
-    """The tag events' table (venvbuild.tags): one row per event, over `<prefix>-tags/` only. The tag's
-    current build is its highest `sequence` per (env_name, tag), when that event's action is 'add'."""
+def tag_columns() -> list:
+    """[(name, SqlType)] of the tag events' table, from tag_event.schema.json (what venvbuild.tags writes)."""
+    return metadata_columns.columns(load_json(TAG_EVENT_SCHEMA))
+
+
+def render_tags(bucket: str, prefix: str, database=None, table: str = DEFAULT_TAGS_TABLE,
+                engine: str = "athena") -> str:
+    """The tag events' table (venvbuild.tags) for an S3 store: one row per event, over `<prefix>-tags/` only.
+    The tag's current build is its highest `sequence` per (env_name, tag), when that event's action is 'add'."""
     naming.check("bucket", bucket, "--bucket")
     naming.check("prefix", prefix, "--prefix")
-    naming.check("athena_name", table, "--table")
-    if database is not None:
-        naming.check("athena_name", database, "--database")
     from venvbuild import tags
 
     store = S3Store(bucket, prefix)
-    return Template(read_text(TAGS_TEMPLATE)).substitute(
-        table=f"{database}.{table}" if database else table, location=store.url(tags.prefix(store)),
+    return tags_statement(store.url(tags.prefix(store)), database, table, engine) + ";\n"
+
+
+def tags_statement(location: str, database=None, table: str = DEFAULT_TAGS_TABLE, engine: str = "athena") -> str:
+    """CREATE TABLE over the tag events at location (a folder URL ending in '/'), without its closing ';'."""
+    naming.check("athena_name", table, "--table")
+    if database is not None:
+        naming.check("athena_name", database, "--database")
+    if engine not in ENGINES:
+        raise UsageError(f"--engine {engine!r} is not one of {', '.join(ENGINES)}")
+    sql = Template(without_comments(read_text(_TAGS_TEMPLATES[engine]))).substitute(
+        table=f"{database}.{table}" if database else table, location=location,
+        columns=column_definitions(engine, tag_columns()),
     )
+    return sql.strip().rstrip(";")

@@ -4,7 +4,7 @@ import hashlib
 import socket
 import tempfile
 from pathlib import Path
-from typing import Tuple
+from typing import Optional, Tuple
 
 from venvbuild import artifacts, metadata, reuse, stored_builds
 from venvbuild.checksum import sha256_file
@@ -18,14 +18,18 @@ class VersionTaken(StoreError):
     """Another build holds this version in the store."""
 
 
-def publish(build_dir: Path, store: ObjectStore, renumber: bool = False, pointer_claimed: bool = False) -> dict:
+def publish(build_dir: Path, store: ObjectStore, renumber: bool = False, pointer_claimed: bool = False,
+            give_up_archive: bool = False) -> dict:
+    """give_up_archive: build_dir is a temporary build's, never written again, so a local store on the same
+    file system may link its archive into place instead of copying it."""
     try:
-        return _publish(Path(build_dir), store, renumber, pointer_claimed)
+        return _publish(Path(build_dir), store, renumber, pointer_claimed, give_up_archive)
     except OSError as exc:  # the build folder cannot be read or rewritten (disk full): the publish stage's code
         raise StoreError(f"publish: {exc.filename or build_dir}: {exc.strerror or exc}") from None
 
 
-def _publish(build_dir: Path, store: ObjectStore, renumber: bool, pointer_claimed: bool) -> dict:
+def _publish(build_dir: Path, store: ObjectStore, renumber: bool, pointer_claimed: bool,
+             give_up_archive: bool = False) -> dict:
     """Publish the seven artifacts of build_dir (and the extra ones its metadata lists); returns the metadata as stored.
 
     Re-running after an interruption finishes the job: objects already stored with the same sha256 are
@@ -38,7 +42,7 @@ def _publish(build_dir: Path, store: ObjectStore, renumber: bool, pointer_claime
     _verify(build_dir, meta)
     meta = _note_other_content(build_dir, meta, store)
     claimed_as = meta["venv_version"] if pointer_claimed else None
-    meta = _claim_version(build_dir, meta, store, renumber)
+    meta = _claim_version(build_dir, meta, store, renumber, give_up_archive)
     version, names = meta["venv_version"], _names(meta)
     for name in names[1:]:
         _put(store, store.build_key(version, name), build_dir / name, version)
@@ -55,22 +59,23 @@ def _publish(build_dir: Path, store: ObjectStore, renumber: bool, pointer_claime
     return meta
 
 
-def publish_or_reuse(build_dir: Path, store: ObjectStore, renumber: bool = False) -> Tuple[dict, bool]:
+def publish_or_reuse(build_dir: Path, store: ObjectStore, renumber: bool = False,
+                     give_up_archive: bool = False) -> Tuple[dict, bool]:
     """Publish, unless another build of the same build_key claimed the key's pointer first: then
     publish nothing and return that build once it is published. Returns (metadata, reused)."""
     build_dir = Path(build_dir)
     meta = _complete_build(build_dir)
     if not _claims_pointer(meta):
-        return publish(build_dir, store, renumber), False
+        return publish(build_dir, store, renumber, give_up_archive=give_up_archive), False
     claim_id = _claim_id(build_dir, meta)
     held = reuse.claim(store, meta["env_name"], meta["build_key"], meta["venv_version"], claim_id)
     if held is None or held.get("claim_id") == claim_id:  # claimed now, or by an interrupted run of this publish
-        return publish(build_dir, store, renumber, pointer_claimed=True), False
+        return publish(build_dir, store, renumber, pointer_claimed=True, give_up_archive=give_up_archive), False
     winner = reuse.wait_for_winner(store, held, meta["build_key"])
     if winner is None:
         say(f"reuse: the build_key's pointer names {held.get('venv_version')}, which is not a published build "
             "of these inputs; publishing this build")
-        return publish(build_dir, store, renumber), False
+        return publish(build_dir, store, renumber, give_up_archive=give_up_archive), False
     reuse.record_returned(store, winner)
     say(f"reuse: {winner['venv_version']} claimed this build_key first; returning it, nothing published")
     return winner, True
@@ -128,7 +133,7 @@ def _note_other_content(build_dir: Path, meta: dict, store: ObjectStore) -> dict
     return meta
 
 
-def _claim_version(build_dir: Path, meta: dict, store: ObjectStore, renumber: bool) -> dict:
+def _claim_version(build_dir: Path, meta: dict, store: ObjectStore, renumber: bool, give_up_archive: bool) -> dict:
     """Claim meta's version for this build, then store the archive: where two builds of one second meet.
     Returns meta with the store's URLs, as written to build_dir's metadata.json.
 
@@ -146,7 +151,9 @@ def _claim_version(build_dir: Path, meta: dict, store: ObjectStore, renumber: bo
             _claim(store, meta)
             metadata.write(meta, build_dir / artifacts.METADATA)
             archive = _names(meta)[0]
-            _put(store, store.build_key(version, archive), build_dir / archive, version)
+            # _verify checked the archive against archive_sha256 moments ago: not hashed again.
+            _put(store, store.build_key(version, archive), build_dir / archive, version,
+                 sha256=meta["archive_sha256"], movable=give_up_archive)
             return meta
         except VersionTaken:
             if not renumber:
@@ -213,12 +220,13 @@ def _renumbered(build_dir: Path, meta: dict, store: ObjectStore) -> dict:
     return meta
 
 
-def _put(store: ObjectStore, key: str, path: Path, version: str, quiet: bool = False) -> None:
-    local = sha256_file(path)
+def _put(store: ObjectStore, key: str, path: Path, version: str, quiet: bool = False,
+         sha256: Optional[str] = None, movable: bool = False) -> None:
+    local = sha256 or sha256_file(path)
     stored = store.checksum(key)
     if stored is None:
         try:
-            store.put_new(key, path, local)
+            store.put_new(key, path, local, movable=movable)
             return
         except ObjectExists:
             stored = store.checksum(key)

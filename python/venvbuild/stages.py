@@ -198,11 +198,14 @@ def write_graphs(tree: list, out: Path) -> None:
 def package(work: WorkDir) -> State:
     state = work.load(after="inspect")
     target = work.artifacts / artifacts.archive_name(state.venv_version, state.compression)
+    # Written aside and renamed: a re-run never rewrites in place the file a local store may have linked.
+    partial = target.with_name(target.name + ".part")
     try:
         with _writing(target):
-            packed = archive.write(work.venv, target, state.compression)
+            packed = archive.write(work.venv, partial, state.compression)
+        partial.replace(target)
     except BaseException:
-        target.unlink(missing_ok=True)  # no half-written archive for a later stage to take
+        partial.unlink(missing_ok=True)  # no half-written archive for a later stage to take
         raise
     state.archive_sha256, state.archive_size, state.relocation = packed.sha256, packed.size, packed.relocation
     work.save(state, "package")

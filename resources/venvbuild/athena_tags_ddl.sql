@@ -1,11 +1,7 @@
+-- Athena: the tag events' table (venvbuild.tags), one row per event, over <prefix>-tags/ only.
+-- Columns from tag_event.schema.json, as trino_tags_ddl.sql's.
 CREATE EXTERNAL TABLE IF NOT EXISTS ${table} (
-  env_name string,
-  tag string,
-  sequence bigint,
-  venv_version string,
-  action string,
-  created_at timestamp,
-  build_url string
+${columns}
 )
 ROW FORMAT SERDE 'org.openx.data.jsonserde.JsonSerDe'
 WITH SERDEPROPERTIES (

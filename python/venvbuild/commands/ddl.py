@@ -35,8 +35,8 @@ def add_arguments(parser) -> None:
 
 def run(args) -> int:
     if args.tags:
-        print(athena_ddl.render_tags(args.bucket, args.prefix, args.database, args.table or athena_ddl.DEFAULT_TAGS_TABLE),
-              end="")
+        print(athena_ddl.render_tags(args.bucket, args.prefix, args.database, args.table or athena_ddl.DEFAULT_TAGS_TABLE,
+                                     args.engine), end="")
         return OK
     print(athena_ddl.render(args.bucket, args.prefix, args.database, args.table or athena_ddl.DEFAULT_TABLE, args.since,
                             args.engine, args.view), end="")

@@ -4,13 +4,14 @@ import argparse
 import dataclasses
 import sys
 
+from venvbuild.athena_ddl import DEFAULT_TAGS_TABLE
 from venvbuild.errors import UsageError
-from venvbuild.search import athena, criteria, local, matching, output
+from venvbuild.search import athena, athena_tagged, criteria, local, matching, output
 
 HELP = "find the builds that contain packages, e.g. `kedro` or 'pandas>=1.5,<2' (local store or Athena)"
 
-_ATHENA_ONLY = ("database", "workgroup", "output", "table", "region", "endpoint_url", "timeout")
-_LOCAL_ONLY = ("store", "reindex", "tag")
+_ATHENA_ONLY = ("database", "workgroup", "output", "table", "tags_table", "region", "endpoint_url", "timeout")
+_LOCAL_ONLY = ("store", "reindex")
 
 
 def add_arguments(parser):
@@ -32,7 +33,7 @@ def add_arguments(parser):
     parser.add_argument("--since", metavar="DATE", help="only builds created on or after this day (YYYY-MM-DD, UTC)")
     parser.add_argument("--limit", metavar="N", type=_positive_int("--limit"), help="at most N builds, newest first")
     parser.add_argument("--tag", metavar="TAG", action="append",
-                        help="only the builds a current tag points at (repeatable; local store)")
+                        help="only the builds a current tag points at (repeatable; with --athena, from the tag events' table)")
     parser.add_argument("--pre", action="store_true", help="let version specifiers match pre-releases too")
 
     where = parser.add_argument_group("local store (the default)")
@@ -43,6 +44,8 @@ def add_arguments(parser):
     aws.add_argument("--athena", action="store_true", help="search the Athena table instead of a local store")
     aws.add_argument("--database", metavar="D", help="the Glue database holding the table (required with --athena)")
     aws.add_argument("--table", metavar="T", help=f"the table (default: {athena.DEFAULT_TABLE})")
+    aws.add_argument("--tags-table", metavar="T",
+                     help=f"the tag events' table, for --tag (default: {DEFAULT_TAGS_TABLE}; `venvbuild ddl --tags`)")
     aws.add_argument("--workgroup", metavar="W", help="the Athena workgroup (default: the account's)")
     aws.add_argument("--output", metavar="S3_URL", help="s3:// location for query results (default: the workgroup's)")
     aws.add_argument("--region", help="AWS region (default: the AWS configuration's)")
@@ -68,7 +71,10 @@ def run(args) -> int:
             count = min(count, args.limit) if args.limit else count
             print(count)
             return 0 if count else 1
-        found = athena.candidates(where, wanted)
+        if args.tag:
+            found = athena_tagged.candidates(where, wanted, args.tag, args.tags_table or DEFAULT_TAGS_TABLE)
+        else:
+            found = athena.candidates(where, wanted)
     else:
         if args.tag:
             versions = local.tagged_versions(args.store, args.tag, args.env_name)
@@ -109,6 +115,8 @@ def _check_backend_options(args) -> None:
         if not args.database:
             raise UsageError("--database is required with --athena")
         given = [name for name in _LOCAL_ONLY if getattr(args, name)]
+        if args.tags_table and not args.tag:
+            raise UsageError("--tags-table needs --tag")
     else:
         given = [name for name in _ATHENA_ONLY if getattr(args, name)]
     if given:

@@ -21,8 +21,9 @@ class ObjectStore:
         """The sha256 (hex) of the object at key, or None when there is none."""
         raise NotImplementedError
 
-    def put_new(self, key: str, path: Path, sha256: str) -> None:
-        """Store the file at key only if key is absent (create-only); raise ObjectExists otherwise."""
+    def put_new(self, key: str, path: Path, sha256: str, movable: bool = False) -> None:
+        """Store the file at key only if key is absent (create-only); raise ObjectExists otherwise.
+        movable: the caller never writes to path again, so a store may keep the file itself, not a copy."""
         raise NotImplementedError
 
     def any_under(self, key_prefix: str) -> bool:

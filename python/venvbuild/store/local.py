@@ -1,3 +1,4 @@
+import errno
 import os
 import shutil
 from pathlib import Path
@@ -33,10 +34,12 @@ class LocalStore(ObjectStore):
         path = self._path(key)
         return sha256_file(path) if path.is_file() else None
 
-    def put_new(self, key: str, path: Path, sha256: str) -> None:
+    def put_new(self, key: str, path: Path, sha256: str, movable: bool = False) -> None:
         target = self._path(key)
         try:
             _make_dirs(target.parent)
+            if movable and _link_in_place(path, target, key):
+                return
             tempnames.remove_abandoned(target.parent, _PART)  # what a publish killed mid-copy left
             # Write aside, then hard-link into place: the link fails if the key exists (create-only),
             # and a reader never sees a partly written file.
@@ -129,6 +132,24 @@ class LocalStore(ObjectStore):
 
 def _raise(error: OSError) -> None:
     raise error
+
+
+def _link_in_place(path: Path, target: Path, key: str) -> bool:
+    """Link a file the caller gives up (a temporary build's archive) into place instead of copying it:
+    the archive is not written to disk twice. False when the store is on another file system (or one
+    without hard links): then it is copied."""
+    with open(path, "rb") as fh:
+        os.fsync(fh.fileno())  # the bytes are on disk before the name is
+    try:
+        os.link(path, target)
+    except FileExistsError:
+        raise ObjectExists(key) from None
+    except OSError as exc:
+        if exc.errno in (errno.EXDEV, errno.EPERM, errno.EMLINK, errno.ENOTSUP):
+            return False
+        raise
+    _fsync_dir(target.parent)
+    return True
 
 
 def _make_dirs(folder: Path) -> None:

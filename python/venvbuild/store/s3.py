@@ -134,7 +134,7 @@ class S3Store(ObjectStore):
             recorded = head.get("Metadata", {}).get(SHA256_METADATA)
             return recorded if recorded else self._hash_object(key)
 
-    def put_new(self, key: str, path: Path, sha256: str) -> None:
+    def put_new(self, key: str, path: Path, sha256: str, movable: bool = False) -> None:
         path = Path(path)
         extra: dict[str, Any] = {"Metadata": {SHA256_METADATA: sha256}}
         if self.sse:
