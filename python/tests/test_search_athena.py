@@ -296,3 +296,55 @@ def test_bad_tag_input_is_one_line_naming_the_option_and_never_reaches_athena(ca
 def test_tags_table_needs_athena(capsys, tmp_path):
     code = cli.main(["search", "--tag", "stable", "--tags-table", "venv_build_tags", "--store", str(tmp_path)])
     assert (code, capsys.readouterr()) == (2, ("", "venvbuild: error: --tags-table needs --athena\n"))
+
+
+@pytest.mark.parametrize("argv, option", [
+    ([f"--tag=t{n:04d}" for n in range(210)], "--tag"),                       # 210 x 6 characters, comma-joined
+    ([f"package-{n:03d}" for n in range(100)], "SPEC"),                       # the names travel comma-joined too
+    ([f"package-{n:03d}" for n in range(100)] + ["--tag", "stable"], "SPEC"),
+])
+def test_values_longer_than_one_athena_parameter_are_one_line_and_never_reach_athena(capsys, moto, argv, option):
+    """StartQueryExecution refuses an execution parameter over 1024 characters: say which option, exit 2."""
+    before = executions(moto)
+    code, out, err = search(capsys, moto, *argv)
+
+    assert (code, out) == (2, "")
+    assert err.startswith(f"venvbuild: error: {option}: ") and err.count("\n") == 1, err
+    assert "1024" in err
+    assert executions(moto) == before
+
+
+def _parameters_outside_the_outer_where(sql: str) -> list:
+    import collections
+
+    import sqlglot
+    from sqlglot import exp
+
+    from venvbuild.search import sqlparams
+
+    sql = sql.replace("{tags_table}", '"d"."tags"').replace("{table}", '"d"."t"')
+    sql, parameters = sqlparams.positional(sql, collections.defaultdict(str))
+    tree = sqlglot.parse_one(sql, read="trino")
+    assert isinstance(tree, exp.Select)
+    where = tree.args.get("where")
+    inside = {id(p) for p in where.find_all(exp.Placeholder)} if where else set()
+    placeholders = list(tree.find_all(exp.Placeholder))
+    assert len(placeholders) == len(parameters) > 0
+    return [p.parent.sql("trino") for p in placeholders if id(p) not in inside]
+
+
+def test_athena_execution_parameters_sit_only_in_the_outermost_where():
+    """Athena takes execution parameters only in WHERE; the Trino test endpoint's EXECUTE IMMEDIATE takes them
+    anywhere, so only this reading of the shipped SQL catches one elsewhere."""
+    from venvbuild.resources import resource_dir
+
+    shipped = sorted((resource_dir() / "sql").glob("search_athena*.sql"))
+    assert [p.name for p in shipped][:2] == ["search_athena.sql", "search_athena_tagged.sql"]
+    for path in shipped:
+        assert _parameters_outside_the_outer_where(path.read_text()) == [], path.name
+
+    tagged = (resource_dir() / "sql" / "search_athena_tagged.sql").read_text()
+    in_a_cte = tagged.replace("WHERE event[2] = 'add'", "WHERE event[2] = 'add' AND tag <> $python")
+    assert len(_parameters_outside_the_outer_where(in_a_cte)) == 1
+    in_the_select = tagged.replace("SELECT DISTINCT r.venv_version,", "SELECT DISTINCT r.venv_version, $since AS s,")
+    assert len(_parameters_outside_the_outer_where(in_the_select)) == 1

@@ -229,3 +229,120 @@ def test_concurrent_taggers_each_get_their_own_event_and_the_newest_wins(tmp_pat
     assert [e.sequence for e in history] == [1, 2, 3, 4]
     assert sorted(e.venv_version for e in history) == OLD
     assert tags.resolve(store, "stable") == history[-1].venv_version
+
+
+# --- what an event is (the Athena query, sql/search_athena_tagged.sql, reads the objects by the same rules) ---
+
+def event_object(store: LocalStore, name: str, text: str) -> str:
+    path = store.root / "venv-builds-tags" / name
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text)
+    return store.url(f"venv-builds-tags/{name}")
+
+
+EVENT = {"env_name": "demo", "tag": "stable", "sequence": 2, "venv_version": OLD[1], "action": "add",
+         "created_at": "2025-03-01T00:00:00Z", "build_url": None}
+GOOD = json.dumps(EVENT)
+DAMAGED = {
+    "a blank line": "\n",
+    "not JSON": "garbage\n",
+    "a JSON list": "[1, 2]\n",
+    "JSON null": "null\n",
+    "no venv_version": json.dumps({k: v for k, v in EVENT.items() if k != "venv_version"}) + "\n",
+    "no action": json.dumps({k: v for k, v in EVENT.items() if k != "action"}) + "\n",
+    "an unknown action": json.dumps({**EVENT, "action": "delete"}) + "\n",
+    "a number for venv_version": json.dumps({**EVENT, "venv_version": 5}) + "\n",
+    "two events": GOOD + "\n" + GOOD + "\n",
+    "a blank line after it": GOOD + "\n\n",  # Athena reads two rows: the event and one of nulls
+    "pretty-printed": json.dumps(EVENT, indent=2) + "\n",
+}
+
+
+@pytest.mark.parametrize("contents", list(DAMAGED.values()), ids=list(DAMAGED))
+def test_a_damaged_newest_event_leaves_the_tag_unset_and_is_warned_about_once(tmp_path, capsys, monkeypatch, contents):
+    monkeypatch.setattr(tags, "_warned", set())
+    store = published_store(tmp_path, OLD[:2])
+    run(capsys, "tag", OLD[0], "stable", "--store", store.root)
+    url = event_object(store, "demo~stable~0000000002.json", contents)
+
+    code, out, err = run(capsys, "search", "--store", store.root, "--tag", "stable", "--json")
+    assert (code, out) == (1, "")
+    assert err == (f"venvbuild: warning: tag event {url} is not one line holding a JSON object with a venv_version "
+                   "and an action add or remove: it leaves the tag unset while it is the newest event\n")
+    with pytest.raises(UsageError, match="no build is tagged stable"):
+        tags.resolve(store, "stable")
+    monkeypatch.setattr(tags, "_warned", set())
+    code, out, err = run(capsys, "gc", "--store", store.root, "--keep-last", "0")  # reads the events per build
+    assert code == 0 and err.count("venvbuild: warning: tag event") == 1, err
+
+    assert run(capsys, "tag", OLD[1], "stable", "--store", store.root)[0] == 0  # the next event sets it again
+    assert (store.root / "venv-builds-tags" / "demo~stable~0000000003.json").is_file()
+    assert tags.resolve(store, "stable") == OLD[1]
+
+
+def test_one_line_event_with_or_without_its_newline_is_an_event(tmp_path, capsys):
+    store = published_store(tmp_path, OLD[:2])
+    run(capsys, "tag", OLD[0], "stable", "--store", store.root)
+    for sequence, contents in ((2, GOOD), (3, GOOD.replace(OLD[1], OLD[0]) + "\r\n")):
+        event_object(store, f"demo~stable~{sequence:010d}.json", contents)
+        code, _, err = run(capsys, "search", "--store", store.root, "--tag", "stable")
+        assert code == 0 and "warning" not in err
+    assert tags.resolve(store, "stable") == OLD[0]
+
+
+def test_an_empty_object_holds_no_event_and_the_next_tag_numbers_past_it(tmp_path, capsys, monkeypatch):
+    """Athena reads no row at all from an empty object, so it cannot be the newest event on either side."""
+    monkeypatch.setattr(tags, "_warned", set())
+    store = published_store(tmp_path, OLD[:2])
+    run(capsys, "tag", OLD[0], "stable", "--store", store.root)
+    url = event_object(store, "demo~stable~0000000002.json", "")
+
+    assert search_versions(capsys, store, "--tag", "stable") == [OLD[0]]
+    assert capsys.readouterr().err == ""  # warned once, in the search above
+    monkeypatch.setattr(tags, "_warned", set())
+    code, out, err = run(capsys, "search", "--store", store.root, "--tag", "stable")
+    assert code == 0 and err == f"venvbuild: warning: tag event {url} is empty: it holds no tag event\n"
+    assert run(capsys, "tag", OLD[1], "stable", "--store", store.root)[0] == 0
+    assert (store.root / "venv-builds-tags" / "demo~stable~0000000003.json").is_file()
+    assert tags.resolve(store, "stable") == OLD[1]
+
+
+@pytest.mark.parametrize("name", ["demo~stable~2.json", "demo~stable~00000000002.json", "demo~stable~000000000x.json",
+                                  "demo~stable~0000000002.json.bak", "sub/demo~stable~0000000002.json"])
+def test_only_what_venvbuild_tag_names_is_an_event(tmp_path, capsys, name):
+    """A sequence of exactly 10 digits, as event_key writes: no two events of a tag share one."""
+    store = published_store(tmp_path, OLD[:2])
+    run(capsys, "tag", OLD[0], "stable", "--store", store.root)
+    event_object(store, name, GOOD + "\n")
+
+    assert tags.resolve(store, "stable") == OLD[0]
+    assert search_versions(capsys, store, "--tag", "stable") == [OLD[0]]
+
+
+def test_an_events_name_not_its_contents_says_whose_event_it_is(tmp_path, capsys):
+    store = published_store(tmp_path, OLD[:2])
+    run(capsys, "tag", OLD[0], "stable", "--store", store.root)
+    event_object(store, "demo~stable~0000000002.json",
+                 json.dumps({**EVENT, "env_name": "other", "tag": "lts", "sequence": 999999}) + "\n")
+    run(capsys, "tag", OLD[0], "stable", "--store", store.root)  # sequence 3, whatever event 2 says of itself
+
+    assert tags.current(store) == {("demo", "stable"): OLD[0]}
+
+
+def test_an_event_points_only_at_a_build_of_its_own_env_name(tmp_path, capsys):
+    store = published_store(tmp_path, OLD[:1])
+    published_store(tmp_path, ["venv_20250201_100000"], env_name="other", store=store)
+    event_object(store, "demo~swap~0000000001.json",
+                 json.dumps({**EVENT, "tag": "swap", "sequence": 1, "venv_version": "venv_20250201_100000"}) + "\n")
+    event_object(store, "other~swap~0000000001.json",
+                 json.dumps({**EVENT, "env_name": "other", "tag": "swap", "sequence": 1, "venv_version": OLD[0]}) + "\n")
+
+    assert search_versions(capsys, store, "--tag", "swap") == []
+    assert search_versions(capsys, store, "kedro", "--tag", "swap") == []
+
+
+@pytest.mark.parametrize("option", [["--since", "2024-01-01"], ["--view", "v"]])
+def test_ddl_tags_refuses_the_records_tables_options(capsys, option):
+    code, out, err = run(capsys, "ddl", "--bucket", "my-bucket", "--tags", *option)
+    assert (code, out) == (2, "")
+    assert err == f"venvbuild: error: {option[0]} does not apply to --tags\n"

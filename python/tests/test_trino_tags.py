@@ -13,7 +13,8 @@ import pytest
 from athena_on_trino import AthenaOnTrino
 from venvbuild import athena_ddl, publish, tags
 from venvbuild.cli import main
-from venvbuild.search import athena
+from venvbuild.resources import read_text
+from venvbuild.search import athena, sqlparams
 from venvbuild.store.local import LocalStore
 
 from conftest import make_build_dir, run_cli
@@ -43,6 +44,8 @@ TAGGING = [
     (O2, "beta"),                                        # a tag only builds of `other` carry
     (D4, "nightly"), (O2, "nightly"),
     (O1, "ghost"), (O1, "ghost", "--remove"),            # only ever removed since
+    (D3, "rollback"), (D1, "rollback"),                  # rolled back: the newest event names the older build
+    *[(D1 if n % 2 else D2, "busy") for n in range(1, 13)],  # 12 events: 0000000012 (D2) is the newest, not 9
 ]
 
 # (argv, the versions it must find, newest first): each compared between Trino and the local store.
@@ -70,6 +73,9 @@ SEARCHES = [
     (["scikit-learn", "--tag", "stable", "--tag", "beta", "--env-name", "other"], [O2, O1]),
     (["scikit-learn>=1.6", "--tag", "stable"], []),
     (["pandas", "--tag", "nightly", "--tag", "stable", "--limit", "1"], [D4]),
+    (["--tag", "rollback"], [D1]),
+    (["--tag", "busy"], [D2]),
+    (["--tag", "busy", "--tag", "rollback", "--tag", "stable"], [O1, D3, D2, D1]),
 ]
 
 
@@ -130,14 +136,20 @@ def test_the_tag_events_table_reads_every_event_as_written(tables, store):
     assert {r[0]: r[1] for r in described}["created_at"] == "timestamp(3)"
 
 
+def current_tags_by_the_shipped_sql(client, tags_table: str) -> dict:
+    """(env name, tag) -> version, from the shipped query's own CTEs (all but its last SELECT)."""
+    sql = sqlparams.without_comments(read_text("sql/search_athena_tagged.sql"))
+    ctes = sql[:sql.index("SELECT DISTINCT")].replace("{tags_table}", tags_table)
+    _, rows = client.execute(ctes + "SELECT env_name, venv_version, tag FROM tagged CROSS JOIN UNNEST(tags) AS u(tag)")
+    assert len(rows) == len({(env, tag) for env, _, tag in rows})
+    return {(env, tag): version for env, version, tag in rows}
+
+
 def test_the_current_tags_in_sql_are_the_local_stores(tables, store):
-    """The query's first step alone (max_by per env_name and tag), against venvbuild.tags.current."""
-    _, rows = tables.execute(
-        f"SELECT env_name, tag, max_by(venv_version, sequence) FROM {athena_ddl.DEFAULT_TAGS_TABLE} "
-        "GROUP BY env_name, tag HAVING max_by(action, sequence) = 'add'")
-    assert {(env, tag): version for env, tag, version in rows} == tags.current(LocalStore(store)) == {
+    assert current_tags_by_the_shipped_sql(tables, athena_ddl.DEFAULT_TAGS_TABLE) == tags.current(LocalStore(store)) == {
         ("demo", "stable"): D3, ("demo", "old"): D1, ("demo", "lts"): D3, ("demo", "nightly"): D4,
         ("other", "stable"): O1, ("other", "beta"): O2, ("other", "nightly"): O2,
+        ("demo", "rollback"): D1, ("demo", "busy"): D2,
     }
 
 
@@ -208,3 +220,80 @@ def test_another_tags_table_is_named_with_tags_table(capsys, aws, store, athena_
     code, out, err = on_athena(capsys, athena_endpoint, "--tag", "stable", "--tags-table", "no_such_tags")
     assert (code, out) == (6, "")
     assert re.fullmatch(r"venvbuild: error: Athena query [0-9a-f-]+ FAILED: TABLE_NOT_FOUND: .*no_such_tags.*\n", err)
+
+
+# --- events `venvbuild tag` never writes: hand-edited, damaged, misnamed (venvbuild.tags says what an event is) ---
+
+E1, E2, E3 = "venv_20250201_100000", "venv_20250202_100000", "venv_20250203_100000"
+
+
+def _event(**fields) -> str:
+    event = {"env_name": "demo", "tag": "x", "sequence": 2, "venv_version": E2, "action": "add",
+             "created_at": "2025-03-01T00:00:00Z", "build_url": None}
+    event.update(fields)
+    return json.dumps({k: v for k, v in event.items() if v is not ...}) + "\n"
+
+
+# tag -> (the objects written after `venvbuild tag E1 <tag>`, or with no such event when the first is None;
+#         the versions a search for the tag finds)
+EDGE = {
+    "emptied": ({"demo~emptied~0000000002.json": ""}, [E1]),  # no line: no row, no event
+    "blank": ({"demo~blank~0000000002.json": "\n"}, []),
+    "garbage": ({"demo~garbage~0000000002.json": "garbage\n"}, []),  # a row of nulls, not a failed query
+    "noseq": ({"demo~noseq~0000000002.json": _event(sequence=..., action="remove")}, []),
+    "nover": ({"demo~nover~0000000002.json": _event(venv_version=...)}, []),
+    "noact": ({"demo~noact~0000000002.json": _event(action=...)}, []),
+    "unknown": ({"demo~unknown~0000000002.json": _event(action="delete")}, []),
+    "twice": ({"demo~twice~0000000002.json": _event() + _event()}, []),
+    "spaced": ({"demo~spaced~0000000002.json": _event() + "\n"}, []),
+    "bigseq": ({"demo~bigseq~0000000002.json": _event(sequence=999999), "demo~bigseq~0000000003.json": _event(
+        sequence=3, venv_version=E1)}, [E1]),
+    "unpadded": ({"demo~unpadded~2.json": _event(), "demo~unpadded~00000000002.json": _event()}, [E1]),
+    "mis": ({"demo~mis~0000000002.json": _event(env_name="other", tag="elsewhere")}, [E2]),
+    "swap": ({"demo~swap~0000000001.json": _event(sequence=1, venv_version=E3),
+              "other~swap~0000000001.json": _event(env_name="other", sequence=1, venv_version=E1)}, None),
+}
+EDGE_SEARCHES = [(["--tag", t], found or []) for t, (_, found) in EDGE.items()] + [
+    ([a for t in EDGE for a in ("--tag", t)], [E2, E1]),
+    (["kedro", *[a for t in EDGE for a in ("--tag", t)]], [E2, E1]),
+    (["--tag", "swap", "--env-name", "other"], []),
+]
+
+
+@pytest.fixture(scope="module")
+def edge(trino, tables, tmp_path_factory):
+    root = trino.warehouse / "stores" / "edge"
+    shutil.rmtree(root, ignore_errors=True)
+    work = tmp_path_factory.mktemp("edge-builds")
+    for version, env_name in ((E1, "demo"), (E2, "demo"), (E3, "other")):
+        publish.publish(make_build_dir(work, version, env_name=env_name, installed_packages=["kedro==0.19.1"]),
+                        LocalStore(root))
+    for tag, (objects, found) in EDGE.items():
+        if found is not None:
+            assert main(["tag", E1, tag, "--store", str(root)]) == 0
+        for name, contents in objects.items():
+            (root / "venv-builds-tags" / name).write_text(contents)
+    base = "local:///stores/edge/venv-builds"
+    for statement in athena_ddl.statements(base + "-metadata/", DATABASE, "edge", engine="trino", since="2024-12-01",
+                                           view="edge_packages"):
+        tables.execute(statement)
+    tables.execute(athena_ddl.tags_statement(base + "-tags/", DATABASE, "edge_tags", engine="trino"))
+    return root
+
+
+def test_damaged_and_hand_made_events_read_the_same_in_sql_as_in_the_local_store(tables, edge):
+    assert current_tags_by_the_shipped_sql(tables, "edge_tags") == tags.current(LocalStore(edge)) == {
+        **{("demo", t): E1 for t in ("emptied", "bigseq", "unpadded")}, ("demo", "mis"): E2,
+        ("demo", "swap"): E3, ("other", "swap"): E1,
+    }
+
+
+@pytest.mark.parametrize("argv, expected", EDGE_SEARCHES, ids=[" ".join(a)[:60] for a, _ in EDGE_SEARCHES])
+def test_search_by_tag_over_damaged_events_on_athena_engine_equals_the_local_search(capsys, aws, edge, athena_endpoint,
+                                                                                    argv, expected):
+    local = run_cli(capsys, "search", *argv, "--json", "--store", edge)
+    remote = on_athena(capsys, athena_endpoint, *argv, "--json", "--table", "edge", "--tags-table", "edge_tags")
+
+    assert remote[:2] == local[:2]
+    assert remote[0] == (0 if expected else 1), remote[2]
+    assert [json.loads(line)["venv_version"] for line in local[1].splitlines()] == expected

@@ -1,7 +1,7 @@
 """`venvbuild ddl --bucket B`: print the Athena CREATE TABLE over the published search records, and its view."""
 
 from venvbuild import athena_ddl
-from venvbuild.errors import OK
+from venvbuild.errors import OK, UsageError
 from venvbuild.store.local import DEFAULT_PREFIX
 
 HELP = (
@@ -18,7 +18,7 @@ def add_arguments(parser) -> None:
     parser.add_argument("--table", help=f"default {athena_ddl.DEFAULT_TABLE} ({athena_ddl.DEFAULT_TAGS_TABLE} with --tags)")
     parser.add_argument("--tags", action="store_true",
                         help="print the tag events' table instead (over PREFIX-tags/, one row per `venvbuild tag`)")
-    parser.add_argument("--view", default=athena_ddl.DEFAULT_VIEW, help=f"default {athena_ddl.DEFAULT_VIEW}")
+    parser.add_argument("--view", help=f"default {athena_ddl.DEFAULT_VIEW} (not with --tags)")
     parser.add_argument(
         "--engine",
         default="athena",
@@ -27,17 +27,20 @@ def add_arguments(parser) -> None:
     )
     parser.add_argument(
         "--since",
-        default=athena_ddl.DEFAULT_SINCE,
         metavar="YYYY-MM-DD",
-        help=f"first date of the partition projection's range, up to NOW (default {athena_ddl.DEFAULT_SINCE})",
+        help=f"first date of the partition projection's range, up to NOW (default {athena_ddl.DEFAULT_SINCE}; "
+             "not with --tags)",
     )
 
 
 def run(args) -> int:
     if args.tags:
+        for option in ("since", "view"):
+            if getattr(args, option) is not None:  # the tag events' table has no partitions and no view
+                raise UsageError(f"--{option} does not apply to --tags")
         print(athena_ddl.render_tags(args.bucket, args.prefix, args.database, args.table or athena_ddl.DEFAULT_TAGS_TABLE,
                                      args.engine), end="")
         return OK
-    print(athena_ddl.render(args.bucket, args.prefix, args.database, args.table or athena_ddl.DEFAULT_TABLE, args.since,
-                            args.engine, args.view), end="")
+    print(athena_ddl.render(args.bucket, args.prefix, args.database, args.table or athena_ddl.DEFAULT_TABLE,
+                            args.since or athena_ddl.DEFAULT_SINCE, args.engine, args.view or athena_ddl.DEFAULT_VIEW), end="")
     return OK

@@ -77,8 +77,8 @@ def run(args) -> int:
             found = athena.candidates(where, wanted)
     else:
         if args.tag:
-            versions = local.tagged_versions(args.store, args.tag, args.env_name)
-            found = local.query(args.store, args.reindex, lambda con: local.tagged(con, wanted, versions))
+            builds = local.tagged_builds(args.store, args.tag, args.env_name)
+            found = local.query(args.store, args.reindex, lambda con: local.tagged(con, wanted, builds))
         else:
             found = local.query(args.store, args.reindex, lambda con: local.candidates(con, wanted))
     matches = matching.select(found, wanted.specs, args.limit)

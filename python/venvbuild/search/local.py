@@ -54,24 +54,27 @@ def candidates(con, criteria) -> list:
     return con.execute(sql, parameters).fetchall()
 
 
-def tagged_versions(store_dir, tag_names, env_name=None) -> set:
-    """The versions the current tags tag_names point at, from the store's tag events."""
+def tagged_builds(store_dir, tag_names, env_name=None) -> set:
+    """(env name, version) of the builds the current tags tag_names point at, from the store's tag events."""
     from venvbuild import tags
 
     for name in tag_names:
         tags.check_tag(name, "--tag")
-    return tags.tagged_versions(LocalStore(store_dir or default_store()), tag_names, env_name)
+    return tags.tagged_builds(LocalStore(store_dir or default_store()), tag_names, env_name)
 
 
-def tagged(con, criteria, versions: set) -> list:
-    """candidates() narrowed to versions; without SPECs, every build among versions (all its packages)."""
+def tagged(con, criteria, builds: set) -> list:
+    """candidates() narrowed to builds, (env name, version) pairs; without SPECs, every build among them
+    (all its packages)."""
     if criteria.specs:
-        return [row for row in candidates(con, criteria) if row[0] in versions]
-    if not versions:
+        rows = candidates(con, criteria)
+    elif not builds:
         return []
-    values = {**criteria.sql_parameters(), "versions": sorted(versions)}
-    sql, parameters = sqlparams.named(read_text("sql/search_local_tagged.sql"), values)
-    return con.execute(sql, parameters).fetchall()
+    else:
+        values = {**criteria.sql_parameters(), "versions": sorted(v for _, v in builds)}
+        sql, parameters = sqlparams.named(read_text("sql/search_local_tagged.sql"), values)
+        rows = con.execute(sql, parameters).fetchall()
+    return [row for row in rows if (row[1], row[0]) in builds]  # ROW_COLUMNS: venv_version, env_name, ...
 
 
 def run_sql(con, query: str):

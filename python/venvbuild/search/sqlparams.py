@@ -7,7 +7,11 @@ literal: Athena parses the value as a literal, never as SQL text, and the values
 
 import re
 
-_PLACEHOLDER = re.compile(r"\$([a-z_]+)\b")
+from venvbuild.errors import UsageError
+
+_PLACEHOLDER = re.compile(r'(?<!")\$([a-z_]+)\b')  # "$path" is a hidden column of Athena's tables, not a parameter
+ATHENA_MAX_PARAMETER = 1024  # characters in one execution parameter, as StartQueryExecution validates them
+_GIVEN_AS = {"tags": "--tag", "names": "SPEC"}  # the parameters that join several values the user gave
 
 
 def without_comments(sql: str) -> str:
@@ -25,7 +29,13 @@ def positional(sql: str, values: dict):
     """(sql with `?` placeholders, ExecutionParameters in order) for Athena."""
     sql = without_comments(sql)
     order = _PLACEHOLDER.findall(sql)
-    return _PLACEHOLDER.sub("?", sql), [literal(values[name]) for name in order]
+    parameters = [literal(values[name]) for name in order]
+    for name, parameter in zip(order, parameters):
+        if len(parameter) > ATHENA_MAX_PARAMETER:
+            option = _GIVEN_AS.get(name, name)
+            raise UsageError(f"{option}: the values given join to {len(parameter)} characters in one Athena query "
+                             f"parameter, more than the {ATHENA_MAX_PARAMETER} Athena takes; give fewer {option}")
+    return _PLACEHOLDER.sub("?", sql), parameters
 
 
 def literal(value) -> str:

@@ -2,24 +2,46 @@
 -- among $tags (comma-separated) points at, joined from the tag events' table. {table} and {tags_table}
 -- are the validated "database"."table" names; $name parameters become positional `?` execution
 -- parameters, which Athena allows only in WHERE, so they all sit in the last WHERE. '' means no filter.
--- A tag's current build is the venv_version of its highest `sequence` per (env_name, tag), unless that
--- event's action is 'remove' (venvbuild.tags.current, the local store's reading of the same events).
+-- The tag events are read as venvbuild.tags reads them (the local search, pull --tag, gc): the env name,
+-- tag and sequence come from the object's name, <env_name>~<tag>~<10 digits>.json ("$path"; any other
+-- object is no event), only venv_version and action from its contents. An object that is not one line
+-- holding a venv_version and an action add|remove (several rows, or a row the SerDe read as nulls) is a
+-- damaged event: as a tag's newest event it leaves the tag unset. A tag's current build is the
+-- venv_version of its highest sequence per (env_name, tag), one ROW so both come from that one event,
+-- when that event is an add; the build must be of the event's env name.
 -- With SPECs ($name_count > 0), only builds holding every requested name; the version specifiers are
 -- applied afterwards, in Python, as for search_athena.sql. DISTINCT: a record can be in two objects for a
--- while (`venvbuild compact`), and is one build. Columns: venvbuild.search.matching.ROW_COLUMNS.
-WITH newest AS (
+-- while (a record in two objects is one build). Columns: venvbuild.search.matching.ROW_COLUMNS.
+WITH named AS (
+    SELECT regexp_extract("$path", '-tags/([^/~]+)~([^/~]+)~([0-9]{10})\.json$', 1) AS env_name,
+           regexp_extract("$path", '-tags/([^/~]+)~([^/~]+)~([0-9]{10})\.json$', 2) AS tag,
+           CAST(regexp_extract("$path", '-tags/([^/~]+)~([^/~]+)~([0-9]{10})\.json$', 3) AS bigint) AS sequence,
+           "$path" AS path,
+           venv_version,
+           action
+    FROM {tags_table}
+    WHERE regexp_like("$path", '-tags/([^/~]+)~([^/~]+)~([0-9]{10})\.json$')
+),
+events AS (
     SELECT env_name,
            tag,
-           max_by(venv_version, sequence) AS venv_version,
-           max_by(action, sequence) AS action
-    FROM {tags_table}
+           sequence,
+           CASE WHEN count(*) = 1 AND arbitrary(venv_version) IS NOT NULL AND arbitrary(action) IN ('add', 'remove')
+                THEN arbitrary(action) END AS action,
+           arbitrary(venv_version) AS venv_version
+    FROM named
+    GROUP BY path, env_name, tag, sequence
+),
+newest AS (
+    SELECT env_name, tag, max_by(ROW(venv_version, action), sequence) AS event
+    FROM events
     GROUP BY env_name, tag
 ),
 tagged AS (
-    SELECT env_name, venv_version, array_agg(tag) AS tags
+    SELECT env_name, event[1] AS venv_version, array_agg(tag) AS tags
     FROM newest
-    WHERE action = 'add'
-    GROUP BY env_name, venv_version
+    WHERE event[2] = 'add'
+    GROUP BY env_name, event[1]
 )
 SELECT DISTINCT r.venv_version,
        r.env_name,
