@@ -66,7 +66,7 @@ def run(args) -> int:
             args.database, args.table or athena.DEFAULT_TABLE, args.workgroup, args.output, args.region,
             args.endpoint_url, args.timeout or athena.DEFAULT_TIMEOUT_S,
         )
-        if args.count and not args.tag:  # a few grouped rows, not every candidate build
+        if args.count and not args.tag and len(wanted.specs) == 1:  # a row per version, not per build
             count = matching.count(athena.counted(where, wanted), wanted.specs)
             count = min(count, args.limit) if args.limit else count
             print(count)

@@ -56,26 +56,25 @@ def candidates(where: Target, criteria, client=None) -> list:
     return once_each(rows)
 
 
-def counted(where: Target, criteria, client=None) -> list:
-    """[(packages, how many builds)]: the candidates grouped by their requested packages, so that `--count`
-    pages a few rows however many builds hold the names (the PEP 440 step then judges each group once)."""
-    sql, parameters = _search_sql(where, criteria)
-    grouped = f"SELECT packages, count(*) AS builds FROM ({sql}) GROUP BY packages"
-    columns, rows = run_query(client or make_client(where), grouped, parameters, where)
-    return rows
-
-
-def _search_sql(where: Target, criteria):
-    table = f'"{where.database}"."{where.table}"'  # both checked against the athena_name rule
-    return sqlparams.positional(read_text("sql/search_athena.sql").replace("{table}", table), criteria.sql_parameters())
-
-
 def once_each(rows) -> list:
     """Each venv_version's first row: while `venvbuild compact` runs, a record can be in two objects."""
     first: dict = {}
     for row in rows:
         first.setdefault(row[0], row)
     return list(first.values())
+
+
+def counted(where: Target, criteria, client=None) -> list:
+    """[(a "Name==version", how many builds hold it)] for a one-SPEC search: `--count` pages a few rows
+    however many builds hold the name (the PEP 440 step then judges each version once)."""
+    sql, parameters = _search_sql(where, criteria, "sql/search_athena_versions.sql")
+    columns, rows = run_query(client or make_client(where), sql, parameters, where)
+    return rows
+
+
+def _search_sql(where: Target, criteria, resource: str = "sql/search_athena.sql"):
+    table = f'"{where.database}"."{where.table}"'  # both checked against the athena_name rule
+    return sqlparams.positional(read_text(resource).replace("{table}", table), criteria.sql_parameters())
 
 
 def make_client(where: Target):
