@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from venvbuild import artifacts, metadata
+from venvbuild.store.local import LocalStore
 
 
 def make_metadata(venv_version="venv_20250722_163000", **fields) -> dict:
@@ -70,6 +71,20 @@ def write_record(store_root, version, **fields):
     path = folder / f"{version}.json"
     path.write_text(json.dumps(meta) + "\n")
     return path
+
+
+class FailingStore(LocalStore):
+    """The real local store, failing its nth delete: a gc or a compaction killed half way."""
+
+    def __init__(self, root, fail_at):
+        super().__init__(root)
+        self.deletes, self.fail_at = 0, fail_at
+
+    def delete(self, key):
+        self.deletes += 1
+        if self.deletes == self.fail_at:
+            raise KeyboardInterrupt
+        super().delete(key)
 
 
 def run_cli(capsys, *argv):

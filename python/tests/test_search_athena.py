@@ -35,11 +35,19 @@ def post(endpoint, path, body):
         assert response.status in (200, 201)
 
 
-def canned(endpoint, rows):
+def canned(endpoint, rows, header=HEADER):
     post(endpoint, "/moto-api/static/athena/query-results", {
         "region": "us-east-1",
-        "results": [{"rows": rows, "column_info": [{"Name": n, "Label": n, "Type": "varchar"} for n in HEADER]}],
+        "results": [{"rows": rows, "column_info": [{"Name": n, "Label": n, "Type": "varchar"} for n in header]}],
     })
+
+
+GROUPS = ("packages", "builds")
+
+
+def canned_groups(endpoint, *groups):
+    """What `--count` asks Athena for: the candidates grouped by their requested packages, with how many."""
+    canned(endpoint, [{"Data": [{"VarCharValue": v} for v in row]} for row in [GROUPS, *groups]], GROUPS)
 
 
 @pytest.fixture
@@ -125,17 +133,20 @@ def test_request_flow_parameters_and_filtering(capsys, moto, slow_queries):
     query = execution["Query"]
     assert 'FROM "venvs"."venv_builds_metadata"' in query
     assert "kedro" not in query and "other" not in query and "2025-01-01" not in query and "$" not in query
-    assert execution["ExecutionParameters"] == ["'kedro'", "1", "''", "''", "''", "'other'", "'other'",
+    assert execution["ExecutionParameters"] == ["'kedro'", "''", "''", "''", "'other'", "'other'",
                                                 "'2025-01-01'", "'2025-01-01'"]
 
 
-def test_count_from_athena(capsys, moto):
-    canned(moto, athena_rows(
-        ["venv_20250102_100000", "demo", "2025-01-02 10:00:00.000", "3.11", "true", None, "pandas==1.5.3"],
-        ["venv_20250101_100000", "demo", "2025-01-01 10:00:00.000", "3.11", "true", None, "pandas==2.1.4"],
-    ))
+def test_count_from_athena_pages_groups_of_builds_not_builds(capsys, moto):
+    canned_groups(moto, ["pandas==1.5.3", "3"], ["pandas==2.1.4", "2"], ["Pandas==1.5.3rc1", "4"])
+    before = executions(moto)
     code, out, err = search(capsys, moto, "pandas>=1.5,<2", "--count")
-    assert (code, out) == (0, "1\n")
+    assert (code, out) == (0, "3\n"), err
+    (started,) = executions(moto) - before
+    query = client(moto).get_query_execution(QueryExecutionId=started)["QueryExecution"]["Query"]
+    assert "count(DISTINCT venv_version) AS builds" in query and query.rstrip().endswith("GROUP BY pkg")
+    canned_groups(moto, ["pandas==1.5.3", "3"])
+    assert search(capsys, moto, "pandas>=1.5,<2", "--count", "--limit", "2")[:2] == (0, "2\n")
 
 
 def test_no_rows_exits_1(capsys, moto):
@@ -222,8 +233,7 @@ def test_polls_until_the_query_succeeds(capsys, moto, proxy):
         return answer
 
     proxy.rewrite(GET_EXECUTION, not_yet, times=3)  # then moto's own answer: SUCCEEDED
-    canned(moto, athena_rows(["venv_20250101_100000", "demo", "2025-01-01 10:00:00.000", "3.11", "true", None,
-                              "kedro==0.19.1"]))
+    canned_groups(moto, ["kedro==0.19.1", "1"])
     code, out, err = search(capsys, proxy.url, "kedro", "--count")
 
     assert (code, out) == (0, "1\n"), err

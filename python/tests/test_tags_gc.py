@@ -13,7 +13,7 @@ from venvbuild.resources import load_json
 from venvbuild.store.local import LocalStore
 from venvbuild.versions import version_of
 
-from conftest import make_build_dir
+from conftest import FailingStore, make_build_dir
 
 OLD = ["venv_20250101_100000", "venv_20250102_100000", "venv_20250103_100000", "venv_20250104_100000"]
 
@@ -139,20 +139,6 @@ def test_gc_without_a_keep_rule_is_one_line_and_changes_nothing(tmp_path, capsys
     err = capsys.readouterr().err
     assert exited.value.code == 2 and err.count("\n") == 1 and "--keep-last '-1'" in err
     assert files(store) == before
-
-
-class FailingStore(LocalStore):
-    """The real local store, failing the nth delete: a collection killed half way."""
-
-    def __init__(self, root, fail_at):
-        super().__init__(root)
-        self.deletes, self.fail_at = 0, fail_at
-
-    def delete(self, key):
-        self.deletes += 1
-        if self.deletes == self.fail_at:
-            raise KeyboardInterrupt
-        super().delete(key)
 
 
 @pytest.mark.parametrize("fail_at", [1, 2, 4])

@@ -21,6 +21,7 @@ COMMANDS = {
     "publish": "publish",
     "tag": "tag",
     "gc": "gc",
+    "compact": "compact",
     "pull": "pull",
     "verify": "verify",
     "ddl": "ddl",

@@ -6,7 +6,7 @@ import tempfile
 from pathlib import Path
 from typing import Optional, Tuple
 
-from venvbuild import artifacts, metadata, reuse
+from venvbuild import artifacts, metadata, reuse, stored_builds
 from venvbuild.checksum import sha256_file
 from venvbuild.console import say
 from venvbuild.errors import StoreError, UsageError
@@ -143,7 +143,7 @@ def _claim_version(build_dir: Path, meta: dict, store: ObjectStore, renumber: bo
     while True:
         version = meta["venv_version"]
         try:
-            published = store.checksum(store.record_key(version, meta["created_at"])) is not None
+            published = stored_builds.is_published(store, version)
             _refuse_another_build(meta, store)
             if published:
                 raise StoreError(f"{version} is already published in {store.describe()}; a version is never overwritten")

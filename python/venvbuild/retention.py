@@ -5,7 +5,9 @@ Per env name, a build is kept when it is one of the newest --keep-last N, was cr
 The rest are deleted in an order that keeps the store consistent at every step:
 
     1. a tombstone  <prefix>-gc/<version>.json   (create-only: what is being deleted, for a resumed run)
-    2. the search record                          (from here on no search lists the build)
+    2. the search record                          (from here on no search lists the build); one in a
+                                                  compacted file: the day's file rewritten without it
+                                                  (stored and checked), then the old one deleted
     3. the reuse pointer naming the build, and its returned-events
     4. metadata.json, then the other artifacts, then the version's claim (`<prefix>-metadata/_claims/`)
     5. the tombstone
@@ -21,7 +23,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import Dict, List, Optional
 
-from venvbuild import artifacts, naming, reuse, stored_builds, tags
+from venvbuild import artifacts, compaction, naming, reuse, stored_builds, tags
 from venvbuild.errors import UsageError
 from venvbuild.store.base import ObjectExists, ObjectStore
 from venvbuild.versions import moment_of
@@ -72,7 +74,7 @@ def plan(store: ObjectStore, keep_last: Optional[int], keep_days: Optional[int],
     since = now - timedelta(days=keep_days) if keep_days is not None else None
     result = Plan()
 
-    tombstoned = {b.venv_version: b for b in _tombstones(store)}
+    tombstoned = {b.venv_version: b for b in tombstones(store)}
     result.resume = [b for b in tombstoned.values() if env_name is None or b.env_name == env_name]
     published = _published(store)
     tagged = tags.tagged_versions(store)
@@ -135,7 +137,7 @@ def _delete_build(store: ObjectStore, build: Build) -> None:
     except ObjectExists:
         pass  # resuming: the tombstone says the same
     if build.record_key:
-        store.delete(build.record_key)
+        compaction.remove_record(store, build.venv_version)  # its single object or its line in a compacted file
     if build.build_key and build.env_name:
         pointer = reuse.pointer_key(store, build.env_name, build.build_key)
         if (reuse.read_json(store, pointer) or {}).get("venv_version") == build.venv_version:
@@ -151,14 +153,13 @@ def _delete_build(store: ObjectStore, build: Build) -> None:
 
 def _published(store: ObjectStore) -> Dict[str, Build]:
     found = {}
-    for key in stored_builds.record_keys(store):
-        version = key.rsplit("/", 1)[-1][: -len(".json")]
-        record = reuse.read_json(store, key) or {}
+    for version, key, data in stored_builds.entries(store):
+        record = reuse.json_object(data) or {}
         found[version] = Build(version, record.get("env_name"), key, record.get("build_key"))
     return found
 
 
-def _tombstones(store: ObjectStore) -> List[Build]:
+def tombstones(store: ObjectStore) -> List[Build]:
     found = []
     for key in store.keys_under(f"{store.prefix}-gc/"):
         body = reuse.read_json(store, key) or {}

@@ -16,9 +16,10 @@ import time
 from datetime import datetime, timedelta, timezone
 from typing import Optional
 
+from venvbuild import stored_builds
 from venvbuild.console import say
 from venvbuild.store.base import ObjectExists, ObjectStore
-from venvbuild.versions import created_at_of, moment_of
+from venvbuild.versions import moment_of
 
 WAIT_S = 600.0  # how long the loser of a pointer race waits for the winner's publish to finish
 FRESH = timedelta(hours=1)  # a pointer older than this whose build never appeared is stale, not in flight
@@ -34,7 +35,10 @@ def returned_prefix(store: ObjectStore, version: str = "") -> str:
 
 
 def read_json(store: ObjectStore, key: str) -> Optional[dict]:
-    data = store.read(key)
+    return json_object(store.read(key))
+
+
+def json_object(data: Optional[bytes]) -> Optional[dict]:
     if data is None:
         return None
     try:
@@ -45,8 +49,10 @@ def read_json(store: ObjectStore, key: str) -> Optional[dict]:
 
 
 def published(store: ObjectStore, version: str) -> Optional[dict]:
-    """The search record of version, present only once the whole build is published; None otherwise."""
-    return read_json(store, store.record_key(version, created_at_of(moment_of(version))))
+    """The search record of version, present only once the whole build is published (its single object
+    or a line of its day's compacted file); None otherwise."""
+    moment_of(version)  # ValueError for what is not a version
+    return json_object(stored_builds.find_record(store, version))
 
 
 def pointer(store: ObjectStore, env_name: str, build_key: str) -> Optional[dict]:

@@ -1,5 +1,11 @@
 """Reading published builds back from a store (local folder or S3): one build's metadata.json, every search
-record, one artifact. A record that is not schema-valid metadata is a damaged store, named in one line."""
+record, one artifact. A record that is not schema-valid metadata is a damaged store, named in one line.
+
+A day's search records are single objects as publish writes them, `dt=D/venv_<version>.json`, and once
+`venvbuild compact` has run, JSON-lines objects `dt=D/records-<hash>.json` holding many records, each line
+a record's published bytes. While a compaction or a gc is under way a record can be in two of them: every
+reader here counts a venv_version once.
+"""
 
 import functools
 import hashlib
@@ -13,6 +19,9 @@ from venvbuild import artifacts, metadata, naming
 from venvbuild.errors import StoreError, UsageError
 
 _RECORD = re.compile(r"dt=[0-9]{4}-[0-9]{2}-[0-9]{2}/venv_[0-9]{8}_[0-9]{6}\.json")
+_COMPACTED = re.compile(r"dt=[0-9]{4}-[0-9]{2}-[0-9]{2}/records-[0-9a-f]{16}\.json")
+COMPACTED_NAME = re.compile(r"records-[0-9a-f]{16}\.json")
+_VERSION_FIELD = re.compile(rb'"venv_version"\s*:\s*"(venv_[0-9]{8}_[0-9]{6})"')
 
 
 @functools.lru_cache(maxsize=1)
@@ -103,9 +112,82 @@ def read_artifact(store, version: str, name: str) -> Optional[bytes]:
 
 
 def record_keys(store) -> list:
-    """Keys of every search record, sorted (oldest day first); files being published are left out."""
+    """Keys of every object holding search records (single records and compacted files), sorted (oldest
+    day first); files being published are left out."""
     prefix = store.metadata_prefix() + "/"
-    return sorted(k for k in store.keys_under(prefix) if _RECORD.fullmatch(k[len(prefix):]))
+    return sorted(k for k in store.keys_under(prefix)
+                  if _RECORD.fullmatch(k[len(prefix):]) or _COMPACTED.fullmatch(k[len(prefix):]))
+
+
+def is_compacted(key: str) -> bool:
+    return bool(COMPACTED_NAME.fullmatch(key.rsplit("/", 1)[-1]))
+
+
+def day_of(version: str) -> str:
+    """The dt= partition of a version's record: its created_at's day."""
+    return f"{version[5:9]}-{version[9:11]}-{version[11:13]}"
+
+
+def compacted_keys(store, day: str) -> list:
+    """The compacted files of one day, sorted."""
+    prefix = f"{store.metadata_prefix()}/dt={day}/records-"
+    return [k for k in store.keys_under(prefix) if is_compacted(k)]
+
+
+def lines(data: bytes) -> list:
+    """The records of a compacted file: each line with its newline (a record's published bytes)."""
+    return [line + b"\n" for line in data.split(b"\n") if line.strip()]
+
+
+def version_in(line: bytes) -> Optional[str]:
+    """The venv_version a record's bytes name, without parsing the whole record (None if none)."""
+    match = _VERSION_FIELD.search(line)
+    return match.group(1).decode() if match else None
+
+
+def entries(store, skip=frozenset()) -> list:
+    """[(venv_version, key, record bytes or None)] for every published build, once each, oldest day first:
+    the single records and the lines of compacted files. A single record whose version is in skip is not
+    read (its bytes are None)."""
+    found: dict = {}
+    for key in record_keys(store):
+        if not is_compacted(key):
+            version = key.rsplit("/", 1)[-1][: -len(".json")]
+            if version in found:
+                continue
+            data = None if version in skip else store.read(key)
+            if data is None and version not in skip:  # removed since it was listed (compacted or collected)
+                continue
+            found[version] = (version, key, data)
+            continue
+        data = store.read(key)
+        for number, line in enumerate(lines(data or b""), 1):
+            version = version_in(line)
+            if version is None:
+                raise StoreError(f"{store.url(key)} line {number}: damaged build record, no venv_version")
+            found.setdefault(version, (version, key, line))
+    return list(found.values())
+
+
+def find_record(store, version: str) -> Optional[bytes]:
+    """The published bytes of version's search record, from its single object or a compacted file of its
+    day; None when the build is not (or no longer) published."""
+    data = store.read(store.record_key(version, day_of(version)))
+    return data if data is not None else _compacted_line(store, version)
+
+
+def is_published(store, version: str) -> bool:
+    """Whether version's search record is in the store (a HEAD, then its day's compacted files)."""
+    return store.checksum(store.record_key(version, day_of(version))) is not None \
+        or _compacted_line(store, version) is not None
+
+
+def _compacted_line(store, version: str) -> Optional[bytes]:
+    for key in compacted_keys(store, day_of(version)):
+        for line in lines(store.read(key) or b""):
+            if version_in(line) == version:
+                return line
+    return None
 
 
 def all_records(store) -> list:
@@ -118,16 +200,13 @@ def records_with_digests(store, known=None) -> list:
     (record, sha256) already read and found valid (records are create-only): those are not read again."""
     known = known or {}
     records = []
-    for key in record_keys(store):
-        version = key.rsplit("/", 1)[-1][: -len(".json")]
+    for version, key, data in entries(store, skip=frozenset(known)):
         if version in known:
             records.append(known[version])
             continue
-        data = store.read(key)
-        if data is None:  # removed since it was listed
-            continue
-        meta = parse(data, store.url(key))
+        where = store.url(key) + (f" ({version})" if is_compacted(key) else "")
+        meta = parse(data, where)
         if meta.get("venv_version") != version:
-            raise StoreError(f"{store.url(key)}: damaged build record, it holds {meta.get('venv_version')!r}")
+            raise StoreError(f"{where}: damaged build record, it holds {meta.get('venv_version')!r}")
         records.append((meta, hashlib.sha256(data).hexdigest()))
     return sorted(records, key=lambda pair: (pair[0]["created_at"], pair[0]["venv_version"]))

@@ -66,6 +66,11 @@ def run(args) -> int:
             args.database, args.table or athena.DEFAULT_TABLE, args.workgroup, args.output, args.region,
             args.endpoint_url, args.timeout or athena.DEFAULT_TIMEOUT_S,
         )
+        if args.count and not args.tag and len(wanted.specs) == 1:  # a row per version, not per build
+            count = matching.count(athena.counted(where, wanted), wanted.specs)
+            count = min(count, args.limit) if args.limit else count
+            print(count)
+            return 0 if count else 1
         if args.tag:
             found = athena_tagged.candidates(where, wanted, args.tag, args.tags_table or DEFAULT_TAGS_TABLE)
         else:

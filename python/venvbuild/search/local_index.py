@@ -4,8 +4,9 @@
 `venv_builds_metadata`) and one row per installed package with its PEP 503 normalised name (table
 `packages`), so a search over 100,000 builds reads one file instead of 100,000.
 
-Freshness: each `dt=` partition's folder mtime is remembered. Records are created (publish links them
-into place) or removed, never rewritten, and either changes the folder's mtime, so a search stats the
+Freshness: each `dt=` partition's folder mtime is remembered. Record files (one record each, or a
+compacted day's JSON lines) are created (publish and compact link them into place) or removed, never
+rewritten, and either changes the folder's mtime, so a search stats the
 partition folders, lists only those whose mtime moved, and reads only the records it has not indexed
 (or the whole partition again when one disappeared). A partition modified within RACY_NS of being
 listed is listed again next time, in case a record landed in the same mtime tick. `--reindex`
@@ -33,7 +34,7 @@ from pathlib import Path
 import jsonschema
 from packaging.utils import canonicalize_name
 
-from venvbuild import metadata, schema_check, tempnames
+from venvbuild import metadata, schema_check, stored_builds, tempnames
 from venvbuild.console import say
 from venvbuild.search import engine, partitions, record_columns
 
@@ -203,10 +204,11 @@ def _load(con, batch: dict) -> None:
     valid = 0
     with tempfile.TemporaryDirectory(prefix="venvbuild-index-") as tmp:
         for dt, paths in batch.items():
-            read, rejected = _checked_copy(paths, Path(tmp, f"dt={dt}", "records.json"))
-            valid += len(read)
-            con.execute("INSERT INTO record_files SELECT $dt, unnest($names)",
-                        {"dt": dt, "names": read + [name for name, _ in rejected]})
+            indexed = {v for (v,) in con.execute("SELECT venv_version FROM records WHERE dt = $dt", {"dt": dt}).fetchall()}
+            copy = Path(tmp, f"dt={dt}", "records.json")
+            read, rejected = _checked_copy(paths, copy, indexed)
+            valid += copy.stat().st_size > 0
+            con.execute("INSERT INTO record_files SELECT $dt, unnest($names)", {"dt": dt, "names": read})
             if rejected:
                 con.executemany("INSERT INTO rejected VALUES (?, ?, ?)", [(dt, n, why) for n, why in rejected])
         if valid:
@@ -242,41 +244,47 @@ def _index_packages(con, first_id: int) -> None:
     )
 
 
-def _checked_copy(paths, target: Path):
-    """Copy the records that match the schema into one file: (names copied, [(name, why not)] for the rest).
-    A record removed meanwhile is skipped."""
+def _checked_copy(paths, target: Path, indexed=frozenset()):
+    """Copy the records that match the schema into one file, each venv_version once and none of indexed
+    (a record can be in a single object and a compacted file while a compaction runs): (names of the files
+    read, [(file or "file line N", why not)] for the records left out). A file removed meanwhile is skipped."""
     target.parent.mkdir(parents=True)
     check = _record_check()
-    read, rejected = [], []
+    read, rejected, seen = [], [], set(indexed)
     with open(target, "wb") as out:
         for path in paths:
             try:
                 data = path.read_bytes()
             except FileNotFoundError:
                 continue
-            problem = _problem(data, check)
-            if problem:
-                rejected.append((path.name, problem))
-                continue
-            out.write(data if data.endswith(b"\n") else data + b"\n")
             read.append(path.name)
+            compacted = stored_builds.is_compacted(path.name)
+            for number, line in enumerate(stored_builds.lines(data) if compacted else [data], 1):
+                record, problem = _checked(line, check)
+                if problem:
+                    rejected.append((f"{path.name} line {number}" if compacted else path.name, problem))
+                    continue
+                if record["venv_version"] in seen:
+                    continue
+                seen.add(record["venv_version"])
+                out.write(line if line.endswith(b"\n") else line + b"\n")
     return read, rejected
 
 
-def _problem(data: bytes, check):
-    """Why a record cannot be indexed, or None."""
+def _checked(data: bytes, check):
+    """(the record, None) when it can be indexed, else (None, why not)."""
     if not data.strip():
-        return "empty file"
+        return None, "empty file"
     try:
         record = json.loads(data)
     except ValueError as exc:  # UnicodeDecodeError included
-        return f"not valid JSON ({exc})"
+        return None, f"not valid JSON ({exc})"
     if not isinstance(record, dict):
-        return "not a JSON object"
+        return None, "not a JSON object"
     if check(record):
-        return None
+        return record, None
     found = metadata.problems(record)  # says what is wrong; it is also the judge, should the two disagree
-    return f"does not match {metadata.SCHEMA}: {found[0]}" if found else None
+    return (None, f"does not match {metadata.SCHEMA}: {found[0]}") if found else (record, None)
 
 
 @functools.cache

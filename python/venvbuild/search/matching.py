@@ -59,6 +59,12 @@ def select(rows: Iterable[tuple], specs, limit: Optional[int] = None) -> Iterato
                 return
 
 
+def count(groups: Iterable[tuple], specs) -> int:
+    """How many builds match, from (packages, number of builds) groups: each group judged once."""
+    rows = ((None,) * 6 + (packages, builds) for packages, builds in groups)
+    return sum(int(match.row[7]) for match in select(rows, specs))
+
+
 def _acceptor(spec):
     """spec's test of one "Name==version" string, remembered: a store repeats few distinct strings."""
 

@@ -1,4 +1,5 @@
-"""The local store's search records on disk: `<prefix>-metadata/dt=YYYY-MM-DD/venv_<version>.json`."""
+"""The local store's search records on disk: `<prefix>-metadata/dt=YYYY-MM-DD/venv_<version>.json`, and
+the days `venvbuild compact` folded, `dt=YYYY-MM-DD/records-<hash>.json` (one record per line)."""
 
 import os
 import re
@@ -6,7 +7,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 _PARTITION = re.compile(r"dt=([0-9]{4}-[0-9]{2}-[0-9]{2})")
-_RECORD = re.compile(r"venv_[0-9]{8}_[0-9]{6}\.json")  # not the `.part-*` files of a write in progress
+# Not the `.part-*` files of a write in progress.
+_RECORD = re.compile(r"venv_[0-9]{8}_[0-9]{6}\.json|records-[0-9a-f]{16}\.json")
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,272 @@
+"""`venvbuild compact`: a past day's one-record objects folded into one JSON-lines object, and every reader of
+search records (search index, catalog records, reuse/tags/publish's "is it published", gc) on such a store,
+through interruptions and concurrent runs."""
+
+import hashlib
+import json
+import os
+import subprocess
+import sys
+from datetime import date, datetime, timezone
+
+import pytest
+
+from venvbuild import compaction, publish, retention, reuse, stored_builds, tags
+from venvbuild.cli import main
+from venvbuild.errors import StoreError
+from venvbuild.store.local import LocalStore
+from venvbuild.versions import version_of
+
+from conftest import FailingStore, make_build_dir, write_record
+
+DAY1 = ["venv_20250101_100000", "venv_20250101_110000", "venv_20250101_120000"]
+DAY2 = ["venv_20250102_090000"]
+DAY3 = ["venv_20250103_100000", "venv_20250103_230000"]
+OLD = DAY1 + DAY2 + DAY3
+
+
+def run(capsys, *argv):
+    capsys.readouterr()
+    code = main([str(a) for a in argv])
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def published_store(tmp_path, versions=OLD, store=None):
+    store = store or LocalStore(tmp_path / "store")
+    for version in versions:
+        build_dir = make_build_dir(tmp_path / "builds", version, build_key=version[-6:].rjust(64, "0"),
+                                   fully_pinned=True, installed_packages=["kedro==0.19.9", f"lib-{version[-6:]}==1.0"])
+        publish.publish(build_dir, store)
+    return store
+
+
+def record_files(store):
+    return sorted(str(p.relative_to(store.root / "venv-builds-metadata"))
+                  for p in (store.root / "venv-builds-metadata").glob("dt=*/*"))
+
+
+def original_bytes(store):
+    return {p.stem: p.read_bytes() for p in (store.root / "venv-builds-metadata").glob("dt=*/venv_*.json")}
+
+
+def search_versions(capsys, store, *argv):
+    code, out, err = run(capsys, "search", "--store", store.root, "--json", *argv)
+    assert code in (0, 1), err
+    versions = [json.loads(line)["venv_version"] for line in out.splitlines()]
+    assert len(versions) == len(set(versions)), "a build listed twice"
+    return sorted(versions)
+
+
+def test_compact_folds_each_past_day_into_one_object_of_the_published_bytes(tmp_path, capsys):
+    today = version_of(datetime.now(timezone.utc))
+    store = published_store(tmp_path, OLD + [today])
+    published = original_bytes(store)
+    digests_before = {m["venv_version"]: d for m, d in stored_builds.records_with_digests(store)}
+
+    code, out, err = run(capsys, "compact", "--store", store.root)
+    assert code == 0, err
+    assert "3 day(s) before" in out and "6 record(s), 6 object(s) folded" in out
+    files = record_files(store)
+    assert [f for f in files if "venv_" in f] == [f"dt={today[5:9]}-{today[9:11]}-{today[11:13]}/{today}.json"], \
+        "a day within the last two stays as publish wrote it"
+    for day, versions in (("2025-01-01", DAY1), ("2025-01-02", DAY2), ("2025-01-03", DAY3)):
+        [name] = [f for f in files if f.startswith(f"dt={day}/")]
+        data = (store.root / "venv-builds-metadata" / name).read_bytes()
+        assert name == f"dt={day}/records-{hashlib.sha256(data).hexdigest()[:16]}.json"
+        assert data == b"".join(published[v] for v in versions), "each line a record's published bytes, in order"
+    # Every reader sees the same builds, once each, with the same digests.
+    assert {m["venv_version"]: d for m, d in stored_builds.records_with_digests(store)} == digests_before
+    assert search_versions(capsys, store, "kedro") == sorted(OLD + [today])
+    assert reuse.published(store, DAY1[1])["venv_version"] == DAY1[1]
+    assert run(capsys, "compact", "--store", store.root)[1].startswith("0 day(s)"), "nothing left to do"
+    assert record_files(store) == files
+
+
+def test_publish_tags_and_reuse_see_a_compacted_build_as_published(tmp_path, capsys):
+    store = published_store(tmp_path, DAY1)
+    assert run(capsys, "compact", "--store", store.root, "--before", "2025-01-02")[0] == 0
+    assert not list((store.root / "venv-builds-metadata").glob("dt=*/venv_*.json"))
+
+    assert run(capsys, "tag", DAY1[0], "stable", "--store", store.root)[0] == 0
+    assert tags.resolve(store, "stable") == DAY1[0]
+    found = reuse.find(store, "demo", DAY1[2][-6:].rjust(64, "0"))
+    assert found is not None and found["venv_version"] == DAY1[2]
+    with pytest.raises(StoreError, match="already published"):
+        publish.publish(tmp_path / "builds" / DAY1[1], store)  # the same build again
+
+
+def test_gc_removes_a_build_from_its_compacted_file_and_search_agrees(tmp_path, capsys):
+    store = published_store(tmp_path)
+    assert run(capsys, "compact", "--store", store.root)[0] == 0
+    assert search_versions(capsys, store, "kedro") == OLD  # the index is built before the collection
+    code, out, err = run(capsys, "gc", "--store", store.root, "--keep-last", "2", "--apply")
+    assert code == 0, err
+    kept = OLD[-2:]
+    assert sorted(p.name for p in (store.root / "venv-builds").iterdir()) == kept
+    assert search_versions(capsys, store, "kedro") == kept
+    assert sorted(m["venv_version"] for m in stored_builds.all_records(store)) == kept
+    assert [f.split("/")[0] for f in record_files(store)] == ["dt=2025-01-03"], "emptied days leave no file"
+    assert retention.plan(store, keep_last=2, keep_days=None).delete == []
+
+
+@pytest.mark.parametrize("fail_at", [1, 2, 3])
+def test_an_interrupted_gc_on_a_compacted_day_loses_no_kept_build_and_the_next_run_finishes(tmp_path, capsys,
+                                                                                           fail_at):
+    store = published_store(tmp_path, DAY1)
+    run(capsys, "compact", "--store", store.root, "--before", "2025-01-02")
+    failing = FailingStore(store.root, fail_at)
+    result = retention.plan(failing, keep_last=1, keep_days=None)
+    with pytest.raises(KeyboardInterrupt):
+        retention.apply(failing, result, print)
+    listed = search_versions(capsys, store, "kedro")
+    assert DAY1[2] in listed
+    for version in listed:
+        assert (store.root / "venv-builds" / version / f"{version}.tar.gz").exists()
+    assert run(capsys, "gc", "--store", store.root, "--keep-last", "1", "--apply")[0] == 0
+    assert search_versions(capsys, store, "kedro") == [DAY1[2]]
+    assert len(record_files(store)) == 1
+
+
+@pytest.mark.parametrize("fail_at", [1, 2, 3])
+def test_an_interrupted_compaction_loses_nothing_and_the_next_run_finishes(tmp_path, capsys, fail_at):
+    store = published_store(tmp_path)
+    assert search_versions(capsys, store, "kedro") == OLD  # an index of the single objects
+    failing = FailingStore(store.root, fail_at)
+    with pytest.raises(KeyboardInterrupt):
+        compaction.compact(failing, date(2025, 1, 4), print)
+    # Midway: a day's records in single objects and its new compacted file at once; each listed once.
+    assert search_versions(capsys, store, "kedro") == OLD
+    assert sorted(m["venv_version"] for m in stored_builds.all_records(store)) == OLD
+    assert sorted(b.venv_version for b in retention.plan(store, keep_last=0, keep_days=None).delete) == OLD
+    assert run(capsys, "compact", "--store", store.root)[0] == 0
+    assert len(record_files(store)) == 3 and all("records-" in f for f in record_files(store))
+    assert search_versions(capsys, store, "kedro") == OLD
+
+
+def test_a_day_in_two_compacted_files_and_single_objects_is_read_once_and_folded_into_one(tmp_path, capsys):
+    store = published_store(tmp_path, DAY1)
+    published = original_bytes(store)
+    # An older compaction of the first two, and another of the last two: DAY1[1] is in both, and single.
+    compaction.write_compacted(store, "2025-01-01", published[DAY1[0]] + published[DAY1[1]])
+    compaction.write_compacted(store, "2025-01-01", published[DAY1[1]] + published[DAY1[2]])
+    assert search_versions(capsys, store, "kedro") == DAY1
+    assert [m["venv_version"] for m in stored_builds.all_records(store)] == DAY1
+    assert run(capsys, "compact", "--store", store.root, "--before", "2025-01-02")[0] == 0
+    [name] = record_files(store)
+    assert (store.root / "venv-builds-metadata" / name).read_bytes() == b"".join(published[v] for v in DAY1)
+    assert search_versions(capsys, store, "kedro") == DAY1
+
+
+def test_a_record_published_into_the_day_while_it_is_compacted_stays_a_single_object(tmp_path, capsys):
+    store = published_store(tmp_path, DAY1[:2])
+    listed = compaction.days(store)["2025-01-01"]
+    late = published_store(tmp_path / "late", DAY1[2:], store=store)  # publishes after the listing
+    result = compaction.compact_day(late, "2025-01-01", listed)
+    assert result.records == 2
+    assert f"dt=2025-01-01/{DAY1[2]}.json" in record_files(store)
+    assert search_versions(capsys, store, "kedro") == DAY1
+    run(capsys, "compact", "--store", store.root, "--before", "2025-01-02")
+    assert len(record_files(store)) == 1 and search_versions(capsys, store, "kedro") == DAY1
+
+
+def test_two_compactions_at_once_lose_nothing(tmp_path, capsys):
+    store = LocalStore(tmp_path / "store")
+    versions = [f"venv_202501{d:02d}_{h:02d}0000" for d in range(1, 11) for h in range(10, 16)]
+    for version in versions:
+        write_record(store.root, version)
+    published = original_bytes(store)
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
+    runs = [subprocess.Popen([sys.executable, "-m", "venvbuild", "compact", "--store", str(store.root)],
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env) for _ in range(2)]
+    for process in runs:
+        _, err = process.communicate(timeout=120)
+        assert process.returncode == 0, err
+    assert {m["venv_version"] for m in stored_builds.all_records(store)} == set(versions)
+    assert run(capsys, "compact", "--store", store.root)[0] == 0
+    assert len(record_files(store)) == 10
+    joined = b"".join((store.root / "venv-builds-metadata" / f).read_bytes() for f in record_files(store))
+    assert joined == b"".join(published[v] for v in versions)
+
+
+def test_records_of_a_build_being_collected_are_left_out(tmp_path, capsys):
+    store = published_store(tmp_path, DAY1)
+    (store.root / "venv-builds-gc").mkdir()
+    (store.root / "venv-builds-gc" / f"{DAY1[0]}.json").write_text(json.dumps({"venv_version": DAY1[0]}))
+    assert run(capsys, "compact", "--store", store.root, "--before", "2025-01-02")[0] == 0
+    assert sorted(m["venv_version"] for m in stored_builds.all_records(store)) == DAY1[1:]
+    assert run(capsys, "gc", "--store", store.root, "--keep-last", "5", "--apply")[0] == 0  # finishes it
+    assert sorted(p.name for p in (store.root / "venv-builds").iterdir()) == DAY1[1:]
+
+
+def test_a_damaged_record_stops_its_day_in_one_line_and_deletes_nothing(tmp_path, capsys):
+    store = published_store(tmp_path, DAY1)
+    damaged = store.root / "venv-builds-metadata" / "dt=2025-01-01" / f"{DAY1[1]}.json"
+    damaged.write_text('{"venv_version": "venv_20250101_110000"}\n')
+    before = record_files(store)
+    code, out, err = run(capsys, "compact", "--store", store.root)
+    assert code == StoreError.exit_code and err.count("\n") == 1 and err.startswith("venvbuild: error: ")
+    assert f"{DAY1[1]}.json: damaged build record" in err
+    assert record_files(store) == before
+
+
+@pytest.mark.parametrize("before", ["2025-13-01", "yesterday"])
+def test_a_bad_before_is_one_line_naming_it(tmp_path, capsys, before):
+    store = published_store(tmp_path, DAY2)
+    files = record_files(store)
+    code, out, err = run(capsys, "compact", "--store", store.root, "--before", before)
+    assert code == 2 and err.count("\n") == 1 and "--before" in err and out == ""
+    assert record_files(store) == files
+
+
+def test_the_default_leaves_the_last_two_days():
+    from venvbuild.commands import compact
+
+    assert compact.default_before(date(2026, 3, 1)) == date(2026, 2, 27)
+
+
+def test_compact_and_gc_on_s3(tmp_path, capsys, s3_server, aws_env):
+    import boto3
+
+    from venvbuild.store.s3 import S3Store
+
+    s3 = boto3.client("s3", endpoint_url=s3_server)
+    s3.create_bucket(Bucket="compact-bucket")
+    store = published_store(tmp_path, OLD, store=S3Store("compact-bucket", endpoint_url=s3_server))
+    digests = {m["venv_version"]: d for m, d in stored_builds.records_with_digests(store)}
+    url = ["--store", "s3://compact-bucket/venv-builds", "--endpoint-url", s3_server]
+    code, out, err = run(capsys, "compact", *url)
+    assert code == 0, err
+    keys = sorted(o["Key"] for o in s3.list_objects_v2(Bucket="compact-bucket", Prefix="venv-builds-metadata/dt=")
+                  ["Contents"])
+    assert [k.split("/")[1] for k in keys] == ["dt=2025-01-01", "dt=2025-01-02", "dt=2025-01-03"]
+    assert {m["venv_version"]: d for m, d in stored_builds.records_with_digests(store)} == digests
+    assert reuse.published(store, DAY3[0])["venv_version"] == DAY3[0]
+    assert run(capsys, "gc", *url, "--keep-last", "1", "--apply")[0] == 0
+    assert [m["venv_version"] for m in stored_builds.all_records(store)] == [DAY3[1]]
+
+
+def test_catalog_of_a_compacted_store_is_the_same(tmp_path, capsys):
+    store = published_store(tmp_path)
+    assert run(capsys, "catalog", "--store", store.root, "--out", tmp_path / "before")[0] == 0
+    assert run(capsys, "compact", "--store", store.root)[0] == 0
+    assert run(capsys, "catalog", "--store", store.root, "--out", tmp_path / "after")[0] == 0
+    before = {p.relative_to(tmp_path / "before"): p.read_bytes() for p in (tmp_path / "before").rglob("*")
+              if p.is_file()}
+    after = {p.relative_to(tmp_path / "after"): p.read_bytes() for p in (tmp_path / "after").rglob("*")
+             if p.is_file()}
+    assert after == before
+
+
+def test_the_index_names_a_damaged_line_of_a_compacted_file_and_keeps_the_others(tmp_path, capsys):
+    store = published_store(tmp_path, DAY1)
+    run(capsys, "compact", "--store", store.root, "--before", "2025-01-02")
+    [name] = record_files(store)
+    path = store.root / "venv-builds-metadata" / name
+    lines = path.read_bytes().splitlines(keepends=True)
+    damaged = store.root / "venv-builds-metadata" / "dt=2025-01-01" / "records-0123456789abcdef.json"
+    damaged.write_bytes(lines[0] + b'{"venv_version": "venv_20250101_130000"}\n' + lines[2])
+    path.unlink()
+    code, out, err = run(capsys, "search", "--store", store.root, "--json", "kedro")
+    assert sorted(json.loads(line)["venv_version"] for line in out.splitlines()) == [DAY1[0], DAY1[2]]
+    assert f"{damaged} line 2 skipped: does not match" in err

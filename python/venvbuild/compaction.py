@@ -1,0 +1,141 @@
+"""Compacting search records (`venvbuild compact`): a past day's one-record objects folded into one object.
+
+    <prefix>-metadata/dt=D/venv_<version>.json       one record, as publish writes it
+    <prefix>-metadata/dt=D/records-<sha256[:16]>.json  the day's records, one per line, each its published bytes
+
+Athena (Trino) pays a split per object, so 100,000 one-record objects cost far more than their JSON. The
+order keeps every record readable at every step, so an interrupted run loses nothing and the next finishes it:
+
+    1. read the day's single records and compacted files (what was read is all that will be deleted)
+    2. write their records, sorted by created_at and venv_version, as one new object, create-only; its name
+       is its content's hash, so two runs that read the same records write the same object
+    3. read it back and compare
+    4. delete the single records and older compacted files read in step 1
+
+Between 2 and 4 a record is in two objects: readers count a venv_version once (venvbuild.stored_builds).
+A record published into the day meanwhile was not read, so it stays a single object until the next run.
+Records of builds a gc is deleting (a tombstone in `<prefix>-gc/`) are left out: gc removes them anyway.
+"""
+
+import hashlib
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Callable, Dict, List, Optional
+
+from venvbuild import stored_builds
+from venvbuild.errors import StoreError
+from venvbuild.store.base import ObjectExists, ObjectStore
+
+
+@dataclass
+class DayResult:
+    day: str
+    records: int = 0
+    read: List[str] = field(default_factory=list)  # the keys folded (and deleted)
+    written: Optional[str] = None  # the compacted file that holds the day now
+    left: bool = False  # the new file vanished before the check (another run folded it): nothing deleted
+
+
+def compacted_key(store: ObjectStore, day: str, data: bytes) -> str:
+    return f"{store.metadata_prefix()}/dt={day}/records-{hashlib.sha256(data).hexdigest()[:16]}.json"
+
+
+def days(store: ObjectStore) -> Dict[str, List[str]]:
+    """day -> the keys of its record objects (single and compacted), from one listing."""
+    found: Dict[str, List[str]] = {}
+    prefix = store.metadata_prefix() + "/dt="
+    for key in stored_builds.record_keys(store):
+        found.setdefault(key[len(prefix):len(prefix) + 10], []).append(key)
+    return found
+
+
+def compact(store: ObjectStore, before: date, say: Callable[[str], None], gone=frozenset()) -> List[DayResult]:
+    """Compact every day before `before` that has a single record or more than one compacted file; the
+    records of versions in gone (being collected) are left out."""
+    results = []
+    for day, keys in sorted(days(store).items()):
+        if day >= before.isoformat():
+            continue
+        compacted = [k for k in keys if stored_builds.is_compacted(k)]
+        if len(compacted) == len(keys) == 1:
+            continue  # already one compacted file
+        result = compact_day(store, day, keys, gone)
+        results.append(result)
+        if result.left:
+            say(f"dt={day}: its new compacted file was folded by another run meanwhile; nothing deleted, "
+                "the next run finishes the day")
+        elif result.written is None:
+            say(f"dt={day}: no record left to keep; removed {len(result.read)} object(s)")
+        else:
+            say(f"dt={day}: {result.records} record(s) from {len(result.read)} object(s) into "
+                f"{result.written.rsplit('/', 1)[-1]}")
+    return results
+
+
+def compact_day(store: ObjectStore, day: str, keys: List[str], gone=frozenset()) -> DayResult:
+    result = DayResult(day)
+    records: Dict[str, tuple] = {}  # version -> (created_at, line)
+    for key in keys:
+        data = store.read(key)
+        if data is None:  # compacted or collected since it was listed
+            continue
+        result.read.append(key)
+        compacted = stored_builds.is_compacted(key)
+        for line in stored_builds.lines(data) if compacted else [data]:
+            expected = stored_builds.version_in(line) if compacted else key.rsplit("/", 1)[-1][: -len(".json")]
+            meta = stored_builds.parse(line, store.url(key) + (f" ({expected})" if compacted else ""))
+            version = meta["venv_version"]
+            if version != expected or stored_builds.day_of(version) != day or b"\n" in line.rstrip(b"\n"):
+                raise StoreError(f"{store.url(key)}: damaged build record, not {expected}'s one-line record "
+                                 f"of dt={day}; nothing compacted for that day")
+            if version not in gone:
+                records.setdefault(version, (meta["created_at"], line if line.endswith(b"\n") else line + b"\n"))
+    sorted_lines = [records[v][1] for v in sorted(records, key=lambda v: (records[v][0], v))]
+    result.records = len(sorted_lines)
+    if sorted_lines:
+        result.written = write_compacted(store, day, b"".join(sorted_lines))
+        if result.written is None:
+            result.left = True
+            return result
+    for key in result.read:
+        if key != result.written:
+            store.delete(key)
+    return result
+
+
+def write_compacted(store: ObjectStore, day: str, data: bytes) -> Optional[str]:
+    """Store data as the day's compacted file, create-only, and check it by reading it back: its key, or
+    None when it is gone before the check (folded by another run). Same name, same bytes: a name already
+    taken holds these records."""
+    key = compacted_key(store, day, data)
+    try:
+        store.put_new_bytes(key, data)
+    except ObjectExists:
+        pass
+    stored = store.read(key)
+    if stored is None:
+        return None
+    if stored != data:
+        raise StoreError(f"{store.url(key)}: read back {len(stored)} bytes that are not the "
+                         f"{len(data)} written; nothing deleted")
+    return key
+
+
+def remove_record(store: ObjectStore, version: str) -> None:
+    """Remove version's search record wherever it is: its single object, and its line in each compacted
+    file of its day (rewritten without it, the new file stored and checked before the old is deleted).
+    Resumable: a run interrupted between the two finds the old file still holding the line."""
+    day = stored_builds.day_of(version)
+    store.delete(store.record_key(version, day))
+    for key in stored_builds.compacted_keys(store, day):
+        data = store.read(key)
+        if data is None:
+            continue
+        lines = stored_builds.lines(data)
+        kept = [line for line in lines if stored_builds.version_in(line) != version]
+        if len(kept) == len(lines):
+            continue
+        if kept and write_compacted(store, day, b"".join(kept)) is None:
+            raise StoreError(f"{store.url(key)}: rewriting it without {version} failed (its new file vanished); "
+                             "run gc again")
+        store.delete(key)
