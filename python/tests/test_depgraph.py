@@ -82,7 +82,7 @@ def test_extra_artifacts_are_published_before_metadata_and_old_records_stay_vali
     order = []
     store = LocalStore(tmp_path / "store")
     real = store.put_new
-    monkeypatch.setattr(store, "put_new", lambda key, path, sha: (order.append(key.rsplit("/", 1)[-1]), real(key, path, sha)))
+    monkeypatch.setattr(store, "put_new", lambda key, path, sha, movable=False: (order.append(key.rsplit("/", 1)[-1]), real(key, path, sha, movable)))
     publish.publish(build, store)
     assert order[-4:] == ["pipdeptree.mmd", "pipdeptree.dot", "metadata.json", "venv_20250101_100000.json"]
 
