@@ -166,3 +166,21 @@ def requirements(tmp_path, wheelhouse):
         return path
 
     return write
+
+
+@pytest.fixture(scope="module")
+def athena_endpoint(trino, athena_tables):
+    """The tests' Athena-shaped endpoint over the session's Trino, once the module's `athena_tables` exist."""
+    from athena_on_trino import AthenaOnTrino
+
+    endpoint = AthenaOnTrino(trino.url).start()
+    yield endpoint
+    endpoint.stop()
+
+
+@pytest.fixture
+def aws(monkeypatch, aws_env):
+    """Dummy credentials, and Athena polled often: the endpoint answers in milliseconds."""
+    from venvbuild.search import athena
+
+    monkeypatch.setattr(athena, "FIRST_POLL_S", 0.05)

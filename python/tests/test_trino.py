@@ -15,7 +15,6 @@ from pathlib import Path
 
 import pytest
 
-from athena_on_trino import AthenaOnTrino
 from trino_client import TrinoError
 from venvbuild import athena_ddl, metadata, metadata_columns, publish
 from venvbuild.search import athena
@@ -97,7 +96,7 @@ def store(trino, tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
-def table(trino, store):
+def athena_tables(trino, store):
     """The table and view `venvbuild ddl --engine trino` prints, over the store's records (local:// for s3://)."""
     client = trino.client()
     client.execute(f"CREATE SCHEMA IF NOT EXISTS hive.{DATABASE}")
@@ -107,24 +106,12 @@ def table(trino, store):
     return trino.client(schema=DATABASE)
 
 
-@pytest.fixture(scope="module")
-def athena_endpoint(trino, table):
-    endpoint = AthenaOnTrino(trino.url).start()
-    yield endpoint
-    endpoint.stop()
-
-
-@pytest.fixture
-def aws(monkeypatch, aws_env):
-    monkeypatch.setattr(athena, "FIRST_POLL_S", 0.05)
-
-
 def records_on_disk(store):
     return {p.stem: json.loads(p.read_text()) for p in (store / "venv-builds-metadata").glob("dt=*/*.json")}
 
 
-def test_the_generated_table_reads_every_field_of_every_record(table, store):
-    columns, rows = table.execute("SELECT * FROM venv_builds_metadata ORDER BY venv_version")
+def test_the_generated_table_reads_every_field_of_every_record(athena_tables, store):
+    columns, rows = athena_tables.execute("SELECT * FROM venv_builds_metadata ORDER BY venv_version")
     on_disk = records_on_disk(store)
 
     fields = list(metadata.schema()["properties"])
@@ -154,8 +141,8 @@ def as_json(value, sql_type):
     return value
 
 
-def test_the_column_types_are_the_ddls(table):
-    columns, rows = table.execute("DESCRIBE venv_builds_metadata")
+def test_the_column_types_are_the_ddls(athena_tables):
+    columns, rows = athena_tables.execute("DESCRIBE venv_builds_metadata")
     types = {r[0]: r[1] for r in rows}
     assert types["created_at"] == "timestamp(3)"
     assert types["installed_packages"] == "array(varchar)"
@@ -164,19 +151,19 @@ def test_the_column_types_are_the_ddls(table):
     assert list(types) == list(metadata.schema()["properties"]) + ["dt"]
 
 
-def test_a_range_over_days_with_no_records_answers_as_athena_does(table):
+def test_a_range_over_days_with_no_records_answers_as_athena_does(athena_tables):
     # 2025-01-04, -06 and -07 are projected days with no folder; 2024-12 has none at all.
-    _, rows = table.execute("SELECT dt, count(*) FROM venv_builds_metadata "
+    _, rows = athena_tables.execute("SELECT dt, count(*) FROM venv_builds_metadata "
                             "WHERE dt BETWEEN '2024-12-20' AND '2025-01-07' GROUP BY dt ORDER BY dt")
     assert rows == [["2025-01-01", 1], ["2025-01-02", 1], ["2025-01-03", 2], ["2025-01-05", 2]]
-    _, rows = table.execute("SELECT count(*) FROM venv_builds_metadata WHERE dt = '2025-01-06'")
+    _, rows = athena_tables.execute("SELECT count(*) FROM venv_builds_metadata WHERE dt = '2025-01-06'")
     assert rows == [[0]]
 
 
-def test_the_designs_exists_form_does_not_run_on_trino(table):
+def test_the_designs_exists_form_does_not_run_on_trino(athena_tables):
     """Why the README shows any_match and CROSS JOIN UNNEST for Athena: the design's query fails there."""
     with pytest.raises(TrinoError, match="cannot be resolved|not supported"):
-        table.execute("SELECT venv_version FROM venv_builds_metadata WHERE EXISTS "
+        athena_tables.execute("SELECT venv_version FROM venv_builds_metadata WHERE EXISTS "
                       "(SELECT * FROM UNNEST(installed_packages) AS pkg WHERE pkg LIKE 'kedro%')")
 
 
@@ -278,12 +265,12 @@ def test_the_readme_shows_athena_queries():
 
 
 @pytest.mark.parametrize("query", readme_athena_queries(), ids=lambda q: " ".join(q.split())[:60])
-def test_every_readme_athena_query_runs_on_trino_and_on_venvbuild_sql(capsys, table, store, query):
+def test_every_readme_athena_query_runs_on_trino_and_on_venvbuild_sql(capsys, athena_tables, store, query):
     query = query.rstrip(";")
     expected = expected_rows(query, store)
     assert expected, "a query whose expected answer is empty proves nothing"
 
-    _, on_trino = table.execute(query)
+    _, on_trino = athena_tables.execute(query)
     code, out, err = run_cli(capsys, "sql", query, "--json", "--store", store)
     assert code == 0, err
     on_duckdb = [list(json.loads(line).values()) for line in out.splitlines()]

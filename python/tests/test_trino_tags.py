@@ -10,11 +10,10 @@ import shutil
 
 import pytest
 
-from athena_on_trino import AthenaOnTrino
 from venvbuild import athena_ddl, publish, tags
 from venvbuild.cli import main
 from venvbuild.resources import read_text
-from venvbuild.search import athena, sqlparams
+from venvbuild.search import sqlparams
 from venvbuild.store.local import LocalStore
 
 from conftest import make_build_dir, run_cli
@@ -94,7 +93,7 @@ def store(trino, tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
-def tables(trino, store):
+def athena_tables(trino, store):
     """The records table `venvbuild ddl --engine trino` prints and the tag events' table of `ddl --tags
     --engine trino`, over the store (local:// for s3://)."""
     client = trino.client()
@@ -106,25 +105,13 @@ def tables(trino, store):
     return trino.client(schema=DATABASE)
 
 
-@pytest.fixture(scope="module")
-def athena_endpoint(trino, tables):
-    endpoint = AthenaOnTrino(trino.url).start()
-    yield endpoint
-    endpoint.stop()
-
-
-@pytest.fixture
-def aws(monkeypatch, aws_env):
-    monkeypatch.setattr(athena, "FIRST_POLL_S", 0.05)
-
-
 def on_athena(capsys, endpoint, *argv):
     return run_cli(capsys, "search", *argv, "--athena", "--database", DATABASE, "--endpoint-url", endpoint.url,
                    "--region", "us-east-1")
 
 
-def test_the_tag_events_table_reads_every_event_as_written(tables, store):
-    columns, rows = tables.execute(f"SELECT * FROM {athena_ddl.DEFAULT_TAGS_TABLE} ORDER BY env_name, tag, sequence")
+def test_the_tag_events_table_reads_every_event_as_written(athena_tables, store):
+    columns, rows = athena_tables.execute(f"SELECT * FROM {athena_ddl.DEFAULT_TAGS_TABLE} ORDER BY env_name, tag, sequence")
     on_disk = [json.loads(p.read_text()) for p in sorted((store / "venv-builds-tags").glob("*.json"))]
 
     assert columns == [name for name, _ in athena_ddl.tag_columns()] == list(on_disk[0])
@@ -132,7 +119,7 @@ def test_the_tag_events_table_reads_every_event_as_written(tables, store):
     expected = sorted(([e[c] if c != "created_at" else e[c].replace("T", " ").replace("Z", ".000") for c in columns]
                        for e in on_disk), key=lambda r: (r[0], r[1], r[2]))
     assert rows == expected
-    _, described = tables.execute(f"DESCRIBE {athena_ddl.DEFAULT_TAGS_TABLE}")
+    _, described = athena_tables.execute(f"DESCRIBE {athena_ddl.DEFAULT_TAGS_TABLE}")
     assert {r[0]: r[1] for r in described}["created_at"] == "timestamp(3)"
 
 
@@ -145,8 +132,8 @@ def current_tags_by_the_shipped_sql(client, tags_table: str) -> dict:
     return {(env, tag): version for env, version, tag in rows}
 
 
-def test_the_current_tags_in_sql_are_the_local_stores(tables, store):
-    assert current_tags_by_the_shipped_sql(tables, athena_ddl.DEFAULT_TAGS_TABLE) == tags.current(LocalStore(store)) == {
+def test_the_current_tags_in_sql_are_the_local_stores(athena_tables, store):
+    assert current_tags_by_the_shipped_sql(athena_tables, athena_ddl.DEFAULT_TAGS_TABLE) == tags.current(LocalStore(store)) == {
         ("demo", "stable"): D3, ("demo", "old"): D1, ("demo", "lts"): D3, ("demo", "nightly"): D4,
         ("other", "stable"): O1, ("other", "beta"): O2, ("other", "nightly"): O2,
         ("demo", "rollback"): D1, ("demo", "busy"): D2,
@@ -198,7 +185,7 @@ def test_tag_search_sends_execution_parameters_never_values_in_the_sql(capsys, a
     assert f'"{DATABASE}"."{athena_ddl.DEFAULT_TAGS_TABLE}"' in start["QueryString"]
 
 
-def test_a_record_in_two_objects_is_one_build(capsys, aws, trino, store, athena_endpoint, tables):
+def test_a_record_in_two_objects_is_one_build(capsys, aws, trino, store, athena_endpoint, athena_tables):
     """While `venvbuild compact` folds a day, a record is in its own object and in the day's file."""
     doubled = trino.warehouse / "stores" / "doubled" / "venv-builds-metadata"
     shutil.rmtree(doubled.parent, ignore_errors=True)
@@ -207,8 +194,8 @@ def test_a_record_in_two_objects_is_one_build(capsys, aws, trino, store, athena_
         (day / "compacted.json").write_text("".join(p.read_text() for p in sorted(day.glob("venv_*.json"))))
     for statement in athena_ddl.statements("local:///stores/doubled/venv-builds-metadata/", DATABASE, "doubled",
                                            engine="trino", since="2024-12-01", view="doubled_packages"):
-        tables.execute(statement)
-    _, [[count]] = tables.execute("SELECT count(*) FROM doubled")
+        athena_tables.execute(statement)
+    _, [[count]] = athena_tables.execute("SELECT count(*) FROM doubled")
     assert count == 2 * len(BUILDS)
 
     for argv, expected in SEARCHES:
@@ -261,7 +248,7 @@ EDGE_SEARCHES = [(["--tag", t], found or []) for t, (_, found) in EDGE.items()] 
 
 
 @pytest.fixture(scope="module")
-def edge(trino, tables, tmp_path_factory):
+def edge(trino, athena_tables, tmp_path_factory):
     root = trino.warehouse / "stores" / "edge"
     shutil.rmtree(root, ignore_errors=True)
     work = tmp_path_factory.mktemp("edge-builds")
@@ -276,13 +263,13 @@ def edge(trino, tables, tmp_path_factory):
     base = "local:///stores/edge/venv-builds"
     for statement in athena_ddl.statements(base + "-metadata/", DATABASE, "edge", engine="trino", since="2024-12-01",
                                            view="edge_packages"):
-        tables.execute(statement)
-    tables.execute(athena_ddl.tags_statement(base + "-tags/", DATABASE, "edge_tags", engine="trino"))
+        athena_tables.execute(statement)
+    athena_tables.execute(athena_ddl.tags_statement(base + "-tags/", DATABASE, "edge_tags", engine="trino"))
     return root
 
 
-def test_damaged_and_hand_made_events_read_the_same_in_sql_as_in_the_local_store(tables, edge):
-    assert current_tags_by_the_shipped_sql(tables, "edge_tags") == tags.current(LocalStore(edge)) == {
+def test_damaged_and_hand_made_events_read_the_same_in_sql_as_in_the_local_store(athena_tables, edge):
+    assert current_tags_by_the_shipped_sql(athena_tables, "edge_tags") == tags.current(LocalStore(edge)) == {
         **{("demo", t): E1 for t in ("emptied", "bigseq", "unpadded")}, ("demo", "mis"): E2,
         ("demo", "swap"): E3, ("other", "swap"): E1,
     }
