@@ -7,7 +7,10 @@ request's database as Athena runs it: with ExecutionParameters it is `EXECUTE IM
 Results come back as Athena shapes them: every value a VarCharValue string (NULL has none; arrays
 `[a, b]`, rows `{field=value}`, timestamps `2025-01-01 10:00:00.000`), the column names repeated as the
 first row of the first page, pages of MaxResults rows (at most 1000) with a NextToken while rows are left.
-The code under test sees Athena, not Trino.
+Given an S3 endpoint (the tests' moto server), a query started with an OutputLocation also leaves its
+result file there, `<OutputLocation>/<QueryExecutionId>.csv`, in Athena's format (header row; each
+non-NULL value quoted, quotes doubled; NULL an empty unquoted field), before it reports SUCCEEDED; if the
+bucket is missing no file is written. The code under test sees Athena, not Trino.
 """
 
 import json
@@ -22,7 +25,7 @@ MAX_RESULTS = 1000
 
 
 class Execution:
-    def __init__(self, request: dict, client: TrinoClient):
+    def __init__(self, request: dict, client: TrinoClient, s3_endpoint=None):
         self.id = str(uuid.uuid4())
         self.request = request
         self.submitted = time.time()
@@ -33,6 +36,7 @@ class Execution:
         self.rows = []
         self.statement = None
         self.lock = threading.Lock()
+        self.s3_endpoint = s3_endpoint
         self.thread = threading.Thread(target=self._run, args=(client,), daemon=True)
         self.thread.start()
 
@@ -56,6 +60,7 @@ class Execution:
                 statement.advance()
             if statement.error:
                 raise statement.error
+            self._write_result_file(statement.columns or [], statement.rows)
             with self.lock:
                 if self.state != "CANCELLED":
                     self.columns = statement.columns or []
@@ -67,6 +72,27 @@ class Execution:
             self._end("FAILED", f"INTERNAL_ERROR_QUERY_ENGINE: {exc}")
         finally:
             self.completed = self.completed or time.time()
+
+    def output_location(self):
+        output = self.request.get("ResultConfiguration", {}).get("OutputLocation")
+        return f"{output.rstrip('/')}/{self.id}.csv" if output else None
+
+    def _write_result_file(self, columns: list, rows: list) -> None:
+        location = self.output_location()
+        if not (location and self.s3_endpoint):
+            return
+        import boto3
+        from botocore.exceptions import ClientError
+
+        bucket, _, key = location[len("s3://"):].partition("/")
+        s3 = boto3.client("s3", endpoint_url=self.s3_endpoint, region_name="us-east-1",
+                          aws_access_key_id="testing", aws_secret_access_key="testing")
+        text = result_csv([c["name"] for c in columns],
+                          [[_text(v, c.get("typeSignature")) for v, c in zip(row, columns)] for row in rows])
+        try:
+            s3.put_object(Bucket=bucket, Key=key, Body=text.encode("utf-8"))
+        except ClientError:
+            pass  # no bucket: nothing written, as the tests of the fallback want
 
     def _end(self, state: str, reason: str) -> None:
         with self.lock:
@@ -105,9 +131,8 @@ class Execution:
         }
         if request.get("ExecutionParameters"):
             described["ExecutionParameters"] = request["ExecutionParameters"]
-        output = request.get("ResultConfiguration", {}).get("OutputLocation")
-        if output:
-            described["ResultConfiguration"] = {"OutputLocation": f"{output.rstrip('/')}/{self.id}.csv"}
+        if self.output_location():
+            described["ResultConfiguration"] = {"OutputLocation": self.output_location()}
         return described
 
     def page(self, max_results: int, token) -> dict:
@@ -129,6 +154,14 @@ class Execution:
         if end < len(header) + len(self.rows):
             answer["NextToken"] = str(end)
         return answer
+
+
+def result_csv(columns: list, rows: list) -> str:
+    """Athena's result file: each non-NULL value quoted with quotes doubled, NULL an empty unquoted field."""
+    def line(values):
+        return ",".join("" if v is None else '"' + v.replace('"', '""') + '"' for v in values) + "\n"
+
+    return line(columns) + "".join(line(row) for row in rows)
 
 
 def _column_info(column: dict) -> dict:
@@ -163,9 +196,10 @@ def _text(value, signature):
 class AthenaOnTrino:
     """start() serves on 127.0.0.1 (url); stop() shuts the server down. Executions are kept for inspection."""
 
-    def __init__(self, trino_url: str, catalog: str = "hive"):
+    def __init__(self, trino_url: str, catalog: str = "hive", s3_endpoint=None):
         self.trino_url = trino_url
         self.catalog = catalog
+        self.s3_endpoint = s3_endpoint  # where result files are written; None writes none
         self.executions = {}
         self.requests = []  # (operation, request body) in order
         outer = self
@@ -212,7 +246,8 @@ class AthenaOnTrino:
     def answer(self, operation: str, request: dict) -> dict:
         if operation == "StartQueryExecution":
             database = request.get("QueryExecutionContext", {}).get("Database")
-            execution = Execution(request, TrinoClient(self.trino_url, catalog=self.catalog, schema=database))
+            execution = Execution(request, TrinoClient(self.trino_url, catalog=self.catalog, schema=database),
+                                  self.s3_endpoint)
             self.executions[execution.id] = execution
             return {"QueryExecutionId": execution.id}
         execution = self.executions.get(request.get("QueryExecutionId"))

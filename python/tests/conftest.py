@@ -11,6 +11,10 @@ from venvbuild import artifacts, metadata
 from venvbuild.store.local import LocalStore
 
 
+RESULTS_BUCKET = "athena-query-results"
+RESULTS_OUTPUT = f"s3://{RESULTS_BUCKET}/results/"  # search --athena --output, once `results_bucket` made it
+
+
 def make_metadata(venv_version="venv_20250722_163000", **fields) -> dict:
     """A schema-valid metadata record; fields override any key (installed_packages, env_name, ...)."""
     created = venv_version[5:]
@@ -168,19 +172,33 @@ def requirements(tmp_path, wheelhouse):
     return write
 
 
+@pytest.fixture(scope="session")
+def results_bucket(s3_server):
+    """An S3 bucket on the moto server for Athena's query result files; yields its s3:// output prefix."""
+    import boto3
+
+    s3 = boto3.client("s3", endpoint_url=s3_server, region_name="us-east-1",
+                      aws_access_key_id="testing", aws_secret_access_key="testing")
+    s3.create_bucket(Bucket=RESULTS_BUCKET)
+    return RESULTS_OUTPUT
+
+
 @pytest.fixture(scope="module")
-def athena_endpoint(trino, athena_tables):
-    """The tests' Athena-shaped endpoint over the session's Trino, once the module's `athena_tables` exist."""
+def athena_endpoint(trino, athena_tables, s3_server):
+    """The tests' Athena-shaped endpoint over the session's Trino, once the module's `athena_tables` exist;
+    a query started with an OutputLocation leaves its result file on the moto S3 server."""
     from athena_on_trino import AthenaOnTrino
 
-    endpoint = AthenaOnTrino(trino.url).start()
+    endpoint = AthenaOnTrino(trino.url, s3_endpoint=s3_server).start()
     yield endpoint
     endpoint.stop()
 
 
 @pytest.fixture
-def aws(monkeypatch, aws_env):
-    """Dummy credentials, and Athena polled often: the endpoint answers in milliseconds."""
+def aws(monkeypatch, aws_env, s3_server):
+    """Dummy credentials, S3 (Athena's result files) on the moto server, and Athena polled often: the
+    endpoint answers in milliseconds."""
     from venvbuild.search import athena
 
+    monkeypatch.setenv("AWS_ENDPOINT_URL_S3", s3_server)
     monkeypatch.setattr(athena, "FIRST_POLL_S", 0.05)

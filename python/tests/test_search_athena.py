@@ -53,6 +53,7 @@ def canned_groups(endpoint, *groups):
 @pytest.fixture
 def moto(s3_server, aws_env, monkeypatch):
     monkeypatch.setattr(athena, "FIRST_POLL_S", 0.01)
+    monkeypatch.setenv("AWS_ENDPOINT_URL_S3", s3_server)  # the result files Athena reports, on moto too
     return s3_server
 
 

@@ -168,14 +168,17 @@ def test_the_designs_exists_form_does_not_run_on_trino(athena_tables):
 
 
 @pytest.mark.parametrize("argv, at_least", SEARCHES, ids=[" ".join(a) for a, _ in SEARCHES])
-def test_search_on_athena_engine_equals_the_local_search(capsys, aws, store, athena_endpoint, argv, at_least):
+def test_search_on_athena_engine_equals_the_local_search(capsys, aws, store, athena_endpoint, results_bucket, argv,
+                                                         at_least):
     shape = [] if "--count" in argv else ["--json"]
     local = run_cli(capsys, "search", *argv, *shape, "--store", store)
+    before = len(athena_endpoint.requests)
     remote = run_cli(capsys, "search", *argv, *shape, "--athena", "--database", DATABASE,
-                       "--endpoint-url", athena_endpoint.url, "--region", "us-east-1")
+                       "--endpoint-url", athena_endpoint.url, "--region", "us-east-1", "--output", results_bucket)
 
     assert remote[2].count("venvbuild: error") == 0, remote[2]
     assert remote[:2] == local[:2]
+    assert "GetQueryResults" not in [op for op, _ in athena_endpoint.requests[before:]]  # read the result file
     found = int(local[1]) if "--count" in argv else len(local[1].splitlines())
     assert found >= at_least and (found > 0) == (local[0] == 0)
     if at_least == 0:
@@ -210,6 +213,46 @@ def test_a_query_trino_refuses_is_one_line_with_its_reason(capsys, aws, store, a
                                "--endpoint-url", athena_endpoint.url, "--region", "us-east-1")
     assert (code, out) == (6, "")
     assert re.fullmatch(r"venvbuild: error: Athena query [0-9a-f-]+ FAILED: TABLE_NOT_FOUND: .*no_such_table.*\n", err)
+
+
+ODD_VALUES = ("SELECT * FROM (VALUES ('say \"hi\", twice', 'a,b', CAST(NULL AS varchar), '', 'one' || chr(10) || 'two',"
+              " ARRAY['x,y', NULL], 7)) AS t(quoted, comma, missing, empty, lines, list, number)")
+ODD_ROWS = (["quoted", "comma", "missing", "empty", "lines", "list", "number"],
+            [('say "hi", twice', "a,b", None, "", "one\ntwo", "[x,y, null]", "7")])
+
+
+def test_values_with_quotes_commas_newlines_and_nulls_read_the_same_from_the_result_file_as_paged(
+        aws, athena_endpoint, results_bucket):
+    where = athena.target(DATABASE, output=results_bucket, region="us-east-1", endpoint_url=athena_endpoint.url)
+    client = athena.make_client(where)
+    before = len(athena_endpoint.requests)
+    from_file = athena.run_query(client, ODD_VALUES, [], where)
+    assert "GetQueryResults" not in [op for op, _ in athena_endpoint.requests[before:]]
+    paged = athena.run_query(client, ODD_VALUES, [], athena.target(DATABASE, region="us-east-1",
+                                                                   endpoint_url=athena_endpoint.url))
+    assert from_file == paged == ODD_ROWS
+
+
+@pytest.mark.parametrize("missing", ["bucket", "object"])
+def test_a_result_file_that_cannot_be_read_falls_back_to_paging_quietly(capsys, aws, store, trino, athena_endpoint,
+                                                                        results_bucket, missing):
+    from athena_on_trino import AthenaOnTrino
+
+    # No such bucket; or a bucket, but an endpoint that writes no result file there (NoSuchKey).
+    endpoint = athena_endpoint if missing == "bucket" else AthenaOnTrino(trino.url).start()
+    output = "s3://no-such-results-bucket/results/" if missing == "bucket" else results_bucket
+    try:
+        before = len(endpoint.requests)
+        remote = run_cli(capsys, "search", "kedro", "--json", "--athena", "--database", DATABASE,
+                         "--endpoint-url", endpoint.url, "--region", "us-east-1", "--output", output)
+        operations = [op for op, _ in endpoint.requests[before:]]
+    finally:
+        if endpoint is not athena_endpoint:
+            endpoint.stop()
+    assert remote == run_cli(capsys, "search", "kedro", "--json", "--store", store) and remote[2] == ""
+    assert operations[-1] == "GetQueryResults"
+    described = [r for op, r in endpoint.requests[before:] if op == "StartQueryExecution"]
+    assert described[0]["ResultConfiguration"] == {"OutputLocation": output}
 
 
 # --- the README's Athena queries -----------------------------------------------------------------
@@ -309,12 +352,13 @@ def compacted_store(trino, store):
 
 def test_search_on_a_compacted_store_equals_the_local_search_and_the_uncompacted_one(capsys, aws, store,
                                                                                        compacted_store,
-                                                                                       athena_endpoint):
+                                                                                       athena_endpoint,
+                                                                                       results_bucket):
     for argv, _ in SEARCHES:
         shape = [] if "--count" in argv else ["--json"]
         before = run_cli(capsys, "search", *argv, *shape, "--store", store)
         local = run_cli(capsys, "search", *argv, *shape, "--store", compacted_store)
         remote = run_cli(capsys, "search", *argv, *shape, "--athena", "--database", COMPACTED,
-                         "--endpoint-url", athena_endpoint.url, "--region", "us-east-1")
+                         "--endpoint-url", athena_endpoint.url, "--region", "us-east-1", "--output", results_bucket)
         assert remote[2].count("venvbuild: error") == 0, remote[2]
         assert remote[:2] == local[:2] == before[:2], argv

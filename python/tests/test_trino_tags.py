@@ -16,7 +16,7 @@ from venvbuild.resources import read_text
 from venvbuild.search import sqlparams
 from venvbuild.store.local import LocalStore
 
-from conftest import make_build_dir, run_cli
+from conftest import RESULTS_OUTPUT, make_build_dir, run_cli
 
 DATABASE = "venvs_tagged"
 
@@ -77,6 +77,8 @@ SEARCHES = [
     (["--tag", "busy", "--tag", "rollback", "--tag", "stable"], [O1, D3, D2, D1]),
 ]
 
+pytestmark = pytest.mark.usefixtures("results_bucket")  # on_athena reads result files from it
+
 
 @pytest.fixture(scope="module")
 def store(trino, tmp_path_factory):
@@ -106,8 +108,9 @@ def athena_tables(trino, store):
 
 
 def on_athena(capsys, endpoint, *argv):
+    """search --athena, its results read from the query's result file (the results_bucket on moto)."""
     return run_cli(capsys, "search", *argv, "--athena", "--database", DATABASE, "--endpoint-url", endpoint.url,
-                   "--region", "us-east-1")
+                   "--region", "us-east-1", "--output", RESULTS_OUTPUT)
 
 
 def test_the_tag_events_table_reads_every_event_as_written(athena_tables, store):
