@@ -12,7 +12,9 @@ it first with `python python/tests/trino_server.py prepare`), created by `venvbu
 statements: the engine's count over one object per record (as publish leaves them), then `venvbuild
 compact` on the store (timed), then the same searches as `venvbuild search --athena` through the tests'
 Athena-shaped endpoint over the compacted days, each beside the local figure and the engine's share alone
-(target < 5 s). The load average is printed beside the figures.
+(target < 5 s). The searches pass `--output s3://venvbuild-bench-results/results/` with
+AWS_ENDPOINT_URL_S3 on a moto S3 server on 127.0.0.1, so they read each query's result file as they
+would on Athena. The load average is printed beside the figures.
 """
 
 import argparse
@@ -31,6 +33,7 @@ from pathlib import Path
 from venvbuild import athena_ddl, cli
 
 _TESTS = Path(__file__).resolve().parents[1] / "python" / "tests"
+_RESULTS_BUCKET = "venvbuild-bench-results"  # on the bench's own moto S3 server
 
 # A pool like a data-science monorepo's: (name as the distribution spells it, versions).
 _POOL = [
@@ -184,6 +187,9 @@ def _bench_trino(root: Path, searches, store) -> bool:
     of a split per object), then `venvbuild compact` runs on the store and every search is timed on the
     compacted layout (one JSON-lines object per day), as the engine alone and through `search --athena`."""
     sys.path.insert(0, str(_TESTS))
+    import boto3
+    from moto.server import ThreadedMotoServer
+
     from athena_on_trino import AthenaOnTrino
     from trino_server import TrinoServer
 
@@ -193,18 +199,23 @@ def _bench_trino(root: Path, searches, store) -> bool:
     os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "bench")
     work = Path(tempfile.mkdtemp(prefix="venvbuild-bench-trino-"))
     server = TrinoServer(work, warehouse=root.parent)  # local:///<name>/ is root.parent/<name>/
+    s3 = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
     endpoint = None
     database = "bench"
     try:
+        s3.start()
+        s3_url = "http://{}:{}".format(*s3.get_host_and_port())
+        os.environ["AWS_ENDPOINT_URL_S3"] = s3_url  # where search --athena reads the result files
+        boto3.client("s3", endpoint_url=s3_url, region_name="us-east-1").create_bucket(Bucket=_RESULTS_BUCKET)
         _time("start Trino (ready when a table scan answers)", server.start)
-        endpoint = AthenaOnTrino(server.url).start()
+        endpoint = AthenaOnTrino(server.url, s3_endpoint=s3_url).start()
         client = server.client()
         client.execute(f"CREATE SCHEMA IF NOT EXISTS hive.{database}")
         location = f"local:///{root.name}/venv-builds-metadata/"
         for statement in athena_ddl.statements(location, database, engine="trino", since="2023-01-01"):
             client.execute(statement)
         athena = ["--athena", "--database", database, "--endpoint-url", endpoint.url, "--region", "us-east-1",
-                  "--timeout", "3600"]
+                  "--timeout", "3600", "--output", f"s3://{_RESULTS_BUCKET}/results/"]
         engine_count = _counted_search_sql(database, ["kedro"])
         _time("Trino engine alone, one object per record: the search SQL for kedro, counted",
               lambda: client.execute(engine_count))
@@ -223,12 +234,15 @@ def _bench_trino(root: Path, searches, store) -> bool:
             remote = _time(f"Trino --athena, compacted:   {text}",
                            lambda argv=argv: _in_process(argv + athena))
             worst = max(worst, remote)
+        paged = sum(operation == "GetQueryResults" for operation, _ in endpoint.requests)
+        print(f"GetQueryResults calls over all --athena searches: {paged} (0: each read its query's result file)")
         print(f"slowest search on Trino, compacted: {worst:.3f} s (target < 5 s); load average {_load()}")
         return worst < 5.0
     finally:
         if endpoint:
             endpoint.stop()
         server.stop()
+        s3.stop()
         shutil.rmtree(work, ignore_errors=True)
 
 
