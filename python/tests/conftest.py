@@ -10,7 +10,6 @@ import pytest
 from venvbuild import artifacts, metadata
 from venvbuild.store.local import LocalStore
 
-
 RESULTS_BUCKET = "athena-query-results"
 RESULTS_OUTPUT = f"s3://{RESULTS_BUCKET}/results/"  # search --athena --output, once `results_bucket` made it
 

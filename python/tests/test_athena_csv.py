@@ -5,9 +5,8 @@ import io
 
 import pytest
 
-from venvbuild.search.athena_csv import CsvError, parse
-
 from athena_on_trino import result_csv
+from venvbuild.search.athena_csv import CsvError, parse
 
 
 def test_null_is_an_unquoted_empty_field_and_the_empty_string_is_quoted():

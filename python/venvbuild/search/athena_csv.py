@@ -24,7 +24,7 @@ def parse(text: str):
         raise CsvError("the result file is empty: no header row")
     columns, position = _header(text)
     row = re.compile(",".join([_FIELD] * len(columns)) + r"(?:\n|\Z)")
-    rows = []
+    rows: list = []
     while position < len(text):
         match = row.match(text, position)
         if match is None:
