@@ -99,19 +99,19 @@ def make_client(where: Target):
 def make_s3_client(where: Target):
     """The client that reads the result file: same region; boto3 takes its endpoint from AWS_ENDPOINT_URL_S3."""
     import boto3
+    from botocore.config import Config
     from botocore.exceptions import BotoCoreError
 
+    # Short connect timeout, few retries: an S3 this machine cannot reach costs seconds before paging, not minutes.
+    config = Config(connect_timeout=5, retries={"max_attempts": 2, "mode": "standard"})
     try:
-        return boto3.session.Session(region_name=where.region).client("s3")
+        return boto3.session.Session(region_name=where.region).client("s3", config=config)
     except BotoCoreError:
         return None  # then the results are paged; the Athena client made with the same settings worked
 
 
-def run_query(client, sql: str, parameters: list, where: Target, sleep=time.sleep, s3=None):
-    """Start the query, wait for it, and return (column names, rows of strings or None).
-
-    s3: a client for the result file (make_s3_client(where) when not given).
-    """
+def run_query(client, sql: str, parameters: list, where: Target, sleep=time.sleep):
+    """Start the query, wait for it, and return (column names, rows of strings or None)."""
     request = {
         "QueryString": sql,
         "QueryExecutionContext": {"Database": where.database},
@@ -127,7 +127,7 @@ def run_query(client, sql: str, parameters: list, where: Target, sleep=time.slee
     execution = wait(client, execution_id, where.timeout_s, sleep)
     location = execution.get("ResultConfiguration", {}).get("OutputLocation")
     if location:
-        read = result_file(s3 or make_s3_client(where), location)
+        read = result_file(make_s3_client(where), location)
         if read is not None:
             return read
     return results(client, execution_id)
