@@ -19,6 +19,7 @@ would on Athena. The load average is printed beside the figures.
 
 import argparse
 import json
+import logging
 import os
 import random
 import resource
@@ -203,6 +204,7 @@ def _bench_trino(root: Path, searches, store) -> bool:
     endpoint = None
     database = "bench"
     try:
+        logging.getLogger("werkzeug").setLevel(logging.ERROR)  # moto's server logs each request otherwise
         s3.start()
         s3_url = "http://{}:{}".format(*s3.get_host_and_port())
         os.environ["AWS_ENDPOINT_URL_S3"] = s3_url  # where search --athena reads the result files
