@@ -267,6 +267,29 @@ def test_compact_and_gc_on_s3(tmp_path, capsys, s3_server, aws_env):
     assert [m["venv_version"] for m in stored_builds.all_records(store)] == [DAY3[1]]
 
 
+def test_a_compacted_file_over_the_multipart_threshold_is_one_create_only_put(tmp_path, s3_server, aws_env):
+    """The collector's policy allows only PutObject with If-None-Match: a multipart upload (boto3's choice
+    from 8 MiB) would be denied, so a large day file must go up in one PutObject."""
+    import boto3
+
+    from venvbuild.store.base import ObjectExists
+    from venvbuild.store.s3 import MULTIPART_THRESHOLD, S3Store
+
+    s3 = boto3.client("s3", endpoint_url=s3_server)
+    s3.create_bucket(Bucket="big-day")
+    store = S3Store("big-day", endpoint_url=s3_server)
+    record = (json.dumps(stored_builds.parse(original_bytes(published_store(tmp_path, DAY1[:1]))[DAY1[0]], "x"))
+              + "\n").encode()
+    data = record * (MULTIPART_THRESHOLD // len(record) + 2)
+    assert len(data) > MULTIPART_THRESHOLD
+    key = compaction.write_compacted(store, "2025-01-01", data)
+    head = s3.head_object(Bucket="big-day", Key=key)
+    assert "-" not in head["ETag"], "a multipart upload's ETag"
+    assert head["ETag"].strip('"') == hashlib.md5(data).hexdigest()
+    with pytest.raises(ObjectExists):
+        store.put_new_bytes(key, data)
+
+
 def test_catalog_of_a_compacted_store_is_the_same(tmp_path, capsys):
     store = published_store(tmp_path)
     assert run(capsys, "catalog", "--store", store.root, "--out", tmp_path / "before")[0] == 0
