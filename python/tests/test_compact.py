@@ -411,6 +411,28 @@ def test_compact_leaves_out_a_build_whose_collection_starts_while_it_reads(tmp_p
     assert sorted(p.name for p in (store.root / "venv-builds").iterdir()) == DAY1[1:]
 
 
+def test_compact_does_not_write_back_a_build_collected_completely_while_it_reads(tmp_path):
+    """Without the lease (the library, or a lease broken too early): a gc collects a build to the end, tombstone
+    deleted, between compact's read of its record and compact's write."""
+    store = published_store(tmp_path, DAY1)
+
+    class GcRunsMeanwhile(LocalStore):
+        reads = 0
+
+        def read(self, key):
+            data = super().read(key)
+            if "dt=" in key:
+                self.reads += 1
+                if self.reads == len(DAY1):  # every single read: a gc --keep-last 1 runs to its end now
+                    plain = LocalStore(self.root)
+                    retention.apply(plain, retention.plan(plain, keep_last=1, keep_days=None), print)
+            return data
+
+    compaction.compact(GcRunsMeanwhile(store.root), date(2025, 1, 2), print)
+    assert [m["venv_version"] for m in stored_builds.all_records(store)] == [DAY1[2]]
+    assert sorted(p.name for p in (store.root / "venv-builds").iterdir()) == [DAY1[2]]
+
+
 def test_remove_record_also_finds_the_line_a_compaction_writes_after_its_listing(tmp_path):
     store = published_store(tmp_path, DAY1)
     published = original_bytes(store)

@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Callable, Dict, List, Optional
 
-from venvbuild import stored_builds
+from venvbuild import artifacts, stored_builds
 from venvbuild.errors import StoreError
 from venvbuild.store.base import ObjectExists, ObjectStore
 
@@ -125,7 +125,7 @@ def compact_day(store: ObjectStore, day: str, keys: List[str], gone: Callable[[]
         result.written = written
         # A gc that started while this day was read removes the record only from the objects it lists:
         # one whose tombstone appeared meanwhile is written out again, before anything is deleted.
-        collected = gone()
+        collected = gone() | _collected_meanwhile(store, day, result.read)
         if not collected & set(kept):
             break
     else:
@@ -134,6 +134,16 @@ def compact_day(store: ObjectStore, day: str, keys: List[str], gone: Callable[[]
         if key != result.written:
             store.delete(key)
     return result
+
+
+def _collected_meanwhile(store: ObjectStore, day: str, read: List[str]) -> frozenset:
+    """Versions whose single record was read here and whose whole collection ran since: the single is gone
+    from a new listing of the day and so is the build's metadata.json (a gc deletes it after the record,
+    and its tombstone last, so gone() no longer names it). One listing, and a HEAD only for a vanished one."""
+    listed = set(stored_builds.day_keys(store, day))
+    vanished = [k.rsplit("/", 1)[-1][: -len(".json")] for k in read
+                if not stored_builds.is_compacted(k) and k not in listed]
+    return frozenset(v for v in vanished if store.checksum(store.build_key(v, artifacts.METADATA)) is None)
 
 
 def _record_of(line: bytes, where: str):
