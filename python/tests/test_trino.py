@@ -14,10 +14,11 @@ import sys
 from pathlib import Path
 
 import pytest
+from packaging.utils import canonicalize_name
 
 from trino_client import TrinoError
 from venvbuild import athena_ddl, metadata, metadata_columns, publish
-from venvbuild.search import athena
+from venvbuild.search import athena, criteria
 from venvbuild.store.local import LocalStore
 
 from conftest import make_build_dir, run_cli, write_record
@@ -198,6 +199,15 @@ def test_search_sends_execution_parameters_never_values_in_the_sql(capsys, aws, 
     assert "kedro" not in start["QueryString"].lower() and "other" not in start["QueryString"]
     parameters = start["ExecutionParameters"]
     assert parameters[0] == "'kedro-datasets'" and "'other'" in parameters
+
+
+def test_a_search_for_several_names_fetches_only_builds_holding_all_of_them(aws, store, athena_endpoint):
+    """The SQL itself narrows, not only the PEP 440 step afterwards: otherwise a common name plus a rare one
+    pages nearly every build of the catalog."""
+    where = athena.target(DATABASE, region="us-east-1", endpoint_url=athena_endpoint.url)
+    rows = athena.candidates(where, criteria.build(["kedro", "pandas"]))
+    names = [{canonicalize_name(p.split("==")[0]) for p in row[-1].split()} for row in rows]
+    assert names and all(found == {"kedro", "pandas"} for found in names), rows
 
 
 def test_results_over_many_pages_come_back_whole(capsys, aws, store, athena_endpoint, monkeypatch):

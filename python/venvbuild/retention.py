@@ -116,13 +116,30 @@ def _why_keep(store, build: Build, rank: int, keep_last, since, tagged) -> Optio
 
 
 def apply(store: ObjectStore, result: Plan, say) -> int:
-    """Delete what result says; returns how many builds were deleted."""
+    """Delete what result says; returns how many builds were deleted. What the plan read can be stale by
+    now (a compact or another gc moved records meanwhile), so just before deleting, a build a current tag
+    points at is kept, a build planned as never published that is published now is kept, and a reuse
+    pointer whose build is published now is kept."""
     count = 0
+    tagged = tags.tagged_versions(store)
+    incomplete = {b.venv_version for b in result.incomplete}
+    resumed = {b.venv_version for b in result.resume}
     for build in result.resume + result.delete + result.incomplete:
+        if build.venv_version in incomplete and stored_builds.is_published(store, build.venv_version):
+            say(f"kept {build.venv_version}: it is published (its record moved while the plan was made)")
+            continue
+        if build.venv_version not in resumed and build.venv_version in tagged:
+            say(f"kept {build.venv_version}: a tag points at it")
+            continue
         _delete_build(store, build)
         say(f"deleted {build.venv_version}")
         count += 1
     for key in result.stale_pointers:
+        body = reuse.read_json(store, key) or {}
+        version = str(body.get("venv_version"))
+        if _VERSION.fullmatch(version) and (reuse.published(store, version) or {}).get("build_key") == body.get("build_key"):
+            say(f"kept the reuse pointer {key}: {version} is published (its record moved while the plan was made)")
+            continue
         store.delete(key)
         say(f"deleted the stale reuse pointer {key}")
     return count

@@ -11,6 +11,7 @@ import functools
 import hashlib
 import json
 import re
+import sys
 from typing import Optional
 
 import jsonschema
@@ -131,7 +132,7 @@ def day_of(version: str) -> str:
 def compacted_keys(store, day: str) -> list:
     """The compacted files of one day, sorted."""
     prefix = f"{store.metadata_prefix()}/dt={day}/records-"
-    return [k for k in store.keys_under(prefix) if is_compacted(k)]
+    return sorted(k for k in store.keys_under(prefix) if is_compacted(k))
 
 
 def lines(data: bytes) -> list:
@@ -145,28 +146,88 @@ def version_in(line: bytes) -> Optional[str]:
     return match.group(1).decode() if match else None
 
 
+READ_ATTEMPTS = 4  # a day read again this often while a compact or gc keeps moving its records, then an error
+_warned: set = set()
+
+
+def valid_compacted(key: str, data: bytes) -> bool:
+    """Whether a compacted file's name is the hash of its bytes, as compact writes it. Anyone who can publish
+    could write a `records-*` object holding a forged copy of another build's record; one whose name does
+    not match its bytes is ignored, with a warning (once per key)."""
+    name = key.rsplit("/", 1)[-1]
+    if name == f"records-{hashlib.sha256(data).hexdigest()[:16]}.json":
+        return True
+    if key not in _warned:
+        _warned.add(key)
+        print(f"venvbuild: warning: {key}: ignored, its name is not the hash of its content "
+              "(not written by venvbuild compact)", file=sys.stderr)
+    return False
+
+
+def day_keys(store, day: str) -> list:
+    """Keys of one day's record objects (single records and compacted files), sorted."""
+    prefix = store.metadata_prefix() + "/"
+    return sorted(k for k in store.keys_under(f"{prefix}dt={day}/")
+                  if _RECORD.fullmatch(k[len(prefix):]) or _COMPACTED.fullmatch(k[len(prefix):]))
+
+
+def read_listed(store, day: str, keys: list, relist, skip=lambda key: False) -> list:
+    """[(key, bytes)] of listed record objects, read as one consistent set: a compact or gc moves records
+    between objects (a single into a compacted file, a compacted file into its rewrite) and deletes the old
+    object only once the new one is stored, so an object gone when read means the day changed after it
+    was listed: it is listed (relist()) and read again. Skipping it would make a published build look
+    unpublished. Keys skip() says are not read (bytes None). A compacted file whose name is not its hash
+    is left out."""
+    for _ in range(READ_ATTEMPTS):
+        read = []
+        for key in keys:
+            data = None if skip(key) else store.read(key)
+            if data is None and not skip(key):
+                break
+            if data is not None and is_compacted(key) and not valid_compacted(key, data):
+                continue
+            read.append((key, data))
+        else:
+            return read
+        keys = relist()
+    raise StoreError(f"{store.url(store.metadata_prefix() + '/dt=' + day + '/')}: the store changed while reading "
+                     f"the day's search records ({READ_ATTEMPTS} times; a compact or gc is under way); try again")
+
+
 def entries(store, skip=frozenset()) -> list:
     """[(venv_version, key, record bytes or None)] for every published build, once each, oldest day first:
-    the single records and the lines of compacted files. A single record whose version is in skip is not
+    the single records, then the lines of the day's compacted files (a copy in a compacted file never
+    shadows the single record). A single record whose version is in skip is not
     read (its bytes are None)."""
     found: dict = {}
+    by_day: dict = {}
+    start = len(store.metadata_prefix() + "/dt=")
     for key in record_keys(store):
-        if not is_compacted(key):
-            version = key.rsplit("/", 1)[-1][: -len(".json")]
-            if version in found:
+        by_day.setdefault(key[start:start + 10], []).append(key)
+    for day, keys in by_day.items():
+        def relist(day=day):
+            return _singles_first(day_keys(store, day))
+        keys = _singles_first(keys)
+        for key, data in read_listed(store, day, keys, relist, skip=lambda k: _single_version(k) in skip):
+            if not is_compacted(key):
+                found.setdefault(_single_version(key), (_single_version(key), key, data))
                 continue
-            data = None if version in skip else store.read(key)
-            if data is None and version not in skip:  # removed since it was listed (compacted or collected)
-                continue
-            found[version] = (version, key, data)
-            continue
-        data = store.read(key)
-        for number, line in enumerate(lines(data or b""), 1):
-            version = version_in(line)
-            if version is None:
-                raise StoreError(f"{store.url(key)} line {number}: damaged build record, no venv_version")
-            found.setdefault(version, (version, key, line))
+            for number, line in enumerate(lines(data), 1):
+                version = version_in(line)
+                if version is None:
+                    raise StoreError(f"{store.url(key)} line {number}: damaged build record, no venv_version")
+                found.setdefault(version, (version, key, line))
     return list(found.values())
+
+
+def _singles_first(keys: list) -> list:
+    """A day's keys, single records first: the record publish wrote wins over a compacted file's copy."""
+    return sorted(keys, key=is_compacted)
+
+
+def _single_version(key: str) -> Optional[str]:
+    name = key.rsplit("/", 1)[-1]
+    return None if is_compacted(key) else name[: -len(".json")]
 
 
 def find_record(store, version: str) -> Optional[bytes]:
@@ -183,8 +244,14 @@ def is_published(store, version: str) -> bool:
 
 
 def _compacted_line(store, version: str) -> Optional[bytes]:
-    for key in compacted_keys(store, day_of(version)):
-        for line in lines(store.read(key) or b""):
+    # compact stores a day's file before deleting the single records it holds, so a single found absent
+    # is in a compacted file listed now, or collected.
+    day = day_of(version)
+
+    def relist():
+        return compacted_keys(store, day)
+    for _key, data in read_listed(store, day, relist(), relist):
+        for line in lines(data):
             if version_in(line) == version:
                 return line
     return None

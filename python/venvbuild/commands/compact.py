@@ -2,8 +2,8 @@
 
 from datetime import date, datetime, timedelta, timezone
 
-from venvbuild import compaction, naming, retention
-from venvbuild.errors import OK
+from venvbuild import compaction, maintenance_lease, naming, retention
+from venvbuild.errors import OK, StoreError
 from venvbuild.store.options import add_store_arguments, store_from_args
 
 HELP = (
@@ -28,10 +28,16 @@ def default_before(today=None) -> date:
 def run(args) -> int:
     before = date.fromisoformat(naming.day(args.before, "--before")) if args.before else default_before()
     store = store_from_args(args)
-    gone = frozenset(b.venv_version for b in retention.tombstones(store))
-    results = compaction.compact(store, before, print, gone)
-    folded = sum(len(r.read) for r in results if not r.left)
-    records = sum(r.records for r in results if not r.left)
-    print(f"{len(results)} day(s) before {before.isoformat()} compacted in {store.describe()}: "
+    with maintenance_lease.held(store, "compact"):
+        results = compaction.compact(
+            store, before, print, lambda: frozenset(b.venv_version for b in retention.tombstones(store)))
+    done = [r for r in results if not r.left and r.skipped is None]
+    folded = sum(len(r.read) for r in done)
+    records = sum(r.records for r in done)
+    print(f"{len(done)} day(s) before {before.isoformat()} compacted in {store.describe()}: "
           f"{records} record(s), {folded} object(s) folded")
+    skipped = [r.day for r in results if r.skipped is not None]
+    if skipped:
+        raise StoreError(f"{len(skipped)} day(s) not compacted (said above why, each left as it is): "
+                         + ", ".join(f"dt={day}" for day in skipped))
     return OK

@@ -2,7 +2,7 @@
 
 import argparse
 
-from venvbuild import retention
+from venvbuild import maintenance_lease, retention
 from venvbuild.console import say
 from venvbuild.errors import OK
 from venvbuild.store.options import add_store_arguments, store_from_args
@@ -39,6 +39,13 @@ def add_arguments(parser) -> None:
 def run(args) -> int:
     retention.check_rules(args.keep_last, args.keep_days)
     store = store_from_args(args)
+    if not args.apply:
+        return _plan_and_apply(store, args)
+    with maintenance_lease.held(store, "gc --apply"):  # never beside a compact (or another gc --apply)
+        return _plan_and_apply(store, args)
+
+
+def _plan_and_apply(store, args) -> int:
     result = retention.plan(store, args.keep_last, args.keep_days, args.env_name)
     for version, why in sorted(result.keep.items()):
         print(f"keep    {version}  ({why})")
@@ -55,6 +62,6 @@ def run(args) -> int:
     if not args.apply:
         print(f"{total} build(s) would be deleted, {len(result.keep)} kept; run again with --apply to delete")
         return OK
-    retention.apply(store, result, say)
-    print(f"{total} build(s) deleted, {len(result.keep)} kept")
+    deleted = retention.apply(store, result, say)
+    print(f"{deleted} build(s) deleted, {len(result.keep)} kept")
     return OK

@@ -252,13 +252,16 @@ def _checked_copy(paths, target: Path, indexed=frozenset()):
     check = _record_check()
     read, rejected, seen = [], [], set(indexed)
     with open(target, "wb") as out:
-        for path in paths:
+        # single records first: a compacted file's copy of a record never shadows the record publish wrote
+        for path in sorted(paths, key=lambda p: stored_builds.is_compacted(p.name)):
             try:
                 data = path.read_bytes()
             except FileNotFoundError:
                 continue
             read.append(path.name)
             compacted = stored_builds.is_compacted(path.name)
+            if compacted and not stored_builds.valid_compacted(str(path), data):
+                continue
             for number, line in enumerate(stored_builds.lines(data) if compacted else [data], 1):
                 record, problem = _checked(line, check)
                 if problem:

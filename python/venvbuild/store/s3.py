@@ -136,25 +136,40 @@ class S3Store(ObjectStore):
 
     def put_new(self, key: str, path: Path, sha256: str, movable: bool = False) -> None:
         path = Path(path)
+        extra = self._extra(sha256)
+        with self._errors(key):
+            size = path.stat().st_size
+            if size < self.multipart_threshold:
+                self._put_object(key, path.read_bytes(), sha256, extra)
+            else:
+                self._put_multipart(key, path, size, extra)
+
+    def put_new_bytes(self, key: str, data: bytes) -> None:
+        """One PutObject with If-None-Match whatever the size (S3 takes up to 5 GB in one): the collector's
+        IAM policy allows only create-only writes, and CreateMultipartUpload/UploadPart carry no
+        If-None-Match, so a large compacted file must never go multipart."""
+        sha256 = hashlib.sha256(data).hexdigest()
+        with self._errors(key):
+            self._put_object(key, data, sha256, self._extra(sha256))
+
+    def _extra(self, sha256: str) -> dict[str, Any]:
         extra: dict[str, Any] = {"Metadata": {SHA256_METADATA: sha256}}
         if self.sse:
             extra["ServerSideEncryption"] = self.sse
         if self.kms_key_id:
             extra["SSEKMSKeyId"] = self.kms_key_id
-        with self._errors(key):
-            size = path.stat().st_size
-            if size < self.multipart_threshold:
-                stored = self.client.put_object(
-                    Bucket=self.bucket,
-                    Key=key,
-                    Body=path.read_bytes(),
-                    IfNoneMatch="*",
-                    ChecksumSHA256=_b64(bytes.fromhex(sha256)),
-                    **extra,
-                )
-                self._expect(stored, "ETag", "PutObject", key)
-            else:
-                self._put_multipart(key, path, size, extra)
+        return extra
+
+    def _put_object(self, key: str, body: bytes, sha256: str, extra: dict) -> None:
+        stored = self.client.put_object(
+            Bucket=self.bucket,
+            Key=key,
+            Body=body,
+            IfNoneMatch="*",
+            ChecksumSHA256=_b64(bytes.fromhex(sha256)),
+            **extra,
+        )
+        self._expect(stored, "ETag", "PutObject", key)
 
     def read(self, key: str) -> Optional[bytes]:
         from botocore.exceptions import ClientError
