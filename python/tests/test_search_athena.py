@@ -134,7 +134,7 @@ def test_request_flow_parameters_and_filtering(capsys, moto, slow_queries):
     query = execution["Query"]
     assert 'FROM "venvs"."venv_builds_metadata"' in query
     assert "kedro" not in query and "other" not in query and "2025-01-01" not in query and "$" not in query
-    assert execution["ExecutionParameters"] == ["'kedro'", "''", "''", "''", "'other'", "'other'",
+    assert execution["ExecutionParameters"] == ["'kedro'", "'kedro'", "''", "''", "''", "'other'", "'other'",
                                                 "'2025-01-01'", "'2025-01-01'"]
 
 
