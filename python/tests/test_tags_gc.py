@@ -339,6 +339,12 @@ def test_an_event_points_only_at_a_build_of_its_own_env_name(tmp_path, capsys):
 
     assert search_versions(capsys, store, "--tag", "swap") == []
     assert search_versions(capsys, store, "kedro", "--tag", "swap") == []
+    code, out, err = run(capsys, "pull", "--tag", "swap", "--env-name", "other", "--store", store.root,
+                         "--dest", tmp_path / "pulled")
+    assert (code, out) == (2, "")
+    assert err == (f"venvbuild: error: --tag swap: for env other it points at {OLD[0]}, a build of env demo; "
+                   "not pulled\n")
+    assert not (tmp_path / "pulled").exists()
 
 
 @pytest.mark.parametrize("option", [["--since", "2024-01-01"], ["--view", "v"]])

@@ -137,7 +137,13 @@ def resolve(store: ObjectStore, tag: str, env_name: Optional[str] = None) -> str
     if len(live) > 1:
         envs = ", ".join(sorted(env for env, _ in live))
         raise UsageError(f"--tag {tag}: builds of several env names carry it ({envs}); give --env-name")
-    return next(iter(live.values()))
+    [((env, _), version)] = live.items()
+    meta = reuse.published(store, version)
+    if meta is not None and meta.get("env_name") != env:
+        # What search --tag (locally and on Athena) counts as no build: an event points only into its own env.
+        raise UsageError(f"--tag {tag}: for env {env} it points at {version}, a build of env "
+                         f"{meta.get('env_name')}; not pulled")
+    return version
 
 
 def tag(store: ObjectStore, version: str, tag_name: str, remove: bool = False) -> Event:
