@@ -2,18 +2,10 @@ import static org.junit.Assert.assertEquals
 import static org.junit.Assert.assertFalse
 import static org.junit.Assert.assertTrue
 
-import org.junit.Before
 import org.junit.Test
 
 /** buildVenv(reuse: true): a published build of the same inputs is returned instead of building one. */
-class BuildVenvReuseTest extends PipelineTestBase {
-
-    FakeHelper fakeHelper = new FakeHelper()
-
-    @Before
-    void answerShWithFakeHelper() {
-        shHandler = { Map call -> fakeHelper.run(call) }
-    }
+class BuildVenvReuseTest extends FakeHelperStepTest {
 
     Map buildVenv(Map args) {
         return loadStep('buildVenv').call(args) as Map

@@ -8,14 +8,13 @@ import static org.junit.Assert.fail
 
 import io.venvbuild.HelperTool
 import org.jenkinsci.plugins.workflow.steps.FlowInterruptedException
-import org.junit.Before
 import org.junit.Test
 
 /**
  * buildVenv against a fake helper: stages and their labels, environment-only values, the helper tool,
  * outcomes, credentials, artifacts, calls sharing a workspace, failures, aborts and notifications.
  */
-class BuildVenvTest extends PipelineTestBase {
+class BuildVenvTest extends FakeHelperStepTest {
 
     static final List<String> ALL_STAGES = ['Validate inputs', 'Create venv and install', 'Check dependencies',
                                             'Package', 'Metadata', 'Publish']
@@ -26,19 +25,8 @@ class BuildVenvTest extends PipelineTestBase {
         inspect: 'Check dependencies', package: 'Package', metadata: 'Metadata', 'verify-helper': 'Publish',
         publish: 'Publish']
 
-    FakeHelper fakeHelper = new FakeHelper()
-
-    @Before
-    void answerShWithFakeHelper() {
-        shHandler = { Map call -> fakeHelper.run(call) }
-    }
-
     Map buildVenv(Map args) {
         return loadStep('buildVenv').call(args) as Map
-    }
-
-    String libraryScript(String name) {
-        return new File(PROJECT_DIR, "resources/venvbuild/${name}").getText('UTF-8')
     }
 
     String version() {

@@ -1,25 +1,13 @@
 import static org.junit.Assert.assertEquals
 import static org.junit.Assert.assertTrue
 
-import org.junit.Before
 import org.junit.Test
 
 /** tagVenv: checks its options before any shell, installs the helper, passes values through the environment only. */
-class TagVenvTest extends PipelineTestBase {
-
-    FakeHelper fakeHelper = new FakeHelper()
-
-    @Before
-    void answerShWithFakeHelper() {
-        shHandler = { Map call -> fakeHelper.run(call) }
-    }
+class TagVenvTest extends FakeHelperStepTest {
 
     Map tagVenv(Map args) {
         return loadStep('tagVenv').call(args) as Map
-    }
-
-    String libraryScript(String name) {
-        return new File(PROJECT_DIR, "resources/venvbuild/${name}").getText('UTF-8')
     }
 
     @Test
