@@ -175,6 +175,27 @@ def test_a_relocated_script_keeps_its_interpreter_arguments():
     assert relocated == b"#!/bin/sh\n'''exec' \"" + long_dest + b"/bin/python\" -u \"$0\" \"$@\"\n' '''\nrun()\n"
 
 
+@pytest.mark.parametrize("name, kind, mode, size, target", [
+    ("venv", "dir", 0o755, 0, ""),
+    ("venv/", "dir", 0o755, 0, ""),
+    ("v" * 99, "dir", 0o755, 0, ""),  # 100 bytes with the slash: the last that fits
+    ("v" * 100, "dir", 0o755, 0, ""),  # 101 with it: a GNU long name
+    ("f" * 100, "file", 0o644, 1, ""),
+    ("f" * 101, "file", 0o644, 1, ""),
+    ("\u00e9" * 50, "file", 0o644, 0, ""),  # 50 characters, 100 bytes
+    ("\u00e9" * 51, "file", 0o644, 0, ""),  # 51 characters, 102 bytes
+    (os.fsdecode(b"venv/not-utf8-\xff"), "file", 0o755, 7, ""),
+    ("venv/bin/python", "symlink", 0o777, 0, "t" * 100),
+    ("venv/bin/python", "symlink", 0o777, 0, "t" * 101),
+    ("venv/bin/python", "symlink", 0o777, 0, os.fsdecode(b"/usr/bin/\xfe")),
+    ("venv/lib/huge.bin", "file", 0o644, 8 ** 11 - 1, ""),  # the largest size in octal
+    ("venv/lib/huge.bin", "file", 0o644, 8 ** 11, ""),  # base 256 from here
+    ("venv/odd-mode", "file", 0o104755, 3, ""),  # bits above 0o7777 are dropped
+])
+def test_each_header_is_what_tarfile_writes(name, kind, mode, size, target):
+    assert archive._header(name, kind, mode, size, target) == archive._tarfile_header(name, kind, mode, size, target)
+
+
 def test_the_tar_stream_is_byte_for_byte_what_tarfile_writes(tmp_path):
     """archive._TarWriter skips tarfile's per-entry work; any tar reader must see the same stream: GNU long
     names and link targets, non-ASCII names, files over one write chunk, a stream ending mid-record."""

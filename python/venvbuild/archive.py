@@ -228,9 +228,38 @@ class _Contents:
         return (json.dumps(record, sort_keys=True, separators=(",", ":")) + "\n").encode("utf-8")
 
 
+_TYPES = {"dir": tarfile.DIRTYPE, "file": tarfile.REGTYPE, "symlink": tarfile.SYMTYPE}
+_GNU_MAGIC = tarfile.GNU_MAGIC
+_OCTAL_12 = 8 ** 11  # a size from here on is written in base 256: tarfile's business
+
+
 def _header(name: str, kind: str, mode: int, size: int = 0, target: str = "") -> bytes:
+    """The GNU tar header tarfile writes for this entry (uid and gid 0, no owner names, mtime MTIME), built
+    directly when the name and link target fit their fields: tarfile's generic path is a third of the
+    time it takes to archive a venv of small files."""
+    if kind == "dir" and not name.endswith("/"):
+        name += "/"
+    raw_name = name.encode(tarfile.ENCODING, "surrogateescape")
+    raw_target = target.encode(tarfile.ENCODING, "surrogateescape")
+    if len(raw_name) > tarfile.LENGTH_NAME or len(raw_target) > tarfile.LENGTH_LINK or size >= _OCTAL_12:
+        return _tarfile_header(name, kind, mode, size, target)
+    block = bytearray(tarfile.BLOCKSIZE)
+    block[0:len(raw_name)] = raw_name
+    block[100:108] = b"%07o\0" % (mode & 0o7777)
+    block[108:124] = b"0000000\0" * 2  # uid, gid
+    block[124:136] = b"%011o\0" % size
+    block[136:148] = b"%011o\0" % MTIME
+    block[148:156] = b" " * 8  # the checksum counts its own field as spaces
+    block[156:157] = _TYPES[kind]
+    block[157:157 + len(raw_target)] = raw_target
+    block[257:265] = _GNU_MAGIC
+    block[148:155] = b"%06o\0" % sum(block)
+    return bytes(block)
+
+
+def _tarfile_header(name: str, kind: str, mode: int, size: int = 0, target: str = "") -> bytes:
     info = tarfile.TarInfo(name)
-    info.type = {"dir": tarfile.DIRTYPE, "file": tarfile.REGTYPE, "symlink": tarfile.SYMTYPE}[kind]
+    info.type = _TYPES[kind]
     info.mode, info.size, info.linkname = mode, size, target
     info.uid = info.gid = 0
     info.uname = info.gname = ""

@@ -3,12 +3,15 @@
 The installer's output reaches the console (stderr) and install.log line by line, credentials redacted.
 """
 
+import importlib.metadata
 import os
 import shutil
 import subprocess
 import sys
 from pathlib import Path
-from typing import List
+from typing import List, Optional
+
+from packaging.version import InvalidVersion, Version
 
 from venvbuild import resolution
 from venvbuild.errors import InstallError, UsageError
@@ -49,9 +52,51 @@ def create_venv(base_python: str, venv: Path, installer: str, log: Path, prompt:
     # By name from the wheels' folder, as ensurepip does: installed from a file path, pip would record a
     # direct_url.json and `pip freeze --all` would print `pip @ file:///...`.
     pins = ["==".join(Path(w).name.split("-")[:2]) for w in wheels]
-    _run([str(venv_python(venv)), f"{pip_wheel}/pip", "install", "--no-compile", "--no-index", "--no-deps",
+    run_pip = _pip_command(venv) or [str(venv_python(venv)), f"{pip_wheel}/pip"]
+    _run([*run_pip, "install", "--no-compile", "--no-index", "--no-deps",
           "--find-links", str(Path(pip_wheel).parent), "--disable-pip-version-check", "--no-cache-dir", "--quiet",
           *pins], log, failure, hermetic=True)
+
+
+# pip's --python: run this pip's code with another interpreter, installing into that interpreter's env.
+_PIP_WITH_PYTHON = Version("22.3")
+
+
+def helper_pip(minor: str) -> Optional[str]:
+    """The version of the helper's own pip when pip mode installs with it into a venv of Python `minor`,
+    else None (then the venv's own pip installs, the one its base interpreter bundles).
+
+    A pip run from a wheel file, or freshly installed without bytecode, compiles its hundreds of modules
+    on every run: over a second of each build. The helper's pip was compiled once, when the helper was
+    installed, for the helper's Python: it serves venvs of that same minor version."""
+    if ".".join(map(str, sys.version_info[:2])) != minor:
+        return None
+    try:
+        found = importlib.metadata.version("pip")
+        return found if Version(found) >= _PIP_WITH_PYTHON else None
+    except (importlib.metadata.PackageNotFoundError, InvalidVersion):
+        return None
+
+
+def _pip_command(venv: Path) -> Optional[List[str]]:
+    """The helper's pip, run by venv's interpreter (`pip --python`), when helper_pip allows it."""
+    minor = _venv_minor(venv)
+    if minor is None or helper_pip(minor) is None:
+        return None
+    return [sys.executable, "-m", "pip", "--python", str(venv_python(venv))]
+
+
+def _venv_minor(venv: Path) -> Optional[str]:
+    """`3.N` from the venv's pyvenv.cfg (`version = 3.11.7`, `version_info` in uv's), without starting it."""
+    try:
+        lines = (venv / "pyvenv.cfg").read_text(encoding="utf-8").splitlines()
+    except OSError:
+        return None
+    for line in lines:
+        key, _, value = line.partition("=")
+        if key.strip() in ("version", "version_info"):
+            return ".".join(value.strip().split(".")[:2])
+    return None
 
 
 def _bundled_wheels(base_python: str) -> list[str]:
@@ -73,7 +118,8 @@ def install(venv: Path, requirements: Path, installer: str, log: Path) -> None:
     else:
         # --no-compile: bytecode is most of pip's time and not part of a reproducible archive;
         # the interpreter writes it on first import.
-        command = [python, "-m", "pip", "install", "--no-compile", "--disable-pip-version-check", "-r", str(requirements)]
+        run_pip = _pip_command(venv) or [python, "-m", "pip"]
+        command = [*run_pip, "install", "--no-compile", "--disable-pip-version-check", "-r", str(requirements)]
     output = _run(command, log, failure=None)
     if output is not None:
         clash = resolution.explain(output)
