@@ -134,7 +134,7 @@ def test_request_flow_parameters_and_filtering(capsys, moto, slow_queries):
     query = execution["Query"]
     assert 'FROM "venvs"."venv_builds_metadata"' in query
     assert "kedro" not in query and "other" not in query and "2025-01-01" not in query and "$" not in query
-    assert execution["ExecutionParameters"] == ["'kedro'", "'kedro'", "''", "''", "''", "'other'", "'other'",
+    assert execution["ExecutionParameters"] == ["'kedro'", "1", "'kedro'", "''", "''", "''", "'other'", "'other'",
                                                 "'2025-01-01'", "'2025-01-01'"]
 
 
@@ -349,3 +349,13 @@ def test_athena_execution_parameters_sit_only_in_the_outermost_where():
     assert len(_parameters_outside_the_outer_where(in_a_cte)) == 1
     in_the_select = tagged.replace("SELECT DISTINCT r.venv_version,", "SELECT DISTINCT r.venv_version, $since AS s,")
     assert len(_parameters_outside_the_outer_where(in_the_select)) == 1
+
+
+@pytest.mark.parametrize("text", ["2025-07-22 08:30:00.000", "2025-07-22 08:30:00", "1999-12-31 23:59:59.999",
+                                  "2026-01-01 00:00:00.123456"])
+def test_athena_timestamp_text_reads_as_the_datetime_round_trip_gives_it(text):
+    from datetime import datetime
+
+    from venvbuild.search import matching
+
+    assert matching._iso_utc(text) == datetime.fromisoformat(text).strftime("%Y-%m-%dT%H:%M:%SZ")

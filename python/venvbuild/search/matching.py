@@ -5,6 +5,7 @@ build's "Name==version" strings (at least those with a requested name), separate
 """
 
 import functools
+import re
 from collections.abc import Iterable, Iterator
 from datetime import datetime
 from typing import NamedTuple, Optional
@@ -13,6 +14,9 @@ from packaging.utils import canonicalize_name
 
 ROW_COLUMNS = ("venv_version", "env_name", "created_at", "python_version", "is_conflict_free", "venv_archive",
                "packages")
+
+
+_ATHENA_TEXT = re.compile(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d(?:\.\d{1,6})?")  # CAST(timestamp AS varchar)
 
 
 class Build(NamedTuple):
@@ -89,6 +93,8 @@ def _iso_utc(value) -> str:
     if isinstance(value, str):
         if len(value) == 20 and value[10] == "T" and value[19] == "Z":
             return value
+        if _ATHENA_TEXT.fullmatch(value):  # what the datetime round trip below gives, without it (a listing's rows)
+            return f"{value[:10]}T{value[11:19]}Z"
         try:
             value = datetime.fromisoformat(value.replace("Z", "+00:00").replace(" UTC", ""))
         except ValueError:
