@@ -67,7 +67,7 @@ def spread_root(parent: Path) -> Path:
     root = Path(tempfile.mkdtemp(prefix="bench-build-", dir=parent))
     marked = bool(shutil.which("chattr")) and subprocess.run(["chattr", "+T", str(root)],
                                                              capture_output=True).returncode == 0
-    print(f"runs under {root} ({'chattr +T: each run in a fresh block group' if marked else 'chattr +T not applied'})")
+    print(f"runs under {root} ({'chattr +T: each run in a little-used block group' if marked else 'chattr +T not applied'})")
     return root
 
 

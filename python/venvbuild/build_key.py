@@ -121,10 +121,9 @@ def installer_version(installer_name: str, facts: dict) -> str:
             raise InstallError("cannot run uv --version") from None
         words = done.stdout.split()
         return words[1] if len(words) > 1 else done.stdout.strip()
-    # The helper's own pip when it installs (installer.helper_pip), else the pip the base interpreter
-    # bundles, which `python -m venv` gives the venv.
-    minor = ".".join(str(facts.get("version", "")).split(".")[:2])
-    return installer.helper_pip(minor) or facts.get("bundled_pip") or "unknown"
+    # `python -m venv` installs the pip the base interpreter bundles, and the build installs with it (or
+    # with the helper's pip of that same version: installer.helper_pip_serves).
+    return facts.get("bundled_pip") or "unknown"
 
 
 def requirement_lines(parsed) -> List[str]:

@@ -6,10 +6,12 @@ The installer's output reaches the console (stderr) and install.log line by line
 import importlib.metadata
 import os
 import shutil
+import signal
 import subprocess
 import sys
+import sysconfig
 from pathlib import Path
-from typing import List, Optional
+from typing import List
 
 from packaging.version import InvalidVersion, Version
 
@@ -35,10 +37,11 @@ def find_uv() -> str:
     return find_uv_bin()
 
 
-def create_venv(base_python: str, venv: Path, installer: str, log: Path, prompt: str) -> None:
+def create_venv(base_python: str, venv: Path, installer: str, log: Path, prompt: str, helper_pip: bool = False) -> None:
     """A venv whose prompt is the env's name (not the build folder's). In pip mode it gets the pip (and,
     before 3.12, setuptools) that ensurepip would give it, installed without bytecode: ensurepip compiles
-    every module, which is slow and stamps each .pyc with the time of the build."""
+    every module, which is slow and stamps each .pyc with the time of the build. helper_pip: installed by
+    the helper's own pip (helper_pip_serves)."""
     failure = f"creating the venv with {base_python} failed"
     if installer == "uv":
         _run([find_uv(), "venv", "--python", base_python, "--no-project", "--prompt", prompt, str(venv)], log, failure)
@@ -52,7 +55,7 @@ def create_venv(base_python: str, venv: Path, installer: str, log: Path, prompt:
     # By name from the wheels' folder, as ensurepip does: installed from a file path, pip would record a
     # direct_url.json and `pip freeze --all` would print `pip @ file:///...`.
     pins = ["==".join(Path(w).name.split("-")[:2]) for w in wheels]
-    run_pip = _pip_command(venv) or [str(venv_python(venv)), f"{pip_wheel}/pip"]
+    run_pip = _helper_pip_command(venv) if helper_pip else [str(venv_python(venv)), f"{pip_wheel}/pip"]
     _run([*run_pip, "install", "--no-compile", "--no-index", "--no-deps",
           "--find-links", str(Path(pip_wheel).parent), "--disable-pip-version-check", "--no-cache-dir", "--quiet",
           *pins], log, failure, hermetic=True)
@@ -62,41 +65,27 @@ def create_venv(base_python: str, venv: Path, installer: str, log: Path, prompt:
 _PIP_WITH_PYTHON = Version("22.3")
 
 
-def helper_pip(minor: str) -> Optional[str]:
-    """The version of the helper's own pip when pip mode installs with it into a venv of Python `minor`,
-    else None (then the venv's own pip installs, the one its base interpreter bundles).
+def helper_pip_serves(facts: dict) -> bool:
+    """Whether pip mode installs with the helper's own pip into a venv of the base interpreter described
+    by facts (interpreter.probe's identity): the same pip version the venv would get (the one the base
+    bundles, so the installer and the archive bytes are the same either way), pip 22.3 or later, and the
+    same implementation and ABI as the helper, whose bytecode the base interpreter then reads.
 
-    A pip run from a wheel file, or freshly installed without bytecode, compiles its hundreds of modules
-    on every run: over a second of each build. The helper's pip was compiled once, when the helper was
-    installed, for the helper's Python: it serves venvs of that same minor version."""
-    if ".".join(map(str, sys.version_info[:2])) != minor:
-        return None
+    A pip run from ensurepip's wheel file, or freshly installed without bytecode, compiles its hundreds of
+    modules on every run: over a second of each build. The helper's pip was compiled when it was installed."""
     try:
         found = importlib.metadata.version("pip")
-        return found if Version(found) >= _PIP_WITH_PYTHON else None
+        usable = Version(found) >= _PIP_WITH_PYTHON
     except (importlib.metadata.PackageNotFoundError, InvalidVersion):
-        return None
+        return False
+    helper_abi = sysconfig.get_config_var("SOABI") or sys.implementation.cache_tag
+    return (usable and found == facts.get("bundled_pip") and facts.get("implementation") == sys.implementation.name
+            and facts.get("abi") == helper_abi)
 
 
-def _pip_command(venv: Path) -> Optional[List[str]]:
-    """The helper's pip, run by venv's interpreter (`pip --python`), when helper_pip allows it."""
-    minor = _venv_minor(venv)
-    if minor is None or helper_pip(minor) is None:
-        return None
-    return [sys.executable, "-m", "pip", "--python", str(venv_python(venv))]
-
-
-def _venv_minor(venv: Path) -> Optional[str]:
-    """`3.N` from the venv's pyvenv.cfg (`version = 3.11.7`, `version_info` in uv's), without starting it."""
-    try:
-        lines = (venv / "pyvenv.cfg").read_text(encoding="utf-8").splitlines()
-    except OSError:
-        return None
-    for line in lines:
-        key, _, value = line.partition("=")
-        if key.strip() in ("version", "version_info"):
-            return ".".join(value.strip().split(".")[:2])
-    return None
+def _helper_pip_command(venv: Path) -> List[str]:
+    # -I: the workspace (the current folder) is not on sys.path, so a pip.py there cannot stand in for pip.
+    return [sys.executable, "-I", "-m", "pip", "--python", str(venv_python(venv))]
 
 
 def _bundled_wheels(base_python: str) -> list[str]:
@@ -111,14 +100,14 @@ def _bundled_wheels(base_python: str) -> list[str]:
     return wheels if any(Path(w).name.startswith("pip-") for w in wheels) else []
 
 
-def install(venv: Path, requirements: Path, installer: str, log: Path) -> None:
+def install(venv: Path, requirements: Path, installer: str, log: Path, helper_pip: bool = False) -> None:
     python = str(venv_python(venv))
     if installer == "uv":
         command = [find_uv(), "pip", "install", "--python", python, "-r", str(requirements)]
     else:
         # --no-compile: bytecode is most of pip's time and not part of a reproducible archive;
         # the interpreter writes it on first import.
-        run_pip = _pip_command(venv) or [python, "-m", "pip"]
+        run_pip = _helper_pip_command(venv) if helper_pip else [python, "-m", "pip"]
         command = [*run_pip, "install", "--no-compile", "--disable-pip-version-check", "-r", str(requirements)]
     output = _run(command, log, failure=None)
     if output is not None:
@@ -134,12 +123,14 @@ def _run(command: List[str], log: Path, failure, hermetic: bool = False):
     env = {k: v for k, v in os.environ.items() if not (hermetic and k.startswith("PIP_"))}
     env.update({"PYTHONUNBUFFERED": "1", "PIP_NO_INPUT": "1"})
     env.pop("PYTHONPATH", None)
+    env.pop("_PIP_RUNNING_IN_SUBPROCESS", None)  # inherited, it would make `pip --python` install into the helper
     captured = []
     with open(log, "a", encoding="utf-8") as out:
         out.write("$ " + redact(" ".join(command)) + "\n")
         try:
+            # A group of its own: an abort stops the installer's children too (`pip --python`'s, build backends).
             proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=env,
-                                    text=True, errors="replace", bufsize=1)
+                                    text=True, errors="replace", bufsize=1, start_new_session=True)
         except OSError as exc:
             raise InstallError(f"cannot run {command[0]}: {exc.strerror}") from None
         assert proc.stdout is not None  # stdout=PIPE
@@ -150,8 +141,7 @@ def _run(command: List[str], log: Path, failure, hermetic: bool = False):
                 out.write(line)
                 sys.stderr.write(line)  # progress: stdout carries only the command's result
         except BaseException:  # aborted (SIGTERM, Ctrl-C) or the log cannot be written: stop the installer too
-            proc.kill()
-            proc.wait()
+            _kill_group(proc)
             raise
         proc.wait()
     sys.stderr.flush()
@@ -160,6 +150,14 @@ def _run(command: List[str], log: Path, failure, hermetic: bool = False):
     if failure:
         raise InstallError(f"{failure}: {_last_error(captured)} (full log: {log})")
     return captured
+
+
+def _kill_group(proc: subprocess.Popen) -> None:
+    try:
+        os.killpg(proc.pid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
+    proc.wait()
 
 
 def _last_error(lines: List[str]) -> str:

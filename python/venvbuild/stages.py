@@ -112,6 +112,7 @@ def validate(work: WorkDir, requirements_file, env_name: str, python: Optional[s
         build_key=key,
         build_inputs=inputs.as_dict(),
         reuse=reuse_store is not None,
+        helper_pip=installer_name == "pip" and installer.helper_pip_serves(base.identity or {}),
     )
     work.save(state, "validate")
     if found is not None:
@@ -127,7 +128,8 @@ def validate(work: WorkDir, requirements_file, env_name: str, python: Optional[s
 def install(work: WorkDir) -> State:
     state = work.load(after="validate")
     with _writing(work.log):
-        installer.create_venv(state.interpreter, work.venv, state.installer, work.log, prompt=state.env_name)
+        installer.create_venv(state.interpreter, work.venv, state.installer, work.log, prompt=state.env_name,
+                              helper_pip=state.helper_pip)
     got = interpreter.probe(installer.venv_python(work.venv))
     if got is None or got.minor != state.python_version:
         found = got.version if got else "nothing that runs"
@@ -135,7 +137,7 @@ def install(work: WorkDir) -> State:
     state.python_full_version, state.platform = got.version, got.platform
     state.python_home = _pyvenv_home(work.venv)
     with _writing(work.log):
-        installer.install(work.venv, Path(state.requirements), state.installer, work.log)
+        installer.install(work.venv, Path(state.requirements), state.installer, work.log, helper_pip=state.helper_pip)
     work.save(state, "install")
     return state
 

@@ -45,6 +45,7 @@ class State:
     content_key: Optional[str] = None
     fully_pinned: Optional[bool] = None
     reuse: bool = False  # --reuse was asked for: say why a build cannot be reused
+    helper_pip: bool = False  # pip mode installs with the helper's own pip (installer.helper_pip_serves)
 
 
 class WorkDir:
