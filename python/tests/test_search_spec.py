@@ -126,7 +126,7 @@ def test_athena_sql_placeholders_are_in_where_only_and_it_parses_as_trino():
     )
     tree = sqlglot.parse_one(text, read="trino")
     placeholders = list(tree.find_all(sqlglot.exp.Placeholder))
-    assert len(parameters) == len(placeholders) == text.count("?") == 9
+    assert len(parameters) == len(placeholders) == text.count("?") == 10
     assert all(p.find_ancestor(sqlglot.exp.Where) is not None for p in placeholders)
     assert {c.name for c in tree.find_all(sqlglot.exp.Column)} >= {"installed_packages", "dt", "env_name"}
 
