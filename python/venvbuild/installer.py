@@ -74,9 +74,13 @@ def helper_pip_serves(facts: dict) -> bool:
     A pip run from ensurepip's wheel file, or freshly installed without bytecode, compiles its hundreds of
     modules on every run: over a second of each build. The helper's pip was compiled when it was installed."""
     try:
-        found = importlib.metadata.version("pip")
+        pip = importlib.metadata.distribution("pip")
+        found = pip.version
         usable = Version(found) >= _PIP_WITH_PYTHON
     except (importlib.metadata.PackageNotFoundError, InvalidVersion):
+        return False
+    # The pip `-I -m pip` runs: the helper env's own, not one found through PYTHONPATH or the user site.
+    if Path(str(pip.locate_file(""))).resolve() != Path(sysconfig.get_paths()["purelib"]).resolve():
         return False
     helper_abi = sysconfig.get_config_var("SOABI") or sys.implementation.cache_tag
     return (usable and found == facts.get("bundled_pip") and facts.get("implementation") == sys.implementation.name
@@ -123,14 +127,15 @@ def _run(command: List[str], log: Path, failure, hermetic: bool = False):
     env = {k: v for k, v in os.environ.items() if not (hermetic and k.startswith("PIP_"))}
     env.update({"PYTHONUNBUFFERED": "1", "PIP_NO_INPUT": "1"})
     env.pop("PYTHONPATH", None)
-    env.pop("_PIP_RUNNING_IN_SUBPROCESS", None)  # inherited, it would make `pip --python` install into the helper
+    # Each would send pip's install elsewhere than the venv: the helper's env, another interpreter's.
+    env.pop("_PIP_RUNNING_IN_SUBPROCESS", None)
+    env.pop("PIP_PYTHON", None)
     captured = []
     with open(log, "a", encoding="utf-8") as out:
         out.write("$ " + redact(" ".join(command)) + "\n")
         try:
-            # A group of its own: an abort stops the installer's children too (`pip --python`'s, build backends).
             proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=env,
-                                    text=True, errors="replace", bufsize=1, start_new_session=True)
+                                    text=True, errors="replace", bufsize=1)
         except OSError as exc:
             raise InstallError(f"cannot run {command[0]}: {exc.strerror}") from None
         assert proc.stdout is not None  # stdout=PIPE
@@ -140,10 +145,10 @@ def _run(command: List[str], log: Path, failure, hermetic: bool = False):
                 captured.append(line)
                 out.write(line)
                 sys.stderr.write(line)  # progress: stdout carries only the command's result
+            proc.wait()
         except BaseException:  # aborted (SIGTERM, Ctrl-C) or the log cannot be written: stop the installer too
-            _kill_group(proc)
+            _kill_tree(proc)
             raise
-        proc.wait()
     sys.stderr.flush()
     if proc.returncode == 0:
         return None
@@ -152,12 +157,33 @@ def _run(command: List[str], log: Path, failure, hermetic: bool = False):
     return captured
 
 
-def _kill_group(proc: subprocess.Popen) -> None:
-    try:
-        os.killpg(proc.pid, signal.SIGKILL)
-    except ProcessLookupError:
-        pass
+def _kill_tree(proc: subprocess.Popen) -> None:
+    """Kill the installer and every process under it (`pip --python` runs pip in a child, pip runs build
+    backends): killing only the process we started leaves them running. They stay in our process group,
+    so a terminal prompt (git's, ssh's) and a Ctrl-C still reach them."""
+    for pid in [*_descendants(proc.pid), proc.pid]:  # all found before any dies and is re-parented
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except OSError:  # gone already
+            pass
     proc.wait()
+
+
+def _descendants(pid: int) -> List[int]:
+    """The processes under pid, from /proc (none found without it: then only pid is killed)."""
+    children: dict = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()  # after the command name, which may hold ")"
+        except (OSError, IndexError):
+            continue
+        children.setdefault(int(fields[1]), []).append(int(stat.parent.name))
+    found, todo = [], [pid]
+    while todo:
+        for child in children.get(todo.pop(), []):
+            found.append(child)
+            todo.append(child)
+    return found
 
 
 def _last_error(lines: List[str]) -> str:

@@ -129,7 +129,7 @@ def install(work: WorkDir) -> State:
     state = work.load(after="validate")
     with _writing(work.log):
         installer.create_venv(state.interpreter, work.venv, state.installer, work.log, prompt=state.env_name,
-                              helper_pip=state.helper_pip)
+                              helper_pip=_helper_pip(state))
     got = interpreter.probe(installer.venv_python(work.venv))
     if got is None or got.minor != state.python_version:
         found = got.version if got else "nothing that runs"
@@ -137,9 +137,17 @@ def install(work: WorkDir) -> State:
     state.python_full_version, state.platform = got.version, got.platform
     state.python_home = _pyvenv_home(work.venv)
     with _writing(work.log):
-        installer.install(work.venv, Path(state.requirements), state.installer, work.log, helper_pip=state.helper_pip)
+        installer.install(work.venv, Path(state.requirements), state.installer, work.log, helper_pip=_helper_pip(state))
     work.save(state, "install")
     return state
+
+
+def _helper_pip(state: State) -> bool:
+    """validate's choice, checked again: `venvbuild install --work-dir` may run in another helper."""
+    inputs = state.build_inputs or {}
+    facts = {"implementation": inputs.get("implementation"), "abi": inputs.get("abi"),
+             "bundled_pip": inputs.get("installer_version")}
+    return state.helper_pip and installer.helper_pip_serves(facts)
 
 
 def _pyvenv_home(venv: Path) -> str:
