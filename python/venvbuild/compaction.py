@@ -19,12 +19,11 @@ Records of builds a gc is deleting (a tombstone in `<prefix>-gc/`) are left out:
 
 import hashlib
 import json
-import sys
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Callable, Dict, List, Optional
 
-from venvbuild import artifacts, stored_builds
+from venvbuild import artifacts, console, stored_builds
 from venvbuild.errors import StoreError
 from venvbuild.store.base import ObjectExists, ObjectStore
 
@@ -98,7 +97,7 @@ def compact_day(store: ObjectStore, day: str, keys: List[str], gone: Callable[[]
             continue  # not written by compact (a forged copy?): neither folded nor deleted
         result.read.append(key)
         for line in stored_builds.lines(data) if compacted else [data]:
-            expected = stored_builds.version_in(line) if compacted else key.rsplit("/", 1)[-1][: -len(".json")]
+            expected = stored_builds.version_in(line) if compacted else stored_builds.single_version(key)
             version, created_at = _record_of(line, store.url(key) + (f" ({expected})" if compacted else ""))
             if version != expected or stored_builds.day_of(version) != day or b"\n" in line.rstrip(b"\n"):
                 raise DayNotCompacted(f"{store.url(key)}: damaged build record, not {expected}'s one-line "
@@ -141,9 +140,8 @@ def _collected_meanwhile(store: ObjectStore, day: str, read: List[str]) -> froze
     from a new listing of the day and so is the build's metadata.json (a gc deletes it after the record,
     and its tombstone last, so gone() no longer names it). One listing, and a HEAD only for a vanished one."""
     listed = set(stored_builds.day_keys(store, day))
-    vanished = [k.rsplit("/", 1)[-1][: -len(".json")] for k in read
-                if not stored_builds.is_compacted(k) and k not in listed]
-    return frozenset(v for v in vanished if store.checksum(store.build_key(v, artifacts.METADATA)) is None)
+    vanished = [stored_builds.single_version(k) for k in read if not stored_builds.is_compacted(k) and k not in listed]
+    return frozenset(v for v in vanished if v and store.checksum(store.build_key(v, artifacts.METADATA)) is None)
 
 
 def _record_of(line: bytes, where: str):
@@ -161,7 +159,7 @@ def _record_of(line: bytes, where: str):
         if not isinstance(meta, dict) or not isinstance(meta.get("venv_version"), str) \
                 or not isinstance(meta.get("created_at"), str):
             raise DayNotCompacted(str(exc)) from None
-        print(f"venvbuild: warning: {exc}; folded as it is", file=sys.stderr)
+        console.say(f"warning: {exc}; folded as it is")
         return meta["venv_version"], meta["created_at"]
 
 

@@ -11,12 +11,12 @@ import functools
 import hashlib
 import json
 import re
-import sys
 from typing import Optional
 
 import jsonschema
 
 from venvbuild import artifacts, metadata, naming
+from venvbuild.console import say
 from venvbuild.errors import StoreError, UsageError
 
 _RECORD = re.compile(r"dt=[0-9]{4}-[0-9]{2}-[0-9]{2}/venv_[0-9]{8}_[0-9]{6}\.json")
@@ -159,8 +159,7 @@ def valid_compacted(key: str, data: bytes) -> bool:
         return True
     if key not in _warned:
         _warned.add(key)
-        print(f"venvbuild: warning: {key}: ignored, its name is not the hash of its content "
-              "(not written by venvbuild compact)", file=sys.stderr)
+        say(f"warning: {key}: ignored, its name is not the hash of its content (not written by venvbuild compact)")
     return False
 
 
@@ -208,9 +207,10 @@ def entries(store, skip=frozenset()) -> list:
         def relist(day=day):
             return _singles_first(day_keys(store, day))
         keys = _singles_first(keys)
-        for key, data in read_listed(store, day, keys, relist, skip=lambda k: _single_version(k) in skip):
-            if not is_compacted(key):
-                found.setdefault(_single_version(key), (_single_version(key), key, data))
+        for key, data in read_listed(store, day, keys, relist, skip=lambda k: single_version(k) in skip):
+            version = single_version(key)
+            if version is not None:
+                found.setdefault(version, (version, key, data))
                 continue
             for number, line in enumerate(lines(data), 1):
                 version = version_in(line)
@@ -225,7 +225,8 @@ def _singles_first(keys: list) -> list:
     return sorted(keys, key=is_compacted)
 
 
-def _single_version(key: str) -> Optional[str]:
+def single_version(key: str) -> Optional[str]:
+    """The version a single record's key names (`.../dt=D/<version>.json`); None for a compacted file."""
     name = key.rsplit("/", 1)[-1]
     return None if is_compacted(key) else name[: -len(".json")]
 
