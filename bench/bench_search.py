@@ -288,13 +288,9 @@ def _load() -> str:
 def _counted_search_sql(database: str, specs, filters=None) -> str:
     """What `search --athena` runs, parameters bound as Athena binds them, wrapped in count(*): the engine's
     share of a search without paging its candidate rows to the client."""
-    from venvbuild.resources import read_text
-    from venvbuild.search import criteria, sqlparams
+    from venvbuild.search import athena, criteria
 
-    sql, parameters = sqlparams.positional(
-        read_text("sql/search_athena.sql").replace("{table}", f'"{database}"."venv_builds_metadata"'),
-        criteria.build(specs, **(filters or {})).sql_parameters(),
-    )
+    sql, parameters = athena.search_sql(athena.target(database), criteria.build(specs, **(filters or {})))
     return ("EXECUTE IMMEDIATE '" + f"SELECT count(*) FROM ({sql})".replace("'", "''") + "' USING "
             + ", ".join(parameters))
 

@@ -60,7 +60,7 @@ def target(database, table=DEFAULT_TABLE, workgroup=None, output=None, region=No
 
 def candidates(where: Target, criteria, client=None) -> list:
     """Rows (matching.ROW_COLUMNS) of the builds holding every requested name, newest first."""
-    sql, parameters = _search_sql(where, criteria)
+    sql, parameters = search_sql(where, criteria)
     columns, rows = run_query(client or make_client(where), sql, parameters, where)
     return once_each(rows)
 
@@ -76,12 +76,13 @@ def once_each(rows) -> list:
 def counted(where: Target, criteria, client=None) -> list:
     """[(a "Name==version", how many builds hold it)] for a one-SPEC search: `--count` pages a few rows
     however many builds hold the name (the PEP 440 step then judges each version once)."""
-    sql, parameters = _search_sql(where, criteria, "sql/search_athena_versions.sql")
+    sql, parameters = search_sql(where, criteria, "sql/search_athena_versions.sql")
     columns, rows = run_query(client or make_client(where), sql, parameters, where)
     return rows
 
 
-def _search_sql(where: Target, criteria, resource: str = "sql/search_athena.sql"):
+def search_sql(where: Target, criteria, resource: str = "sql/search_athena.sql"):
+    """(the SQL with `?` placeholders, its ExecutionParameters) of a search: what run_query sends."""
     table = f'"{where.database}"."{where.table}"'  # both checked against the athena_name rule
     return sqlparams.positional(read_text(resource).replace("{table}", table), criteria.sql_parameters())
 
