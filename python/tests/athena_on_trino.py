@@ -1,7 +1,10 @@
 """An Athena-shaped endpoint on 127.0.0.1 whose queries run on a real Trino (the engine under Athena engine 3).
 
-boto3's Athena client, pointed here with endpoint_url, talks Athena's JSON protocol (POST, X-Amz-Target):
-StartQueryExecution, GetQueryExecution, GetQueryResults, StopQueryExecution. A query runs in the
+boto3's Athena client, pointed here with endpoint_url, calls StartQueryExecution, GetQueryExecution,
+GetQueryResults and StopQueryExecution in either of the protocols Athena's endpoint answers: `rest-json`
+(botocore 1.44.14 and later: `POST /query-executions`, `GET /query-executions/ID/results?NextToken=...`,
+errors named in `x-amzn-ErrorType`) or `json` (earlier botocore: every call a POST naming its operation in
+`X-Amz-Target`). A query runs in the
 request's database as Athena runs it: with ExecutionParameters it is `EXECUTE IMMEDIATE '<query>' USING
 <parameters>` (each parameter a SQL literal, applied to the `?` in order), without them the query itself.
 Results come back as Athena shapes them: every value a VarCharValue string (NULL has none; arrays
@@ -21,6 +24,8 @@ import uuid
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 from trino_client import TrinoClient, TrinoError
+
+from athena_protocol import ProtocolError, is_rest_json, json_form, rest_error_headers
 
 MAX_RESULTS = 1000
 
@@ -214,17 +219,25 @@ class AthenaOnTrino:
 
         class Handler(BaseHTTPRequestHandler):
             def do_POST(self):
+                self._serve("POST")
+
+            def do_GET(self):
+                self._serve("GET")
+
+            def _serve(self, method):
                 body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
-                operation = (self.headers.get("X-Amz-Target") or "").rpartition(".")[2]
+                rest = is_rest_json(self.headers)
                 try:
-                    request = json.loads(body or b"{}")
+                    operation, request = json_form(method, self.path, self.headers, body)
                     outer.requests.append((operation, request))
                     status, answer = 200, outer.answer(operation, request)
-                except _AthenaError as exc:
+                except ProtocolError as exc:
                     status, answer = 400, {"__type": exc.kind, "Message": exc.message}
                 data = json.dumps(answer).encode()
                 self.send_response(status)
-                self.send_header("Content-Type", "application/x-amz-json-1.1")
+                self.send_header("Content-Type", "application/json" if rest else "application/x-amz-json-1.1")
+                for key, value in rest_error_headers(answer["__type"]) if status != 200 and rest else []:
+                    self.send_header(key, value)
                 self.send_header("Content-Length", str(len(data)))
                 self.send_header("x-amzn-RequestId", str(uuid.uuid4()))
                 self.end_headers()
@@ -260,7 +273,7 @@ class AthenaOnTrino:
             return {"QueryExecutionId": execution.id}
         execution = self.executions.get(request.get("QueryExecutionId"))
         if execution is None:
-            raise _AthenaError("InvalidRequestException", f"QueryExecution {request.get('QueryExecutionId')} was not found")
+            raise ProtocolError("InvalidRequestException", f"QueryExecution {request.get('QueryExecutionId')} was not found")
         if operation == "GetQueryExecution":
             with execution.lock:
                 return {"QueryExecution": execution.description()}
@@ -270,16 +283,10 @@ class AthenaOnTrino:
         if operation == "GetQueryResults":
             with execution.lock:
                 if execution.state != "SUCCEEDED":
-                    raise _AthenaError("InvalidRequestException",
+                    raise ProtocolError("InvalidRequestException",
                                        f"Query has not yet finished. Current state: {execution.state}")
                 max_results = request.get("MaxResults", MAX_RESULTS)
                 if not 1 <= max_results <= MAX_RESULTS:
-                    raise _AthenaError("InvalidRequestException", f"MaxResults {max_results} is not 1 to {MAX_RESULTS}")
+                    raise ProtocolError("InvalidRequestException", f"MaxResults {max_results} is not 1 to {MAX_RESULTS}")
                 return execution.page(max_results, request.get("NextToken"))
-        raise _AthenaError("UnknownOperationException", f"{operation} is not served here")
-
-
-class _AthenaError(Exception):
-    def __init__(self, kind: str, message: str):
-        super().__init__(message)
-        self.kind, self.message = kind, message
+        raise ProtocolError("UnknownOperationException", f"{operation} is not served here")

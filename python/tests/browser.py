@@ -140,7 +140,7 @@ class Chromium:
                 self.process.wait(10)
             except subprocess.TimeoutExpired:
                 self.process.kill()
-                self.process.wait()
+                self.process.wait(10)
 
 
 class StaticServer:

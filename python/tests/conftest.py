@@ -14,6 +14,19 @@ RESULTS_BUCKET = "athena-query-results"
 RESULTS_OUTPUT = f"s3://{RESULTS_BUCKET}/results/"  # search --athena --output, once `results_bucket` made it
 
 
+# A test that uses one of these fixtures, directly or through another, gets the marker beside it.
+MARKER_OF_FIXTURE = {
+    "trino": "trino", "s3_server": "s3", "browser": "browser", "wheelhouse": "build", "athena_endpoint": "athena",
+}
+
+
+def pytest_collection_modifyitems(items):
+    for item in items:
+        for fixture, marker in MARKER_OF_FIXTURE.items():
+            if fixture in item.fixturenames:
+                item.add_marker(marker)
+
+
 def make_metadata(venv_version="venv_20250722_163000", **fields) -> dict:
     """A schema-valid metadata record; fields override any key (installed_packages, env_name, ...)."""
     created = venv_version[5:]

@@ -1,10 +1,12 @@
 """An HTTP proxy on 127.0.0.1 in front of the test moto server that fails or rewrites chosen requests.
 
 moto has no fault injection, so a test points the client at this proxy and says which requests go
-wrong: an S3-style 5xx error, or a connection dropped without an answer. For the JSON-protocol services
-(Athena) a test can also rewrite moto's answer to chosen operations (X-Amz-Target), to play states and
-result pages moto does not produce. Everything else is forwarded unchanged, and every request is logged
-so a test can see the client's retries.
+wrong: an S3-style 5xx error, or a connection dropped without an answer. For Athena a test can also
+rewrite moto's answer to chosen operations (named by their X-Amz-Target), to play states and result
+pages moto does not produce. moto answers Athena only in the `json` protocol, so an Athena call in
+`rest-json` (botocore 1.44.14 and later) is forwarded in its json form and its error answer named in
+`x-amzn-ErrorType` (athena_protocol.py); rules and the log see every Athena call in the json form.
+Everything else is forwarded unchanged, and every request is logged so a test can see the client's retries.
 """
 
 import http.client
@@ -13,6 +15,8 @@ import threading
 from collections import namedtuple
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import urlsplit
+
+from athena_protocol import TARGET_PREFIX, ProtocolError, is_rest_json, json_form, rest_error_headers
 
 # body: a JSON-protocol request's bytes (b"" for S3's); outcome: "forwarded", "rewritten" (taken by a
 # rewrite rule: forwarded, and moto's answer edited if it was a success), "failed <status>" or "dropped".
@@ -139,7 +143,21 @@ class FaultProxy:
                 body = self.rfile.read(length) if length else b""
                 path, _, query = self.path.partition("?")
                 headers = {k.lower(): v for k, v in self.headers.items()}
-                rule = proxy._decide(self.command, path, query, headers.get("x-amz-target"))
+                forward = (self.command, self.path, {k: v for k, v in self.headers.items() if k.lower() not in _HOP_BY_HOP})
+                athena_rest = "/athena/aws4_request" in headers.get("authorization", "") and is_rest_json(headers)
+                if athena_rest:
+                    try:
+                        operation, members = json_form(self.command, self.path, headers, body)
+                    except ProtocolError as exc:
+                        data = json.dumps({"__type": exc.kind, "Message": exc.message}).encode()
+                        self._send(400, [("Content-Type", "application/json"), *rest_error_headers(exc.kind)], data)
+                        return
+                    body = json.dumps(members).encode()
+                    headers["x-amz-target"] = TARGET_PREFIX + operation
+                    kept = {k: v for k, v in forward[2].items() if k.lower() not in ("content-type", "content-length")}
+                    forward = ("POST", "/", {**kept, "Content-Type": "application/x-amz-json-1.1",
+                                             "X-Amz-Target": headers["x-amz-target"], "Content-Length": str(len(body))})
+                rule = proxy._decide(forward[0], path, query, headers.get("x-amz-target"))
 
                 def log(outcome):
                     kept_body = body if "x-amz-target" in headers else b""  # JSON calls only, not S3 payloads
@@ -158,11 +176,13 @@ class FaultProxy:
                 log("forwarded" if rule is None else "rewritten")
                 upstream = http.client.HTTPConnection(*proxy.upstream, timeout=60)
                 try:
-                    forwarded = {k: v for k, v in self.headers.items() if k.lower() not in _HOP_BY_HOP}
-                    upstream.request(self.command, self.path, body=body, headers=forwarded)
+                    method, target_path, forwarded = forward
+                    upstream.request(method, target_path, body=body, headers=forwarded)
                     response = upstream.getresponse()
                     data = response.read()
                     kept = [(k, v) for k, v in response.getheaders() if k.lower() not in _HOP_BY_HOP | {"content-length"}]
+                    if athena_rest and response.status >= 400:
+                        kept += rest_error_headers(str(json.loads(data or b"{}").get("__type", "")).rpartition("#")[2])
                     if rule is not None and 200 <= response.status < 300:
                         answer = rule.edit(json.loads(body or b"{}"), json.loads(data or b"{}"))
                         data = json.dumps(answer).encode()

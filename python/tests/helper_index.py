@@ -21,6 +21,8 @@ from packaging.utils import canonicalize_name, parse_sdist_filename, parse_wheel
 
 from venvbuild import helper_lock
 
+from processes import CHILD_TIMEOUT_S
+
 ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -39,7 +41,7 @@ def download_dependencies(lock_text: str, cache: Path) -> None:
     requirements.write_text(helper_lock.without_helper(lock_text), encoding="utf-8")
     subprocess.run([sys.executable, "-m", "pip", "download", "--quiet", "--disable-pip-version-check",
                     "--no-deps", "--only-binary", ":all:", "--require-hashes", "-r", str(requirements),
-                    "-d", str(cache)], check=True)
+                    "-d", str(cache)], check=True, timeout=CHILD_TIMEOUT_S)
 
 
 def project_of(filename: str) -> str:

@@ -10,7 +10,10 @@ from pathlib import Path
 
 import pytest
 
+from processes import run, venvbuild
 from wheelhouse import make_wheelhouse
+
+pytestmark = pytest.mark.build  # real builds with pip or uv
 
 
 @pytest.fixture(scope="module")
@@ -23,10 +26,6 @@ def requirements(tmp_path, wheelhouse):
     path = tmp_path / "requirements.txt"
     path.write_text(f"--no-index\n--find-links {wheelhouse}\nalpha==1.0\nbeta==1.0\n")
     return path
-
-
-def venvbuild(*args, **kwargs):
-    return subprocess.run([sys.executable, "-m", "venvbuild", *map(str, args)], capture_output=True, text=True, **kwargs)
 
 
 def processes_mentioning(text: str) -> list:
@@ -83,7 +82,7 @@ def tiny_tmpfs(tmp_path):
             pytest.skip("mounting a tmpfs needs root")
         kept = tmp_path / "kept"
         shutil.copytree(folder, kept)
-        done = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=64k", "tmpfs", str(folder)], capture_output=True, text=True)
+        done = run(["mount", "-t", "tmpfs", "-o", "size=64k", "tmpfs", folder], timeout=60)
         if done.returncode != 0:
             pytest.skip(f"cannot mount a tmpfs here: {done.stderr.strip()}")
         mounted.append(folder)
@@ -92,7 +91,7 @@ def tiny_tmpfs(tmp_path):
 
     yield mount
     for folder in mounted:
-        subprocess.run(["umount", str(folder)], check=True)
+        run(["umount", folder], timeout=60, check=True)
 
 
 @pytest.mark.parametrize("how", ["tmpfs", "dev-full"])

@@ -8,6 +8,8 @@ import pytest
 
 from venvbuild import archive, relocation
 
+from processes import CHILD_TIMEOUT_S
+
 
 def _make_tree(root, prefix=None):
     """A venv-like tree; text files that name its own folder, as a real venv's do."""
@@ -128,7 +130,7 @@ def test_gzip_archive_is_read_by_tar_with_links_and_modes(tmp_path, tree):
     archive.write(tree, target, "gz")
     out = tmp_path / "out"
     out.mkdir()
-    subprocess.run(["tar", "-xzf", str(target), "-C", str(out)], check=True)
+    subprocess.run(["tar", "-xzf", str(target), "-C", str(out)], check=True, timeout=CHILD_TIMEOUT_S)
     assert (out / "venv" / "lib" / "big.bin").read_bytes() == (tree / "lib" / "big.bin").read_bytes()
     assert os.readlink(out / "venv" / "bin" / "python3.11") == "/usr/bin/python3.11"
     assert os.readlink(out / "venv" / "lib64") == "lib"

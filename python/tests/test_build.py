@@ -12,6 +12,11 @@ import pytest
 
 from venvbuild import metadata
 
+import processes
+from processes import CHILD_TIMEOUT_S
+
+pytestmark = pytest.mark.build  # real builds with pip or uv
+
 SEVEN = {
     "requirements.txt", "pipdeptree.txt", "pipdeptree.json", "installed_packages.txt",
     "installed_packages.json", "metadata.json",
@@ -22,8 +27,7 @@ GRAPHS = ["pipdeptree.mmd", "pipdeptree.dot"] + (["pipdeptree.svg"] if shutil.wh
 
 def venvbuild(*args, env=None, cwd=None):
     full_env = {**os.environ, **(env or {})}
-    return subprocess.run([sys.executable, "-m", "venvbuild", *map(str, args)], capture_output=True, text=True,
-                          env=full_env, cwd=cwd)
+    return processes.venvbuild(*args, env=full_env, cwd=cwd)
 
 
 def builds_in(store: Path):
@@ -100,7 +104,7 @@ def test_uv_zst_build_and_a_built_venv_that_works(tmp_path, requirements):
             zstandard.ZstdDecompressor().stream_reader(fh) as raw, tarfile.open(fileobj=raw, mode="r|") as tar:
         assert "venv/pyvenv.cfg" in [m.name for m in tar]
     run = subprocess.run([work / "venv" / "bin" / "python", "-c", "import alpha, beta; print(beta.__version__)"],
-                         capture_output=True, text=True)
+                         capture_output=True, text=True, timeout=CHILD_TIMEOUT_S)
     assert run.stdout.strip() == "1.0"
 
 

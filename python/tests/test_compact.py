@@ -18,6 +18,7 @@ from venvbuild.store.local import LocalStore
 from venvbuild.versions import version_of
 
 from conftest import FailingStore, make_build_dir, write_record
+from processes import CHILD_TIMEOUT_S
 
 DAY1 = ["venv_20250101_100000", "venv_20250101_110000", "venv_20250101_120000"]
 DAY2 = ["venv_20250102_090000"]
@@ -465,7 +466,7 @@ def test_gc_apply_and_compact_exclude_each_other_through_the_lease(tmp_path, cap
         assert holder.stdout.readline() == "held\n"
         for argv in (["gc", "--keep-last", "0", "--apply"], ["compact"]):
             other = subprocess.run([sys.executable, "-m", "venvbuild", *argv, "--store", str(store.root)],
-                                   capture_output=True, text=True, env=env)
+                                   capture_output=True, text=True, env=env, timeout=CHILD_TIMEOUT_S)
             assert other.returncode == StoreError.exit_code, other.stderr
             assert other.stderr.count("\n") == 1 and other.stderr.startswith("venvbuild: error: ")
             assert f"a compact by {os.uname().nodename} pid {holder.pid} holds the maintenance lease" in other.stderr

@@ -8,7 +8,10 @@ import pytest
 
 from venvbuild.resolution import error_line
 
+from processes import CHILD_TIMEOUT_S
 from wheelhouse import make_wheelhouse
+
+pytestmark = pytest.mark.build  # real builds with pip or uv
 
 WRONG = "0" * 64
 
@@ -21,7 +24,7 @@ def test_a_hash_mismatch_says_so_on_the_error_line(tmp_path, installer, cause):
     req.write_text(f"--no-index\n--find-links {wheels}\nbeta==1.0 --hash=sha256:{WRONG}\n")
     command = [sys.executable, "-m", "venvbuild", "build", "--requirements", str(req), "--env-name", "demo",
                "--installer", installer, "--store", str(tmp_path / "store"), "--work-dir", str(tmp_path / "w")]
-    done = subprocess.run(command, capture_output=True, text=True, env={**os.environ, "UV_NO_CACHE": "1"})
+    done = subprocess.run(command, capture_output=True, text=True, env={**os.environ, "UV_NO_CACHE": "1"}, timeout=CHILD_TIMEOUT_S)
     assert done.returncode == 5, done.stderr
     [line] = [text for text in done.stderr.splitlines() if text.startswith("venvbuild: error: ")]
     assert cause in line, line

@@ -11,6 +11,8 @@ import pytest
 
 from venvbuild import archive, installer, interpreter
 
+from processes import CHILD_TIMEOUT_S
+
 HELPER_PIP = importlib.metadata.version("pip")
 HELPER_FACTS = {"implementation": sys.implementation.name, "bundled_pip": HELPER_PIP,
                 "abi": sysconfig.get_config_var("SOABI") or sys.implementation.cache_tag}
@@ -44,8 +46,8 @@ def test_the_helpers_pip_and_the_venvs_own_install_the_same_files(tmp_path, requ
     assert any(c.startswith(f"$ {own_venv}/bin/python -m pip install ") for c in own_commands)
 
     for venv in (helper_venv, own_venv):
-        assert subprocess.run([venv / "bin" / "zeta"], capture_output=True, text=True).stdout == "zeta 1.0\n"
-        own_pip = subprocess.run([venv / "bin" / "pip", "--version"], capture_output=True, text=True, check=True)
+        assert subprocess.run([venv / "bin" / "zeta"], capture_output=True, text=True, timeout=CHILD_TIMEOUT_S).stdout == "zeta 1.0\n"
+        own_pip = subprocess.run([venv / "bin" / "pip", "--version"], capture_output=True, text=True, check=True, timeout=CHILD_TIMEOUT_S)
         assert own_pip.stdout.startswith(f"pip {HELPER_PIP} from {venv}/")
     ours = archive.write(helper_venv, tmp_path / "helper.tar.gz", "gz")
     theirs = archive.write(own_venv, tmp_path / "own.tar.gz", "gz")

@@ -14,6 +14,7 @@ from venvbuild import artifacts
 from venvbuild.cli import main
 
 from conftest import make_build_dir
+from processes import CHILD_TIMEOUT_S
 
 VERSION = "venv_20250722_163000"
 ARCHIVE = f"{VERSION}.tar.gz"
@@ -129,12 +130,12 @@ def test_a_publish_killed_mid_copy_leaves_no_part_after_the_rerun(tmp_path):
     # Python ignores SIGXFSZ; this child takes the signal's default action, death, like a kill -9 mid-write.
     dies_at_the_limit = [sys.executable, "-c", "import signal, sys; signal.signal(signal.SIGXFSZ, signal.SIG_DFL); "
                          "from venvbuild.cli import main; sys.exit(main(sys.argv[1:]))", *command[3:]]
-    killed = subprocess.run(dies_at_the_limit, preexec_fn=limit_file_size, capture_output=True, text=True)
+    killed = subprocess.run(dies_at_the_limit, preexec_fn=limit_file_size, capture_output=True, text=True, timeout=CHILD_TIMEOUT_S)
     assert killed.returncode == -signal.SIGXFSZ, killed.stderr
     folder = store / "venv-builds" / VERSION
     assert [p.name for p in folder.iterdir() if p.name.startswith(".part-")], "the kill left a part behind"
 
-    again = subprocess.run(command, capture_output=True, text=True)
+    again = subprocess.run(command, capture_output=True, text=True, timeout=CHILD_TIMEOUT_S)
 
     assert again.returncode == 0, again.stderr
     assert sorted(p.name for p in folder.iterdir()) == sorted(artifacts.publish_order(VERSION, "gz"))

@@ -20,6 +20,7 @@ from venvbuild.store.base import ObjectExists
 from venvbuild.store.s3 import MIB, S3Store
 
 from fault_proxy import FaultProxy
+from processes import CHILD_TIMEOUT_S
 
 VERSION = "venv_20250722_163000"
 BUILD_PREFIX = f"venv-builds/{VERSION}/"
@@ -387,7 +388,7 @@ def test_build_publishes_straight_to_s3_and_the_ddl_reads_its_records(tmp_path, 
     build = subprocess.run(
         [sys.executable, "-m", "venvbuild", "build", "--requirements", requirements, "--env-name", "demo",
          "--store", f"s3://{bucket}/venv-builds", "--endpoint-url", s3_server, "--work-dir", tmp_path / "work"],
-        capture_output=True, text=True,
+        capture_output=True, text=True, timeout=CHILD_TIMEOUT_S,
     )
 
     assert build.returncode == 0, build.stderr
@@ -405,12 +406,13 @@ def test_build_publishes_straight_to_s3_and_the_ddl_reads_its_records(tmp_path, 
     again = subprocess.run(
         [sys.executable, "-m", "venvbuild", "publish", tmp_path / "work" / "artifacts",
          "--store", f"s3://{bucket}/venv-builds", "--endpoint-url", s3_server],
-        capture_output=True, text=True,
+        capture_output=True, text=True, timeout=CHILD_TIMEOUT_S,
     )
     assert again.returncode == 6
     assert_one_line_error(again.stderr, "already published")
 
-    ddl = subprocess.run([sys.executable, "-m", "venvbuild", "ddl", "--bucket", bucket], capture_output=True, text=True)
+    ddl = subprocess.run([sys.executable, "-m", "venvbuild", "ddl", "--bucket", bucket], capture_output=True, text=True,
+                         timeout=CHILD_TIMEOUT_S)
     template = next(line for line in ddl.stdout.splitlines() if "storage.location.template" in line)
     location = template.split("= '")[1].rstrip("'")
     assert f"s3://{bucket}/{record_key}" == location.replace("${dt}", meta["created_at"][:10]) + f"{version}.json"

@@ -21,7 +21,10 @@ from venvbuild import archive, extract, interpreter, metadata
 from venvbuild.store.local import LocalStore
 
 from conftest import make_build_dir
+from processes import run, wait
 from wheelhouse import make_wheelhouse
+
+pytestmark = pytest.mark.build  # real builds with pip or uv
 
 BASE = interpreter.find(None)
 BASE_HOME = str(Path(BASE.executable).parent)
@@ -93,7 +96,7 @@ def urlpath(url: str) -> str:
 
 
 def _run(*command, **kwargs):
-    return subprocess.run([str(c) for c in command], capture_output=True, text=True, **kwargs)
+    return run(command, **kwargs)
 
 
 @pytest.mark.parametrize("where", ["with space/env", "x" * 130 + "/env"], ids=["space", "long"])
@@ -178,7 +181,7 @@ def test_cache_dir_pulls_once_even_when_two_pulls_race(tmp_path, store):
     command = [sys.executable, "-m", "venvbuild", "pull", version, "--store", str(root), "--cache-dir", str(cache),
                "--json"]
     racers = [subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for _ in range(2)]
-    results = [(p.wait(), p.stdout.read(), p.stderr.read()) for p in racers]
+    results = [(wait(p), p.stdout.read(), p.stderr.read()) for p in racers]
     assert [code for code, _, _ in results] == [0, 0], results
     assert {json.loads(out)["dest"] for _, out, _ in results} == {str(cache / sha)}
     assert _leftovers(cache) == [sha]

@@ -10,7 +10,10 @@ import pytest
 from venvbuild.cli import main
 from venvbuild.redact import redact
 
+from processes import CHILD_TIMEOUT_S
 from wheelhouse import make_wheelhouse
+
+pytestmark = pytest.mark.build  # real builds with pip or uv
 
 
 @pytest.mark.parametrize(
@@ -83,7 +86,7 @@ def test_a_build_masks_them_on_the_console_and_in_install_log(tmp_path):
     )
     env = {**os.environ, "INDEX_TOKEN": "tok3n-from-env", "PIP_RETRIES": "0", "PIP_TIMEOUT": "1"}
     done = subprocess.run([sys.executable, "-m", "venvbuild", "build", "--requirements", str(req), "--env-name", "demo",
-                           "--store", str(store), "--work-dir", str(work)], capture_output=True, text=True, env=env)
+                           "--store", str(store), "--work-dir", str(work)], capture_output=True, text=True, env=env, timeout=CHILD_TIMEOUT_S)
     assert done.returncode == 0, done.stderr
     log = (work / "install.log").read_text()
     assert "127.0.0.1:9/other?token=****" in log, "pip names the index; we mask its token"

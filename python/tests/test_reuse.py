@@ -11,6 +11,8 @@ from test_build import builds_in, records_in, venvbuild
 
 from wheelhouse import write_wheel
 
+pytestmark = pytest.mark.build  # real builds with pip or uv
+
 PINNED = ("alpha==1.0", "beta==1.0")  # alpha needs beta: the whole installed set is pinned
 
 

@@ -17,6 +17,8 @@ from venvbuild.search import athena
 
 from fault_proxy import FaultProxy
 
+pytestmark = pytest.mark.athena
+
 GET_EXECUTION = "AmazonAthena.GetQueryExecution"
 GET_RESULTS = "AmazonAthena.GetQueryResults"
 HEADER = ["venv_version", "env_name", "created_at", "python_version", "is_conflict_free", "venv_archive", "packages"]
@@ -31,7 +33,7 @@ def athena_rows(*rows):
 def post(endpoint, path, body):
     request = urllib.request.Request(endpoint + path, data=json.dumps(body).encode(), method="POST",
                                      headers={"Content-Type": "application/json"})
-    with urllib.request.urlopen(request) as response:
+    with urllib.request.urlopen(request, timeout=30) as response:
         assert response.status in (200, 201)
 
 
@@ -52,9 +54,13 @@ def canned_groups(endpoint, *groups):
 
 @pytest.fixture
 def moto(s3_server, aws_env, monkeypatch):
+    """moto's Athena, through a proxy that forwards botocore's rest-json calls in the json form moto
+    answers (fault_proxy.FaultProxy), so the client speaks whichever protocol its botocore speaks."""
     monkeypatch.setattr(athena, "FIRST_POLL_S", 0.01)
     monkeypatch.setenv("AWS_ENDPOINT_URL_S3", s3_server)  # the result files Athena reports, on moto too
-    return s3_server
+    translating = FaultProxy(s3_server).start()
+    yield translating.url
+    translating.stop()
 
 
 @pytest.fixture

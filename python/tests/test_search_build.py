@@ -1,15 +1,14 @@
 """The issue's "done when", end to end: a store made by a real `venvbuild build`, then `venvbuild search`."""
 
 import json
-import subprocess
-import sys
+
+import pytest
 
 from conftest import make_metadata
+from processes import venvbuild
 from wheelhouse import kedro_requirements
 
-
-def venvbuild(*args):
-    return subprocess.run([sys.executable, "-m", "venvbuild", *map(str, args)], capture_output=True, text=True)
+pytestmark = pytest.mark.build  # real builds with pip or uv
 
 
 def test_search_finds_a_real_build_by_normalised_name_and_version(tmp_path):

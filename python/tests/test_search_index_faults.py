@@ -12,6 +12,7 @@ from venvbuild.cli import main
 from venvbuild.search import local_index
 
 import conftest
+import processes
 from conftest import make_metadata
 
 PACKAGES = ["kedro==0.19.1", "numpy==1.26.4"]
@@ -29,8 +30,7 @@ def make_store(root, records=40):
 
 def venvbuild(*args, timeout=60):
     """A real `venvbuild` process; a timeout that expires is a hang (the old lock wait was 120 s)."""
-    return subprocess.run([sys.executable, "-m", "venvbuild", *map(str, args)], capture_output=True, text=True,
-                          timeout=timeout)
+    return processes.venvbuild(*args, timeout=timeout)
 
 
 def corrupt_blocks(path):
@@ -79,7 +79,7 @@ def test_an_index_locked_by_another_process_does_not_stop_a_search(tmp_path):
         assert (done.returncode, done.stdout) == (0, "41\n"), done.stderr
     finally:
         holder.kill()
-        holder.wait()
+        processes.wait(holder, 60)
 
 
 # Point 7.

@@ -6,9 +6,13 @@ import os
 import subprocess
 import sys
 
+import pytest
+
 from venvbuild.cli import main
 
 from wheelhouse import make_wheelhouse, write_wheel
+
+pytestmark = pytest.mark.build  # real builds with pip or uv
 
 
 def pip_would_install(requirements, cwd, report):

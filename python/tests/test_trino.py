@@ -22,6 +22,7 @@ from venvbuild.search import athena, criteria
 from venvbuild.store.local import LocalStore
 
 from conftest import make_build_dir, run_cli, write_record
+from processes import CHILD_TIMEOUT_S
 from wheelhouse import kedro_requirements
 
 README = Path(__file__).resolve().parents[2] / "README.md"
@@ -86,7 +87,7 @@ def store(trino, tmp_path_factory):
     work = tmp_path_factory.mktemp("builds")
     requirements = kedro_requirements(work, kedro_spelling="Kedro")
     built = subprocess.run([sys.executable, "-m", "venvbuild", "build", "--requirements", requirements,
-                            "--env-name", "real-build", "--store", root], capture_output=True, text=True)
+                            "--env-name", "real-build", "--store", root], capture_output=True, text=True, timeout=CHILD_TIMEOUT_S)
     assert built.returncode == 0, built.stderr
     for version, fields in RECORDS.items():
         if version == "venv_20250101_100000":  # one more through the real publish
@@ -347,7 +348,7 @@ def compacted_store(trino, store):
     twice = root / "venv-builds-metadata" / "dt=2025-01-03" / "venv_20250103_110000.json"
     single = twice.read_bytes()
     code = subprocess.run([sys.executable, "-m", "venvbuild", "compact", "--store", root, "--before", "2025-01-04"],
-                          capture_output=True, text=True)
+                          capture_output=True, text=True, timeout=CHILD_TIMEOUT_S)
     assert code.returncode == 0, code.stderr
     twice.write_bytes(single)
     names = sorted(p.name for p in (root / "venv-builds-metadata").glob("dt=2025-01-0[1-3]/*"))

@@ -31,6 +31,7 @@ VERSION = "476"
 ARTIFACT = f"io.trino:trino-server:{VERSION}:tar.gz"
 MIN_JAVA = 24
 HEAP = "1G"
+FETCH_TIMEOUT_S = 1800.0  # the 821 MB tarball, once
 READY_TIMEOUT_S = 240.0  # 13-16 s on an idle 2-core machine; a machine shared with builds can take minutes
 
 
@@ -95,11 +96,14 @@ def prepare() -> Path:
     repo = cache_dir() / "m2"
     tarball = repo / "io" / "trino" / "trino-server" / VERSION / f"trino-server-{VERSION}.tar.gz"
     if not tarball.exists():
-        fetched = subprocess.run(
-            ["mvn", "-B", "-q", f"-Dmaven.repo.local={repo}", "dependency:get", f"-Dartifact={ARTIFACT}",
-             "-Dtransitive=false"],
-            capture_output=True, text=True,
-        )
+        try:
+            fetched = subprocess.run(
+                ["mvn", "-B", "-q", f"-Dmaven.repo.local={repo}", "dependency:get", f"-Dartifact={ARTIFACT}",
+                 "-Dtransitive=false"],
+                capture_output=True, text=True, timeout=FETCH_TIMEOUT_S,
+            )
+        except subprocess.TimeoutExpired:
+            raise Unavailable(f"fetching {ARTIFACT} with mvn did not end within {FETCH_TIMEOUT_S:g} s") from None
         if fetched.returncode != 0 or not tarball.exists():
             last = (fetched.stdout + fetched.stderr).strip().splitlines()[-1:] or ["no output"]
             raise Unavailable(f"mvn could not fetch {ARTIFACT}: {last[0]}")
