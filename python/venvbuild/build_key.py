@@ -24,7 +24,7 @@ import os
 import subprocess
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any, Dict, List, Optional
+from typing import Any, Dict, List
 
 from packaging.utils import canonicalize_name
 from packaging.version import InvalidVersion, Version
@@ -166,7 +166,7 @@ def _file_digest(path: str) -> str:
         return f"missing:{path}"
 
 
-def unpinned_installed(parsed, installed_packages) -> Optional[str]:
+def unpinned_installed(parsed, installed_packages) -> str | None:
     """The first installed `name==version` (pip and setuptools aside) that the requirements do not pin to
     exactly that version, or None when they pin the whole installed set: the condition for reuse."""
     pins: Dict[str, Any] = {}

@@ -3,7 +3,7 @@ platform and installer, and the conflicts gained and lost. Printed as text, JSON
 
 import json
 from dataclasses import asdict, dataclass, field
-from typing import List, Optional
+from typing import List
 
 from packaging.utils import canonicalize_name
 from packaging.version import InvalidVersion, Version
@@ -75,7 +75,7 @@ def compare(old: dict, new: dict) -> BuildDiff:
     return diff
 
 
-def _order(was: str, now: str) -> Optional[int]:
+def _order(was: str, now: str) -> int | None:
     """1 when now is later by PEP 440, -1 when earlier, None when it cannot tell (or they are equal)."""
     try:
         a, b = Version(was), Version(now)

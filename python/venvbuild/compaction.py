@@ -21,7 +21,7 @@ import hashlib
 import json
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Callable, Dict, List, Optional
+from typing import Callable, Dict, List
 
 from venvbuild import artifacts, console, stored_builds
 from venvbuild.errors import StoreError
@@ -33,9 +33,9 @@ class DayResult:
     day: str
     records: int = 0
     read: List[str] = field(default_factory=list)  # the keys folded (and deleted)
-    written: Optional[str] = None  # the compacted file that holds the day now
+    written: str | None = None  # the compacted file that holds the day now
     left: bool = False  # the new file vanished before the check (another run folded it): nothing deleted
-    skipped: Optional[str] = None  # why the day was left as it is (damaged or conflicting records)
+    skipped: str | None = None  # why the day was left as it is (damaged or conflicting records)
 
 
 def compacted_key(store: ObjectStore, day: str, data: bytes) -> str:
@@ -163,7 +163,7 @@ def _record_of(line: bytes, where: str):
         return meta["venv_version"], meta["created_at"]
 
 
-def write_compacted(store: ObjectStore, day: str, data: bytes) -> Optional[str]:
+def write_compacted(store: ObjectStore, day: str, data: bytes) -> str | None:
     """Store data as the day's compacted file, create-only, and check it by reading it back: its key, or
     None when it is gone before the check (folded by another run). Same name, same bytes: a name already
     taken holds these records."""

@@ -5,7 +5,7 @@ requirement has no specifier) and `installed_version` (`?` when the dependency i
 """
 
 from dataclasses import asdict, dataclass
-from typing import Dict, List, Optional
+from typing import Dict, List
 
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from packaging.version import InvalidVersion, Version
@@ -19,7 +19,7 @@ class Conflict:
     kind: str  # missing | version | cycle
     package: str
     requirement: str
-    installed_version: Optional[str]
+    installed_version: str | None
     required_by: str
 
     @property
@@ -69,7 +69,7 @@ def find(tree: list) -> List[Conflict]:
     return found
 
 
-def edge_breaks(required: str, installed: Optional[str]) -> bool:
+def edge_breaks(required: str, installed: str | None) -> bool:
     """Whether one dependency edge of pipdeptree's JSON is a conflict (missing, or outside the range)."""
     return installed in (None, MISSING) or not _satisfied(required or ANY, installed)
 
@@ -146,7 +146,7 @@ def _strongly_connected(graph: Dict[str, List[str]]) -> List[set]:
 
 def _path_back(graph: Dict[str, List[str]], start: str, group: set) -> List[str]:
     """A shortest cycle start -> ... -> start inside group (breadth-first)."""
-    parents: Dict[str, Optional[str]] = {start: None}
+    parents: Dict[str, str | None] = {start: None}
     queue = [start]
     for node in queue:
         for child in graph.get(node, []):

@@ -9,7 +9,7 @@ import shutil
 import subprocess
 from dataclasses import dataclass
 from pathlib import Path
-from typing import List, Optional
+from typing import List
 
 from venvbuild import conflicts
 
@@ -91,12 +91,12 @@ def dot(tree: list) -> str:
     return "\n".join(lines) + "\n"
 
 
-def graphviz() -> Optional[str]:
+def graphviz() -> str | None:
     """Graphviz's `dot` on PATH, or None."""
     return shutil.which("dot")
 
 
-def svg(dot_text: str, target: Path, dot_program: str) -> Optional[str]:
+def svg(dot_text: str, target: Path, dot_program: str) -> str | None:
     """Render dot_text to target with Graphviz; returns why not (one line) when it failed, else None."""
     done = subprocess.run([dot_program, "-Tsvg"], input=dot_text, capture_output=True, text=True, errors="replace")
     if done.returncode != 0 or "<svg" not in done.stdout:

@@ -7,7 +7,6 @@ import shutil
 import subprocess
 import sys
 from dataclasses import dataclass, field
-from typing import Optional
 
 from venvbuild.errors import UsageError
 
@@ -37,14 +36,14 @@ class Interpreter:
     executable: str  # the interpreter itself, not a pyenv shim nor a venv's link to it
     version: str  # full, e.g. 3.11.7
     platform: str
-    identity: Optional[dict] = field(default=None, compare=False, hash=False)  # for venvbuild.build_key
+    identity: dict | None = field(default=None, compare=False, hash=False)  # for venvbuild.build_key
 
     @property
     def minor(self) -> str:
         return ".".join(self.version.split(".")[:2])
 
 
-def probe(executable) -> Optional[Interpreter]:
+def probe(executable) -> Interpreter | None:
     """What executable really is, or None when it does not run (a pyenv shim without that version, say)."""
     try:
         done = subprocess.run([str(executable), "-c", _PROBE], capture_output=True, text=True, timeout=60)
@@ -76,7 +75,7 @@ def _candidates(minor: str) -> list[str]:
     return unique
 
 
-def find(minor: Optional[str]) -> Interpreter:
+def find(minor: str | None) -> Interpreter:
     """The interpreter for `3.N`; without a request, the one running the helper."""
     if minor is None:
         current = probe(sys.executable)

@@ -17,7 +17,6 @@ import os
 import socket
 from contextlib import contextmanager
 from datetime import datetime, timedelta, timezone
-from typing import Optional
 
 from venvbuild.errors import StoreError
 from venvbuild.store.base import ObjectExists, ObjectStore
@@ -37,7 +36,7 @@ def _break_key(store: ObjectStore, dead: bytes) -> str:
 
 
 @contextmanager
-def held(store: ObjectStore, command: str, now: Optional[datetime] = None, ttl: timedelta = LEASE_TTL):
+def held(store: ObjectStore, command: str, now: datetime | None = None, ttl: timedelta = LEASE_TTL):
     """Hold the store's maintenance lease for the with block; StoreError when another run holds it."""
     now = now or datetime.now(timezone.utc)
     body = (json.dumps({"owner": f"{socket.gethostname()} pid {os.getpid()}", "command": command,
@@ -52,7 +51,7 @@ def held(store: ObjectStore, command: str, now: Optional[datetime] = None, ttl: 
             store.delete(broke)
 
 
-def take(store: ObjectStore, body: bytes, now: datetime) -> Optional[str]:
+def take(store: ObjectStore, body: bytes, now: datetime) -> str | None:
     """Create the lease holding body; the key of the break marker when an expired lease was broken."""
     key = lease_key(store)
     for _ in range(3):  # a holder releasing between our create and our read: try again
@@ -83,7 +82,7 @@ def take(store: ObjectStore, body: bytes, now: datetime) -> Optional[str]:
     raise StoreError(f"{store.url(key)}: taken and released repeatedly by other runs; try again")
 
 
-def _parse(data: bytes) -> Optional[dict]:
+def _parse(data: bytes) -> dict | None:
     try:
         body = json.loads(data)
         return {**body, "started_at": _time(body["started_at"]), "expires_at": _time(body["expires_at"])}
@@ -95,7 +94,7 @@ def _time(text) -> datetime:
     return datetime.strptime(str(text), _STAMP).replace(tzinfo=timezone.utc)
 
 
-def _held_message(store: ObjectStore, holder: Optional[dict], now: datetime) -> str:
+def _held_message(store: ObjectStore, holder: dict | None, now: datetime) -> str:
     where = store.url(lease_key(store))
     if holder is None:
         return (f"{where}: the maintenance lease is held and unreadable; gc --apply and compact wait for it "

@@ -10,7 +10,7 @@ field is added to the schema as optional (not `required`) and old records stay v
 """
 
 from dataclasses import dataclass
-from typing import Any, Tuple, Union
+from typing import Any, Tuple
 
 from venvbuild.resources import load_json
 
@@ -41,7 +41,7 @@ class Map:
     value: "SqlType"  # JSON object keys are strings
 
 
-SqlType = Union[Scalar, Array, Row, Map]
+SqlType = Scalar | Array | Row | Map
 
 
 class SchemaMappingError(ValueError):

@@ -2,7 +2,6 @@
 
 import re
 from datetime import date
-from typing import Optional
 
 from venvbuild.errors import UsageError
 from venvbuild.resources import load_json
@@ -22,7 +21,7 @@ def day(value: str, parameter: str) -> str:
         raise UsageError(f"{parameter} {value!r} is not a date: {exc}") from None
 
 
-def check(kind: str, value: Optional[str], parameter: str) -> str:
+def check(kind: str, value: str | None, parameter: str) -> str:
     """Return value when it follows the rule for kind, else raise a UsageError naming parameter."""
     spec = rule(kind)
     if not isinstance(value, str) or not re.fullmatch(spec["pattern"], value):

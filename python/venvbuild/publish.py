@@ -4,7 +4,7 @@ import hashlib
 import socket
 import tempfile
 from pathlib import Path
-from typing import Optional, Tuple
+from typing import Tuple
 
 from venvbuild import artifacts, metadata, reuse, stored_builds
 from venvbuild.checksum import sha256_file
@@ -221,7 +221,7 @@ def _renumbered(build_dir: Path, meta: dict, store: ObjectStore) -> dict:
 
 
 def _put(store: ObjectStore, key: str, path: Path, version: str, quiet: bool = False,
-         sha256: Optional[str] = None, movable: bool = False) -> None:
+         sha256: str | None = None, movable: bool = False) -> None:
     local = sha256 or sha256_file(path)
     stored = store.checksum(key)
     if stored is None:

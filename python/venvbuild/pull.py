@@ -15,7 +15,7 @@ import shutil
 import tempfile
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Dict, List, Optional, Tuple
+from typing import Dict, List, Tuple
 
 from venvbuild import __version__, archive, artifacts, extract, interpreter, metadata, naming, relocation
 from venvbuild.checksum import sha256_file
@@ -28,7 +28,7 @@ RECEIPT = f"{archive.RECORD_DIR}/pulled.json"
 _MAX_RELOCATED = 64 << 20  # a file listed for relocation larger than this is no script or config file
 
 
-def find_build(store: ObjectStore, version: Optional[str] = None, env_name: Optional[str] = None) -> dict:
+def find_build(store: ObjectStore, version: str | None = None, env_name: str | None = None) -> dict:
     """The metadata of version, or of env_name's newest build; one line naming what is unknown."""
     if version is not None:
         naming.check("venv_version", version, "VERSION")
@@ -51,7 +51,7 @@ def find_build(store: ObjectStore, version: Optional[str] = None, env_name: Opti
     raise UsageError(f"--env-name {env_name}: no build of that env in {store.describe()}")
 
 
-def _read_metadata(store: ObjectStore, version: str) -> Optional[dict]:
+def _read_metadata(store: ObjectStore, version: str) -> dict | None:
     key = store.build_key(version, artifacts.METADATA)
     raw = store.read(key)
     if raw is None:

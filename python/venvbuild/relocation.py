@@ -14,7 +14,7 @@ import hashlib
 import io
 import posixpath
 import re
-from typing import Dict, Iterable, Optional, Tuple
+from typing import Dict, Iterable, Tuple
 
 PLACEHOLDER = b"/__venvbuild_prefix__"
 MAX_SHEBANG = 127  # Linux's limit, and pip's (distlib's) threshold for the /bin/sh form
@@ -32,7 +32,7 @@ def is_text(data: bytes) -> bool:
     return b"\0" not in data
 
 
-def _parse_shebang(data: bytes) -> Optional[Tuple[bytes, bytes, bytes]]:
+def _parse_shebang(data: bytes) -> Tuple[bytes, bytes, bytes] | None:
     """(interpreter, its arguments, the script after the shebang) in either of pip's forms; None without one."""
     match = _SH_EXEC.match(data) or _SIMPLE.match(data)
     return (match.group("exe"), match.group("args"), data[match.end():]) if match else None
@@ -46,12 +46,12 @@ def shebang(executable: bytes, args: bytes = b"") -> bytes:
     return b"#!/bin/sh\n'''exec' \"" + executable + b"\"" + args + b" \"$0\" \"$@\"\n' '''\n"
 
 
-def _own_script(data: bytes, prefix: bytes) -> Optional[Tuple[bytes, bytes, bytes]]:
+def _own_script(data: bytes, prefix: bytes) -> Tuple[bytes, bytes, bytes] | None:
     parsed = _parse_shebang(data)
     return parsed if parsed is not None and parsed[0].startswith(prefix + b"/bin/") else None
 
 
-def to_placeholder(data: bytes, prefixes: Iterable[bytes]) -> Optional[tuple]:
+def to_placeholder(data: bytes, prefixes: Iterable[bytes]) -> tuple | None:
     """(kind, new bytes) for a text file that holds one of prefixes, with the placeholder in its place;
     None when it holds none. A script of the venv gets the simple shebang whatever form it had."""
     found = [p for p in prefixes if p in data]
@@ -82,7 +82,7 @@ def record_hash(data: bytes) -> str:
     return "sha256=" + base64.urlsafe_b64encode(hashlib.sha256(data).digest()).rstrip(b"=").decode("ascii")
 
 
-def rewrite_record(record_path: str, data: bytes, changed: Dict[str, bytes]) -> Optional[bytes]:
+def rewrite_record(record_path: str, data: bytes, changed: Dict[str, bytes]) -> bytes | None:
     """The RECORD at record_path (relative to the venv) with the hash and size of each file in changed
     (venv-relative path -> new bytes) brought up to date; None when it names none of them."""
     site = posixpath.dirname(posixpath.dirname(record_path))

@@ -17,7 +17,7 @@ import shlex
 import stat
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Dict, Iterator, List, Optional, Tuple, Union
+from typing import Any, Dict, Iterator, List, Tuple
 from urllib.parse import unquote, urlsplit
 
 from packaging.markers import InvalidMarker, Marker
@@ -139,18 +139,18 @@ class Entry:
 
     line: Line
     kind: str  # "requirement" or "constraint"
-    name: Optional[str] = None  # canonical; None for a path or URL that names no package
+    name: str | None = None  # canonical; None for a path or URL that names no package
     specifier: str = ""  # normalised by packaging, e.g. "==1.5.3" or "<2,>=1"
     extras: Tuple[str, ...] = ()
-    marker: Optional[str] = None
-    url: Optional[str] = None
+    marker: str | None = None
+    url: str | None = None
     editable: bool = False
     hashes: Dict[str, List[str]] = field(default_factory=dict)
-    problem: Optional[str] = None  # why it is not pinned, None when it is
+    problem: str | None = None  # why it is not pinned, None when it is
     requirement_text: str = ""  # the requirement part of the line, options left out
 
     @property
-    def pinned_version(self) -> Optional[str]:
+    def pinned_version(self) -> str | None:
         if self.problem is None and self.specifier.startswith(("==", "===")):
             return self.specifier.lstrip("=")
         return None
@@ -216,7 +216,7 @@ class Include:
     kind: str
 
 
-Item = Union[Entry, Option, Include]
+Item = Entry | Option | Include
 
 
 class _Budget:
@@ -230,7 +230,7 @@ def walk(path, kind: str = "requirement") -> Iterator[Item]:
     return _walk(path, kind, (), _Budget(MAX_BYTES), None)
 
 
-def _walk(path: Path, kind: str, chain, budget: _Budget, included_at: Optional[Tuple[Line, str]]) -> Iterator[Item]:
+def _walk(path: Path, kind: str, chain, budget: _Budget, included_at: Tuple[Line, str] | None) -> Iterator[Item]:
     resolved = path.resolve()
     if resolved in chain and included_at is not None:  # the top file starts the chain
         line, option = included_at
@@ -430,7 +430,7 @@ def is_url(text: str) -> bool:
     return ":" in text and text.split(":", 1)[0].lower() in _URL_SCHEMES
 
 
-def _path_link(line: Line, text: str) -> Optional[str]:
+def _path_link(line: Line, text: str) -> str | None:
     """pip's _get_url_from_path: a local directory or archive file stands for itself (paths relative to the
     working directory, as pip has them); anything else is a requirement specifier."""
     name, _extras = _strip_extras(text)
@@ -452,7 +452,7 @@ def _path_link(line: Line, text: str) -> Optional[str]:
     return Path(path).as_uri()
 
 
-def _strip_extras(text: str) -> Tuple[str, Optional[str]]:
+def _strip_extras(text: str) -> Tuple[str, str | None]:
     match = re.match(r"^(.+)(\[[^\]]+\])$", text)
     return (match.group(1), match.group(2)) if match else (text, None)
 
@@ -491,7 +491,7 @@ def _is_vcs_at_commit(url: str) -> bool:
     return bool(_FULL_COMMIT.search(urlsplit(url).path))
 
 
-def _pin_problem(req: Requirement) -> Optional[str]:
+def _pin_problem(req: Requirement) -> str | None:
     if req.url:
         return None if _url_is_pinned(req) else "a URL requirement is pinned only as a wheel file or a VCS commit hash"
     specifiers = list(req.specifier)

@@ -9,7 +9,7 @@ import os
 import shlex
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Dict, List, Optional, Tuple
+from typing import Dict, List, Tuple
 
 from packaging.utils import canonicalize_version
 from packaging.version import InvalidVersion
@@ -52,7 +52,7 @@ class _PinGate:
     (its name and marker, its pin), never a record per line. Only when two pins of one package differ does
     a second pass (`only`: those packages' hashes) keep full records for them, to name both lines."""
 
-    def __init__(self, only: Optional[set] = None) -> None:
+    def __init__(self, only: set | None = None) -> None:
         self.report: List[str] = []
         self.requirements = 0
         self.only = only
@@ -133,7 +133,7 @@ class Stored:
     """The stored requirements: requirements.txt, and constraints.txt when the inputs have constraints."""
 
     requirements: str
-    constraints: Optional[str] = None
+    constraints: str | None = None
 
 
 def stored_text(path) -> Stored:

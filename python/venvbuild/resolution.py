@@ -2,18 +2,18 @@
 line with its causes."""
 
 import re
-from typing import List, Optional
+from typing import List
 
 # uv (anyhow) prints an error's causes below it, indented: "  Caused by: ..." or "  cause: ...".
 _CAUSE = re.compile(r"^\s+(?:caused by|cause):\s*(?P<text>\S.*)$", re.IGNORECASE)
 
 
-def explain(lines: List[str]) -> Optional[str]:
+def explain(lines: List[str]) -> str | None:
     """'; '-joined causes when the output is a resolution failure, else None."""
     return _pip_causes(lines) or _uv_causes(lines)
 
 
-def _pip_causes(lines: List[str]) -> Optional[str]:
+def _pip_causes(lines: List[str]) -> str | None:
     # pip: "The conflict is caused by:" followed by indented lines, up to a blank line.
     causes: List[str] = []
     inside = False
@@ -31,7 +31,7 @@ def _pip_causes(lines: List[str]) -> Optional[str]:
     return "; ".join(causes) if causes else None
 
 
-def _uv_causes(lines: List[str]) -> Optional[str]:
+def _uv_causes(lines: List[str]) -> str | None:
     # uv: "× No solution found when resolving dependencies:" then "╰─▶ Because ..." lines.
     for index, line in enumerate(lines):
         if "No solution found when resolving dependencies" in line:

@@ -21,7 +21,7 @@ import json
 import re
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
-from typing import Dict, List, Optional
+from typing import Dict, List
 
 from venvbuild import artifacts, compaction, naming, reuse, stored_builds, tags
 from venvbuild.errors import UsageError
@@ -35,9 +35,9 @@ _VERSION = re.compile(r"venv_[0-9]{8}_[0-9]{6}")
 @dataclass
 class Build:
     venv_version: str
-    env_name: Optional[str]
-    record_key: Optional[str]
-    build_key: Optional[str] = None
+    env_name: str | None
+    record_key: str | None
+    build_key: str | None = None
 
     @property
     def created(self) -> datetime:
@@ -57,7 +57,7 @@ def tombstone_key(store: ObjectStore, version: str) -> str:
     return f"{store.prefix}-gc/{version}.json"
 
 
-def check_rules(keep_last: Optional[int], keep_days: Optional[int]) -> None:
+def check_rules(keep_last: int | None, keep_days: int | None) -> None:
     if keep_last is None and keep_days is None:
         raise UsageError("gc needs a keep rule: --keep-last N and/or --keep-days D (0 keeps only tagged builds)")
     for option, value in (("--keep-last", keep_last), ("--keep-days", keep_days)):
@@ -65,8 +65,8 @@ def check_rules(keep_last: Optional[int], keep_days: Optional[int]) -> None:
             raise UsageError(f"{option} {value} is negative")
 
 
-def plan(store: ObjectStore, keep_last: Optional[int], keep_days: Optional[int], env_name: Optional[str] = None,
-         now: Optional[datetime] = None) -> Plan:
+def plan(store: ObjectStore, keep_last: int | None, keep_days: int | None, env_name: str | None = None,
+         now: datetime | None = None) -> Plan:
     check_rules(keep_last, keep_days)
     if env_name is not None:
         naming.check("env_name", env_name, "--env-name")
@@ -100,7 +100,7 @@ def plan(store: ObjectStore, keep_last: Optional[int], keep_days: Optional[int],
     return result
 
 
-def _why_keep(store, build: Build, rank: int, keep_last, since, tagged) -> Optional[str]:
+def _why_keep(store, build: Build, rank: int, keep_last, since, tagged) -> str | None:
     if build.venv_version in tagged:
         names = sorted(name for (env, name), v in tags.current(store, build.env_name).items() if v == build.venv_version)
         return "tagged " + ", ".join(names)

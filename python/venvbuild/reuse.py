@@ -14,7 +14,6 @@ import json
 import secrets
 import time
 from datetime import datetime, timedelta, timezone
-from typing import Optional
 
 from venvbuild import stored_builds
 from venvbuild.console import say
@@ -34,11 +33,11 @@ def returned_prefix(store: ObjectStore, version: str = "") -> str:
     return f"{store.prefix}-reuse/returned/" + (f"{version}/" if version else "")
 
 
-def read_json(store: ObjectStore, key: str) -> Optional[dict]:
+def read_json(store: ObjectStore, key: str) -> dict | None:
     return json_object(store.read(key))
 
 
-def json_object(data: Optional[bytes]) -> Optional[dict]:
+def json_object(data: bytes | None) -> dict | None:
     if data is None:
         return None
     try:
@@ -48,23 +47,23 @@ def json_object(data: Optional[bytes]) -> Optional[dict]:
     return value if isinstance(value, dict) else None
 
 
-def published(store: ObjectStore, version: str) -> Optional[dict]:
+def published(store: ObjectStore, version: str) -> dict | None:
     """The search record of version, present only once the whole build is published (its single object
     or a line of its day's compacted file); None otherwise."""
     moment_of(version)  # ValueError for what is not a version
     return json_object(stored_builds.find_record(store, version))
 
 
-def pointer(store: ObjectStore, env_name: str, build_key: str) -> Optional[dict]:
+def pointer(store: ObjectStore, env_name: str, build_key: str) -> dict | None:
     return read_json(store, pointer_key(store, env_name, build_key))
 
 
-def reusable(meta: Optional[dict], build_key: str) -> bool:
+def reusable(meta: dict | None, build_key: str) -> bool:
     return meta is not None and meta.get("build_key") == build_key and meta.get("is_conflict_free") is True \
         and meta.get("fully_pinned") is True
 
 
-def find(store: ObjectStore, env_name: str, build_key: str) -> Optional[dict]:
+def find(store: ObjectStore, env_name: str, build_key: str) -> dict | None:
     """The published, conflict-free build of this key and env name, or None (saying why when one is named)."""
     claim = pointer(store, env_name, build_key)
     if claim is None:
@@ -82,7 +81,7 @@ def find(store: ObjectStore, env_name: str, build_key: str) -> Optional[dict]:
     return meta
 
 
-def claim(store: ObjectStore, env_name: str, build_key: str, version: str, claim_id: str) -> Optional[dict]:
+def claim(store: ObjectStore, env_name: str, build_key: str, version: str, claim_id: str) -> dict | None:
     """Claim the key's pointer for version; None when claimed, else the pointer held (maybe by claim_id)."""
     body = {"build_key": build_key, "env_name": env_name, "venv_version": version, "claim_id": claim_id,
             "claimed_at": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")}
@@ -93,7 +92,7 @@ def claim(store: ObjectStore, env_name: str, build_key: str, version: str, claim
         return pointer(store, env_name, build_key) or {}
 
 
-def wait_for_winner(store: ObjectStore, claim_held: dict, build_key: str, wait_s: float = WAIT_S) -> Optional[dict]:
+def wait_for_winner(store: ObjectStore, claim_held: dict, build_key: str, wait_s: float = WAIT_S) -> dict | None:
     """The build named by another's pointer once published; None when it is stale or never appears."""
     version = str(claim_held.get("venv_version", ""))
     try:
@@ -131,7 +130,7 @@ def record_returned(store: ObjectStore, meta: dict) -> None:
     store.put_new_bytes(key, (json.dumps(event) + "\n").encode())
 
 
-def returned_at(key: str) -> Optional[datetime]:
+def returned_at(key: str) -> datetime | None:
     """When a returned-event was written, from its key."""
     stamp = key.rsplit("/", 1)[-1].split("-", 1)[0]
     try:

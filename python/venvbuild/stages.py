@@ -8,7 +8,6 @@ import uuid
 from contextlib import contextmanager
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
-from typing import Optional
 
 from venvbuild import (
     __version__,
@@ -70,7 +69,7 @@ def allocate_version(now: datetime, store=None) -> datetime:
 
 
 @_stage("validate", USAGE)
-def validate(work: WorkDir, requirements_file, env_name: str, python: Optional[str], *, allow_unpinned=False,
+def validate(work: WorkDir, requirements_file, env_name: str, python: str | None, *, allow_unpinned=False,
              installer_name="pip", compression="gz", store=None, reuse_store=None) -> State:
     """Check the inputs and start the work folder. With reuse_store, a published build of the same
     build_key found there is written to work.reused_file and recorded as returned; the build stops there."""

@@ -11,7 +11,6 @@ import functools
 import hashlib
 import json
 import re
-from typing import Optional
 
 import jsonschema
 
@@ -108,7 +107,7 @@ def read_build(store, version: str, parameter: str = "VERSION") -> dict:
     return parse(data, store.url(key))
 
 
-def read_artifact(store, version: str, name: str) -> Optional[bytes]:
+def read_artifact(store, version: str, name: str) -> bytes | None:
     return store.read(store.build_key(version, name))
 
 
@@ -140,7 +139,7 @@ def lines(data: bytes) -> list:
     return [line + b"\n" for line in data.split(b"\n") if line.strip()]
 
 
-def version_in(line: bytes) -> Optional[str]:
+def version_in(line: bytes) -> str | None:
     """The venv_version a record's bytes name, without parsing the whole record (None if none)."""
     match = _VERSION_FIELD.search(line)
     return match.group(1).decode() if match else None
@@ -225,13 +224,13 @@ def _singles_first(keys: list) -> list:
     return sorted(keys, key=is_compacted)
 
 
-def single_version(key: str) -> Optional[str]:
+def single_version(key: str) -> str | None:
     """The version a single record's key names (`.../dt=D/<version>.json`); None for a compacted file."""
     name = key.rsplit("/", 1)[-1]
     return None if is_compacted(key) else name[: -len(".json")]
 
 
-def find_record(store, version: str) -> Optional[bytes]:
+def find_record(store, version: str) -> bytes | None:
     """The published bytes of version's search record, from its single object or a compacted file of its
     day; None when the build is not (or no longer) published."""
     data = store.read(store.record_key(version, day_of(version)))
@@ -244,7 +243,7 @@ def is_published(store, version: str) -> bool:
         or _compacted_line(store, version) is not None
 
 
-def _compacted_line(store, version: str) -> Optional[bytes]:
+def _compacted_line(store, version: str) -> bytes | None:
     # compact stores a day's file before deleting the single records it holds, so a single found absent
     # is in a compacted file listed now, or collected.
     day = day_of(version)

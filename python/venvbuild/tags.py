@@ -18,7 +18,7 @@ import os
 import re
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from typing import Dict, Iterable, List, Optional, Tuple
+from typing import Dict, Iterable, List, Tuple
 
 from venvbuild import naming, reuse
 from venvbuild.console import say
@@ -61,13 +61,13 @@ def check_tag(tag: str, parameter: str = "TAG") -> str:
     return naming.check("tag", tag, parameter)
 
 
-def events(store: ObjectStore, env_name: Optional[str] = None, tag: Optional[str] = None) -> List[Event]:
+def events(store: ObjectStore, env_name: str | None = None, tag: str | None = None) -> List[Event]:
     """The tag events, oldest first per (env name, tag); narrowed to one env name and tag when given.
     A damaged event has an empty venv_version and action; an empty object is no event."""
     return [e for e in _scan(store, env_name, tag) if e.action != _EMPTY]
 
 
-def _scan(store: ObjectStore, env_name: Optional[str], tag: Optional[str]) -> list:
+def _scan(store: ObjectStore, env_name: str | None, tag: str | None) -> list:
     start = prefix(store) + (f"{env_name}~{tag}~" if env_name and tag else f"{env_name}~" if env_name else "")
     found = []
     for key in store.keys_under(start):
@@ -89,7 +89,7 @@ def _scan(store: ObjectStore, env_name: Optional[str], tag: Optional[str]) -> li
     return sorted(found, key=lambda e: (e.env_name, e.tag, e.sequence))
 
 
-def _contents(data: bytes) -> Optional[dict]:
+def _contents(data: bytes) -> dict | None:
     """The event's record, read as Athena's JSON SerDe reads an object (one row per line, a trailing newline
     ending the last line); None unless that is exactly one line holding a JSON object with a string
     venv_version and an action add or remove."""
@@ -116,7 +116,7 @@ def _warn(store: ObjectStore, key: str, problem: str) -> None:
         say(f"warning: tag event {store.url(key)} {problem}")
 
 
-def current(store: ObjectStore, env_name: Optional[str] = None, tag: Optional[str] = None) -> Dict[Tuple[str, str], str]:
+def current(store: ObjectStore, env_name: str | None = None, tag: str | None = None) -> Dict[Tuple[str, str], str]:
     """(env name, tag) -> the version its newest event points at; removed tags are absent."""
     newest: Dict[Tuple[str, str], Event] = {}
     for event in events(store, env_name, tag):
@@ -124,7 +124,7 @@ def current(store: ObjectStore, env_name: Optional[str] = None, tag: Optional[st
     return {k: e.venv_version for k, e in newest.items() if e.action == ADD}
 
 
-def resolve(store: ObjectStore, tag: str, env_name: Optional[str] = None) -> str:
+def resolve(store: ObjectStore, tag: str, env_name: str | None = None) -> str:
     """The venv_version tag points at (for env_name, or the one env name that has it); the API behind
     `venvbuild pull --tag` and `withVenv(tag:)`. UsageError when the tag is unset or ambiguous."""
     check_tag(tag, "--tag")
@@ -177,13 +177,13 @@ def tag(store: ObjectStore, version: str, tag_name: str, remove: bool = False) -
     raise StoreError(f"TAG {tag_name}: other taggers kept taking the next event; try again")
 
 
-def tagged_builds(store: ObjectStore, tag_names: Iterable[str] = (), env_name: Optional[str] = None) -> set:
+def tagged_builds(store: ObjectStore, tag_names: Iterable[str] = (), env_name: str | None = None) -> set:
     """(env name, version) of each build some current tag (or one of tag_names) points at: an event names
     its env name, and points only at a build of that env name (the Athena query joins on both)."""
     wanted = set(tag_names)
     return {(env, v) for (env, name), v in current(store, env_name).items() if not wanted or name in wanted}
 
 
-def tagged_versions(store: ObjectStore, tag_names: Iterable[str] = (), env_name: Optional[str] = None) -> set:
+def tagged_versions(store: ObjectStore, tag_names: Iterable[str] = (), env_name: str | None = None) -> set:
     """Versions some current tag (or one of tag_names) points at."""
     return {v for _, v in tagged_builds(store, tag_names, env_name)}

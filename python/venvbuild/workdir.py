@@ -10,7 +10,6 @@
 import json
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
-from typing import Optional
 
 from venvbuild import naming
 from venvbuild.conflicts import Conflict
@@ -32,18 +31,18 @@ class State:
     installer: str
     compression: str
     stages_done: list[str] = field(default_factory=list)
-    python_home: Optional[str] = None
-    platform: Optional[str] = None
+    python_home: str | None = None
+    platform: str | None = None
     installed_packages: list[str] = field(default_factory=list)
     conflicts: list[dict] = field(default_factory=list)
-    archive_sha256: Optional[str] = None
-    archive_size: Optional[int] = None
-    relocation: Optional[dict] = None
-    build_id: Optional[str] = None
-    build_key: Optional[str] = None
-    build_inputs: Optional[dict] = None  # what build_key hashes (venvbuild.build_key.Inputs)
-    content_key: Optional[str] = None
-    fully_pinned: Optional[bool] = None
+    archive_sha256: str | None = None
+    archive_size: int | None = None
+    relocation: dict | None = None
+    build_id: str | None = None
+    build_key: str | None = None
+    build_inputs: dict | None = None  # what build_key hashes (venvbuild.build_key.Inputs)
+    content_key: str | None = None
+    fully_pinned: bool | None = None
     reuse: bool = False  # --reuse was asked for: say why a build cannot be reused
     helper_pip: bool = False  # pip mode installs with the helper's own pip (installer.helper_pip_serves)
 

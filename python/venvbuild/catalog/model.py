@@ -6,7 +6,7 @@ pre, post, dev, local), so the page's search never parses an installed version n
 """
 
 from dataclasses import dataclass, field
-from typing import Dict, List, Optional
+from typing import Dict, List
 
 from packaging.utils import canonicalize_name
 from packaging.version import InvalidVersion, Version
@@ -24,13 +24,13 @@ class PackageVersions:
 @dataclass
 class Catalog:
     builds: List[dict]  # newest first, as `venvbuild search` lists them
-    previous: Dict[str, Optional[dict]]  # venv_version -> the build of the same env just before it
+    previous: Dict[str, dict | None]  # venv_version -> the build of the same env just before it
     packages: Dict[str, PackageVersions]  # normalised name -> its versions
 
 
 def build(records: List[dict]) -> Catalog:
     builds = sorted(records, key=lambda m: (m["created_at"], m["venv_version"]), reverse=True)
-    previous: Dict[str, Optional[dict]] = {}
+    previous: Dict[str, dict | None] = {}
     last_of_env: Dict[str, dict] = {}
     for meta in reversed(builds):
         previous[meta["venv_version"]] = last_of_env.get(meta["env_name"])

@@ -7,7 +7,6 @@ previous index in place. As in a folder, a prefix holding objects but no marker 
 """
 
 import hashlib
-from typing import Optional
 
 from venvbuild.catalog import pages
 from venvbuild.catalog.site import MARKER, Previous, Writer, marker, parse_marker
@@ -62,7 +61,7 @@ class _S3Writer(Writer):
         self.site = site
         self.last: dict = {}
 
-    def add(self, relative: str, data: bytes, inputs: Optional[str] = None) -> None:
+    def add(self, relative: str, data: bytes, inputs: str | None = None) -> None:
         digest = hashlib.sha256(data).hexdigest()
         self._note(relative, digest, inputs)
         if self.previous.files.get(relative) == digest:
@@ -73,7 +72,7 @@ class _S3Writer(Writer):
             self.site.put(relative, data)
             self.counts["written"] += 1
 
-    def keep(self, relative: str, inputs: Optional[str] = None) -> bool:
+    def keep(self, relative: str, inputs: str | None = None) -> bool:
         return self._kept(relative, inputs)
 
     def commit(self) -> dict:

@@ -14,7 +14,6 @@ import os
 import shutil
 import tempfile
 from pathlib import Path
-from typing import Optional
 
 from venvbuild.errors import UsageError
 
@@ -116,7 +115,7 @@ class _FolderWriter(Writer):
             self._folders.add(target.parent)
         return target
 
-    def add(self, relative: str, data: bytes, inputs: Optional[str] = None) -> None:
+    def add(self, relative: str, data: bytes, inputs: str | None = None) -> None:
         digest = hashlib.sha256(data).hexdigest()
         self._note(relative, digest, inputs)
         target = self._target(relative)
@@ -132,7 +131,7 @@ class _FolderWriter(Writer):
             handle.write(data)
         self.counts["written"] += 1
 
-    def keep(self, relative: str, inputs: Optional[str] = None) -> bool:
+    def keep(self, relative: str, inputs: str | None = None) -> bool:
         """Take relative as it is from the current site; False when it cannot (then add it instead)."""
         if not _link(self.out.joinpath(*relative.split("/")), self._target(relative)):
             return False

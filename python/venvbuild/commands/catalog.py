@@ -1,7 +1,6 @@
 """`venvbuild catalog --store ... --out DIR`: a static site to browse and search a store's builds."""
 
 from pathlib import Path
-from typing import Union
 
 from venvbuild.catalog.generate import generate
 from venvbuild.catalog.s3_site import S3Site
@@ -31,7 +30,7 @@ def run(args) -> int:
     spec = args.store if args.store is not None else default_store()
     # The S3 options serve whichever side is in S3; with both in folders, store_from_args refuses them.
     store = open_store(spec) if args.out.startswith("s3://") and not spec.startswith("s3://") else store_from_args(args)
-    target: Union[S3Site, LocalSite]
+    target: S3Site | LocalSite
     if args.out.startswith("s3://"):
         bucket, _, prefix = args.out[len("s3://"):].partition("/")
         if not prefix.strip("/"):

@@ -10,7 +10,6 @@ read or parsed, the results are paged as before.
 import re
 import time
 from dataclasses import dataclass
-from typing import Optional
 
 from venvbuild import naming
 from venvbuild.athena_ddl import DEFAULT_TABLE
@@ -32,10 +31,10 @@ _WORKGROUP = re.compile(r"[A-Za-z0-9._-]{1,128}")
 class Target:
     database: str
     table: str = DEFAULT_TABLE
-    workgroup: Optional[str] = None
-    output: Optional[str] = None
-    region: Optional[str] = None
-    endpoint_url: Optional[str] = None
+    workgroup: str | None = None
+    output: str | None = None
+    region: str | None = None
+    endpoint_url: str | None = None
     timeout_s: float = DEFAULT_TIMEOUT_S
 
 

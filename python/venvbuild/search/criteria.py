@@ -1,7 +1,6 @@
 """What a search asks for, validated once, and the SQL parameters both backends bind from it."""
 
 from dataclasses import dataclass
-from typing import Optional
 
 from venvbuild import naming
 from venvbuild.search import spec as specs
@@ -11,9 +10,9 @@ from venvbuild.search import spec as specs
 class Criteria:
     specs: tuple  # of spec.PackageSpec, one per distinct normalised name; all must match
     conflict_free: bool = False
-    python: Optional[str] = None
-    env_name: Optional[str] = None
-    since: Optional[str] = None  # YYYY-MM-DD: builds created on or after that day (UTC)
+    python: str | None = None
+    env_name: str | None = None
+    since: str | None = None  # YYYY-MM-DD: builds created on or after that day (UTC)
 
     def sql_parameters(self) -> dict:
         """Values for the $name placeholders of the search SQL; '' means "no filter" (Athena has no NULL parameter)."""

@@ -8,7 +8,7 @@ import functools
 import re
 from collections.abc import Iterable, Iterator
 from datetime import datetime
-from typing import NamedTuple, Optional
+from typing import NamedTuple
 
 from packaging.utils import canonicalize_name
 
@@ -21,11 +21,11 @@ _ATHENA_TEXT = re.compile(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d(?:\.\d{1,6})?")  # CA
 
 class Build(NamedTuple):
     venv_version: str
-    env_name: Optional[str]
+    env_name: str | None
     created_at: str  # 2025-07-22T08:30:00Z whatever the backend's timestamp format
-    python_version: Optional[str]
-    is_conflict_free: Optional[bool]
-    venv_archive: Optional[str]
+    python_version: str | None
+    is_conflict_free: bool | None
+    venv_archive: str | None
 
     @classmethod
     def from_row(cls, row) -> "Build":
@@ -44,7 +44,7 @@ class Match(NamedTuple):
         return Build.from_row(self.row)
 
 
-def select(rows: Iterable[tuple], specs, limit: Optional[int] = None) -> Iterator[Match]:
+def select(rows: Iterable[tuple], specs, limit: int | None = None) -> Iterator[Match]:
     """Yield the rows where every spec accepts an installed version, in the backend's order."""
     accepts = [_acceptor(spec) for spec in specs]
     found = 0
@@ -80,7 +80,7 @@ def _acceptor(spec):
     return accept
 
 
-def _boolean(value) -> Optional[bool]:
+def _boolean(value) -> bool | None:
     if value is None or isinstance(value, bool):
         return value
     return {"true": True, "false": False}.get(str(value).lower())

@@ -1,7 +1,6 @@
 import hashlib
 import tempfile
 from pathlib import Path
-from typing import Optional
 
 
 class ObjectExists(Exception):
@@ -17,7 +16,7 @@ class ObjectStore:
     def url(self, key: str) -> str:
         raise NotImplementedError
 
-    def checksum(self, key: str) -> Optional[str]:
+    def checksum(self, key: str) -> str | None:
         """The sha256 (hex) of the object at key, or None when there is none."""
         raise NotImplementedError
 
@@ -30,11 +29,11 @@ class ObjectStore:
         """Whether any object's key starts with key_prefix."""
         raise NotImplementedError
 
-    def read(self, key: str) -> Optional[bytes]:
+    def read(self, key: str) -> bytes | None:
         """The object at key, or None when there is none (for small objects: metadata.json)."""
         raise NotImplementedError
 
-    def fetch(self, key: str, scratch: Path) -> Optional[Path]:
+    def fetch(self, key: str, scratch: Path) -> Path | None:
         """A local file holding the object at key, or None when there is none: the store's own file for a
         local store, else a download to scratch (which the caller removes)."""
         raise NotImplementedError

@@ -2,7 +2,6 @@ import errno
 import os
 import shutil
 from pathlib import Path
-from typing import Optional
 
 from venvbuild import tempnames
 from venvbuild.checksum import sha256_file
@@ -30,7 +29,7 @@ class LocalStore(ObjectStore):
     def url(self, key: str) -> str:
         return self._path(key).as_uri()
 
-    def checksum(self, key: str) -> Optional[str]:
+    def checksum(self, key: str) -> str | None:
         path = self._path(key)
         return sha256_file(path) if path.is_file() else None
 
@@ -62,7 +61,7 @@ class LocalStore(ObjectStore):
         except OSError as exc:
             raise StoreError(f"--store {self.root}: cannot write {key}: {exc.strerror or exc}") from exc
 
-    def read(self, key: str) -> Optional[bytes]:
+    def read(self, key: str) -> bytes | None:
         try:
             return self._path(key).read_bytes()
         except (FileNotFoundError, NotADirectoryError, IsADirectoryError):
@@ -70,7 +69,7 @@ class LocalStore(ObjectStore):
         except OSError as exc:
             raise StoreError(f"--store {self.root}: cannot read {key}: {exc.strerror or exc}") from exc
 
-    def fetch(self, key: str, scratch: Path) -> Optional[Path]:
+    def fetch(self, key: str, scratch: Path) -> Path | None:
         # A copy, as from S3: what is checked is what is extracted, whatever happens to the store meanwhile.
         try:
             shutil.copyfile(self._path(key), scratch)

@@ -12,7 +12,7 @@ import hashlib
 from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Optional
+from typing import Any
 
 from venvbuild import naming
 from venvbuild.errors import StoreError, UsageError
@@ -45,10 +45,10 @@ class S3Store(ObjectStore):
         bucket: str,
         prefix: str = DEFAULT_PREFIX,
         *,
-        region: Optional[str] = None,
-        endpoint_url: Optional[str] = None,
-        sse: Optional[str] = None,
-        kms_key_id: Optional[str] = None,
+        region: str | None = None,
+        endpoint_url: str | None = None,
+        sse: str | None = None,
+        kms_key_id: str | None = None,
         checksum_when_required: bool = False,
         multipart_threshold: int = MULTIPART_THRESHOLD,
         part_size: int = PART_SIZE,
@@ -120,7 +120,7 @@ class S3Store(ObjectStore):
     def url(self, key: str) -> str:
         return f"s3://{self.bucket}/{key}"
 
-    def checksum(self, key: str) -> Optional[str]:
+    def checksum(self, key: str) -> str | None:
         from botocore.exceptions import ClientError
 
         with self._errors(key):
@@ -171,7 +171,7 @@ class S3Store(ObjectStore):
         )
         self._expect(stored, "ETag", "PutObject", key)
 
-    def read(self, key: str) -> Optional[bytes]:
+    def read(self, key: str) -> bytes | None:
         from botocore.exceptions import ClientError
 
         with self._errors(key):
@@ -182,7 +182,7 @@ class S3Store(ObjectStore):
                     return None
                 raise
 
-    def fetch(self, key: str, scratch: Path) -> Optional[Path]:
+    def fetch(self, key: str, scratch: Path) -> Path | None:
         from botocore.exceptions import ClientError
 
         with self._errors(key):
