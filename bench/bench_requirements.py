@@ -26,7 +26,7 @@ PIP_READER = (
     "for parsed in parse_requirements(sys.argv[1], session=PipSession()):\n"
     "    install_req_from_parsed_requirement(parsed)\n"
 )
-OUR_READER = "import sys\nfrom venvbuild.requirements import check_pins\ncheck_pins(sys.argv[1])\n"
+OUR_READER = "import sys\nfrom venvbuild.build.requirements_gate import check_pins\ncheck_pins(sys.argv[1])\n"
 # The process's own peak RSS (ru_maxrss would carry over the parent's across exec).
 PEAK = "\nprint([line.split()[1] for line in open('/proc/self/status') if line.startswith('VmHWM:')][0])\n"
 

@@ -33,7 +33,8 @@ import time
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
-from venvbuild import athena_ddl, cli
+from venvbuild import cli
+from venvbuild.query import ddl
 
 _TESTS = Path(__file__).resolve().parents[1] / "python" / "tests"
 _RESULTS_BUCKET = "venvbuild-bench-results"  # on the bench's own moto S3 server
@@ -219,7 +220,7 @@ def _bench_trino(root: Path, searches, store, rounds: int) -> bool:
         client = server.client()
         client.execute(f"CREATE SCHEMA IF NOT EXISTS hive.{database}")
         location = f"local:///{root.name}/venv-builds-metadata/"
-        for statement in athena_ddl.statements(location, database, engine="trino", since="2023-01-01"):
+        for statement in ddl.statements(location, database, engine="trino", since="2023-01-01"):
             client.execute(statement)
         athena = ["--athena", "--database", database, "--endpoint-url", endpoint.url, "--region", "us-east-1",
                   "--timeout", "3600", "--output", f"s3://{_RESULTS_BUCKET}/results/"]
@@ -288,7 +289,7 @@ def _load() -> str:
 def _counted_search_sql(database: str, specs, filters=None) -> str:
     """What `search --athena` runs, parameters bound as Athena binds them, wrapped in count(*): the engine's
     share of a search without paging its candidate rows to the client."""
-    from venvbuild.search import athena, criteria
+    from venvbuild.query import athena, criteria
 
     sql, parameters = athena.search_sql(athena.target(database), criteria.build(specs, **(filters or {})))
     return ("EXECUTE IMMEDIATE '" + f"SELECT count(*) FROM ({sql})".replace("'", "''") + "' USING "

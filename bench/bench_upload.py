@@ -24,7 +24,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "python"))
 
 import boto3  # noqa: E402
 
-from venvbuild.checksum import sha256_file  # noqa: E402
+from venvbuild._util.checksum import sha256_file  # noqa: E402
 from venvbuild.store.s3 import S3Store  # noqa: E402
 
 BUCKET = "bench-upload"

@@ -14,10 +14,13 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parents[1] / "python" / "tests"))
 
-from browser import Chromium, StaticServer  # noqa: E402
-from venvbuild import artifacts, cli, depgraph, metadata, publish  # noqa: E402
-from venvbuild.stages import write_graphs  # noqa: E402
+from venvbuild import cli, publish  # noqa: E402
+from venvbuild.build import graph_pictures
+from venvbuild.build.stages import write_graphs  # noqa: E402
+from venvbuild.record import artifacts, metadata
 from venvbuild.store.local import LocalStore  # noqa: E402
+
+from browser import Chromium, StaticServer  # noqa: E402
 
 # name, version, [(dependency, required)]
 STACK = [
@@ -51,7 +54,7 @@ def tree(changes: dict) -> list:
 
 
 def build_folder(root: Path, version: str, env: str, changes: dict) -> Path:
-    from venvbuild import conflicts
+    from venvbuild.build import conflicts
 
     folder = root / version
     folder.mkdir(parents=True)
@@ -83,7 +86,7 @@ def build_folder(root: Path, version: str, env: str, changes: dict) -> Path:
 
 
 def main() -> None:
-    if not depgraph.graphviz():
+    if not graph_pictures.graphviz():
         sys.exit("Graphviz's dot is needed for the graph picture")
     work = Path(tempfile.mkdtemp(prefix="venvbuild-screens-"))
     try:

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from venvbuild import artifacts, metadata
+from venvbuild.record import artifacts, metadata
 from venvbuild.store.local import LocalStore
 
 RESULTS_BUCKET = "athena-query-results"
@@ -210,7 +210,7 @@ def athena_endpoint(trino, athena_tables, s3_server):
 def aws(monkeypatch, aws_env, s3_server):
     """Dummy credentials, S3 (Athena's result files) on the moto server, and Athena polled often: the
     endpoint answers in milliseconds."""
-    from venvbuild.search import athena
+    from venvbuild.query import athena
 
     monkeypatch.setenv("AWS_ENDPOINT_URL_S3", s3_server)
     monkeypatch.setattr(athena, "FIRST_POLL_S", 0.05)

@@ -19,7 +19,7 @@ from pathlib import Path
 
 from packaging.utils import canonicalize_name, parse_sdist_filename, parse_wheel_filename
 
-from venvbuild import helper_lock
+from venvbuild_release import helper_lock
 
 from processes import CHILD_TIMEOUT_S
 

@@ -6,7 +6,7 @@ import tarfile
 
 import pytest
 
-from venvbuild import archive, relocation
+from venvbuild.build import archive, relocation
 
 from processes import CHILD_TIMEOUT_S
 

@@ -6,7 +6,7 @@ import io
 import pytest
 
 from athena_on_trino import result_csv
-from venvbuild.search.athena_csv import CsvError, parse
+from venvbuild.query.athena_csv import CsvError, parse
 
 
 def test_null_is_an_unquoted_empty_field_and_the_empty_string_is_quoted():

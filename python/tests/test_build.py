@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from venvbuild import metadata
+from venvbuild.record import metadata
 
 import processes
 from processes import CHILD_TIMEOUT_S
@@ -191,7 +191,7 @@ def test_python_version_that_is_not_installed(tmp_path, requirements):
 
 
 def test_requested_python_version_is_the_one_built(tmp_path, requirements):
-    from venvbuild import interpreter
+    from venvbuild.build import interpreter
     other = next((v for v in ("3.12", "3.13", "3.10") if v != "{}.{}".format(*sys.version_info[:2])), None)
     try:
         found = interpreter.find(other)
@@ -309,7 +309,7 @@ def test_build_publishes_to_s3_and_refuses_the_same_version_twice(tmp_path, requ
 def test_version_allocation_skips_a_second_the_store_already_holds(tmp_path):
     from datetime import datetime, timezone
 
-    from venvbuild.stages import allocate_version, version_of
+    from venvbuild.build.stages import allocate_version, version_of
     from venvbuild.store.local import LocalStore
     store = LocalStore(tmp_path)
     now = datetime(2025, 7, 22, 16, 30, 0, tzinfo=timezone.utc)

@@ -6,13 +6,13 @@ import sys
 
 import pytest
 
-from venvbuild import archive, build_key, requirements
+from venvbuild.build import archive, build_key, requirements_gate
 
 
 def key_for(tmp_path, text, name="requirements.txt", env=None, **overrides):
     path = tmp_path / name
     path.write_text(text)
-    inputs = build_key.collect(requirements.parse(path), sys.executable, "pip", "gz")
+    inputs = build_key.collect(requirements_gate.parse(path), sys.executable, "pip", "gz")
     if env is not None:
         inputs = dataclasses.replace(inputs, environment=build_key.resolution_environment(env))
     return build_key.key_of(dataclasses.replace(inputs, **overrides)), inputs
@@ -126,7 +126,7 @@ def test_the_interpreter_is_probed_not_assumed(tmp_path):
 def test_unpinned_installed_names_the_first_package_the_requirements_leave_open(tmp_path):
     path = tmp_path / "r.txt"
     path.write_text("alpha==1.0\nBeta==1.0.0\n")
-    parsed = requirements.parse(path)
+    parsed = requirements_gate.parse(path)
     assert build_key.unpinned_installed(parsed, ["alpha==1.0", "beta==1.0", "pip==24.0", "setuptools==70"]) is None
     assert build_key.unpinned_installed(parsed, ["alpha==1.0", "beta==1.0", "gamma==1.0"]) == "gamma==1.0"
     assert build_key.unpinned_installed(parsed, ["alpha==1.1", "beta==1.0"]) == "alpha==1.1"

@@ -7,7 +7,8 @@ import shutil
 
 import pytest
 
-from venvbuild import cli, publish
+from venvbuild import cli
+from venvbuild.build import publish
 from venvbuild.store.local import LocalStore
 
 from browser import Chromium, StaticServer, chromium_path

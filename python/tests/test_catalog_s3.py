@@ -6,7 +6,7 @@ import uuid
 import boto3
 import pytest
 
-from venvbuild import publish
+from venvbuild.build import publish
 from venvbuild.store.s3 import S3Store
 
 from conftest import make_build_dir

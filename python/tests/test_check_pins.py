@@ -1,8 +1,8 @@
 import pytest
 
+from venvbuild.build.requirements_gate import check_pins, parse, stored_text, unpinned_report
 from venvbuild.cli import main
 from venvbuild.errors import UnpinnedError, UsageError
-from venvbuild.requirements import check_pins, parse, stored_text, unpinned_report
 
 
 def write(tmp_path, name, text, encoding="utf-8"):
@@ -212,15 +212,15 @@ def test_the_normalised_model_ignores_spelling_comments_and_how_files_are_split(
 def test_files_are_read_in_chunks_with_the_lines_str_splitlines_gives(tmp_path, monkeypatch):
     import random
 
-    from venvbuild import reqfile
+    from venvbuild.build import requirements_reader
 
-    monkeypatch.setattr(reqfile, "_CHUNK", 7)  # every multi-byte character and "\r\n" crosses a chunk
+    monkeypatch.setattr(requirements_reader, "_CHUNK", 7)  # every multi-byte character and "\r\n" crosses a chunk
     rng = random.Random(9)
     pieces = ["a", "==", "\r", "\n", "\r\n", "\x0b", "\x85", "\u2028", "é", "\ufeff", " ", "\\", "#"]
     for round_ in range(500):
         text = ("\ufeff" if round_ % 3 == 0 else "") + "".join(rng.choice(pieces) for _ in range(rng.randint(0, 40)))
         path = write(tmp_path, "r.txt", text)
-        got = list(reqfile._physical_lines(path, reqfile._Budget(1 << 20), None))
+        got = list(requirements_reader._physical_lines(path, requirements_reader._Budget(1 << 20), None))
         assert got == text.removeprefix("\ufeff").splitlines(), repr(text)
     path = write(tmp_path, "bad.txt", b"a==1\nb==1\n" * 3 + b"caf\xe9==1\n")
     with pytest.raises(UsageError, match=r"bad.txt:7: not UTF-8 text \(byte 0xe9\)"):

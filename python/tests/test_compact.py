@@ -11,11 +11,13 @@ from datetime import date, datetime, timezone
 
 import pytest
 
-from venvbuild import compaction, publish, retention, reuse, stored_builds, tags
+from venvbuild.build import publish
 from venvbuild.cli import main
 from venvbuild.errors import StoreError
+from venvbuild.lifecycle import compaction, retention, reuse, tags
+from venvbuild.record.versions import version_of
+from venvbuild.store import stored_builds
 from venvbuild.store.local import LocalStore
-from venvbuild.versions import version_of
 
 from conftest import FailingStore, make_build_dir, write_record
 from processes import CHILD_TIMEOUT_S
@@ -242,7 +244,7 @@ def test_a_bad_before_is_one_line_naming_it(tmp_path, capsys, before):
 
 
 def test_the_default_leaves_the_last_two_days():
-    from venvbuild.commands import compact
+    from venvbuild.cli.commands import compact
 
     assert compact.default_before(date(2026, 3, 1)) == date(2026, 2, 27)
 
@@ -483,7 +485,7 @@ def test_gc_apply_and_compact_exclude_each_other_through_the_lease(tmp_path, cap
 def test_an_expired_lease_is_broken_once(tmp_path, capsys):
     from datetime import timedelta
 
-    from venvbuild import maintenance_lease
+    from venvbuild.lifecycle import maintenance_lease
 
     store = published_store(tmp_path, DAY1)
     dead = datetime.now(timezone.utc) - maintenance_lease.LEASE_TTL - timedelta(minutes=1)

@@ -1,4 +1,4 @@
-from venvbuild.conflicts import find
+from venvbuild.build.conflicts import find
 
 
 def entry(key, version, *deps):

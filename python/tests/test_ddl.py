@@ -7,8 +7,8 @@ import pytest
 import sqlglot
 from sqlglot import exp
 
-from venvbuild import metadata
 from venvbuild.cli import main
+from venvbuild.record import metadata
 from venvbuild.store.s3 import S3Store
 
 from conftest import make_metadata

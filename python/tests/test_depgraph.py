@@ -5,7 +5,8 @@ import shutil
 
 import pytest
 
-from venvbuild import artifacts, depgraph, metadata, publish
+from venvbuild.build import graph_pictures, publish
+from venvbuild.record import artifacts, metadata
 from venvbuild.store.local import LocalStore
 
 from conftest import make_build_dir
@@ -28,7 +29,7 @@ TREE = [
 
 
 def test_dot_colours_the_conflict_the_missing_package_and_the_cycle():
-    text = depgraph.dot(TREE)
+    text = graph_pictures.dot(TREE)
     assert '"alpha" -> "beta" [label="<2", color="#d62728"' in text
     assert '"ghost" [label="ghost (missing)", style=dashed' in text
     assert '"delta" -> "epsilon" [color="#ff7f0e"' in text and '"epsilon" -> "delta" [label=">=1", color="#ff7f0e"' in text
@@ -36,7 +37,7 @@ def test_dot_colours_the_conflict_the_missing_package_and_the_cycle():
 
 
 def test_mermaid_styles_exactly_the_bad_edges():
-    lines = depgraph.mermaid(TREE).splitlines()
+    lines = graph_pictures.mermaid(TREE).splitlines()
     assert lines[0] == "graph LR"
     edges = [line for line in lines if "-->" in line]
     styled = {int(line.split()[1]): line for line in lines if line.strip().startswith("linkStyle")}
@@ -49,14 +50,14 @@ def test_mermaid_styles_exactly_the_bad_edges():
 
 def test_labels_cannot_break_out_of_their_quotes():
     tree = [entry('we"ird#', "1.0")]
-    assert '"we#quot;ird#35;' in depgraph.mermaid(tree)
-    assert '"we\\"ird# 1.0"' in depgraph.dot(tree)
+    assert '"we#quot;ird#35;' in graph_pictures.mermaid(tree)
+    assert '"we\\"ird# 1.0"' in graph_pictures.dot(tree)
 
 
 @pytest.mark.skipif(not shutil.which("dot"), reason="Graphviz is not installed")
 def test_graphviz_reads_our_dot_and_draws_the_red_edge(tmp_path):
     target = tmp_path / "g.svg"
-    assert depgraph.svg(depgraph.dot(TREE), target, shutil.which("dot")) is None
+    assert graph_pictures.svg(graph_pictures.dot(TREE), target, shutil.which("dot")) is None
     svg = target.read_text()
     assert svg.count("<g id=\"node") == 6 and 'stroke="#d62728"' in svg and 'stroke="#ff7f0e"' in svg
 
@@ -65,7 +66,7 @@ def test_a_failing_graphviz_is_reported_not_raised(tmp_path):
     fake = tmp_path / "dot"
     fake.write_text("#!/bin/sh\necho 'syntax error in line 1' >&2\nexit 1\n")
     fake.chmod(0o755)
-    assert depgraph.svg("digraph {", tmp_path / "g.svg", str(fake)) == "syntax error in line 1"
+    assert graph_pictures.svg("digraph {", tmp_path / "g.svg", str(fake)) == "syntax error in line 1"
     assert not (tmp_path / "g.svg").exists()
 
 

@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-from venvbuild import publish
+from venvbuild.build import publish
 from venvbuild.catalog import site
 from venvbuild.store.local import LocalStore
 
@@ -146,8 +146,9 @@ MUTATIONS = [
 
 @pytest.mark.parametrize("field,value", MUTATIONS)
 def test_the_fast_record_check_refuses_what_the_schema_refuses(field, value):
-    from venvbuild import metadata, stored_builds
     from venvbuild.errors import StoreError
+    from venvbuild.record import metadata
+    from venvbuild.store import stored_builds
 
     from conftest import make_metadata
 
@@ -170,7 +171,7 @@ def test_a_builds_own_svg_is_shown_as_an_image_never_inlined(capsys, store, tmp_
     svg = b'<svg xmlns="http://www.w3.org/2000/svg"><script>alert(1)</script></svg>'
     (build / "pipdeptree.svg").write_bytes(svg)
     meta = json.loads((build / "metadata.json").read_text())
-    from venvbuild import metadata
+    from venvbuild.record import metadata
     metadata.write({**meta, "extra_artifacts": ["pipdeptree.svg"]}, build / "metadata.json")
     publish.publish(build, LocalStore(store))
     out = tmp_path / "site"

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 import tomllib
 
-from venvbuild import helper_lock
+from venvbuild_release import helper_lock
 
 ROOT = Path(__file__).resolve().parents[2]
 LOCK = ROOT / "resources" / "venvbuild" / "helper-lock.txt"

@@ -6,7 +6,7 @@ import sys
 
 import pytest
 
-from venvbuild.resolution import error_line
+from venvbuild.build.install_failure import error_line
 
 from processes import CHILD_TIMEOUT_S
 from wheelhouse import make_wheelhouse

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from venvbuild import archive, installer, interpreter
+from venvbuild.build import archive, installer, interpreter
 
 from processes import CHILD_TIMEOUT_S
 

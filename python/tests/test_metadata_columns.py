@@ -6,9 +6,10 @@ import pytest
 import sqlglot
 from sqlglot import exp
 
-from venvbuild import athena_ddl, metadata, metadata_columns
 from venvbuild.cli import main
-from venvbuild.metadata_columns import Array, Map, Row, Scalar, SchemaMappingError
+from venvbuild.query import ddl
+from venvbuild.record import metadata, metadata_columns
+from venvbuild.record.metadata_columns import Array, Map, Row, Scalar, SchemaMappingError
 
 
 def with_fields(**properties) -> dict:
@@ -49,8 +50,8 @@ def test_every_schema_field_is_a_column_of_both_dialects_in_schema_order(monkeyp
     schema = with_fields(**NEW_FIELDS)
     monkeypatch.setattr(metadata_columns, "load_json", lambda name: schema)
 
-    athena = sqlglot.parse(athena_ddl.render("my-bucket", "venv-builds"), read="hive")[0]
-    trino = athena_ddl.column_definitions("trino").splitlines()
+    athena = sqlglot.parse(ddl.render("my-bucket", "venv-builds"), read="hive")[0]
+    trino = ddl.column_definitions("trino").splitlines()
 
     assert [c.name for c in athena.this.expressions] == list(schema["properties"])
     assert [line.split('"')[1] for line in trino] == list(schema["properties"])

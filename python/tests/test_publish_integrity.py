@@ -10,8 +10,8 @@ import uuid
 import boto3
 import pytest
 
-from venvbuild import artifacts
 from venvbuild.cli import main
+from venvbuild.record import artifacts
 
 from conftest import make_build_dir
 from processes import CHILD_TIMEOUT_S
@@ -153,7 +153,7 @@ def twin_builds(root, **differences):
 
 
 def test_an_identical_build_that_meets_a_half_published_one_moves_on_and_both_finish(tmp_path):
-    from venvbuild.publish import publish as publish_build
+    from venvbuild.build.publish import publish as publish_build
     from venvbuild.store.local import LocalStore
 
     class KilledAfterTheArchive(LocalStore):
@@ -178,7 +178,7 @@ def test_an_identical_build_that_meets_a_half_published_one_moves_on_and_both_fi
 
 
 def test_a_build_rerun_after_its_claim_finds_its_own_claim(tmp_path, capsys):
-    from venvbuild.publish import publish as publish_build
+    from venvbuild.build.publish import publish as publish_build
     from venvbuild.store.local import LocalStore
 
     class KilledAfterTheClaim(LocalStore):

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from venvbuild import artifacts
 from venvbuild.cli import main
+from venvbuild.record import artifacts
 
 VERSION = "venv_20250722_163000"
 
@@ -95,8 +95,8 @@ def test_a_version_another_build_took_is_refused_or_moved_to_the_next_free_secon
 
 def test_a_build_that_wins_the_race_between_check_and_store_moves_the_other_on(build_dir_factory, tmp_path):
     """Both builds see a free version; the create-only store of the archive decides who keeps it."""
-    from venvbuild.checksum import sha256_file
-    from venvbuild.publish import publish as publish_build
+    from venvbuild._util.checksum import sha256_file
+    from venvbuild.build.publish import publish as publish_build
     from venvbuild.store.local import LocalStore
 
     from conftest import make_build_dir
@@ -120,8 +120,8 @@ def _stored_archive(store):
 
 
 def test_a_temporary_builds_archive_is_linked_into_a_store_on_the_same_file_system(build_dir_factory, tmp_path):
-    from venvbuild.checksum import sha256_file
-    from venvbuild.publish import publish as publish_build
+    from venvbuild._util.checksum import sha256_file
+    from venvbuild.build.publish import publish as publish_build
     from venvbuild.store.local import LocalStore
 
     build = build_dir_factory()
@@ -137,7 +137,7 @@ def test_a_temporary_builds_archive_is_linked_into_a_store_on_the_same_file_syst
 
 
 def test_a_kept_builds_archive_is_copied(build_dir_factory, tmp_path):
-    from venvbuild.publish import publish as publish_build
+    from venvbuild.build.publish import publish as publish_build
     from venvbuild.store.local import LocalStore
 
     build = build_dir_factory()
@@ -149,7 +149,7 @@ def test_a_kept_builds_archive_is_copied(build_dir_factory, tmp_path):
 
 
 def test_a_store_on_another_file_system_gets_a_copy(build_dir_factory, tmp_path):
-    from venvbuild.publish import publish as publish_build
+    from venvbuild.build.publish import publish as publish_build
     from venvbuild.store.local import LocalStore
 
     build = build_dir_factory()

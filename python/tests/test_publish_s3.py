@@ -12,9 +12,10 @@ import uuid
 import boto3
 import pytest
 
-from venvbuild import artifacts, publish
+from venvbuild.build import publish
 from venvbuild.cli import main
 from venvbuild.errors import StoreError, UsageError
+from venvbuild.record import artifacts
 from venvbuild.store import open_store
 from venvbuild.store.base import ObjectExists
 from venvbuild.store.s3 import MIB, S3Store

@@ -17,7 +17,9 @@ from pathlib import Path
 import pytest
 
 from test_build import builds_in, venvbuild
-from venvbuild import archive, extract, interpreter, metadata
+from venvbuild.build import archive, interpreter
+from venvbuild.consume import extract
+from venvbuild.record import metadata
 from venvbuild.store.local import LocalStore
 
 from conftest import make_build_dir
@@ -292,7 +294,7 @@ def test_long_destination_with_shell_characters_and_a_long_name(tmp_path, store)
 
 def _publish_handmade(tmp_path: Path, archive_bytes: bytes, **fields) -> Path:
     """A store holding one build whose archive is archive_bytes, its metadata matching those bytes."""
-    from venvbuild import publish
+    from venvbuild.build import publish
 
     relocation = {"placeholder": "/__venvbuild_prefix__", "files": [], "binary_files": []}
     meta_fields = {"archive_format": 2, "relocation": relocation, "python_home": BASE_HOME,
@@ -454,7 +456,7 @@ def test_missing_base_interpreter_is_named(tmp_path):
 
 
 def test_build_from_before_relocation_is_refused(tmp_path):
-    from venvbuild import publish
+    from venvbuild.build import publish
 
     build_dir = make_build_dir(tmp_path / "builds", archive_bytes=_tar_gz([_dir("venv")]))
     store = LocalStore(tmp_path / "old-store")
@@ -524,7 +526,7 @@ def test_metadata_records_relocation_and_old_records_still_validate(store):
 
 
 def test_records_from_before_relocation_still_index_and_search(tmp_path):
-    from venvbuild import publish
+    from venvbuild.build import publish
 
     store = LocalStore(tmp_path / "mixed-store")
     old = make_build_dir(tmp_path / "builds", "venv_20250101_000000", installed_packages=["kedro==0.19.1"])

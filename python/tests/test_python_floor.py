@@ -14,7 +14,7 @@ from packaging.requirements import Requirement
 from packaging.specifiers import SpecifierSet
 from packaging.version import Version
 
-from venvbuild import helper_lock
+from venvbuild_release import helper_lock
 
 ROOT = Path(__file__).resolve().parents[2]
 LOCK = ROOT / "resources" / "venvbuild" / "helper-lock.txt"

@@ -7,8 +7,8 @@ import sys
 
 import pytest
 
+from venvbuild._util.redact import redact
 from venvbuild.cli import main
-from venvbuild.redact import redact
 
 from processes import CHILD_TIMEOUT_S
 from wheelhouse import make_wheelhouse

@@ -8,7 +8,7 @@ import sys
 
 import pytest
 
-from venvbuild import reqfile, requirements
+from venvbuild.build import requirements_gate, requirements_reader
 from venvbuild.cli import main
 
 
@@ -63,7 +63,7 @@ def test_the_top_file_must_be_a_regular_file_too():
 def test_a_file_over_the_cap_is_refused_without_reading_it_all(tmp_path):
     huge = tmp_path / "huge.txt"
     with open(huge, "wb") as out:
-        out.truncate(reqfile.MAX_BYTES + 1)  # sparse: no disk used
+        out.truncate(requirements_reader.MAX_BYTES + 1)  # sparse: no disk used
     top = write(tmp_path, "requirements.txt", "pandas==1.5.3\n-r huge.txt\n")
     result = check_pins_subprocess(top)
     assert result.returncode == 2
@@ -73,7 +73,7 @@ def test_a_file_over_the_cap_is_refused_without_reading_it_all(tmp_path):
 
 def test_the_cap_counts_every_include_even_a_repeated_one(tmp_path, monkeypatch):
     # A file included twice at each of n levels is read 2**n times by a naive reader.
-    monkeypatch.setattr(reqfile, "MAX_BYTES", 1000)
+    monkeypatch.setattr(requirements_reader, "MAX_BYTES", 1000)
     write(tmp_path, "leaf.txt", "".join(f"pkg{i}==1.0\n" for i in range(40)))  # 440 bytes
     top = write(tmp_path, "requirements.txt", "-r leaf.txt\n-r leaf.txt\n-r leaf.txt\n")
     assert main(["check-pins", str(top)]) == 2
@@ -91,7 +91,7 @@ def test_includes_nested_too_deep_are_one_line(tmp_path):
 
 def peak_memory_reading(path):
     """The child's own peak RSS (VmHWM): ru_maxrss would carry over the forking pytest's across exec."""
-    code = ("from venvbuild.requirements import check_pins; "
+    code = ("from venvbuild.build.requirements_gate import check_pins; "
             f"check_pins({str(path)!r}); "
             "print([l.split()[1] for l in open('/proc/self/status') if l.startswith('VmHWM:')][0])")
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=600)
@@ -147,7 +147,7 @@ def test_a_quoted_include_path_and_options_after_a_requirement(tmp_path):
     write(tmp_path, "dir with space/more.txt", "numpy==1.24.4\n")
     top = write(tmp_path, "requirements.txt", '-r "dir with space/more.txt"\npandas==1.5.3 --no-binary :all:\n')
     assert main(["check-pins", str(top)]) == 0
-    assert [e.name for e in requirements.parse(top).entries] == ["numpy", "pandas"]
+    assert [e.name for e in requirements_gate.parse(top).entries] == ["numpy", "pandas"]
 
 
 @pytest.mark.parametrize("constraint, problem", [

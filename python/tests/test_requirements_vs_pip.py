@@ -8,9 +8,9 @@ from packaging.markers import Marker
 from packaging.specifiers import SpecifierSet
 from packaging.utils import canonicalize_name
 
+from venvbuild.build.requirements_gate import unpinned_report
+from venvbuild.build.requirements_reader import parse
 from venvbuild.errors import UsageError
-from venvbuild.reqfile import parse
-from venvbuild.requirements import unpinned_report
 
 pip_req_file = pytest.importorskip("pip._internal.req.req_file")
 from pip._internal.network.session import PipSession  # noqa: E402

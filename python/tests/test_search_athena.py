@@ -13,7 +13,7 @@ import pytest
 
 from venvbuild import cli
 from venvbuild.errors import StoreError
-from venvbuild.search import athena
+from venvbuild.query import athena
 
 from fault_proxy import FaultProxy
 
@@ -327,7 +327,7 @@ def _parameters_outside_the_outer_where(sql: str) -> list:
     import sqlglot
     from sqlglot import exp
 
-    from venvbuild.search import sqlparams
+    from venvbuild.query import sqlparams
 
     sql = sql.replace("{tags_table}", '"d"."tags"').replace("{table}", '"d"."t"')
     sql, parameters = sqlparams.positional(sql, collections.defaultdict(str))
@@ -343,7 +343,7 @@ def _parameters_outside_the_outer_where(sql: str) -> list:
 def test_athena_execution_parameters_sit_only_in_the_outermost_where():
     """Athena takes execution parameters only in WHERE; the Trino test endpoint's EXECUTE IMMEDIATE takes them
     anywhere, so only this reading of the shipped SQL catches one elsewhere."""
-    from venvbuild.resources import resource_dir
+    from venvbuild._util.resources import resource_dir
 
     shipped = sorted((resource_dir() / "sql").glob("search_athena*.sql"))
     assert [p.name for p in shipped][:2] == ["search_athena.sql", "search_athena_tagged.sql"]
@@ -362,6 +362,6 @@ def test_athena_execution_parameters_sit_only_in_the_outermost_where():
 def test_athena_timestamp_text_reads_as_the_datetime_round_trip_gives_it(text):
     from datetime import datetime
 
-    from venvbuild.search import matching
+    from venvbuild.query import matching
 
     assert matching._iso_utc(text) == datetime.fromisoformat(text).strftime("%Y-%m-%dT%H:%M:%SZ")

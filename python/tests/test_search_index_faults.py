@@ -9,7 +9,7 @@ import textwrap
 import pytest
 
 from venvbuild.cli import main
-from venvbuild.search import local_index
+from venvbuild.query import local_index
 
 import conftest
 import processes

@@ -6,8 +6,9 @@ import sys
 
 import pytest
 
-from venvbuild import cli, publish
-from venvbuild.search import local_index
+from venvbuild import cli
+from venvbuild.build import publish
+from venvbuild.query import local_index
 from venvbuild.store.local import LocalStore
 
 from conftest import make_build_dir, write_record

@@ -5,9 +5,9 @@ import re
 import pytest
 from packaging.utils import canonicalize_name
 
+from venvbuild._util.resources import read_text
 from venvbuild.errors import UsageError
-from venvbuild.resources import read_text
-from venvbuild.search import criteria, matching, spec, sqlparams
+from venvbuild.query import criteria, matching, spec, sqlparams
 
 
 def row(packages, venv_version="venv_20250101_100000"):

@@ -1,5 +1,5 @@
 from venvbuild import errors
-from venvbuild.resources import load_json
+from venvbuild._util.resources import load_json
 
 
 def test_every_error_class_has_its_code_in_the_shared_file():
@@ -13,7 +13,9 @@ def test_every_error_class_has_its_code_in_the_shared_file():
 def test_the_shared_choice_rules_accept_exactly_the_helpers_choices():
     import re
 
-    from venvbuild import artifacts, installer, naming
+    from venvbuild import naming
+    from venvbuild.build import installer
+    from venvbuild.record import artifacts
     from venvbuild.store.s3 import SSE_CHOICES
     for kind, choices in (("installer", installer.INSTALLERS), ("compression", artifacts.COMPRESSIONS),
                           ("sse", SSE_CHOICES)):
@@ -24,7 +26,7 @@ def test_the_shared_choice_rules_accept_exactly_the_helpers_choices():
 
 def test_an_unexpected_exception_is_one_line_and_exit_70(monkeypatch, capsys, tmp_path):
     from venvbuild import cli
-    from venvbuild.commands import check_pins
+    from venvbuild.cli.commands import check_pins
 
     def broken(args):
         raise KeyError("boom")

@@ -6,12 +6,14 @@ from datetime import datetime, timedelta, timezone
 import jsonschema
 import pytest
 
-from venvbuild import athena_ddl, publish, retention, reuse, tags
+from venvbuild._util.resources import load_json
+from venvbuild.build import publish
 from venvbuild.cli import main
 from venvbuild.errors import UsageError
-from venvbuild.resources import load_json
+from venvbuild.lifecycle import retention, reuse, tags
+from venvbuild.query import ddl
+from venvbuild.record.versions import version_of
 from venvbuild.store.local import LocalStore
-from venvbuild.versions import version_of
 
 from conftest import FailingStore, make_build_dir
 
@@ -207,7 +209,7 @@ def test_the_tag_events_table_reads_what_venvbuild_tag_writes(tmp_path, capsys):
     [event] = store.root.glob("venv-builds-tags/*.json")
     assert event.read_text().count("\n") == 1, "one JSON object per line, as the SerDe reads"
     assert columns == list(json.loads(event.read_text()))
-    jsonschema.validate(json.loads(event.read_text()), load_json(athena_ddl.TAG_EVENT_SCHEMA))
+    jsonschema.validate(json.loads(event.read_text()), load_json(ddl.TAG_EVENT_SCHEMA))
 
     # Trino's table (what the Trino suite creates) has the same columns, from the same schema.
     code, out, err = run(capsys, "ddl", "--bucket", "my-bucket", "--prefix", "team/builds", "--tags", "--engine", "trino")

@@ -17,8 +17,9 @@ import pytest
 from packaging.utils import canonicalize_name
 
 from trino_client import TrinoError
-from venvbuild import athena_ddl, metadata, metadata_columns, publish
-from venvbuild.search import athena, criteria
+from venvbuild.build import publish
+from venvbuild.query import athena, criteria, ddl
+from venvbuild.record import metadata, metadata_columns
 from venvbuild.store.local import LocalStore
 
 from conftest import make_build_dir, run_cli, write_record
@@ -103,7 +104,7 @@ def athena_tables(trino, store):
     client = trino.client()
     client.execute(f"CREATE SCHEMA IF NOT EXISTS hive.{DATABASE}")
     location = f"local:///stores/{DATABASE}/venv-builds-metadata/"
-    for statement in athena_ddl.statements(location, DATABASE, engine="trino", since="2024-12-01"):
+    for statement in ddl.statements(location, DATABASE, engine="trino", since="2024-12-01"):
         client.execute(statement)
     return trino.client(schema=DATABASE)
 
@@ -356,7 +357,7 @@ def compacted_store(trino, store):
     client = trino.client()
     client.execute(f"CREATE SCHEMA IF NOT EXISTS hive.{COMPACTED}")
     location = f"local:///stores/{COMPACTED}/venv-builds-metadata/"
-    for statement in athena_ddl.statements(location, COMPACTED, engine="trino", since="2024-12-01"):
+    for statement in ddl.statements(location, COMPACTED, engine="trino", since="2024-12-01"):
         client.execute(statement)
     return root
 

@@ -10,10 +10,11 @@ import shutil
 
 import pytest
 
-from venvbuild import athena_ddl, publish, tags
+from venvbuild._util.resources import read_text
+from venvbuild.build import publish
 from venvbuild.cli import main
-from venvbuild.resources import read_text
-from venvbuild.search import sqlparams
+from venvbuild.lifecycle import tags
+from venvbuild.query import ddl, sqlparams
 from venvbuild.store.local import LocalStore
 
 from conftest import RESULTS_OUTPUT, make_build_dir, run_cli
@@ -101,9 +102,9 @@ def athena_tables(trino, store):
     client = trino.client()
     client.execute(f"CREATE SCHEMA IF NOT EXISTS hive.{DATABASE}")
     base = f"local:///stores/{DATABASE}/venv-builds"
-    for statement in athena_ddl.statements(base + "-metadata/", DATABASE, engine="trino", since="2024-12-01"):
+    for statement in ddl.statements(base + "-metadata/", DATABASE, engine="trino", since="2024-12-01"):
         client.execute(statement)
-    client.execute(athena_ddl.tags_statement(base + "-tags/", DATABASE, engine="trino"))
+    client.execute(ddl.tags_statement(base + "-tags/", DATABASE, engine="trino"))
     return trino.client(schema=DATABASE)
 
 
@@ -114,15 +115,15 @@ def on_athena(capsys, endpoint, *argv):
 
 
 def test_the_tag_events_table_reads_every_event_as_written(athena_tables, store):
-    columns, rows = athena_tables.execute(f"SELECT * FROM {athena_ddl.DEFAULT_TAGS_TABLE} ORDER BY env_name, tag, sequence")
+    columns, rows = athena_tables.execute(f"SELECT * FROM {ddl.DEFAULT_TAGS_TABLE} ORDER BY env_name, tag, sequence")
     on_disk = [json.loads(p.read_text()) for p in sorted((store / "venv-builds-tags").glob("*.json"))]
 
-    assert columns == [name for name, _ in athena_ddl.tag_columns()] == list(on_disk[0])
+    assert columns == [name for name, _ in ddl.tag_columns()] == list(on_disk[0])
     assert len(rows) == len(TAGGING) == len(on_disk)
     expected = sorted(([e[c] if c != "created_at" else e[c].replace("T", " ").replace("Z", ".000") for c in columns]
                        for e in on_disk), key=lambda r: (r[0], r[1], r[2]))
     assert rows == expected
-    _, described = athena_tables.execute(f"DESCRIBE {athena_ddl.DEFAULT_TAGS_TABLE}")
+    _, described = athena_tables.execute(f"DESCRIBE {ddl.DEFAULT_TAGS_TABLE}")
     assert {r[0]: r[1] for r in described}["created_at"] == "timestamp(3)"
 
 
@@ -136,7 +137,7 @@ def current_tags_by_the_shipped_sql(client, tags_table: str) -> dict:
 
 
 def test_the_current_tags_in_sql_are_the_local_stores(athena_tables, store):
-    assert current_tags_by_the_shipped_sql(athena_tables, athena_ddl.DEFAULT_TAGS_TABLE) == tags.current(LocalStore(store)) == {
+    assert current_tags_by_the_shipped_sql(athena_tables, ddl.DEFAULT_TAGS_TABLE) == tags.current(LocalStore(store)) == {
         ("demo", "stable"): D3, ("demo", "old"): D1, ("demo", "lts"): D3, ("demo", "nightly"): D4,
         ("other", "stable"): O1, ("other", "beta"): O2, ("other", "nightly"): O2,
         ("demo", "rollback"): D1, ("demo", "busy"): D2,
@@ -185,7 +186,7 @@ def test_tag_search_sends_execution_parameters_never_values_in_the_sql(capsys, a
     for value in ("stable", "nightly", "demo", "kedro"):
         assert value not in start["QueryString"]
         assert any(value in p for p in start["ExecutionParameters"])
-    assert f'"{DATABASE}"."{athena_ddl.DEFAULT_TAGS_TABLE}"' in start["QueryString"]
+    assert f'"{DATABASE}"."{ddl.DEFAULT_TAGS_TABLE}"' in start["QueryString"]
 
 
 def test_a_record_in_two_objects_is_one_build(capsys, aws, trino, store, athena_endpoint, athena_tables):
@@ -195,7 +196,7 @@ def test_a_record_in_two_objects_is_one_build(capsys, aws, trino, store, athena_
     shutil.copytree(store / "venv-builds-metadata", doubled, ignore=shutil.ignore_patterns("_*"))
     for day in doubled.glob("dt=*"):
         (day / "compacted.json").write_text("".join(p.read_text() for p in sorted(day.glob("venv_*.json"))))
-    for statement in athena_ddl.statements("local:///stores/doubled/venv-builds-metadata/", DATABASE, "doubled",
+    for statement in ddl.statements("local:///stores/doubled/venv-builds-metadata/", DATABASE, "doubled",
                                            engine="trino", since="2024-12-01", view="doubled_packages"):
         athena_tables.execute(statement)
     _, [[count]] = athena_tables.execute("SELECT count(*) FROM doubled")
@@ -212,7 +213,7 @@ def test_another_tags_table_is_named_with_tags_table(capsys, aws, store, athena_
     assert re.fullmatch(r"venvbuild: error: Athena query [0-9a-f-]+ FAILED: TABLE_NOT_FOUND: .*no_such_tags.*\n", err)
 
 
-# --- events `venvbuild tag` never writes: hand-edited, damaged, misnamed (venvbuild.tags says what an event is) ---
+# --- events `venvbuild tag` never writes: hand-edited, damaged, misnamed (venvbuild.lifecycle.tags says what an event is) ---
 
 E1, E2, E3 = "venv_20250201_100000", "venv_20250202_100000", "venv_20250203_100000"
 
@@ -264,10 +265,10 @@ def edge(trino, athena_tables, tmp_path_factory):
         for name, contents in objects.items():
             (root / "venv-builds-tags" / name).write_text(contents)
     base = "local:///stores/edge/venv-builds"
-    for statement in athena_ddl.statements(base + "-metadata/", DATABASE, "edge", engine="trino", since="2024-12-01",
+    for statement in ddl.statements(base + "-metadata/", DATABASE, "edge", engine="trino", since="2024-12-01",
                                            view="edge_packages"):
         athena_tables.execute(statement)
-    athena_tables.execute(athena_ddl.tags_statement(base + "-tags/", DATABASE, "edge_tags", engine="trino"))
+    athena_tables.execute(ddl.tags_statement(base + "-tags/", DATABASE, "edge_tags", engine="trino"))
     return root
 
 

@@ -4,7 +4,7 @@ The codes and their meanings live in resources/venvbuild/exit_codes.json, which 
 too (src/io/venvbuild/HelperExitCodes.groovy); `venvbuild --help` lists them from there.
 """
 
-from venvbuild.resources import load_json
+from venvbuild._util.resources import load_json
 
 OK = 0
 USAGE = 2

@@ -3,8 +3,8 @@
 import re
 from datetime import date
 
+from venvbuild._util.resources import load_json
 from venvbuild.errors import UsageError
-from venvbuild.resources import load_json
 
 
 def rule(kind: str) -> dict:

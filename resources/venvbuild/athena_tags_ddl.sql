@@ -1,6 +1,6 @@
--- Athena: the tag events' table (venvbuild.tags), one row per event, over <prefix>-tags/ only.
+-- Athena: the tag events' table (venvbuild.lifecycle.tags), one row per event, over <prefix>-tags/ only.
 -- Columns from tag_event.schema.json, as trino_tags_ddl.sql's. A malformed object is a row of nulls, not
--- an error that fails every tag search: the query reads it as a damaged event (the tag unset), as venvbuild.tags does.
+-- an error that fails every tag search: the query reads it as a damaged event (the tag unset), as venvbuild.lifecycle.tags does.
 CREATE EXTERNAL TABLE IF NOT EXISTS ${table} (
 ${columns}
 )

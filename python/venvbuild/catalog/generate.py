@@ -10,17 +10,20 @@ import hashlib
 import json
 from pathlib import Path
 
-from venvbuild import __version__, artifacts, builddiff, stored_builds
+from venvbuild import __version__
+from venvbuild._util.console import say
+from venvbuild._util.resources import read_text
 from venvbuild.catalog import graph, model, pages, site
-from venvbuild.console import say
 from venvbuild.errors import StoreError
-from venvbuild.resources import read_text
+from venvbuild.query import build_diff
+from venvbuild.record import artifacts
+from venvbuild.store import stored_builds
 
 
 def _fingerprint() -> str:
     """Changes with the code that renders pages, so a new venvbuild renders them all again."""
     digest = hashlib.sha256(__version__.encode())
-    for module in (pages, graph, builddiff, model):
+    for module in (pages, graph, build_diff, model):
         digest.update(Path(module.__file__ or "").read_bytes())
     return digest.hexdigest()
 

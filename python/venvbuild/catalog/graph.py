@@ -3,14 +3,14 @@ nothing requires on the left), edges coloured as in pipdeptree.dot (red conflict
 
 from html import escape
 
-from venvbuild import depgraph
+from venvbuild.build import graph_pictures
 
 _COLUMN, _ROW, _BOX_W, _BOX_H, _MARGIN = 230, 30, 180, 22, 10
-_COLOURS = {"ok": "#888", "conflict": depgraph.CONFLICT_COLOUR, "cycle": depgraph.CYCLE_COLOUR}
+_COLOURS = {"ok": "#888", "conflict": graph_pictures.CONFLICT_COLOUR, "cycle": graph_pictures.CYCLE_COLOUR}
 
 
 def svg(tree: list) -> str:
-    nodes, edges = depgraph.graph(tree)
+    nodes, edges = graph_pictures.graph(tree)
     children: dict = {n.key: [] for n in nodes}
     for edge in edges:
         children[edge.parent].append(edge.child)
@@ -34,7 +34,7 @@ def svg(tree: list) -> str:
                      f'stroke="{colour}" stroke-width="{1 if edge.kind == "ok" else 2}"><title>{escape(title)}</title></line>')
     for node in nodes:
         x, y = where[node.key]
-        stroke = depgraph.CONFLICT_COLOUR if node.missing else "#444"
+        stroke = graph_pictures.CONFLICT_COLOUR if node.missing else "#444"
         dash = ' stroke-dasharray="4 2"' if node.missing else ""
         parts.append(f'<rect x="{x}" y="{y}" width="{_BOX_W}" height="{_BOX_H}" rx="3" fill="#fff" stroke="{stroke}"{dash}/>'
                      f'<text x="{x + 6}" y="{y + 15}">{escape(node.label[:30])}</text>')

@@ -7,8 +7,10 @@ from html import escape
 
 from packaging.utils import canonicalize_name
 
-from venvbuild import __version__, artifacts, builddiff, metadata
+from venvbuild import __version__
 from venvbuild.catalog import model
+from venvbuild.query import build_diff
+from venvbuild.record import artifacts, metadata
 
 FILE = "file"  # build_page's picture is a file beside the page
 INDEX = "index.html"
@@ -109,7 +111,7 @@ def build_page(meta: dict, previous, store_spec: str, picture) -> str:
         f'<li><a href="../{package_page_path(canonicalize_name(pin.partition("==")[0]))}">{escape(pin)}</a></li>'
         for pin in meta["installed_packages"]
     )
-    conflicts = "".join(f"<li>{escape(line)}</li>" for line in builddiff.conflict_lines(meta)) or "<li>none</li>"
+    conflicts = "".join(f"<li>{escape(line)}</li>" for line in build_diff.conflict_lines(meta)) or "<li>none</li>"
     if picture == FILE:
         name = escape(graph_path(version).split("/")[1])
         picture = f'<p><a href="{name}"><img id="graph" src="{name}" alt="dependency graph of {escape(version)}"></a></p>'
@@ -133,7 +135,7 @@ def build_page(meta: dict, previous, store_spec: str, picture) -> str:
 def diff_html(previous, meta: dict) -> str:
     if previous is None:
         return '<p id="diff">The first build of this env.</p>'
-    diff = builddiff.compare(previous, meta)
+    diff = build_diff.compare(previous, meta)
     rows = (
         [("environment", label, was, now) for label, was, now in diff.environment]
         + [("added", n, "", v) for n, v in diff.added] + [("removed", n, v, "") for n, v in diff.removed]

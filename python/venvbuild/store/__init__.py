@@ -2,7 +2,7 @@
 
 Both lay builds out as the design's S3 structure, `<prefix>/venv_<version>/<artifact>`, and keep the
 search records under `<prefix>-metadata/dt=YYYY-MM-DD/venv_<version>.json`, one JSON object per line.
-A backend only moves bytes (see ObjectStore); the publish order and its rules live in venvbuild.publish.
+A backend only moves bytes (see ObjectStore); the publish order and its rules live in venvbuild.build.publish.
 """
 
 import os

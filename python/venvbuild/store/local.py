@@ -3,8 +3,8 @@ import os
 import shutil
 from pathlib import Path
 
-from venvbuild import tempnames
-from venvbuild.checksum import sha256_file
+from venvbuild._util import tempnames
+from venvbuild._util.checksum import sha256_file
 from venvbuild.errors import StoreError, UsageError
 from venvbuild.store.base import ObjectExists, ObjectStore
 

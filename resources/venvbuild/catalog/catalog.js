@@ -130,7 +130,7 @@
     return false;
   }
 
-  // SPEC parsing, as venvbuild.search.spec ------------------------------------------------------------
+  // SPEC parsing, as venvbuild.query.spec ------------------------------------------------------------
   function normalise(name) { return name.toLowerCase().replace(/[-_.]+/g, "-"); }
 
   function parseSpec(text, pre) {

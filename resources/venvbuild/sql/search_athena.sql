@@ -8,7 +8,7 @@
 -- says it all, and the planner drops the $name_count = 1 branch: a third of the engine's time at 100,000
 -- records). The PEP 440 step, in Python and shared with the local search, applies the version specifiers.
 -- GROUP BY: a record in two objects for a while (`venvbuild compact`) is one build.
--- Columns: venvbuild.search.matching.ROW_COLUMNS.
+-- Columns: venvbuild.query.matching.ROW_COLUMNS.
 SELECT venv_version,
        env_name,
        CAST(created_at AS varchar) AS created_at,

@@ -2,7 +2,7 @@
 -- among $tags (comma-separated) points at, joined from the tag events' table. {table} and {tags_table}
 -- are the validated "database"."table" names; $name parameters become positional `?` execution
 -- parameters, which Athena allows only in WHERE, so they all sit in the last WHERE. '' means no filter.
--- The tag events are read as venvbuild.tags reads them (the local search, pull --tag, gc): the env name,
+-- The tag events are read as venvbuild.lifecycle.tags reads them (the local search, pull --tag, gc): the env name,
 -- tag and sequence come from the object's name, <env_name>~<tag>~<10 digits>.json ("$path"; any other
 -- object is no event), only venv_version and action from its contents. An object that is not one line
 -- holding a venv_version and an action add|remove (several rows, or a row the SerDe read as nulls) is a
@@ -11,7 +11,7 @@
 -- when that event is an add; the build must be of the event's env name.
 -- With SPECs ($name_count > 0), only builds holding every requested name; the version specifiers are
 -- applied afterwards, in Python, as for search_athena.sql. DISTINCT: a record can be in two objects for a
--- while (a record in two objects is one build). Columns: venvbuild.search.matching.ROW_COLUMNS.
+-- while (a record in two objects is one build). Columns: venvbuild.query.matching.ROW_COLUMNS.
 WITH named AS (
     SELECT regexp_extract("$path", '-tags/([^/~]+)~([^/~]+)~([0-9]{10})\.json$', 1) AS env_name,
            regexp_extract("$path", '-tags/([^/~]+)~([^/~]+)~([0-9]{10})\.json$', 2) AS tag,

@@ -2,7 +2,7 @@
 -- Narrows to the builds holding every requested name (PEP 503 normalised, exact: kedro is not
 -- kedro-viz); the version specifiers are applied afterwards, in Python, by the code the Athena search
 -- shares. Parameters: names is a comma-separated list; '' means no filter.
--- Columns: venvbuild.search.matching.ROW_COLUMNS.
+-- Columns: venvbuild.query.matching.ROW_COLUMNS.
 WITH hits AS (
     SELECT record_id, string_agg(name || '==' || version, ' ') AS packages
     FROM packages

@@ -1,6 +1,6 @@
 -- `venvbuild search --tag TAG` without a SPEC, over a local store's index (DuckDB): the builds among
 -- $versions (what the current tags point at, read from the tag events), with every installed package.
--- Columns: venvbuild.search.matching.ROW_COLUMNS. '' means no filter.
+-- Columns: venvbuild.query.matching.ROW_COLUMNS. '' means no filter.
 SELECT r.venv_version,
        r.env_name,
        strftime(r.created_at, '%Y-%m-%dT%H:%M:%SZ') AS created_at,

@@ -1,0 +1,1 @@
+"""Small tools every layer uses: checksums, console lines, redaction, signals, temporary names, bundled resources."""

@@ -1,0 +1,36 @@
+import sys
+
+from venvbuild.build import all_stages
+from venvbuild.cli.commands.stage_commands import add_build_inputs, add_fail_on_conflicts
+from venvbuild.store.options import add_store_arguments, store_from_args
+
+HELP = "Build a venv from a requirements file, inspect it, archive it and publish it to the store (all stages)."
+
+
+def add_arguments(parser):
+    add_build_inputs(parser)
+    add_fail_on_conflicts(parser)
+    add_store_arguments(parser, required=False)
+    parser.add_argument("--reuse", action="store_true",
+                        help="return a published conflict-free build of the same build_key instead of building, "
+                             "when the requirements pin everything it installed")
+    parser.add_argument("--work-dir", metavar="DIR",
+                        help="keep the work folder here (default: a temporary one, removed after success)")
+
+
+def run(args) -> int:
+    store = store_from_args(args)
+    meta, reused = all_stages.build(args.requirements, args.env_name, args.python, store=store,
+                          fail_on_conflicts=args.fail_on_conflicts, installer_name=args.installer,
+                          compression=args.compression, allow_unpinned=args.allow_unpinned, work_dir=args.work_dir,
+                                  reuse=args.reuse)
+    state = "conflict-free" if meta["is_conflict_free"] else f"{len(meta['conflicts'])} conflict(s)"
+    if reused:
+        print(f"reused {meta['venv_version']} (build_key {meta['build_key']}): nothing built or published")
+    print(f"{meta['venv_version']}  env {meta['env_name']}  python {meta['python_full_version']}  "
+          f"{len(meta['installed_packages'])} packages  {state}")
+    print(f"archive {meta['venv_archive']}  sha256 {meta['archive_sha256']}  {meta['archive_size']} bytes")
+    for line in meta["conflicts"]:
+        print(f"conflict: {line}")
+    sys.stdout.flush()
+    return 0

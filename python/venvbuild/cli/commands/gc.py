@@ -1,0 +1,67 @@
+"""`venvbuild gc --store ... --keep-last N --keep-days D [--apply]`: delete old builds, never one in use."""
+
+import argparse
+
+from venvbuild._util.console import say
+from venvbuild.errors import OK
+from venvbuild.lifecycle import maintenance_lease, retention
+from venvbuild.store.options import add_store_arguments, store_from_args
+
+HELP = (
+    "Delete old builds: per env name, keep the newest --keep-last N and those created within --keep-days D, "
+    "and never a build a current tag points at or a reuse returned within D days. Prints the plan; deletes "
+    "only with --apply (search record first, artifacts after; an interrupted run is finished by the next)."
+)
+
+
+def _count(option):
+    def parse(text):
+        try:
+            value = int(text)
+        except ValueError:
+            value = -1
+        if value < 0:
+            raise argparse.ArgumentTypeError(f"{option} {text!r} is not a whole number from 0 up")
+        return value
+
+    return parse
+
+
+def add_arguments(parser) -> None:
+    add_store_arguments(parser, required=False)
+    parser.add_argument("--env-name", metavar="NAME", help="only builds of this env name")
+    parser.add_argument("--keep-last", metavar="N", type=_count("--keep-last"), help="keep the newest N builds per env name")
+    parser.add_argument("--keep-days", metavar="D", type=_count("--keep-days"),
+                        help="keep builds created, or returned by a reuse, within the last D days")
+    parser.add_argument("--apply", action="store_true", help="delete; without it, only print what would be deleted")
+
+
+def run(args) -> int:
+    retention.check_rules(args.keep_last, args.keep_days)
+    store = store_from_args(args)
+    if not args.apply:
+        return _plan_and_apply(store, args)
+    with maintenance_lease.held(store, "gc --apply"):  # never beside a compact (or another gc --apply)
+        return _plan_and_apply(store, args)
+
+
+def _plan_and_apply(store, args) -> int:
+    result = retention.plan(store, args.keep_last, args.keep_days, args.env_name)
+    for version, why in sorted(result.keep.items()):
+        print(f"keep    {version}  ({why})")
+    verb = "delete" if args.apply else "would delete"
+    for build in result.resume:
+        print(f"{verb} {build.venv_version}  (an interrupted collection started it)")
+    for build in result.delete:
+        print(f"{verb} {build.venv_version}  (env {build.env_name})")
+    for build in result.incomplete:
+        print(f"{verb} {build.venv_version}  (never published completely, over a day old)")
+    for key in result.stale_pointers:
+        print(f"{verb} {key}  (a reuse pointer naming no published build)")
+    total = len(result.resume) + len(result.delete) + len(result.incomplete)
+    if not args.apply:
+        print(f"{total} build(s) would be deleted, {len(result.keep)} kept; run again with --apply to delete")
+        return OK
+    deleted = retention.apply(store, result, say)
+    print(f"{deleted} build(s) deleted, {len(result.keep)} kept")
+    return OK

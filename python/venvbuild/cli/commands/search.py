@@ -1,0 +1,146 @@
+"""`venvbuild search SPEC [SPEC...]`: which published builds contain these packages (and versions)?"""
+
+import argparse
+import dataclasses
+import sys
+
+from venvbuild.errors import UsageError
+from venvbuild.query import athena, athena_tagged, criteria, local_search, matching, output
+from venvbuild.query.ddl import DEFAULT_TAGS_TABLE
+
+HELP = "find the builds that contain packages, e.g. `kedro` or 'pandas>=1.5,<2' (local store or Athena)"
+
+_ATHENA_ONLY = ("database", "workgroup", "output", "table", "tags_table", "region", "endpoint_url", "timeout")
+_LOCAL_ONLY = ("store", "reindex")
+
+
+def add_arguments(parser):
+    parser.description = (
+        f"{HELP}.\n\nSPEC is a package name with an optional PEP 440 specifier: kedro, 'pandas>=1.5,<2', "
+        "numpy==1.24.4.\nNames match exactly after PEP 503 normalisation (scikit_learn is scikit-learn; "
+        "kedro is not kedro-viz);\nseveral SPECs must all match. With a specifier, pre-releases match only "
+        "when it names one, or with --pre.\nExit 0 with results, 1 with none, 2 on bad input."
+    )
+    parser.add_argument("specs", nargs="*", metavar="SPEC",
+                        help="package name with an optional version specifier (optional with --tag)")
+    shape = parser.add_mutually_exclusive_group()
+    shape.add_argument("--count", action="store_true", help="print only the number of matching builds")
+    shape.add_argument("--json", action="store_true", help="print one JSON object per build (JSON lines)")
+    shape.add_argument("--csv", action="store_true", help="print CSV with a header row, for spreadsheets")
+    parser.add_argument("--conflict-free", action="store_true", help="only builds without dependency conflicts")
+    parser.add_argument("--python", metavar="3.X", help="only builds for this Python version")
+    parser.add_argument("--env-name", metavar="NAME", help="only builds of this environment name")
+    parser.add_argument("--since", metavar="DATE", help="only builds created on or after this day (YYYY-MM-DD, UTC)")
+    parser.add_argument("--limit", metavar="N", type=_positive_int("--limit"), help="at most N builds, newest first")
+    parser.add_argument("--tag", metavar="TAG", action="append",
+                        help="only the builds a current tag points at (repeatable; with --athena, from the tag events' table)")
+    parser.add_argument("--pre", action="store_true", help="let version specifiers match pre-releases too")
+
+    where = parser.add_argument_group("local store (the default)")
+    where.add_argument("--store", metavar="DIR", help=local_search.STORE_HELP)
+    where.add_argument("--reindex", action="store_true", help="rebuild the store's search index from scratch")
+
+    aws = parser.add_argument_group("Athena")
+    aws.add_argument("--athena", action="store_true", help="search the Athena table instead of a local store")
+    aws.add_argument("--database", metavar="D", help="the Glue database holding the table (required with --athena)")
+    aws.add_argument("--table", metavar="T", help=f"the table (default: {athena.DEFAULT_TABLE})")
+    aws.add_argument("--tags-table", metavar="T",
+                     help=f"the tag events' table, for --tag (default: {DEFAULT_TAGS_TABLE}; `venvbuild ddl --tags`)")
+    aws.add_argument("--workgroup", metavar="W", help="the Athena workgroup (default: the account's)")
+    aws.add_argument("--output", metavar="S3_URL", help="s3:// location for query results (default: the workgroup's)")
+    aws.add_argument("--region", help="AWS region (default: the AWS configuration's)")
+    aws.add_argument("--endpoint-url", metavar="URL", help="Athena endpoint (default: AWS's)")
+    aws.add_argument("--timeout", metavar="SECONDS", type=_positive_float("--timeout"),
+                     help=f"stop the query after this long (default: {athena.DEFAULT_TIMEOUT_S:g})")
+
+
+def run(args) -> int:
+    _check_backend_options(args)
+    # A SPEC is optional only with --tag (parse_all refuses none); the filters are checked the same way.
+    wanted = criteria.build(args.specs or ([] if not args.tag else ["placeholder"]), args.conflict_free, args.python,
+                            args.env_name, args.since, args.pre)
+    if not args.specs:
+        wanted = dataclasses.replace(wanted, specs=())
+    if args.athena:
+        where = athena.target(
+            args.database, args.table or athena.DEFAULT_TABLE, args.workgroup, args.output, args.region,
+            args.endpoint_url, args.timeout or athena.DEFAULT_TIMEOUT_S,
+        )
+        if args.count and not args.tag and len(wanted.specs) == 1:  # a row per version, not per build
+            count = matching.count(athena.counted(where, wanted), wanted.specs)
+            count = min(count, args.limit) if args.limit else count
+            print(count)
+            return 0 if count else 1
+        if args.tag:
+            found = athena_tagged.candidates(where, wanted, args.tag, args.tags_table or DEFAULT_TAGS_TABLE)
+        else:
+            found = athena.candidates(where, wanted)
+    else:
+        if args.tag:
+            builds = local_search.tagged_builds(args.store, args.tag, args.env_name)
+            found = local_search.query(args.store, args.reindex, lambda con: local_search.tagged(con, wanted, builds))
+        else:
+            found = local_search.query(args.store, args.reindex, lambda con: local_search.candidates(con, wanted))
+    matches = matching.select(found, wanted.specs, args.limit)
+
+    if args.count:
+        count = sum(1 for _ in matches)
+        print(count)
+        return 0 if count else 1
+    if args.json:
+        count = 0
+        for match in matches:
+            print(output.match_json(match))
+            count += 1
+        return 0 if count else 1
+    if args.csv:
+        writer = output.csv_writer()
+        writer.writerow(output.MATCH_CSV_HEADERS)
+        count = 0
+        for match in matches:
+            writer.writerow(output.match_csv_row(match))
+            count += 1
+        return 0 if count else 1
+    rows = [output.match_cells(m) for m in matches]
+    if not rows:
+        asked = [s.text for s in wanted.specs] + [f"--tag {t}" for t in args.tag or ()]
+        print("venvbuild: no build matches " + " ".join(asked), file=sys.stderr)
+        return 1
+    print(output.table(output.MATCH_HEADERS, rows))
+    return 0
+
+
+def _check_backend_options(args) -> None:
+    if args.athena:
+        if not args.database:
+            raise UsageError("--database is required with --athena")
+        given = [name for name in _LOCAL_ONLY if getattr(args, name)]
+        if args.tags_table and not args.tag:
+            raise UsageError("--tags-table needs --tag")
+    else:
+        given = [name for name in _ATHENA_ONLY if getattr(args, name)]
+    if given:
+        option = "--" + given[0].replace("_", "-")
+        raise UsageError(f"{option} {'does not apply to' if args.athena else 'needs'} --athena")
+
+
+def _positive(convert, option, what):
+    def parse(text):
+        try:
+            value = convert(text)
+        except ValueError:
+            value = 0
+        if not value > 0:  # also refuses nan
+            raise argparse.ArgumentTypeError(f"{option} {text!r} is not {what}")
+        return value
+
+    parse.__name__ = option
+    return parse
+
+
+def _positive_int(option):
+    return _positive(int, option, "a positive whole number")
+
+
+def _positive_float(option):
+    return _positive(float, option, "a positive number of seconds")

@@ -1,0 +1,337 @@
+"""`venvbuild pull`: a published build onto this machine, at any folder, checked, ready to run.
+
+The archive is downloaded to a temporary file and checked against the build's metadata.json (size and
+sha256) before anything is extracted, extracted safely into a temporary folder beside the destination,
+checked against its own file list, relocated to the destination, checked again (its python is the base
+interpreter and starts as this venv's), given a receipt, then renamed into place: an interrupted or
+refused pull leaves no destination behind, and an existing one is replaced only when an earlier pull
+wrote it, with --force.
+"""
+
+import hashlib
+import json
+import os
+import shutil
+import tempfile
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Dict, List, Tuple
+
+from venvbuild import __version__, naming
+from venvbuild._util.checksum import sha256_file
+from venvbuild._util.console import say
+from venvbuild._util.signals import terminate_as_interrupt
+from venvbuild.build import archive, interpreter, relocation
+from venvbuild.consume import extract
+from venvbuild.errors import StoreError, UsageError, VenvbuildError
+from venvbuild.record import artifacts, metadata
+from venvbuild.store.base import ObjectStore
+
+RECEIPT = f"{archive.RECORD_DIR}/pulled.json"
+_MAX_RELOCATED = 64 << 20  # a file listed for relocation larger than this is no script or config file
+
+
+def find_build(store: ObjectStore, version: str | None = None, env_name: str | None = None) -> dict:
+    """The metadata of version, or of env_name's newest build; one line naming what is unknown."""
+    if version is not None:
+        naming.check("venv_version", version, "VERSION")
+        meta = _read_metadata(store, version)
+        if meta is None:
+            raise UsageError(f"{version}: no such build in {store.describe()}")
+        if env_name is not None and meta["env_name"] != env_name:
+            raise UsageError(f"{version} is a build of {meta['env_name']!r}, not of --env-name {env_name!r}")
+        return meta
+    naming.check("env_name", env_name, "--env-name")
+    for candidate in reversed(store.versions()):
+        if candidate.startswith("venv_"):
+            try:
+                meta = _read_metadata(store, candidate)
+            except VenvbuildError as exc:  # one damaged build must not hide every other
+                say(f"warning: skipped {candidate}: {exc}")
+                continue
+            if meta is not None and meta["env_name"] == env_name:
+                return meta
+    raise UsageError(f"--env-name {env_name}: no build of that env in {store.describe()}")
+
+
+def _read_metadata(store: ObjectStore, version: str) -> dict | None:
+    key = store.build_key(version, artifacts.METADATA)
+    raw = store.read(key)
+    if raw is None:
+        return None
+    try:
+        meta = json.loads(raw)
+    except ValueError as exc:
+        raise StoreError(f"{store.url(key)}: not valid JSON ({exc})") from None
+    if not isinstance(meta, dict):
+        raise StoreError(f"{store.url(key)}: not a JSON object")
+    return metadata.validate(meta, store.url(key))
+
+
+def base_interpreter(meta: dict) -> str:
+    """The real path of the base interpreter the venv links to: it must be here, at the same version."""
+    home, full = meta["python_home"], meta["python_full_version"]
+    if not home.startswith("/") or os.path.normpath(home) != home:
+        raise UsageError(f"{meta['venv_version']}: python_home {home!r} is not an absolute, normalised path")
+    seen = []
+    for name in (f"python{meta['python_version']}", "python3", "python"):
+        candidate = Path(home) / name
+        if candidate.is_file():
+            got = interpreter.probe(candidate)
+            if got is not None and got.version == full:
+                return os.path.realpath(candidate)
+            seen.append(f"{candidate} is {got.version if got else 'not runnable'}")
+    found = "; ".join(seen) or "nothing there"
+    raise UsageError(f"{meta['venv_version']} needs Python {full} at {home} (the base interpreter it was built "
+                     f"with, python_home); {found}")
+
+
+def check_destination(dest: Path, force: bool, parameter: str = "--dest") -> Path:
+    if not str(dest).strip():
+        raise UsageError(f"{parameter} is empty: give the folder the venv goes to")
+    dest = Path(os.path.abspath(dest))
+    naming.check("dest", str(dest), parameter)
+    if dest.exists() or dest.is_symlink():
+        if not dest.is_dir() or dest.is_symlink():
+            raise UsageError(f"{parameter} {dest}: exists and is not a folder")
+        if any(dest.iterdir()):
+            if not force:
+                raise UsageError(f"{parameter} {dest}: exists and is not empty; give --force to replace it")
+            if not (dest / RECEIPT).is_file():
+                raise UsageError(f"{parameter} {dest}: --force replaces only a venv that venvbuild pulled "
+                                 f"(with {RECEIPT}); this folder is something else")
+    parent = dest.parent
+    while not parent.exists():
+        parent = parent.parent
+    if not parent.is_dir() or not os.access(parent, os.W_OK | os.X_OK):
+        raise UsageError(f"{parameter} {dest}: cannot create it here: {parent} is not a writable folder")
+    return dest
+
+
+def pull(store: ObjectStore, meta: dict, dest: Path, force: bool = False, parameter: str = "--dest") -> dict:
+    """Pull meta's build to dest; returns the receipt."""
+    dest = check_destination(dest, force, parameter)
+    _check_relocatable(meta)
+    base = base_interpreter(meta)
+    with terminate_as_interrupt():
+        made: List[Path] = []
+        work = None
+        try:
+            try:
+                made = _make_parents(dest.parent)
+                work = Path(tempfile.mkdtemp(prefix=".venvbuild-pull-", dir=dest.parent))
+            except OSError as exc:
+                raise UsageError(f"{parameter} {dest}: cannot create a folder beside it: {exc.strerror}") from None
+            root = _unpack(store, meta, work, dest, base)
+            _swap_in(root, dest, work, force, parameter)
+        except BaseException:
+            if work is not None:
+                shutil.rmtree(work, ignore_errors=True)
+                work = None
+            _remove_empty(made)
+            raise
+        finally:
+            if work is not None:
+                shutil.rmtree(work, ignore_errors=True)
+    for rel in meta["relocation"]["binary_files"]:
+        say(f"warning: {dest / rel}: a compiled file holds the build folder; it may not work here")
+    return read_receipt(dest)
+
+
+def pull_cached(store: ObjectStore, meta: dict, cache: Path) -> Tuple[dict, bool]:
+    """Pull meta's build into cache/<archive sha256>, unless an earlier pull put it there;
+    (receipt, whether it was there already). Concurrent pulls of one build: the first rename wins."""
+    if not str(cache).strip():
+        raise UsageError("--cache-dir is empty: give the folder pulled builds are kept in")
+    dest = Path(os.path.abspath(cache)) / meta["archive_sha256"]
+    if _cached(dest, meta):
+        return read_receipt(dest), True
+    force = (dest / RECEIPT).is_file()  # an earlier pull of another archive under this name: replace it
+    try:
+        return pull(store, meta, dest, force=force, parameter="--cache-dir"), False
+    except UsageError:
+        if _cached(dest, meta):  # another pull of the same archive got there first
+            return read_receipt(dest), True
+        raise
+
+
+def _cached(dest: Path, meta: dict) -> bool:
+    try:
+        receipt = read_receipt(dest)
+    except UsageError:
+        return False
+    return receipt.get("archive_sha256") == meta["archive_sha256"] and receipt.get("dest") == str(dest)
+
+
+def read_receipt(root: Path) -> dict:
+    path = Path(root) / RECEIPT
+    try:
+        receipt = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise UsageError(f"{root}: no {RECEIPT}; not a venv that venvbuild pulled") from None
+    except (OSError, ValueError) as exc:
+        raise UsageError(f"{path}: cannot read it ({exc})") from None
+    if not isinstance(receipt, dict):
+        raise UsageError(f"{path}: not a JSON object")
+    return receipt
+
+
+class _DestinationTaken(UsageError):
+    pass
+
+
+def _check_relocatable(meta: dict) -> None:
+    if meta.get("archive_format", 1) < 2 or not meta.get("relocation"):
+        raise UsageError(f"{meta['venv_version']} was built by venvbuild {meta['venvbuild_version']}, whose archives "
+                         "are not relocatable; rebuild it to pull it")
+
+
+def _make_parents(parent: Path) -> List[Path]:
+    made = []
+    for folder in reversed([parent, *parent.parents]):
+        try:
+            folder.mkdir()
+        except FileExistsError:
+            continue
+        made.append(folder)
+    return made
+
+
+def _remove_empty(made: List[Path]) -> None:
+    """The folders this pull made, deepest first, each only while empty: another pull may be using one."""
+    for folder in reversed(made):
+        try:
+            folder.rmdir()
+        except OSError:
+            return
+
+
+def _unpack(store: ObjectStore, meta: dict, work: Path, dest: Path, base: str) -> Path:
+    """The build, extracted and relocated for dest in work/venv; its receipt written."""
+    compression = metadata.compression_of(meta)
+    key = store.build_key(meta["venv_version"], artifacts.archive_name(meta["venv_version"], compression))
+    url = store.url(key)
+    local = store.fetch(key, work / f"archive.tar.{compression}")
+    if local is None:
+        raise StoreError(f"{url}: the archive is missing although metadata.json lists it")
+    _check_archive(local, meta, url)
+    root = work / "venv"
+    root.mkdir()
+    os.chmod(root, 0o755)
+    extracted = extract.extract(local, compression, root, meta["python_home"], url)
+    local.unlink()
+    record, record_sha256 = _build_record(root, meta, extracted, url)
+    relocated = _relocate(root, record, extracted, os.fsencode(str(dest)), url)
+    _check_runs(root, base, meta["python_home"])
+    receipt = {
+        "venv_version": meta["venv_version"],
+        "env_name": meta["env_name"],
+        "archive_sha256": meta["archive_sha256"],
+        "archive_url": url,
+        "store": store.describe(),
+        "dest": str(dest),
+        "pulled_at": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "python_full_version": meta["python_full_version"],
+        "venvbuild_version": __version__,
+        "build_record_sha256": record_sha256,
+        "relocated": relocated,
+    }
+    fd = os.open(root / RECEIPT, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o644)
+    with os.fdopen(fd, "w", encoding="utf-8") as fh:
+        fh.write(json.dumps(receipt, indent=2, sort_keys=True) + "\n")
+    return root
+
+
+def _check_archive(path: Path, meta: dict, url: str) -> None:
+    size, digest = path.stat().st_size, sha256_file(path)
+    if size != meta["archive_size"] or digest != meta["archive_sha256"]:
+        raise StoreError(f"{url}: {size} bytes with sha256 {digest}, but metadata.json says {meta['archive_size']} "
+                         f"bytes with sha256 {meta['archive_sha256']}: changed or damaged, nothing extracted")
+
+
+def _build_record(root: Path, meta: dict, extracted: Dict[str, str], url: str) -> Tuple[dict, str]:
+    """The archive's build record, checked against metadata.json and against what was extracted."""
+    if extracted.get(archive.BUILD_RECORD) != "file":
+        raise UsageError(f"{url}: no {archive.BUILD_RECORD} in the archive")
+    raw = (root / archive.BUILD_RECORD).read_bytes()
+    try:
+        record = json.loads(raw)
+    except ValueError:
+        raise UsageError(f"{url}: {archive.BUILD_RECORD} is not valid JSON") from None
+    if not isinstance(record, dict) or not isinstance(record.get("files"), dict):
+        raise UsageError(f"{url}: {archive.BUILD_RECORD} is not a build record")
+    if record.get("relocation") != meta["relocation"]:
+        raise UsageError(f"{url}: its {archive.BUILD_RECORD} does not match metadata.json's relocation")
+    listed = {rel: (entry or {}).get("type") if isinstance(entry, dict) else None
+              for rel, entry in record["files"].items()}
+    found = {rel: kind for rel, kind in extracted.items() if rel.split("/")[0] != archive.RECORD_DIR}
+    if listed != found:
+        odd = sorted(set(listed.items()) ^ set(found.items()))[0][0]
+        raise UsageError(f"{url}: {archive.BUILD_RECORD} does not list what the archive holds (first: {odd})")
+    return record, hashlib.sha256(raw).hexdigest()
+
+
+def _relocate(root: Path, record: dict, extracted: Dict[str, str], dest: bytes, url: str) -> Dict[str, str]:
+    """Write dest where the placeholder is, RECORD files last (they hash the others); sha256 of each file.
+    Only files this pull extracted are touched: the record names them, it does not choose them."""
+    changed: Dict[str, bytes] = {}
+    for item in sorted(record["relocation"]["files"], key=lambda f: f["kind"] == relocation.RECORD):
+        rel, kind = item["path"], item["kind"]
+        if extracted.get(rel) != "file":
+            raise extract.UnsafeArchive(f"{url}: relocation lists {rel!r}, not a file of the archive; refusing")
+        path = root / rel
+        if path.stat().st_size > _MAX_RELOCATED:
+            raise extract.UnsafeArchive(f"{url}: relocation lists {rel!r}, too large for a script; refusing")
+        data = relocation.from_placeholder(_read_nofollow(path), kind, dest)
+        if kind == relocation.RECORD:
+            data = relocation.rewrite_record(rel, data, changed) or data
+        _rewrite(path, data)
+        changed[rel] = data
+    return {rel: hashlib.sha256(data).hexdigest() for rel, data in sorted(changed.items())}
+
+
+def _read_nofollow(path: Path) -> bytes:
+    fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW)
+    with os.fdopen(fd, "rb") as fh:
+        return fh.read()
+
+
+def _rewrite(path: Path, data: bytes) -> None:
+    fd = os.open(path, os.O_WRONLY | os.O_TRUNC | os.O_NOFOLLOW)
+    with os.fdopen(fd, "wb") as fh:
+        fh.write(data)
+
+
+def _check_runs(root: Path, base: str, home: str) -> None:
+    """What a venv needs to start: bin/python is the base interpreter, and pyvenv.cfg names its folder.
+    Checked, not run: running anything from the archive (a .pth file, say) before the pull is done is
+    what this pull must not do."""
+    python = root / "bin" / "python"
+    if os.path.realpath(python) != base:
+        raise extract.UnsafeArchive(f"{python}: is not the base interpreter {base}; refusing")
+    try:
+        config = (root / "pyvenv.cfg").read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        raise UsageError(f"{root}: the archive's venv has no readable pyvenv.cfg") from None
+    homes = [line.partition("=")[2].strip() for line in config.splitlines() if line.partition("=")[0].strip() == "home"]
+    if not homes or os.path.realpath(homes[0]) != os.path.realpath(home):
+        raise UsageError(f"{root}/pyvenv.cfg: home is {homes[0] if homes else 'missing'}, not python_home {home}")
+
+
+def _swap_in(root: Path, dest: Path, work: Path, force: bool, parameter: str) -> None:
+    replaced = work / "replaced"
+    if dest.exists():
+        if any(dest.iterdir()):
+            if not force:
+                raise _DestinationTaken(f"{parameter} {dest}: another process filled it meanwhile")
+            os.rename(dest, replaced)
+        else:
+            dest.rmdir()
+    try:
+        os.rename(root, dest)
+    except BaseException as exc:
+        if replaced.exists() and not dest.exists():
+            os.rename(replaced, dest)
+        if isinstance(exc, OSError):
+            raise _DestinationTaken(f"{parameter} {dest}: cannot put the venv there ({exc.strerror})") from None
+        raise

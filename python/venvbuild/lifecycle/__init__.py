@@ -1,0 +1,1 @@
+"""What happens to builds after publish: tags, reuse pointers, retention (gc), compaction and the lease they share."""

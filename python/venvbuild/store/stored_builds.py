@@ -1,0 +1,280 @@
+"""Reading published builds back from a store (local folder or S3): one build's metadata.json, every search
+record, one artifact. A record that is not schema-valid metadata is a damaged store, named in one line.
+
+A day's search records are single objects as publish writes them, `dt=D/venv_<version>.json`, and once
+`venvbuild compact` has run, JSON-lines objects `dt=D/records-<hash>.json` holding many records, each line
+a record's published bytes. While a compaction or a gc is under way a record can be in two of them: every
+reader here counts a venv_version once.
+"""
+
+import functools
+import hashlib
+import json
+import re
+
+import jsonschema
+
+from venvbuild import naming
+from venvbuild._util.console import say
+from venvbuild.errors import StoreError, UsageError
+from venvbuild.record import artifacts, metadata
+
+_RECORD = re.compile(r"dt=[0-9]{4}-[0-9]{2}-[0-9]{2}/venv_[0-9]{8}_[0-9]{6}\.json")
+_COMPACTED = re.compile(r"dt=[0-9]{4}-[0-9]{2}-[0-9]{2}/records-[0-9a-f]{16}\.json")
+COMPACTED_NAME = re.compile(r"records-[0-9a-f]{16}\.json")
+_VERSION_FIELD = re.compile(rb'"venv_version"\s*:\s*"(venv_[0-9]{8}_[0-9]{6})"')
+
+
+@functools.lru_cache(maxsize=1)
+def _validator():
+    return jsonschema.Draft202012Validator(metadata.schema())
+
+
+def parse(data: bytes, where: str) -> dict:
+    """A stored metadata.json or search record, checked against the schema; StoreError naming where if not."""
+    try:
+        meta = json.loads(data)
+    except (UnicodeDecodeError, ValueError) as exc:
+        raise StoreError(f"{where}: damaged build record, not valid JSON ({exc})") from None
+    if not isinstance(meta, dict):
+        raise StoreError(f"{where}: damaged build record, not a JSON object")
+    if _quick_valid(meta):
+        return meta
+    error = jsonschema.exceptions.best_match(_validator().iter_errors(meta))
+    if error is not None:
+        path = "/".join(str(p) for p in error.absolute_path) or "(top)"
+        raise StoreError(f"{where}: damaged build record, {path}: {error.message}")
+    return meta
+
+
+_JSON_TYPES = {"string": str, "boolean": bool, "integer": int, "array": list, "object": dict, "null": type(None)}
+
+
+@functools.lru_cache(maxsize=1)
+def _rules():
+    """(required names, allowed names, [(name, types, compiled pattern, enum, item rule)]) from the schema."""
+    schema = metadata.schema()
+
+    def rule(name, spec):
+        kinds = spec.get("type")
+        kinds = tuple(_JSON_TYPES[k] for k in (kinds if isinstance(kinds, list) else [kinds])) if kinds else None
+        pattern = re.compile(spec["pattern"]) if "pattern" in spec else None
+        items = rule(None, spec["items"]) if "items" in spec else None
+        allowed = frozenset(spec["properties"]) if spec.get("additionalProperties") is False else None
+        nested = tuple(rule(n, p) for n, p in spec.get("properties", {}).items())
+        return (name, kinds, pattern, tuple(spec["enum"]) if "enum" in spec else None, items,
+                tuple(spec.get("required", ())), allowed, nested, spec.get("minimum"))
+
+    return (tuple(schema["required"]), frozenset(schema["properties"]),
+            [rule(name, spec) for name, spec in schema["properties"].items()])
+
+
+def _quick_valid(meta: dict) -> bool:
+    """The schema's checks (types, patterns, enums, required and allowed names) without jsonschema's
+    machinery, which would take most of a 10,000-build catalog's time. False sends the record to
+    jsonschema, for its precise message."""
+    required, allowed, rules = _rules()
+    if any(name not in meta for name in required) or not allowed.issuperset(meta):
+        return False
+    return all(_fits(meta[rule[0]], rule) for rule in rules if rule[0] in meta)
+
+
+def _fits(value, rule) -> bool:
+    _, kinds, pattern, enum, items, required, allowed, nested, minimum = rule
+    if kinds and (not isinstance(value, kinds) or (isinstance(value, bool) and bool not in kinds)):
+        return False
+    if pattern is not None and isinstance(value, str) and not pattern.search(value):
+        return False
+    if enum is not None and value not in enum:
+        return False
+    if minimum is not None and isinstance(value, (int, float)) and value < minimum:
+        return False
+    if isinstance(value, dict) and (any(name not in value for name in required)
+                                    or (allowed is not None and not allowed.issuperset(value))
+                                    or not all(_fits(value[r[0]], r) for r in nested if r[0] in value)):
+        return False
+    if items is not None and isinstance(value, list):
+        return all(_fits(item, items) for item in value)
+    return True
+
+
+def read_build(store, version: str, parameter: str = "VERSION") -> dict:
+    """The metadata.json of a published build; a UsageError naming parameter when the store has no such build."""
+    naming.check("venv_version", version, parameter)
+    key = store.build_key(version, artifacts.METADATA)
+    data = store.read(key)
+    if data is None:
+        raise UsageError(f"{parameter} {version}: no such build in {store.describe()}")
+    return parse(data, store.url(key))
+
+
+def read_artifact(store, version: str, name: str) -> bytes | None:
+    return store.read(store.build_key(version, name))
+
+
+def record_keys(store) -> list:
+    """Keys of every object holding search records (single records and compacted files), sorted (oldest
+    day first); files being published are left out."""
+    prefix = store.metadata_prefix() + "/"
+    return sorted(k for k in store.keys_under(prefix)
+                  if _RECORD.fullmatch(k[len(prefix):]) or _COMPACTED.fullmatch(k[len(prefix):]))
+
+
+def is_compacted(key: str) -> bool:
+    return bool(COMPACTED_NAME.fullmatch(key.rsplit("/", 1)[-1]))
+
+
+def day_of(version: str) -> str:
+    """The dt= partition of a version's record: its created_at's day."""
+    return f"{version[5:9]}-{version[9:11]}-{version[11:13]}"
+
+
+def compacted_keys(store, day: str) -> list:
+    """The compacted files of one day, sorted."""
+    prefix = f"{store.metadata_prefix()}/dt={day}/records-"
+    return sorted(k for k in store.keys_under(prefix) if is_compacted(k))
+
+
+def lines(data: bytes) -> list:
+    """The records of a compacted file: each line with its newline (a record's published bytes)."""
+    return [line + b"\n" for line in data.split(b"\n") if line.strip()]
+
+
+def version_in(line: bytes) -> str | None:
+    """The venv_version a record's bytes name, without parsing the whole record (None if none)."""
+    match = _VERSION_FIELD.search(line)
+    return match.group(1).decode() if match else None
+
+
+READ_ATTEMPTS = 4  # a day read again this often while a compact or gc keeps moving its records, then an error
+_warned: set = set()
+
+
+def valid_compacted(key: str, data: bytes) -> bool:
+    """Whether a compacted file's name is the hash of its bytes, as compact writes it. Anyone who can publish
+    could write a `records-*` object holding a forged copy of another build's record; one whose name does
+    not match its bytes is ignored, with a warning (once per key)."""
+    name = key.rsplit("/", 1)[-1]
+    if name == f"records-{hashlib.sha256(data).hexdigest()[:16]}.json":
+        return True
+    if key not in _warned:
+        _warned.add(key)
+        say(f"warning: {key}: ignored, its name is not the hash of its content (not written by venvbuild compact)")
+    return False
+
+
+def day_keys(store, day: str) -> list:
+    """Keys of one day's record objects (single records and compacted files), sorted."""
+    prefix = store.metadata_prefix() + "/"
+    return sorted(k for k in store.keys_under(f"{prefix}dt={day}/")
+                  if _RECORD.fullmatch(k[len(prefix):]) or _COMPACTED.fullmatch(k[len(prefix):]))
+
+
+def read_listed(store, day: str, keys: list, relist, skip=lambda key: False) -> list:
+    """[(key, bytes)] of listed record objects, read as one consistent set: a compact or gc moves records
+    between objects (a single into a compacted file, a compacted file into its rewrite) and deletes the old
+    object only once the new one is stored, so an object gone when read means the day changed after it
+    was listed: it is listed (relist()) and read again. Skipping it would make a published build look
+    unpublished. Keys skip() says are not read (bytes None). A compacted file whose name is not its hash
+    is left out."""
+    for _ in range(READ_ATTEMPTS):
+        read = []
+        for key in keys:
+            data = None if skip(key) else store.read(key)
+            if data is None and not skip(key):
+                break
+            if data is not None and is_compacted(key) and not valid_compacted(key, data):
+                continue
+            read.append((key, data))
+        else:
+            return read
+        keys = relist()
+    raise StoreError(f"{store.url(store.metadata_prefix() + '/dt=' + day + '/')}: the store changed while reading "
+                     f"the day's search records ({READ_ATTEMPTS} times; a compact or gc is under way); try again")
+
+
+def entries(store, skip=frozenset()) -> list:
+    """[(venv_version, key, record bytes or None)] for every published build, once each, oldest day first:
+    the single records, then the lines of the day's compacted files (a copy in a compacted file never
+    shadows the single record). A single record whose version is in skip is not
+    read (its bytes are None)."""
+    found: dict = {}
+    by_day: dict = {}
+    start = len(store.metadata_prefix() + "/dt=")
+    for key in record_keys(store):
+        by_day.setdefault(key[start:start + 10], []).append(key)
+    for day, keys in by_day.items():
+        def relist(day=day):
+            return _singles_first(day_keys(store, day))
+        keys = _singles_first(keys)
+        for key, data in read_listed(store, day, keys, relist, skip=lambda k: single_version(k) in skip):
+            version = single_version(key)
+            if version is not None:
+                found.setdefault(version, (version, key, data))
+                continue
+            for number, line in enumerate(lines(data), 1):
+                version = version_in(line)
+                if version is None:
+                    raise StoreError(f"{store.url(key)} line {number}: damaged build record, no venv_version")
+                found.setdefault(version, (version, key, line))
+    return list(found.values())
+
+
+def _singles_first(keys: list) -> list:
+    """A day's keys, single records first: the record publish wrote wins over a compacted file's copy."""
+    return sorted(keys, key=is_compacted)
+
+
+def single_version(key: str) -> str | None:
+    """The version a single record's key names (`.../dt=D/<version>.json`); None for a compacted file."""
+    name = key.rsplit("/", 1)[-1]
+    return None if is_compacted(key) else name[: -len(".json")]
+
+
+def find_record(store, version: str) -> bytes | None:
+    """The published bytes of version's search record, from its single object or a compacted file of its
+    day; None when the build is not (or no longer) published."""
+    data = store.read(store.record_key(version, day_of(version)))
+    return data if data is not None else _compacted_line(store, version)
+
+
+def is_published(store, version: str) -> bool:
+    """Whether version's search record is in the store (a HEAD, then its day's compacted files)."""
+    return store.checksum(store.record_key(version, day_of(version))) is not None \
+        or _compacted_line(store, version) is not None
+
+
+def _compacted_line(store, version: str) -> bytes | None:
+    # compact stores a day's file before deleting the single records it holds, so a single found absent
+    # is in a compacted file listed now, or collected.
+    day = day_of(version)
+
+    def relist():
+        return compacted_keys(store, day)
+    for _key, data in read_listed(store, day, relist(), relist):
+        for line in lines(data):
+            if version_in(line) == version:
+                return line
+    return None
+
+
+def all_records(store) -> list:
+    """Every published build's record, oldest first."""
+    return [meta for meta, _ in records_with_digests(store)]
+
+
+def records_with_digests(store, known=None) -> list:
+    """[(record, sha256 of its bytes)] of every published build, oldest first. known maps a venv_version to
+    (record, sha256) already read and found valid (records are create-only): those are not read again."""
+    known = known or {}
+    records = []
+    for version, key, data in entries(store, skip=frozenset(known)):
+        if version in known:
+            records.append(known[version])
+            continue
+        where = store.url(key) + (f" ({version})" if is_compacted(key) else "")
+        meta = parse(data, where)
+        if meta.get("venv_version") != version:
+            raise StoreError(f"{where}: damaged build record, it holds {meta.get('venv_version')!r}")
+        records.append((meta, hashlib.sha256(data).hexdigest()))
+    return sorted(records, key=lambda pair: (pair[0]["created_at"], pair[0]["venv_version"]))
