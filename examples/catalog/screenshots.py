@@ -14,10 +14,10 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parents[1] / "python" / "tests"))
 
-from venvbuild import cli, publish  # noqa: E402
-from venvbuild.build import graph_pictures
+from venvbuild import cli  # noqa: E402
+from venvbuild.build import graph_pictures, publish  # noqa: E402
 from venvbuild.build.stages import write_graphs  # noqa: E402
-from venvbuild.record import artifacts, metadata
+from venvbuild.record import artifacts, metadata  # noqa: E402
 from venvbuild.store.local import LocalStore  # noqa: E402
 
 from browser import Chromium, StaticServer  # noqa: E402
