@@ -25,11 +25,11 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "python" / "tests"))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "python"))  # the tests package
 
 from bench_search import record  # noqa: E402  the same builds as the search benchmark
 
-from browser import Chromium, StaticServer, chromium_path  # noqa: E402
+from tests._support.browser import Chromium, StaticServer, chromium_path  # noqa: E402
 
 QUERY = "pandas>=2,<3"
 

@@ -7,8 +7,8 @@ measure tar, not search), with 30-80 packages each drawn from a realistic pool o
 then times: building the index, a cold search (fresh process, index built), a warm search (in-process,
 index loaded), and the same searches through the `venvbuild` CLI. The target is < 1 s per search.
 
-With --trino, the same records are also a table on a real Trino 476 (python/tests/trino_server.py; fetch
-it first with `python python/tests/trino_server.py prepare`), created by `venvbuild ddl --engine trino`'s
+With --trino, the same records are also a table on a real Trino 476 (python/tests/_support/trino_server.py; fetch
+it first with `PYTHONPATH=python python -m tests._support.trino_server prepare`), created by `venvbuild ddl --engine trino`'s
 statements: the engine's count over one object per record (as publish leaves them), then `venvbuild
 compact` on the store (timed), then the same searches as `venvbuild search --athena` through the tests'
 Athena-shaped endpoint over the compacted days, each beside the local figure and the engine's share alone,
@@ -36,7 +36,7 @@ from pathlib import Path
 from venvbuild import cli
 from venvbuild.query import ddl
 
-_TESTS = Path(__file__).resolve().parents[1] / "python" / "tests"
+_PYTHON = Path(__file__).resolve().parents[1] / "python"  # the tests package, for its stand-ins
 _RESULTS_BUCKET = "venvbuild-bench-results"  # on the bench's own moto S3 server
 
 # A pool like a data-science monorepo's: (name as the distribution spells it, versions).
@@ -193,12 +193,12 @@ def _bench_trino(root: Path, searches, store, rounds: int) -> bool:
     compacted layout (one JSON-lines object per day), as the engine alone and through `search --athena`, after
     each search has run twice untimed (a new JVM compiles its hot paths over its first queries); the median of
     `rounds` runs of each counts."""
-    sys.path.insert(0, str(_TESTS))
+    sys.path.insert(0, str(_PYTHON))
     import boto3
     from moto.server import ThreadedMotoServer
 
-    from athena_on_trino import AthenaOnTrino
-    from trino_server import TrinoServer
+    from tests._support.athena_on_trino import AthenaOnTrino
+    from tests._support.trino_server import TrinoServer
 
     shutil.rmtree(root / "venv-builds-metadata" / "dt=2099-01-01", ignore_errors=True)  # beyond the projection's NOW
     _in_process(searches[0] + store)  # the local index catches up with that, untimed

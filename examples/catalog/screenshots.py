@@ -12,15 +12,14 @@ import tempfile
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-sys.path.insert(0, str(HERE.parents[1] / "python" / "tests"))
+sys.path.insert(0, str(HERE.parents[1] / "python"))  # the tests package
 
+from tests._support.browser import Chromium, StaticServer  # noqa: E402
 from venvbuild import cli  # noqa: E402
 from venvbuild.build import graph_pictures, publish  # noqa: E402
 from venvbuild.build.stages import write_graphs  # noqa: E402
 from venvbuild.record import artifacts, metadata  # noqa: E402
 from venvbuild.store.local import LocalStore  # noqa: E402
-
-from browser import Chromium, StaticServer  # noqa: E402
 
 # name, version, [(dependency, required)]
 STACK = [

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from processes import run, venvbuild
-from wheelhouse import make_wheelhouse
+from tests._support.processes import run, venvbuild
+from tests._support.wheelhouse import make_wheelhouse
 
 pytestmark = pytest.mark.build  # real builds with pip or uv
 

@@ -6,9 +6,8 @@ import tarfile
 
 import pytest
 
+from tests._support.processes import CHILD_TIMEOUT_S
 from venvbuild.build import archive, relocation
-
-from processes import CHILD_TIMEOUT_S
 
 
 def _make_tree(root, prefix=None):

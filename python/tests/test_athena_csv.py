@@ -5,7 +5,7 @@ import io
 
 import pytest
 
-from athena_on_trino import result_csv
+from tests._support.athena_on_trino import result_csv
 from venvbuild.query.athena_csv import CsvError, parse
 
 

@@ -1,19 +1,16 @@
 """Real builds, end to end through the `venvbuild` command, installing from a wheelhouse made here."""
 
 import json
-import os
 import shutil
 import subprocess
 import sys
 import tarfile
-from pathlib import Path
 
 import pytest
 
+from tests._support.processes import CHILD_TIMEOUT_S, venvbuild
+from tests._support.records import builds_in, records_in
 from venvbuild.record import metadata
-
-import processes
-from processes import CHILD_TIMEOUT_S
 
 pytestmark = pytest.mark.build  # real builds with pip or uv
 
@@ -23,20 +20,6 @@ SEVEN = {
 }
 # The graph pictures every build adds (SVG only where Graphviz is installed), listed in metadata.json.
 GRAPHS = ["pipdeptree.mmd", "pipdeptree.dot"] + (["pipdeptree.svg"] if shutil.which("dot") else [])
-
-
-def venvbuild(*args, env=None, cwd=None):
-    full_env = {**os.environ, **(env or {})}
-    return processes.venvbuild(*args, env=full_env, cwd=cwd)
-
-
-def builds_in(store: Path):
-    root = store / "venv-builds"
-    return sorted(p.name for p in root.iterdir()) if root.exists() else []
-
-
-def records_in(store: Path):
-    return sorted((store / "venv-builds-metadata").glob("dt=*/*.json"))
 
 
 def test_pip_build_stores_the_design_layout(tmp_path, requirements):

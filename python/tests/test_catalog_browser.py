@@ -7,12 +7,11 @@ import shutil
 
 import pytest
 
+from tests._support.browser import Chromium, StaticServer, chromium_path
+from tests._support.records import make_build_dir
 from venvbuild import cli
 from venvbuild.build import publish
 from venvbuild.store.local import LocalStore
-
-from browser import Chromium, StaticServer, chromium_path
-from conftest import make_build_dir
 
 if not chromium_path() and os.environ.get("VENVBUILD_REQUIRE_BROWSER"):
     raise RuntimeError("chromium is not installed, and VENVBUILD_REQUIRE_BROWSER (set by .ci/run) requires it")

@@ -6,11 +6,10 @@ import uuid
 import boto3
 import pytest
 
+from tests._support.cli import run_cli as run
+from tests._support.records import make_build_dir
 from venvbuild.build import publish
 from venvbuild.store.s3 import S3Store
-
-from conftest import make_build_dir
-from conftest import run_cli as run
 
 OLD, NEW = "venv_20250101_100000", "venv_20250102_100000"
 

@@ -11,6 +11,9 @@ from datetime import date, datetime, timezone
 
 import pytest
 
+from tests._support.processes import CHILD_TIMEOUT_S
+from tests._support.records import make_build_dir, write_record
+from tests._support.stores import FailingStore
 from venvbuild.build import publish
 from venvbuild.cli import main
 from venvbuild.errors import StoreError
@@ -18,9 +21,6 @@ from venvbuild.lifecycle import compaction, retention, reuse, tags
 from venvbuild.record.versions import version_of
 from venvbuild.store import stored_builds
 from venvbuild.store.local import LocalStore
-
-from conftest import FailingStore, make_build_dir, write_record
-from processes import CHILD_TIMEOUT_S
 
 DAY1 = ["venv_20250101_100000", "venv_20250101_110000", "venv_20250101_120000"]
 DAY2 = ["venv_20250102_090000"]

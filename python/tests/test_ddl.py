@@ -7,11 +7,10 @@ import pytest
 import sqlglot
 from sqlglot import exp
 
+from tests._support.records import make_metadata
 from venvbuild.cli import main
 from venvbuild.record import metadata
 from venvbuild.store.s3 import S3Store
-
-from conftest import make_metadata
 
 # The design's table: these names and types, first and unchanged.
 DESIGN_COLUMNS = [

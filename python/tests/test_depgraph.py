@@ -5,11 +5,10 @@ import shutil
 
 import pytest
 
+from tests._support.records import make_build_dir
 from venvbuild.build import graph_pictures, publish
 from venvbuild.record import artifacts, metadata
 from venvbuild.store.local import LocalStore
-
-from conftest import make_build_dir
 
 
 def entry(name, version, *deps):

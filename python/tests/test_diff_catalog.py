@@ -4,12 +4,11 @@ import json
 
 import pytest
 
+from tests._support.cli import run_cli as run
+from tests._support.records import make_build_dir
 from venvbuild.build import publish
 from venvbuild.catalog import site
 from venvbuild.store.local import LocalStore
-
-from conftest import make_build_dir
-from conftest import run_cli as run
 
 OLD, NEW, OTHER = "venv_20250101_100000", "venv_20250102_100000", "venv_20250103_100000"
 
@@ -146,11 +145,10 @@ MUTATIONS = [
 
 @pytest.mark.parametrize("field,value", MUTATIONS)
 def test_the_fast_record_check_refuses_what_the_schema_refuses(field, value):
+    from tests._support.records import make_metadata
     from venvbuild.errors import StoreError
     from venvbuild.record import metadata
     from venvbuild.store import stored_builds
-
-    from conftest import make_metadata
 
     good = make_metadata(extra_artifacts=["pipdeptree.dot"], archive_format=2, relocation={
         "placeholder": "/p", "files": [{"path": "bin/activate", "kind": "text"}], "binary_files": []})

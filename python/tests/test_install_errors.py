@@ -6,10 +6,9 @@ import sys
 
 import pytest
 
+from tests._support.processes import CHILD_TIMEOUT_S
+from tests._support.wheelhouse import make_wheelhouse
 from venvbuild.build.install_failure import error_line
-
-from processes import CHILD_TIMEOUT_S
-from wheelhouse import make_wheelhouse
 
 pytestmark = pytest.mark.build  # real builds with pip or uv
 

@@ -9,9 +9,8 @@ from pathlib import Path
 
 import pytest
 
+from tests._support.processes import CHILD_TIMEOUT_S
 from venvbuild.build import archive, installer, interpreter
-
-from processes import CHILD_TIMEOUT_S
 
 HELPER_PIP = importlib.metadata.version("pip")
 HELPER_FACTS = {"implementation": sys.implementation.name, "bundled_pip": HELPER_PIP,

@@ -6,8 +6,8 @@ import sys
 
 import pytest
 
-from processes import CHILD_TIMEOUT_S
-from wheelhouse import make_wheelhouse
+from tests._support.processes import CHILD_TIMEOUT_S
+from tests._support.wheelhouse import make_wheelhouse
 
 pytestmark = pytest.mark.build  # real builds with pip or uv
 

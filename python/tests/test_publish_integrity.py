@@ -10,11 +10,10 @@ import uuid
 import boto3
 import pytest
 
+from tests._support.processes import CHILD_TIMEOUT_S
+from tests._support.records import make_build_dir
 from venvbuild.cli import main
 from venvbuild.record import artifacts
-
-from conftest import make_build_dir
-from processes import CHILD_TIMEOUT_S
 
 VERSION = "venv_20250722_163000"
 ARCHIVE = f"{VERSION}.tar.gz"
@@ -217,7 +216,7 @@ def test_concurrent_publishes_of_identical_archives_are_renumbered(tmp_path, dif
 # Issue 9, point 15: an endpoint whose answers make no sense for S3.
 @pytest.fixture
 def proxy(s3_server):
-    from fault_proxy import FaultProxy
+    from tests._support.fault_proxy import FaultProxy
 
     proxy = FaultProxy(s3_server).start()
     yield proxy

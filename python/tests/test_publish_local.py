@@ -69,7 +69,7 @@ def test_a_version_another_build_took_is_refused_or_moved_to_the_next_free_secon
     first = build_dir_factory(VERSION, archive_bytes=b"first build")
     assert publish(capsys, first, store)[0] == 0
     (tmp_path / "second").mkdir()
-    from conftest import make_build_dir
+    from tests._support.records import make_build_dir
     second = make_build_dir(tmp_path / "second", VERSION, archive_bytes=b"second build")
 
     code, _, err = publish(capsys, second, store)
@@ -95,11 +95,10 @@ def test_a_version_another_build_took_is_refused_or_moved_to_the_next_free_secon
 
 def test_a_build_that_wins_the_race_between_check_and_store_moves_the_other_on(build_dir_factory, tmp_path):
     """Both builds see a free version; the create-only store of the archive decides who keeps it."""
+    from tests._support.records import make_build_dir
     from venvbuild._util.checksum import sha256_file
     from venvbuild.build.publish import publish as publish_build
     from venvbuild.store.local import LocalStore
-
-    from conftest import make_build_dir
 
     class RacingStore(LocalStore):
         def any_under(self, key_prefix):

@@ -12,6 +12,8 @@ import uuid
 import boto3
 import pytest
 
+from tests._support.fault_proxy import FaultProxy
+from tests._support.processes import CHILD_TIMEOUT_S
 from venvbuild.build import publish
 from venvbuild.cli import main
 from venvbuild.errors import StoreError, UsageError
@@ -19,9 +21,6 @@ from venvbuild.record import artifacts
 from venvbuild.store import open_store
 from venvbuild.store.base import ObjectExists
 from venvbuild.store.s3 import MIB, S3Store
-
-from fault_proxy import FaultProxy
-from processes import CHILD_TIMEOUT_S
 
 VERSION = "venv_20250722_163000"
 BUILD_PREFIX = f"venv-builds/{VERSION}/"
@@ -196,7 +195,7 @@ def test_another_build_of_an_unfinished_version_is_refused(build_dir_factory, tm
     first = build_dir_factory(archive_bytes=b"first archive")
     proxy.fail("PUT", "/requirements.txt", status=500)
     assert run_cli(capsys, "publish", first, "--store", f"s3://{bucket}", "--endpoint-url", proxy.url)[0] == 6
-    from conftest import make_build_dir
+    from tests._support.records import make_build_dir
 
     other = make_build_dir(tmp_path / "other", VERSION, archive_bytes=b"another archive")
 
@@ -380,7 +379,7 @@ def test_resumed_publish_reuses_a_multipart_archive(build_dir_factory, s3, bucke
 
 
 def test_build_publishes_straight_to_s3_and_the_ddl_reads_its_records(tmp_path, s3, bucket, s3_server):
-    from wheelhouse import make_wheelhouse
+    from tests._support.wheelhouse import make_wheelhouse
 
     wheels = make_wheelhouse(tmp_path / "wheels")
     requirements = tmp_path / "requirements.txt"

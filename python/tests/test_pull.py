@@ -16,15 +16,13 @@ from pathlib import Path
 
 import pytest
 
-from test_build import builds_in, venvbuild
+from tests._support.processes import run, venvbuild, wait
+from tests._support.records import builds_in, make_build_dir
+from tests._support.wheelhouse import make_wheelhouse
 from venvbuild.build import archive, interpreter
 from venvbuild.consume import extract
 from venvbuild.record import metadata
 from venvbuild.store.local import LocalStore
-
-from conftest import make_build_dir
-from processes import run, wait
-from wheelhouse import make_wheelhouse
 
 pytestmark = pytest.mark.build  # real builds with pip or uv
 

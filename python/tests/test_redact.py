@@ -7,11 +7,10 @@ import sys
 
 import pytest
 
+from tests._support.processes import CHILD_TIMEOUT_S
+from tests._support.wheelhouse import make_wheelhouse
 from venvbuild._util.redact import redact
 from venvbuild.cli import main
-
-from processes import CHILD_TIMEOUT_S
-from wheelhouse import make_wheelhouse
 
 pytestmark = pytest.mark.build  # real builds with pip or uv
 

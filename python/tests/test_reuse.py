@@ -7,9 +7,9 @@ import sys
 
 import pytest
 
-from test_build import builds_in, records_in, venvbuild
-
-from wheelhouse import write_wheel
+from tests._support.processes import venvbuild
+from tests._support.records import builds_in, records_in
+from tests._support.wheelhouse import write_wheel
 
 pytestmark = pytest.mark.build  # real builds with pip or uv
 
@@ -108,7 +108,7 @@ def test_the_same_key_with_other_bytes_is_recorded_and_warned(tmp_path, requirem
 def _rewrite_wheel_content(path):
     import zipfile
 
-    from wheelhouse import _record_line
+    from tests._support.wheelhouse import _record_line
 
     with zipfile.ZipFile(path) as whl:
         files = {n: whl.read(n) for n in whl.namelist()}

@@ -11,11 +11,10 @@ import urllib.request
 import boto3
 import pytest
 
+from tests._support.fault_proxy import FaultProxy
 from venvbuild import cli
 from venvbuild.errors import StoreError
 from venvbuild.query import athena
-
-from fault_proxy import FaultProxy
 
 pytestmark = pytest.mark.athena
 

@@ -4,9 +4,9 @@ import json
 
 import pytest
 
-from conftest import make_metadata
-from processes import venvbuild
-from wheelhouse import kedro_requirements
+from tests._support.processes import venvbuild
+from tests._support.records import make_metadata
+from tests._support.wheelhouse import kedro_requirements
 
 pytestmark = pytest.mark.build  # real builds with pip or uv
 

@@ -8,18 +8,16 @@ import textwrap
 
 import pytest
 
+from tests._support import processes, records
+from tests._support.records import make_metadata
 from venvbuild.cli import main
 from venvbuild.query import local_index
-
-import conftest
-import processes
-from conftest import make_metadata
 
 PACKAGES = ["kedro==0.19.1", "numpy==1.26.4"]
 
 
 def write_record(store, version, **fields):
-    return conftest.write_record(store, version, **{"installed_packages": PACKAGES, **fields})
+    return records.write_record(store, version, **{"installed_packages": PACKAGES, **fields})
 
 
 def make_store(root, records=40):

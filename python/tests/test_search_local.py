@@ -6,12 +6,11 @@ import sys
 
 import pytest
 
+from tests._support.records import make_build_dir, write_record
 from venvbuild import cli
 from venvbuild.build import publish
 from venvbuild.query import local_index
 from venvbuild.store.local import LocalStore
-
-from conftest import make_build_dir, write_record
 
 # The design's two example queries, verbatim (design doc, "Discoverability with Athena").
 FIND_ALL_VENVS_WITH_KEDRO = """SELECT venv_version, created_at

@@ -8,9 +8,8 @@ import sys
 
 import pytest
 
+from tests._support.wheelhouse import make_wheelhouse, write_wheel
 from venvbuild.cli import main
-
-from wheelhouse import make_wheelhouse, write_wheel
 
 pytestmark = pytest.mark.build  # real builds with pip or uv
 

@@ -6,6 +6,8 @@ from datetime import datetime, timedelta, timezone
 import jsonschema
 import pytest
 
+from tests._support.records import make_build_dir
+from tests._support.stores import FailingStore
 from venvbuild._util.resources import load_json
 from venvbuild.build import publish
 from venvbuild.cli import main
@@ -14,8 +16,6 @@ from venvbuild.lifecycle import retention, reuse, tags
 from venvbuild.query import ddl
 from venvbuild.record.versions import version_of
 from venvbuild.store.local import LocalStore
-
-from conftest import FailingStore, make_build_dir
 
 OLD = ["venv_20250101_100000", "venv_20250102_100000", "venv_20250103_100000", "venv_20250104_100000"]
 

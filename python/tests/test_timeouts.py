@@ -5,9 +5,9 @@ import sys
 import time
 from pathlib import Path
 
-from processes import run
+from tests._support.processes import run
 
-TESTS = Path(__file__).resolve().parent
+PYTHON_DIR = Path(__file__).resolve().parents[1]  # where the tests package is
 
 
 def pytest_in_child(tmp_path, body, *options):
@@ -29,7 +29,7 @@ def test_a_hanging_test_fails_in_its_timeout(tmp_path):
 
 def test_a_hung_child_fails_its_test_naming_the_command(tmp_path):
     (tmp_path / "empty.ini").write_text("[pytest]\n")
-    body = (f"import sys\nsys.path.insert(0, {str(TESTS)!r})\nfrom processes import run\n\n"
+    body = (f"import sys\nsys.path.insert(0, {str(PYTHON_DIR)!r})\nfrom tests._support.processes import run\n\n"
             "def test_child_hangs():\n"
             "    run([sys.executable, '-c', 'import time; time.sleep(600)'], timeout=2)\n")
     done, took = pytest_in_child(tmp_path, body, "--timeout", "60")

@@ -16,15 +16,15 @@ from pathlib import Path
 import pytest
 from packaging.utils import canonicalize_name
 
-from trino_client import TrinoError
+from tests._support.cli import run_cli
+from tests._support.processes import CHILD_TIMEOUT_S
+from tests._support.records import make_build_dir, write_record
+from tests._support.trino_client import TrinoError
+from tests._support.wheelhouse import kedro_requirements
 from venvbuild.build import publish
 from venvbuild.query import athena, criteria, ddl
 from venvbuild.record import metadata, metadata_columns
 from venvbuild.store.local import LocalStore
-
-from conftest import make_build_dir, run_cli, write_record
-from processes import CHILD_TIMEOUT_S
-from wheelhouse import kedro_requirements
 
 README = Path(__file__).resolve().parents[2] / "README.md"
 DATABASE = "venvs"
@@ -248,7 +248,7 @@ def test_values_with_quotes_commas_newlines_and_nulls_read_the_same_from_the_res
 @pytest.mark.parametrize("missing", ["bucket", "object"])
 def test_a_result_file_that_cannot_be_read_falls_back_to_paging_quietly(capsys, aws, store, trino, athena_endpoint,
                                                                         results_bucket, missing):
-    from athena_on_trino import AthenaOnTrino
+    from tests._support.athena_on_trino import AthenaOnTrino
 
     # No such bucket; or a bucket, but an endpoint that writes no result file there (NoSuchKey).
     endpoint = athena_endpoint if missing == "bucket" else AthenaOnTrino(trino.url).start()

@@ -5,7 +5,7 @@ import os
 
 import pytest
 
-import trino_server
+from tests._support import trino_server
 
 
 def only_java_17(monkeypatch, tmp_path):

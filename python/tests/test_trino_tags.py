@@ -10,14 +10,15 @@ import shutil
 
 import pytest
 
+from tests._support.athena_on_trino import RESULTS_OUTPUT
+from tests._support.cli import run_cli
+from tests._support.records import make_build_dir
 from venvbuild._util.resources import read_text
 from venvbuild.build import publish
 from venvbuild.cli import main
 from venvbuild.lifecycle import tags
 from venvbuild.query import ddl, sqlparams
 from venvbuild.store.local import LocalStore
-
-from conftest import RESULTS_OUTPUT, make_build_dir, run_cli
 
 DATABASE = "venvs_tagged"
 

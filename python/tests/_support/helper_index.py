@@ -3,7 +3,7 @@ use it: the venvbuild wheel built from this tree (as .ci/release-helper builds i
 dependencies for this Python and platform (downloaded once into a cache, hash-checked by pip), laid out
 as a PEP 503 simple index, and the lock with the venvbuild entry pinned to this tree's wheel.
 
-    python python/tests/helper_index.py --cache build/helper-index-cache --out DIR
+    PYTHONPATH=python python -m tests._support.helper_index --cache build/helper-index-cache --out DIR
     python -m http.server --bind 127.0.0.1 --directory DIR 0      # index: http://127.0.0.1:PORT/simple/
 """
 
@@ -19,9 +19,8 @@ from pathlib import Path
 
 from packaging.utils import canonicalize_name, parse_sdist_filename, parse_wheel_filename
 
+from tests._support.processes import CHILD_TIMEOUT_S
 from venvbuild_release import helper_lock
-
-from processes import CHILD_TIMEOUT_S
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -23,11 +23,12 @@ import time
 import uuid
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-from trino_client import TrinoClient, TrinoError
-
-from athena_protocol import ProtocolError, is_rest_json, json_form, rest_error_headers
+from tests._support.athena_protocol import ProtocolError, is_rest_json, json_form, rest_error_headers
+from tests._support.trino_client import TrinoClient, TrinoError
 
 MAX_RESULTS = 1000
+RESULTS_BUCKET = "athena-query-results"
+RESULTS_OUTPUT = f"s3://{RESULTS_BUCKET}/results/"  # search --athena --output, once `results_bucket` made it
 
 
 class Execution:

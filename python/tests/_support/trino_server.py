@@ -1,6 +1,6 @@
 """A real Trino (the engine under Athena engine 3) for the tests and the benchmark, on 127.0.0.1.
 
-    python python/tests/trino_server.py prepare    # what .ci/run does: find Java 24+, fetch and unpack Trino
+    PYTHONPATH=python python -m tests._support.trino_server prepare    # what .ci/run does: find Java 24+, fetch and unpack Trino
 
 Trino 476's server tarball comes from Maven Central through `mvn` into a cache outside the repository
 ($VENVBUILD_TRINO_CACHE, default ~/.cache/venvbuild-trino; the download is 821 MB, once). It needs
@@ -25,7 +25,7 @@ import tarfile
 import time
 from pathlib import Path
 
-from trino_client import TrinoClient, TrinoError
+from tests._support.trino_client import TrinoClient, TrinoError
 
 VERSION = "476"
 ARTIFACT = f"io.trino:trino-server:{VERSION}:tar.gz"
@@ -121,7 +121,7 @@ def prepare() -> Path:
 def installed_home() -> Path:
     home = server_home()
     if not (home / ".unpacked").exists():
-        raise Unavailable(f"Trino {VERSION} is not unpacked in {home}: run `python python/tests/trino_server.py prepare` "
+        raise Unavailable(f"Trino {VERSION} is not unpacked in {home}: run `PYTHONPATH=python python -m tests._support.trino_server prepare` "
                           "(or .ci/run)")
     return home
 

@@ -16,7 +16,7 @@ from collections import namedtuple
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import urlsplit
 
-from athena_protocol import TARGET_PREFIX, ProtocolError, is_rest_json, json_form, rest_error_headers
+from tests._support.athena_protocol import TARGET_PREFIX, ProtocolError, is_rest_json, json_form, rest_error_headers
 
 # body: a JSON-protocol request's bytes (b"" for S3's); outcome: "forwarded", "rewritten" (taken by a
 # rewrite rule: forwarded, and moto's answer edited if it was a success), "failed <status>" or "dropped".

@@ -4,6 +4,7 @@ naming the command, instead of holding CI until its own limit.
 pytest-timeout (pyproject.toml) bounds every test as a whole; these bound each child inside one.
 """
 
+import os
 import subprocess
 import sys
 
@@ -24,9 +25,9 @@ def run(command, timeout: float = CHILD_TIMEOUT_S, **kwargs) -> subprocess.Compl
         pytest.fail(f"child process hung: {' '.join(command)} did not end within {timeout:g} s", pytrace=False)
 
 
-def venvbuild(*args, timeout: float = CHILD_TIMEOUT_S, **kwargs) -> subprocess.CompletedProcess:
-    """A real `venvbuild ARGS...` process (arguments may be paths)."""
-    return run([sys.executable, "-m", "venvbuild", *args], timeout=timeout, **kwargs)
+def venvbuild(*args, env=None, timeout: float = CHILD_TIMEOUT_S, **kwargs) -> subprocess.CompletedProcess:
+    """A real `venvbuild ARGS...` process (arguments may be paths); env: variables added to this one's."""
+    return run([sys.executable, "-m", "venvbuild", *args], timeout=timeout, env={**os.environ, **(env or {})}, **kwargs)
 
 
 def wait(process: subprocess.Popen, timeout: float = CHILD_TIMEOUT_S) -> int:

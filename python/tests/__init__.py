@@ -1,0 +1,1 @@
+"""The helper's tests; shared support code lives in tests._support."""

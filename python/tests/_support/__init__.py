@@ -1,0 +1,1 @@
+"""What the tests share: stand-in servers, real processes with timeouts, synthetic builds and wheels."""
