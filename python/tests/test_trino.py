@@ -1,5 +1,5 @@
-"""The Athena side on Athena's own engine: the generated table, `venvbuild search --athena` and the README's
-Athena queries, run on a real Trino (conftest's `trino` fixture) over records from real builds.
+"""The Athena side on Athena's own engine: the generated table, `venvbuild search --athena` and the Athena
+guide's queries (docs/how-to/athena.md), run on a real Trino (conftest's `trino` fixture) over records from real builds.
 
 `venvbuild search --athena` talks to athena_on_trino's Athena-shaped endpoint through boto3, exactly as it
 talks to Athena; the endpoint runs the query with its execution parameters on Trino. Its answers must be
@@ -26,7 +26,7 @@ from venvbuild.query import athena, criteria, ddl
 from venvbuild.record import metadata, metadata_columns
 from venvbuild.store.local import LocalStore
 
-README = Path(__file__).resolve().parents[2] / "README.md"
+ATHENA_DOC = Path(__file__).resolve().parents[2] / "docs" / "how-to" / "athena.md"
 DATABASE = "venvs"
 
 # Days with records: 01-01, 01-02, 01-03, 01-05, 01-08; the days between have no dt= folder at all.
@@ -164,7 +164,7 @@ def test_a_range_over_days_with_no_records_answers_as_athena_does(athena_tables)
 
 
 def test_the_designs_exists_form_does_not_run_on_trino(athena_tables):
-    """Why the README shows any_match and CROSS JOIN UNNEST for Athena: the design's query fails there."""
+    """Why the Athena guide shows any_match and CROSS JOIN UNNEST for Athena: the design's query fails there."""
     with pytest.raises(TrinoError, match="cannot be resolved|not supported"):
         athena_tables.execute("SELECT venv_version FROM venv_builds_metadata WHERE EXISTS "
                       "(SELECT * FROM UNNEST(installed_packages) AS pkg WHERE pkg LIKE 'kedro%')")
@@ -267,11 +267,11 @@ def test_a_result_file_that_cannot_be_read_falls_back_to_paging_quietly(capsys, 
     assert described[0]["ResultConfiguration"] == {"OutputLocation": output}
 
 
-# --- the README's Athena queries -----------------------------------------------------------------
+# --- the Athena guide's queries (docs/how-to/athena.md) -------------------------------------------
 
 def readme_athena_queries():
-    """Every ```sql block of the README's Athena section."""
-    text = README.read_text()
+    """Every ```sql block of the Athena guide's "Querying builds with Athena" section."""
+    text = ATHENA_DOC.read_text()
     section = text.split("## Querying builds with Athena", 1)[1].split("\n## ", 1)[0]
     return [block.strip() for block in re.findall(r"```sql\n(.*?)```", section, re.S)]
 
@@ -283,7 +283,7 @@ def normalised(rows):
 
 
 def expected_rows(query: str, store):
-    """The rows each README query must return, computed here in Python from the records on disk."""
+    """The rows each query of the Athena guide must return, computed here in Python from the records on disk."""
     records = sorted(records_on_disk(store).values(), key=lambda r: r["venv_version"])
 
     def split(package):
@@ -310,7 +310,7 @@ def expected_rows(query: str, store):
         rows = [[r["venv_version"], r["created_at"]] for r in records
                 if any(p.lower().startswith("kedro==") for p in r["installed_packages"])]
         return normalised(sorted(rows, key=lambda row: row[0], reverse=True))
-    raise AssertionError(f"no expected rows for this README query; add them here:\n{query}")
+    raise AssertionError(f"no expected rows for this Athena guide query; add them here:\n{query}")
 
 
 def test_the_readme_shows_athena_queries():

@@ -2,7 +2,7 @@
 
 Enough for the tests and the benchmark: a statement's column names and types, its rows as JSON
 values, its error as TrinoError, and cancelling one in flight. (The `trino` package would do the
-same; this keeps the test dependencies to what the README lists.)
+same; this keeps the test dependencies to what docs/development.md lists.)
 """
 
 import json
