@@ -5,7 +5,7 @@
 Writes two files of about SIZE MB: every line a different package (`pkgN==1.M.0`), and one pin repeated
 with a `--hash` (a lock file's shape). Each is read in a fresh process by `venvbuild check-pins` and by
 pip's parser (parse_requirements and install_req_from_parsed_requirement, what `pip install -r` runs
-before resolving), printing wall seconds and peak memory (VmHWM) next to the file's size. The issue's
+before resolving), printing wall seconds and peak memory (VmHWM) next to the file's size. The
 goal: time and memory grow no faster than the file, memory within a few times its size. pip's reader
 takes about half a millisecond of CPU a line, so the default size is 5 MB (a 50 MB file keeps pip busy for
 half an hour).

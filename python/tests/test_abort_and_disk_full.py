@@ -1,4 +1,4 @@
-"""A Jenkins abort (SIGTERM) and a full disk, on real processes (issue 9, points 13 and 14)."""
+"""A Jenkins abort (SIGTERM) and a full disk, on real processes."""
 
 import os
 import shutil

@@ -188,7 +188,7 @@ def test_unpinned_error_carries_every_line(tmp_path):
 
 
 def test_the_normalised_model_ignores_spelling_comments_and_how_files_are_split(tmp_path):
-    """What issue 12's build fingerprint reads: the requirements as pip reads them, credentials masked."""
+    """What the build fingerprint reads: the requirements as pip reads them, credentials masked."""
     (tmp_path / "a").mkdir()
     (tmp_path / "b").mkdir()
     write(tmp_path, "a/requirements.txt",

@@ -1,4 +1,4 @@
-"""What reaches the error line when the installer fails (issue 9, point 15): the cause, not just "failed"."""
+"""What reaches the error line when the installer fails: the cause, not just "failed"."""
 
 import os
 import subprocess

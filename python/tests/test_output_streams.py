@@ -1,4 +1,4 @@
-"""stdout carries only results (issue 9, point 16): `venvbuild build ... > result.txt` gets the summary alone."""
+"""stdout carries only results: `venvbuild build ... > result.txt` gets the summary alone."""
 
 import json
 import subprocess

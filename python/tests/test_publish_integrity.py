@@ -1,4 +1,4 @@
-"""Publishing only what the build's metadata.json describes, and telling builds apart (issue 9, points 3-5)."""
+"""Publishing only what the build's metadata.json describes, and telling builds apart."""
 
 import json
 import os
@@ -73,7 +73,7 @@ def test_a_build_folder_changed_after_its_metadata_is_not_published_to_s3(build_
     assert client.list_objects_v2(Bucket=bucket).get("KeyCount") == 0
 
 
-# Point 5: the local store's files.
+# The local store's files.
 @pytest.mark.parametrize("umask", [0o022, 0o002])
 def test_stored_files_follow_the_umask(build_dir_factory, tmp_path, capsys, umask):
     build, store = build_dir_factory(), tmp_path / "store"
@@ -140,7 +140,7 @@ def test_a_publish_killed_mid_copy_leaves_no_part_after_the_rerun(tmp_path):
     assert sorted(p.name for p in folder.iterdir()) == sorted(artifacts.publish_order(VERSION, "gz"))
 
 
-# Point 4: two builds of one second whose archives are byte-identical.
+# Two builds of one second whose archives are byte-identical.
 def twin_builds(root, **differences):
     """Two build folders of one version and identical bytes, as two uv builds at one workspace path make;
     they differ only in their build_id (and in `differences`, field -> (first, second))."""
@@ -213,7 +213,7 @@ def test_concurrent_publishes_of_identical_archives_are_renumbered(tmp_path, dif
             assert json.loads((folder / artifacts.METADATA).read_text())["build_id"] == own["build_id"]
 
 
-# Issue 9, point 15: an endpoint whose answers make no sense for S3.
+# An endpoint whose answers make no sense for S3.
 @pytest.fixture
 def proxy(s3_server):
     from tests._support.fault_proxy import FaultProxy

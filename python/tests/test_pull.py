@@ -548,7 +548,7 @@ def test_records_from_before_relocation_still_index_and_search(tmp_path):
 
 
 def test_the_benchmark_stack_pulled_to_a_spaced_path_imports_and_runs(tmp_path):
-    """The issue's reference set (kedro, pandas, numpy, scikit-learn, requests), from bench/'s wheelhouse
+    """The reference set (kedro, pandas, numpy, scikit-learn, requests), from bench/'s wheelhouse
     (downloaded from PyPI once into bench/.cache/), built, pulled to a folder with a space, run as is."""
     sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "bench"))
     import bench_build

@@ -1,4 +1,4 @@
-"""Secrets in URLs are masked everywhere the helper writes (issue 9, points 1 and 2): the console, install.log,
+"""Secrets in URLs are masked everywhere the helper writes: the console, install.log,
 the unpinned report and the stored requirements."""
 
 import os

@@ -1,4 +1,4 @@
-"""Requirements files as a hostile user writes them (issue 9, points 9, 10 and 15): every case is one
+"""Requirements files as a hostile user writes them: every case is one
 `venvbuild: error:` line naming the file and line, or the pin gate agreeing with what pip installs."""
 
 import os
@@ -37,7 +37,7 @@ def one_error_line(result):
     return lines[0]
 
 
-# ---- point 9: includes are regular files under a size cap --------------------------------------------------
+# ---- includes are regular files under a size cap --------------------------------------------------
 
 
 @pytest.mark.parametrize("target", ["/dev/zero", "/dev/null", "fifo"])
@@ -109,7 +109,7 @@ def test_memory_grows_with_distinct_packages_not_with_lines(tmp_path):
         assert grown < bound * size, f"{path.name}: reading {size} bytes took {grown} more bytes of memory"
 
 
-# ---- point 10: the pin gate agrees with pip ------------------------------------------------------------------
+# ---- the pin gate agrees with pip ------------------------------------------------------------------
 
 
 def test_a_requirement_included_from_a_constraints_file_must_be_pinned(tmp_path, capsys):
@@ -163,7 +163,7 @@ def test_constraints_pip_refuses_are_refused_with_their_line(tmp_path, capsys, c
     assert err == f"venvbuild: error: {tmp_path / 'constraints.txt'}:2: {problem} (pip refuses it)"
 
 
-# ---- point 15: a missing include names the including file and line ------------------------------------------
+# ---- a missing include names the including file and line ------------------------------------------
 
 
 def test_a_missing_include_names_the_including_file_and_line(tmp_path, capsys):

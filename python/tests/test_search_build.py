@@ -1,4 +1,4 @@
-"""The issue's "done when", end to end: a store made by a real `venvbuild build`, then `venvbuild search`."""
+"""Search over real builds, end to end: a store made by a real `venvbuild build`, then `venvbuild search`."""
 
 import json
 

@@ -1,4 +1,4 @@
-"""The local search index under faults (issue 9, points 6-8): damaged files, stores named *lock*,
+"""The local search index under faults: damaged files, stores named *lock*,
 searches and reindexes in concurrent processes, records that do not match the schema."""
 
 import json
@@ -39,7 +39,7 @@ def corrupt_blocks(path):
     path.write_bytes(bytes(data))
 
 
-# Point 6.
+# A damaged or locked index.
 @pytest.mark.parametrize("folder", ["store", "blockstore"])
 @pytest.mark.parametrize("damage", ["corrupt blocks", "garbage", "truncated"])
 def test_a_damaged_index_is_rebuilt_at_once_whatever_the_store_is_called(tmp_path, folder, damage):
@@ -80,7 +80,7 @@ def test_an_index_locked_by_another_process_does_not_stop_a_search(tmp_path):
         processes.wait(holder, 60)
 
 
-# Point 7.
+# Concurrent searches, reindexes and publishes.
 WORKER = textwrap.dedent("""
     import sys
     from venvbuild.cli import main
@@ -117,7 +117,7 @@ def test_concurrent_searches_reindexes_and_publishes_never_fail(tmp_path):
     assert leftovers == [local_index.INDEX_FILE], "no half-built index left behind"
 
 
-# Point 8.
+# Records that do not match the schema.
 BAD_RECORDS = {
     "empty": ("", "empty file"),
     "empty-object": ("{}", "does not match metadata.schema.json: (top): 'venv_version' is a required property"),

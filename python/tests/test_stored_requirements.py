@@ -1,4 +1,4 @@
-"""The stored requirements.txt reproduces the build's inputs (issue 9, point 11): real `pip install --dry-run
+"""The stored requirements.txt reproduces the build's inputs: real `pip install --dry-run
 --report`, offline from a local wheelhouse, on the user's files and on the stored copy, installs the same."""
 
 import json

@@ -16,7 +16,7 @@ from packaging.version import InvalidVersion
 
 from venvbuild._util.redact import redact
 
-# The reader's model, for callers that want requirements as pip reads them (issue 12's build fingerprint).
+# The reader's model, for callers that want requirements as pip reads them (the build fingerprint).
 from venvbuild.build.requirements_reader import (
     MAX_BYTES,
     Entry,
