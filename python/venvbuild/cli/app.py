@@ -1,4 +1,4 @@
-"""The `venvbuild` command: one subcommand per job, each a small module in venvbuild.cli.commands."""
+"""The `venvbuild` command: one subcommand per job, each registered by a small module in venvbuild.cli.commands."""
 
 import argparse
 import importlib
@@ -7,29 +7,17 @@ import sys
 
 from venvbuild import __version__
 from venvbuild._util.signals import Terminated, terminate_as_interrupt
+from venvbuild.cli.command import Command
 from venvbuild.errors import EXIT_CODES, INTERNAL, INTERRUPTED, TERMINATED, USAGE, VenvbuildError
 
-# Subcommand name -> module in venvbuild.cli.commands exposing HELP, add_arguments(parser), run(args) -> int.
-COMMANDS = {
-    "build": "build",
-    "check-pins": "check_pins",
-    "validate": "stage_commands",
-    "install": "stage_commands",
-    "inspect": "stage_commands",
-    "package": "stage_commands",
-    "metadata": "stage_commands",
-    "publish": "publish",
-    "tag": "tag",
-    "gc": "gc",
-    "compact": "compact",
-    "pull": "pull",
-    "verify": "verify",
-    "ddl": "ddl",
-    "search": "search",
-    "sql": "sql",
-    "diff": "diff",
-    "catalog": "catalog",
-}
+# The modules in venvbuild.cli.commands, each listing its subcommands in COMMANDS; `venvbuild --help` keeps this order.
+COMMAND_MODULES = ("build", "check_pins", "stage_commands", "publish", "tag", "gc", "compact", "pull", "verify",
+                   "ddl", "search", "sql", "diff", "catalog")
+
+
+def commands() -> list[Command]:
+    return [command for module in COMMAND_MODULES
+            for command in importlib.import_module(f"venvbuild.cli.commands.{module}").COMMANDS]
 
 
 class _Parser(argparse.ArgumentParser):
@@ -54,21 +42,16 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"venvbuild {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     sub.required = True
-    for name, module_name in COMMANDS.items():
-        module = importlib.import_module(f"venvbuild.cli.commands.{module_name}")
-        help_text = module.help_for(name) if hasattr(module, "help_for") else module.HELP
+    for command in commands():
         p = sub.add_parser(
-            name,
-            help=help_text,
-            description=help_text,
+            command.name,
+            help=command.help,
+            description=f"{command.help}\n\n{command.details}" if command.details else command.help,
             epilog=_exit_code_epilog(),
             formatter_class=argparse.RawDescriptionHelpFormatter,
         )
-        if hasattr(module, "add_arguments_for"):
-            module.add_arguments_for(name, p)
-        else:
-            module.add_arguments(p)
-        p.set_defaults(_run=module.run_for(name) if hasattr(module, "run_for") else module.run)
+        command.add_arguments(p)
+        p.set_defaults(_run=command.run)
     return parser
 
 
