@@ -4,8 +4,10 @@ import argparse
 import importlib
 import os
 import sys
+import time
 
 from venvbuild import __version__
+from venvbuild._util import console
 from venvbuild._util.signals import Terminated, terminate_as_interrupt
 from venvbuild.cli.command import Command
 from venvbuild.errors import EXIT_CODES, INTERNAL, INTERRUPTED, TERMINATED, USAGE, VenvbuildError
@@ -32,6 +34,15 @@ def _exit_code_epilog() -> str:
     return "\n".join(lines)
 
 
+def _add_verbosity(parser, default) -> None:
+    """-q/-v, before the subcommand or after it (there the default is SUPPRESS, so it does not undo one before)."""
+    group = parser.add_mutually_exclusive_group()
+    group.add_argument("-q", "--quiet", dest="verbosity", action="store_const", const=console.QUIET, default=default,
+                       help="print only the result and errors: no progress, note or warning lines")
+    group.add_argument("-v", "--verbose", dest="verbosity", action="store_const", const=console.VERBOSE,
+                       default=default, help="also print detail lines on stderr: the store, keys written, timings")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(
         prog="venvbuild",
@@ -40,6 +51,7 @@ def build_parser() -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--version", action="version", version=f"venvbuild {__version__}")
+    _add_verbosity(parser, console.NORMAL)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     sub.required = True
     for command in commands():
@@ -51,6 +63,7 @@ def build_parser() -> argparse.ArgumentParser:
             formatter_class=argparse.RawDescriptionHelpFormatter,
         )
         command.add_arguments(p)
+        _add_verbosity(p, argparse.SUPPRESS)
         p.set_defaults(_run=command.run)
     return parser
 
@@ -58,13 +71,15 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv=None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    console.set_verbosity(args.verbosity)
     with terminate_as_interrupt():  # SIGTERM (a Jenkins abort) as an exception, so that clean-up runs
         return _run(args)
 
 
 def _run(args) -> int:
+    started = time.monotonic()
     try:
-        return args._run(args)
+        code = args._run(args)
     except Terminated:
         print("venvbuild: error: terminated by SIGTERM; stopped and cleaned up",
               file=sys.stderr)
@@ -86,3 +101,5 @@ def _run(args) -> int:
         print(f"venvbuild: error: internal error: {type(exc).__name__}: {' '.join(str(exc).split())} "
               "(a bug; VENVBUILD_DEBUG=1 shows the traceback)", file=sys.stderr)
         return INTERNAL
+    console.detail(f"{args.command}: exit {code} after {time.monotonic() - started:.2f} s")
+    return code
