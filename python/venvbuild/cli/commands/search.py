@@ -9,7 +9,8 @@ from venvbuild.errors import UsageError
 from venvbuild.query import athena, athena_tagged, criteria, local_search, matching, output
 from venvbuild.query.ddl import DEFAULT_TAGS_TABLE
 
-_ATHENA_ONLY = ("database", "workgroup", "output", "table", "tags_table", "region", "endpoint_url", "timeout")
+_ATHENA_ONLY = ("database", "workgroup", "output", "table", "tags_table", "region", "athena_endpoint_url",
+                "endpoint_url", "timeout")
 _LOCAL_ONLY = ("store", "reindex")
 
 
@@ -42,7 +43,10 @@ def add_arguments(parser):
     aws.add_argument("--workgroup", metavar="W", help="the Athena workgroup (default: the account's)")
     aws.add_argument("--output", metavar="S3_URL", help="s3:// location for query results (default: the workgroup's)")
     aws.add_argument("--region", help="AWS region (default: the AWS configuration's)")
-    aws.add_argument("--endpoint-url", metavar="URL", help="Athena endpoint (default: AWS's)")
+    aws.add_argument("--athena-endpoint-url", metavar="URL", help="an Athena-compatible server (default: AWS's)")
+    aws.add_argument("--endpoint-url", metavar="URL",
+                     help="the S3 server Athena's result files are read from (default: AWS_ENDPOINT_URL_S3, "
+                          "AWS_ENDPOINT_URL, AWS)")
     aws.add_argument("--timeout", metavar="SECONDS", type=_positive_float("--timeout"),
                      help=f"stop the query after this long (default: {athena.DEFAULT_TIMEOUT_S:g})")
 
@@ -57,7 +61,7 @@ def run(args) -> int:
     if args.athena:
         where = athena.target(
             args.database, args.table or athena.DEFAULT_TABLE, args.workgroup, args.output, args.region,
-            args.endpoint_url, args.timeout or athena.DEFAULT_TIMEOUT_S,
+            args.athena_endpoint_url, args.timeout or athena.DEFAULT_TIMEOUT_S, args.endpoint_url,
         )
         if args.count and not args.tag and len(wanted.specs) == 1:  # a row per version, not per build
             count = matching.count(athena.counted(where, wanted), wanted.specs)
