@@ -222,7 +222,7 @@ def _bench_trino(root: Path, searches, store, rounds: int) -> bool:
         location = f"local:///{root.name}/venv-builds-metadata/"
         for statement in ddl.statements(location, database, engine="trino", since="2023-01-01"):
             client.execute(statement)
-        athena = ["--athena", "--database", database, "--endpoint-url", endpoint.url, "--region", "us-east-1",
+        athena = ["--athena", "--database", database, "--athena-endpoint-url", endpoint.url, "--region", "us-east-1",
                   "--timeout", "3600", "--output", f"s3://{_RESULTS_BUCKET}/results/"]
         engine_count = _counted_search_sql(database, ["kedro"])
         _time("Trino engine alone, one object per record: the search SQL for kedro, counted",

@@ -200,7 +200,7 @@ def test_concurrent_publishes_of_identical_archives_are_renumbered(tmp_path, dif
         builds = twin_builds(root, **differences)
         store = root / "store"
         procs = [subprocess.Popen([sys.executable, "-m", "venvbuild", "publish", str(b), "--store", str(store),
-                                   "--next-free-version"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                                   "--next-free-version", "--json"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
                  for b in builds]
         results = [(p.wait(timeout=120), *p.communicate()) for p in procs]
         assert [r[0] for r in results] == [0, 0], results

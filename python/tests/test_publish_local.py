@@ -75,7 +75,7 @@ def test_a_version_another_build_took_is_refused_or_moved_to_the_next_free_secon
     code, _, err = publish(capsys, second, store)
     assert code == 6 and f"{VERSION} belongs to another build" in err
 
-    code, out, err = publish(capsys, second, store, "--next-free-version")
+    code, out, err = publish(capsys, second, store, "--next-free-version", "--json")
     assert code == 0, err
     moved = "venv_20250722_163001"
     assert f"{VERSION} was taken by another build; publishing as {moved}" in err

@@ -118,7 +118,8 @@ def assert_one_line_error(err, *fragments):
 def test_publish_stores_the_seven_artifacts_and_the_record_with_their_sha256(build_dir_factory, s3, bucket, s3_server, capsys):
     build = build_dir_factory(archive_bytes=os.urandom(4096))
 
-    code, out, err = run_cli(capsys, "publish", build, "--store", f"s3://{bucket}/venv-builds", "--endpoint-url", s3_server)
+    code, out, err = run_cli(capsys, "publish", build, "--store", f"s3://{bucket}/venv-builds", "--endpoint-url", s3_server,
+                             "--json")
 
     assert code == 0, err
     names = artifacts.publish_order(VERSION, "gz")

@@ -177,11 +177,11 @@ def test_publish_reuse_returns_the_build_that_claimed_the_key_first(tmp_path, re
     works = [tmp_path / "a", tmp_path / "b"]
     for work in works:  # two builds of the same inputs, made before either publishes
         assert build(tmp_path / f"scratch-{work.name}", req, "--work-dir", work).returncode == 0
-    first = venvbuild("publish", works[0] / "artifacts", "--store", store, "--reuse")
+    first = venvbuild("publish", works[0] / "artifacts", "--store", store, "--reuse", "--json")
     assert first.returncode == 0, first.stderr
     reused = tmp_path / "reused.json"
     second = venvbuild("publish", works[1] / "artifacts", "--store", store, "--reuse", "--reused-to", reused,
-                       "--next-free-version")
+                       "--next-free-version", "--json")
     assert second.returncode == 0, second.stderr
     assert builds_in(store) == [json.loads(first.stdout)["venv_version"]]
     assert json.loads(reused.read_text()) == json.loads(second.stdout) == json.loads(first.stdout)

@@ -104,7 +104,7 @@ def executions(endpoint):
 
 def search(capsys, endpoint, *argv):
     try:
-        code = cli.main(["search", *argv, "--athena", "--database", "venvs", "--endpoint-url", endpoint,
+        code = cli.main(["search", *argv, "--athena", "--database", "venvs", "--athena-endpoint-url", endpoint,
                          "--region", "us-east-1", "--output", "s3://athena-results/venvbuild/"])
     except SystemExit as exc:
         code = exc.code
@@ -364,3 +364,28 @@ def test_athena_timestamp_text_reads_as_the_datetime_round_trip_gives_it(text):
     from venvbuild.query import matching
 
     assert matching._iso_utc(text) == datetime.fromisoformat(text).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def test_athena_and_its_result_files_each_have_their_own_endpoint_option(monkeypatch, aws_env):
+    """--athena-endpoint-url is Athena's; --endpoint-url is S3's, as on every other command, and wins over
+    AWS_ENDPOINT_URL_S3 for the result files."""
+    monkeypatch.setenv("AWS_ENDPOINT_URL_S3", "http://127.0.0.1:1")
+    where = athena.target("venvs", region="us-east-1", endpoint_url="http://127.0.0.1:2",
+                          s3_endpoint_url="http://127.0.0.1:3")
+    assert athena.make_client(where).meta.endpoint_url == "http://127.0.0.1:2"
+    assert athena.make_s3_client(where).meta.endpoint_url == "http://127.0.0.1:3"
+    assert athena.make_s3_client(athena.target("venvs", region="us-east-1")).meta.endpoint_url == "http://127.0.0.1:1"
+
+
+@pytest.mark.parametrize("option", ["--athena-endpoint-url", "--endpoint-url"])
+def test_a_bad_endpoint_is_one_line_naming_its_option(capsys, option):
+    code = cli.main(["search", "kedro", "--athena", "--database", "venvs", "--region", "us-east-1", option, "ftp://x"])
+    out, err = capsys.readouterr()
+    assert (code, out) == (2, "")
+    assert err.startswith(f"venvbuild: error: {option} 'ftp://x' is not valid") and err.count("\n") == 1, err
+
+
+@pytest.mark.parametrize("option", ["--athena-endpoint-url", "--endpoint-url"])
+def test_the_endpoint_options_of_search_need_athena(capsys, tmp_path, option):
+    code = cli.main(["search", "kedro", "--store", str(tmp_path), option, "http://127.0.0.1:9000"])
+    assert (code, capsys.readouterr()) == (2, ("", f"venvbuild: error: {option} needs --athena\n"))

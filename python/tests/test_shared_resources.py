@@ -28,10 +28,10 @@ def test_an_unexpected_exception_is_one_line_and_exit_70(monkeypatch, capsys, tm
     from venvbuild import cli
     from venvbuild.cli.commands import check_pins
 
-    def broken(args):
+    def broken(path):
         raise KeyError("boom")
 
-    monkeypatch.setattr(check_pins, "run", broken)
+    monkeypatch.setattr(check_pins, "pin_gate", broken)
     monkeypatch.delenv("VENVBUILD_DEBUG", raising=False)
     assert cli.main(["check-pins", str(tmp_path / "r.txt")]) == 70
     assert capsys.readouterr().err.splitlines() == [

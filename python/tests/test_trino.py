@@ -177,7 +177,7 @@ def test_search_on_athena_engine_equals_the_local_search(capsys, aws, store, ath
     local = run_cli(capsys, "search", *argv, *shape, "--store", store)
     before = len(athena_endpoint.requests)
     remote = run_cli(capsys, "search", *argv, *shape, "--athena", "--database", DATABASE,
-                       "--endpoint-url", athena_endpoint.url, "--region", "us-east-1", "--output", results_bucket)
+                       "--athena-endpoint-url", athena_endpoint.url, "--region", "us-east-1", "--output", results_bucket)
 
     assert remote[2].count("venvbuild: error") == 0, remote[2]
     assert remote[:2] == local[:2]
@@ -191,7 +191,7 @@ def test_search_on_athena_engine_equals_the_local_search(capsys, aws, store, ath
 def test_search_sends_execution_parameters_never_values_in_the_sql(capsys, aws, store, athena_endpoint):
     before = len(athena_endpoint.requests)
     code, out, err = run_cli(capsys, "search", "Kedro_Datasets", "--env-name", "other", "--json", "--athena",
-                               "--database", DATABASE, "--endpoint-url", athena_endpoint.url, "--region", "us-east-1")
+                               "--database", DATABASE, "--athena-endpoint-url", athena_endpoint.url, "--region", "us-east-1")
 
     assert code == 0, err
     assert [json.loads(line)["venv_version"] for line in out.splitlines()] == ["venv_20250108_090000"]
@@ -215,14 +215,14 @@ def test_a_search_for_several_names_fetches_only_builds_holding_all_of_them(aws,
 def test_results_over_many_pages_come_back_whole(capsys, aws, store, athena_endpoint, monkeypatch):
     monkeypatch.setattr(athena, "PAGE_SIZE", 2)
     code, out, err = run_cli(capsys, "search", "kedro", "--count", "--athena", "--database", DATABASE,
-                               "--endpoint-url", athena_endpoint.url, "--region", "us-east-1")
+                               "--athena-endpoint-url", athena_endpoint.url, "--region", "us-east-1")
     local = run_cli(capsys, "search", "kedro", "--count", "--store", store)
     assert (code, out) == local[:2] and int(out) >= 5
 
 
 def test_a_query_trino_refuses_is_one_line_with_its_reason(capsys, aws, store, athena_endpoint):
     code, out, err = run_cli(capsys, "search", "kedro", "--athena", "--database", DATABASE, "--table", "no_such_table",
-                               "--endpoint-url", athena_endpoint.url, "--region", "us-east-1")
+                               "--athena-endpoint-url", athena_endpoint.url, "--region", "us-east-1")
     assert (code, out) == (6, "")
     assert re.fullmatch(r"venvbuild: error: Athena query [0-9a-f-]+ FAILED: TABLE_NOT_FOUND: .*no_such_table.*\n", err)
 
@@ -256,7 +256,7 @@ def test_a_result_file_that_cannot_be_read_falls_back_to_paging_quietly(capsys, 
     try:
         before = len(endpoint.requests)
         remote = run_cli(capsys, "search", "kedro", "--json", "--athena", "--database", DATABASE,
-                         "--endpoint-url", endpoint.url, "--region", "us-east-1", "--output", output)
+                         "--athena-endpoint-url", endpoint.url, "--region", "us-east-1", "--output", output)
         operations = [op for op, _ in endpoint.requests[before:]]
     finally:
         if endpoint is not athena_endpoint:
@@ -371,6 +371,6 @@ def test_search_on_a_compacted_store_equals_the_local_search_and_the_uncompacted
         before = run_cli(capsys, "search", *argv, *shape, "--store", store)
         local = run_cli(capsys, "search", *argv, *shape, "--store", compacted_store)
         remote = run_cli(capsys, "search", *argv, *shape, "--athena", "--database", COMPACTED,
-                         "--endpoint-url", athena_endpoint.url, "--region", "us-east-1", "--output", results_bucket)
+                         "--athena-endpoint-url", athena_endpoint.url, "--region", "us-east-1", "--output", results_bucket)
         assert remote[2].count("venvbuild: error") == 0, remote[2]
         assert remote[:2] == local[:2] == before[:2], argv

@@ -111,7 +111,7 @@ def athena_tables(trino, store):
 
 def on_athena(capsys, endpoint, *argv):
     """search --athena, its results read from the query's result file (the results_bucket on moto)."""
-    return run_cli(capsys, "search", *argv, "--athena", "--database", DATABASE, "--endpoint-url", endpoint.url,
+    return run_cli(capsys, "search", *argv, "--athena", "--database", DATABASE, "--athena-endpoint-url", endpoint.url,
                    "--region", "us-east-1", "--output", RESULTS_OUTPUT)
 
 

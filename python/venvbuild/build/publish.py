@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Tuple
 
 from venvbuild._util.checksum import sha256_file
-from venvbuild._util.console import say
+from venvbuild._util.console import detail, say
 from venvbuild.errors import StoreError, UsageError
 from venvbuild.lifecycle import reuse
 from venvbuild.record import artifacts, metadata
@@ -229,6 +229,7 @@ def _put(store: ObjectStore, key: str, path: Path, version: str, quiet: bool = F
     if stored is None:
         try:
             store.put_new(key, path, local, movable=movable)
+            detail(f"stored {key}")
             return
         except ObjectExists:
             stored = store.checksum(key)

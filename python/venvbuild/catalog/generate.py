@@ -73,7 +73,7 @@ def generate(store, store_spec: str, target) -> dict:
         raise
     say(f"catalog of {len(catalog.builds)} build(s) in {target.where}: {counts['written']} file(s) written, "
         f"{counts['kept']} unchanged, {counts['removed']} removed")
-    return counts
+    return {**counts, "builds": len(catalog.builds)}
 
 
 def _cached_records(target, previous) -> dict:

@@ -1,35 +1,25 @@
-"""The `venvbuild` command: one subcommand per job, each a small module in venvbuild.cli.commands."""
+"""The `venvbuild` command: one subcommand per job, each registered by a small module in venvbuild.cli.commands."""
 
 import argparse
 import importlib
 import os
 import sys
+import time
 
 from venvbuild import __version__
+from venvbuild._util import console
 from venvbuild._util.signals import Terminated, terminate_as_interrupt
+from venvbuild.cli.command import Command
 from venvbuild.errors import EXIT_CODES, INTERNAL, INTERRUPTED, TERMINATED, USAGE, VenvbuildError
 
-# Subcommand name -> module in venvbuild.cli.commands exposing HELP, add_arguments(parser), run(args) -> int.
-COMMANDS = {
-    "build": "build",
-    "check-pins": "check_pins",
-    "validate": "stage_commands",
-    "install": "stage_commands",
-    "inspect": "stage_commands",
-    "package": "stage_commands",
-    "metadata": "stage_commands",
-    "publish": "publish",
-    "tag": "tag",
-    "gc": "gc",
-    "compact": "compact",
-    "pull": "pull",
-    "verify": "verify",
-    "ddl": "ddl",
-    "search": "search",
-    "sql": "sql",
-    "diff": "diff",
-    "catalog": "catalog",
-}
+# The modules in venvbuild.cli.commands, each listing its subcommands in COMMANDS; `venvbuild --help` keeps this order.
+COMMAND_MODULES = ("build", "check_pins", "stage_commands", "publish", "tag", "gc", "compact", "pull", "verify",
+                   "ddl", "search", "sql", "diff", "catalog")
+
+
+def commands() -> list[Command]:
+    return [command for module in COMMAND_MODULES
+            for command in importlib.import_module(f"venvbuild.cli.commands.{module}").COMMANDS]
 
 
 class _Parser(argparse.ArgumentParser):
@@ -44,6 +34,15 @@ def _exit_code_epilog() -> str:
     return "\n".join(lines)
 
 
+def _add_verbosity(parser, default) -> None:
+    """-q/-v, before the subcommand or after it (there the default is SUPPRESS, so it does not undo one before)."""
+    group = parser.add_mutually_exclusive_group()
+    group.add_argument("-q", "--quiet", dest="verbosity", action="store_const", const=console.QUIET, default=default,
+                       help="print only the result and errors: no progress, note or warning lines")
+    group.add_argument("-v", "--verbose", dest="verbosity", action="store_const", const=console.VERBOSE,
+                       default=default, help="also print detail lines on stderr: the store, keys written, timings")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(
         prog="venvbuild",
@@ -52,36 +51,35 @@ def build_parser() -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--version", action="version", version=f"venvbuild {__version__}")
+    _add_verbosity(parser, console.NORMAL)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     sub.required = True
-    for name, module_name in COMMANDS.items():
-        module = importlib.import_module(f"venvbuild.cli.commands.{module_name}")
-        help_text = module.help_for(name) if hasattr(module, "help_for") else module.HELP
+    for command in commands():
         p = sub.add_parser(
-            name,
-            help=help_text,
-            description=help_text,
+            command.name,
+            help=command.help,
+            description=f"{command.help}\n\n{command.details}" if command.details else command.help,
             epilog=_exit_code_epilog(),
             formatter_class=argparse.RawDescriptionHelpFormatter,
         )
-        if hasattr(module, "add_arguments_for"):
-            module.add_arguments_for(name, p)
-        else:
-            module.add_arguments(p)
-        p.set_defaults(_run=module.run_for(name) if hasattr(module, "run_for") else module.run)
+        command.add_arguments(p)
+        _add_verbosity(p, argparse.SUPPRESS)
+        p.set_defaults(_run=command.run)
     return parser
 
 
 def main(argv=None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    console.set_verbosity(args.verbosity)
     with terminate_as_interrupt():  # SIGTERM (a Jenkins abort) as an exception, so that clean-up runs
         return _run(args)
 
 
 def _run(args) -> int:
+    started = time.monotonic()
     try:
-        return args._run(args)
+        code = args._run(args)
     except Terminated:
         print("venvbuild: error: terminated by SIGTERM; stopped and cleaned up",
               file=sys.stderr)
@@ -103,3 +101,5 @@ def _run(args) -> int:
         print(f"venvbuild: error: internal error: {type(exc).__name__}: {' '.join(str(exc).split())} "
               "(a bug; VENVBUILD_DEBUG=1 shows the traceback)", file=sys.stderr)
         return INTERNAL
+    console.detail(f"{args.command}: exit {code} after {time.monotonic() - started:.2f} s")
+    return code

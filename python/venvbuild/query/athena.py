@@ -3,7 +3,7 @@
 The results are read from the CSV file Athena writes for every query (its OutputLocation), one S3
 GetObject, as PyAthena's and awswrangler's S3 readers do: paging GetQueryResults by 1,000 rows costs a
 round trip per page (24,000 rows, 24 trips). The S3 client is made in the same region; boto3 reads a
-separate S3 endpoint from AWS_ENDPOINT_URL_S3. Without an OutputLocation, or when the file cannot be
+separate S3 endpoint from `search --endpoint-url`, else AWS_ENDPOINT_URL_S3. Without an OutputLocation, or when the file cannot be
 read or parsed, the results are paged as before.
 """
 
@@ -34,12 +34,13 @@ class Target:
     workgroup: str | None = None
     output: str | None = None
     region: str | None = None
-    endpoint_url: str | None = None
+    endpoint_url: str | None = None  # Athena's
     timeout_s: float = DEFAULT_TIMEOUT_S
+    s3_endpoint_url: str | None = None  # where the result files are read from
 
 
 def target(database, table=DEFAULT_TABLE, workgroup=None, output=None, region=None, endpoint_url=None,
-           timeout_s=DEFAULT_TIMEOUT_S) -> Target:
+           timeout_s=DEFAULT_TIMEOUT_S, s3_endpoint_url=None) -> Target:
     """A validated Target; each bad value is a UsageError naming its option."""
     # Spliced into the SQL (identifiers cannot be parameters): only names the naming rule allows.
     naming.check("athena_name", database, "--database")
@@ -53,8 +54,10 @@ def target(database, table=DEFAULT_TABLE, workgroup=None, output=None, region=No
     if region is not None:
         naming.check("region", region, "--region")
     if endpoint_url is not None:
-        naming.check("endpoint_url", endpoint_url, "--endpoint-url")
-    return Target(database, table, workgroup, output, region, endpoint_url, timeout_s)
+        naming.check("endpoint_url", endpoint_url, "--athena-endpoint-url")
+    if s3_endpoint_url is not None:
+        naming.check("endpoint_url", s3_endpoint_url, "--endpoint-url")
+    return Target(database, table, workgroup, output, region, endpoint_url, timeout_s, s3_endpoint_url)
 
 
 def candidates(where: Target, criteria, client=None) -> list:
@@ -99,7 +102,8 @@ def make_client(where: Target):
 
 
 def make_s3_client(where: Target):
-    """The client that reads the result file: same region; boto3 takes its endpoint from AWS_ENDPOINT_URL_S3."""
+    """The client that reads the result file: same region; without an S3 endpoint of its own, boto3 takes it
+    from AWS_ENDPOINT_URL_S3."""
     import boto3
     from botocore.config import Config
     from botocore.exceptions import BotoCoreError
@@ -107,7 +111,8 @@ def make_s3_client(where: Target):
     # Short connect timeout, few retries: an S3 this machine cannot reach costs seconds before paging, not minutes.
     config = Config(connect_timeout=5, retries={"max_attempts": 2, "mode": "standard"})
     try:
-        return boto3.session.Session(region_name=where.region).client("s3", config=config)
+        return boto3.session.Session(region_name=where.region).client("s3", config=config,
+                                                                      endpoint_url=where.s3_endpoint_url)
     except BotoCoreError:
         return None  # then the results are paged; the Athena client made with the same settings worked
 

@@ -33,11 +33,21 @@ _VIEW_TEMPLATE = "sql/packages_view.sql"
 def render(bucket: str, prefix: str, database=None, table: str = DEFAULT_TABLE, since: str = DEFAULT_SINCE,
            engine: str = "athena", view: str = DEFAULT_VIEW) -> str:
     """The statements for an S3 store, each ending in ';', separated by a blank line."""
+    return joined(store_statements(bucket, prefix, database, table, since, engine, view))
+
+
+def joined(statements: list) -> str:
+    """Statements as a file or console shows them: each ending in ';', separated by a blank line."""
+    return "\n".join(s + ";\n" for s in statements)
+
+
+def store_statements(bucket: str, prefix: str, database=None, table: str = DEFAULT_TABLE,
+                     since: str = DEFAULT_SINCE, engine: str = "athena", view: str = DEFAULT_VIEW) -> list:
+    """statements() over the search records of an S3 store."""
     naming.check("bucket", bucket, "--bucket")
     naming.check("prefix", prefix, "--prefix")
     store = S3Store(bucket, prefix)  # the layout only; no S3 client is made
-    location = store.url(store.metadata_prefix() + "/")
-    return "\n".join(s + ";\n" for s in statements(location, database, table, since, engine, view))
+    return statements(store.url(store.metadata_prefix() + "/"), database, table, since, engine, view)
 
 
 def statements(location: str, database=None, table: str = DEFAULT_TABLE, since: str = DEFAULT_SINCE,
@@ -82,12 +92,18 @@ def render_tags(bucket: str, prefix: str, database=None, table: str = DEFAULT_TA
                 engine: str = "athena") -> str:
     """The tag events' table (venvbuild.lifecycle.tags) for an S3 store: one row per event, over `<prefix>-tags/` only.
     The tag's current build is its highest `sequence` per (env_name, tag), when that event's action is 'add'."""
+    return joined(store_tags_statements(bucket, prefix, database, table, engine))
+
+
+def store_tags_statements(bucket: str, prefix: str, database=None, table: str = DEFAULT_TAGS_TABLE,
+                          engine: str = "athena") -> list:
+    """[tags_statement()] over the tag events of an S3 store."""
     naming.check("bucket", bucket, "--bucket")
     naming.check("prefix", prefix, "--prefix")
     from venvbuild.lifecycle import tags
 
     store = S3Store(bucket, prefix)
-    return tags_statement(store.url(tags.prefix(store)), database, table, engine) + ";\n"
+    return [tags_statement(store.url(tags.prefix(store)), database, table, engine)]
 
 
 def tags_statement(location: str, database=None, table: str = DEFAULT_TAGS_TABLE, engine: str = "athena") -> str:

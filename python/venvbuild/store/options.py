@@ -1,5 +1,6 @@
 """The --store option and the S3 options that go with it, shared by `venvbuild publish` and `venvbuild build`."""
 
+from venvbuild._util.console import detail
 from venvbuild.store import default_store, open_store
 from venvbuild.store.s3 import SSE_CHOICES
 
@@ -30,7 +31,7 @@ def add_store_arguments(parser, required: bool = True) -> None:
 
 def store_from_args(args):
     """The store named by --store; without one, the default store (venvbuild.store.default_store)."""
-    return open_store(
+    store = open_store(
         args.store if args.store is not None else default_store(),
         region=args.region,
         endpoint_url=args.endpoint_url,
@@ -38,3 +39,5 @@ def store_from_args(args):
         kms_key_id=args.kms_key_id,
         checksum_when_required=args.checksum_when_required,
     )
+    detail(f"store: {store.describe()}")
+    return store

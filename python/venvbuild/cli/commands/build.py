@@ -1,10 +1,11 @@
+"""`venvbuild build`: every stage in one go, then publish to the store."""
+
 import sys
 
 from venvbuild.build import all_stages
+from venvbuild.cli.command import Command, add_json_option, print_json
 from venvbuild.cli.commands.stage_commands import add_build_inputs, add_fail_on_conflicts
 from venvbuild.store.options import add_store_arguments, store_from_args
-
-HELP = "Build a venv from a requirements file, inspect it, archive it and publish it to the store (all stages)."
 
 
 def add_arguments(parser):
@@ -16,14 +17,18 @@ def add_arguments(parser):
                              "when the requirements pin everything it installed")
     parser.add_argument("--work-dir", metavar="DIR",
                         help="keep the work folder here (default: a temporary one, removed after success)")
+    add_json_option(parser, "print the build's metadata and whether it was reused as one JSON object")
 
 
 def run(args) -> int:
     store = store_from_args(args)
     meta, reused = all_stages.build(args.requirements, args.env_name, args.python, store=store,
-                          fail_on_conflicts=args.fail_on_conflicts, installer_name=args.installer,
-                          compression=args.compression, allow_unpinned=args.allow_unpinned, work_dir=args.work_dir,
-                                  reuse=args.reuse)
+                                    fail_on_conflicts=args.fail_on_conflicts, installer_name=args.installer,
+                                    compression=args.compression, allow_unpinned=args.allow_unpinned,
+                                    work_dir=args.work_dir, reuse=args.reuse)
+    if args.json:
+        print_json({"metadata": meta, "reused": reused})
+        return 0
     state = "conflict-free" if meta["is_conflict_free"] else f"{len(meta['conflicts'])} conflict(s)"
     if reused:
         print(f"reused {meta['venv_version']} (build_key {meta['build_key']}): nothing built or published")
@@ -34,3 +39,10 @@ def run(args) -> int:
         print(f"conflict: {line}")
     sys.stdout.flush()
     return 0
+
+
+COMMANDS = [Command(
+    "build",
+    "Build a venv from a requirements file, inspect, archive and describe it, then publish it to the store.",
+    add_arguments, run,
+)]

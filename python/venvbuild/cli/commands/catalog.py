@@ -5,25 +5,19 @@ from pathlib import Path
 from venvbuild.catalog.generate import generate
 from venvbuild.catalog.s3_site import S3Site
 from venvbuild.catalog.site import LocalSite
+from venvbuild.cli.command import Command, add_json_option, print_json
 from venvbuild.errors import UsageError
 from venvbuild.store import default_store, open_store
 from venvbuild.store.options import add_store_arguments, store_from_args
 from venvbuild.store.s3 import S3Store
 
-HELP = "write a static site of the store's builds: an index with search, a page per build and per package"
-
 
 def add_arguments(parser) -> None:
-    parser.description = (
-        f"{HELP}.\n\nThe site works from a folder (file://), any web server, an S3 static website or Jenkins' "
-        "HTML publisher; nothing is fetched at view time.\nRegenerating rewrites only what changed; the new "
-        "site is swapped in whole, so a failure leaves the old one as it was.\nA non-empty --out that the "
-        "catalog did not write is refused (exit 2); a damaged record in the store is exit 6."
-    )
     parser.add_argument("--out", required=True, metavar="DIR|s3://BUCKET/PREFIX",
                         help="the site's folder (created, or a catalog to update), or an S3 prefix (the S3 options "
                         "below apply to both the store and this bucket)")
     add_store_arguments(parser, required=False)
+    add_json_option(parser, "print the site's location and how many builds and files it has as one JSON object")
 
 
 def run(args) -> int:
@@ -40,5 +34,17 @@ def run(args) -> int:
                                 checksum_when_required=args.checksum_when_required))
     else:
         target = LocalSite(Path(args.out))
-    generate(store, spec, target)
+    counts = generate(store, spec, target)
+    if args.json:
+        print_json({"out": args.out, **counts})
     return 0
+
+
+COMMANDS = [Command(
+    "catalog", "Write a static site of the store's builds: an index with search, a page per build and per package.",
+    add_arguments, run,
+    details="The site works from a folder (file://), any web server, an S3 static website or Jenkins' "
+            "HTML publisher; nothing is fetched at view time.\nRegenerating rewrites only what changed; the new "
+            "site is swapped in whole, so a failure leaves the old one as it was.\nA non-empty --out that the "
+            "catalog did not write is refused (exit 2); a damaged record in the store is exit 6.",
+)]

@@ -1,22 +1,16 @@
 """`venvbuild diff A B`: what changed between two published builds."""
 
+from venvbuild.cli.command import Command, add_json_option
 from venvbuild.query import build_diff
 from venvbuild.store import stored_builds
 from venvbuild.store.options import add_store_arguments, store_from_args
 
-HELP = "show what changed between two published builds: packages, Python, platform, installer, conflicts"
-
 
 def add_arguments(parser) -> None:
-    parser.description = (
-        f"{HELP}.\n\nPackages are matched by PEP 503 name; upgraded and downgraded follow PEP 440 order.\n"
-        "Exit 0 when both builds have the same installed packages, 1 when they differ (as diff does), "
-        "2 for an unknown version, 6 when the store fails or holds a damaged record."
-    )
     parser.add_argument("old", metavar="A", help="the earlier build, venv_YYYYMMDD_HHMMSS")
     parser.add_argument("new", metavar="B", help="the later build, venv_YYYYMMDD_HHMMSS")
     shape = parser.add_mutually_exclusive_group()
-    shape.add_argument("--json", action="store_true", help="print the differences as one JSON object")
+    add_json_option(shape, "print the differences as one JSON object")
     shape.add_argument("--markdown", action="store_true", help="print the differences as Markdown tables")
     add_store_arguments(parser, required=False)
 
@@ -33,3 +27,12 @@ def run(args) -> int:
     else:
         print(build_diff.as_text(diff))
     return 0 if diff.same_packages else 1
+
+
+COMMANDS = [Command(
+    "diff", "Show what changed between two published builds: packages, Python, platform, installer, conflicts.",
+    add_arguments, run,
+    details="Packages are matched by PEP 503 name; upgraded and downgraded follow PEP 440 order.\n"
+            "Exit 0 when both builds have the same installed packages, 1 when they differ (as diff does), "
+            "2 for an unknown version, 6 when the store fails or holds a damaged record.",
+)]

@@ -3,15 +3,10 @@
 from pathlib import Path
 
 from venvbuild.build import publish
+from venvbuild.cli.command import Command, add_json_option
 from venvbuild.errors import OK, UsageError
 from venvbuild.record import metadata
 from venvbuild.store.options import add_store_arguments, store_from_args
-
-HELP = (
-    "Publish a build folder's seven artifacts and its search record to a store, create-only: a published "
-    "version is never overwritten, and re-running an interrupted publish finishes it. Prints the stored "
-    "metadata as one JSON line."
-)
 
 
 def add_arguments(parser) -> None:
@@ -25,6 +20,7 @@ def add_arguments(parser) -> None:
                         "nothing and print that build instead")
     parser.add_argument("--reused-to", metavar="FILE", type=Path,
                         help="with --reuse: when another build is returned, also write its metadata here")
+    add_json_option(parser, "print the stored metadata.json as one JSON object")
 
 
 def run(args) -> int:
@@ -36,6 +32,18 @@ def run(args) -> int:
         if reused and args.reused_to:
             args.reused_to.write_text(metadata.dumps(stored), encoding="utf-8")
     else:
-        stored = publish.publish(args.build_dir, store, renumber=args.next_free_version)
-    print(metadata.dumps(stored), end="")
+        stored, reused = publish.publish(args.build_dir, store, renumber=args.next_free_version), False
+    if args.json:
+        print(metadata.dumps(stored), end="")
+    else:
+        how = "reused (nothing published)" if reused else "published"
+        print(f"{stored['venv_version']}  env {stored['env_name']}  {how}  archive {stored['venv_archive']}  "
+              f"sha256 {stored['archive_sha256']}")
     return OK
+
+
+COMMANDS = [Command(
+    "publish", "Publish a build folder's artifacts and its search record to a store, create-only.",
+    add_arguments, run,
+    details="A published version is never overwritten, and re-running an interrupted publish finishes it.",
+)]

@@ -1,16 +1,10 @@
 """`venvbuild pull`: a published build onto this machine, at any folder."""
 
-import json
-
+from venvbuild.cli.command import Command, add_json_option, print_json
 from venvbuild.consume import pull
 from venvbuild.errors import OK, UsageError
 from venvbuild.lifecycle import tags
 from venvbuild.store.options import add_store_arguments, store_from_args
-
-HELP = (
-    "Download a build, check its size and sha256 against its metadata.json, extract it safely and relocate it "
-    "to --dest, where its python and console scripts run without activation."
-)
 
 
 def add_arguments(parser) -> None:
@@ -23,7 +17,7 @@ def add_arguments(parser) -> None:
     where.add_argument("--cache-dir", metavar="DIR",
                        help="pull into DIR/<archive sha256>, reusing an earlier pull of the same archive")
     parser.add_argument("--force", action="store_true", help="replace a non-empty --dest")
-    parser.add_argument("--json", action="store_true", help="print the receipt as one JSON line")
+    add_json_option(parser, "print the pull receipt as one JSON object")
     add_store_arguments(parser, required=False)
 
 
@@ -45,9 +39,16 @@ def run(args) -> int:
     else:
         receipt, reused = pull.pull(store, meta, args.dest, force=args.force), False
     if args.json:
-        print(json.dumps({**receipt, "reused": reused}, sort_keys=True))
+        print_json({**receipt, "reused": reused})
     else:
         how = "already there" if reused else "pulled"
         print(f"{meta['venv_version']}  env {meta['env_name']}  {how} at {receipt['dest']}  "
               f"sha256 {meta['archive_sha256']}")
     return OK
+
+
+COMMANDS = [Command(
+    "pull", "Download a build, check it against its metadata.json, extract it safely and relocate it to --dest.",
+    add_arguments, run,
+    details="At --dest (or in --cache-dir), the venv's python and console scripts run without activation.",
+)]

@@ -4,28 +4,22 @@ import argparse
 import dataclasses
 import sys
 
+from venvbuild.cli.command import Command, add_json_option
 from venvbuild.errors import UsageError
 from venvbuild.query import athena, athena_tagged, criteria, local_search, matching, output
 from venvbuild.query.ddl import DEFAULT_TAGS_TABLE
 
-HELP = "find the builds that contain packages, e.g. `kedro` or 'pandas>=1.5,<2' (local store or Athena)"
-
-_ATHENA_ONLY = ("database", "workgroup", "output", "table", "tags_table", "region", "endpoint_url", "timeout")
+_ATHENA_ONLY = ("database", "workgroup", "output", "table", "tags_table", "region", "athena_endpoint_url",
+                "endpoint_url", "timeout")
 _LOCAL_ONLY = ("store", "reindex")
 
 
 def add_arguments(parser):
-    parser.description = (
-        f"{HELP}.\n\nSPEC is a package name with an optional PEP 440 specifier: kedro, 'pandas>=1.5,<2', "
-        "numpy==1.24.4.\nNames match exactly after PEP 503 normalisation (scikit_learn is scikit-learn; "
-        "kedro is not kedro-viz);\nseveral SPECs must all match. With a specifier, pre-releases match only "
-        "when it names one, or with --pre.\nExit 0 with results, 1 with none, 2 on bad input."
-    )
     parser.add_argument("specs", nargs="*", metavar="SPEC",
                         help="package name with an optional version specifier (optional with --tag)")
     shape = parser.add_mutually_exclusive_group()
     shape.add_argument("--count", action="store_true", help="print only the number of matching builds")
-    shape.add_argument("--json", action="store_true", help="print one JSON object per build (JSON lines)")
+    add_json_option(shape, "print one JSON object per build (JSON lines)")
     shape.add_argument("--csv", action="store_true", help="print CSV with a header row, for spreadsheets")
     parser.add_argument("--conflict-free", action="store_true", help="only builds without dependency conflicts")
     parser.add_argument("--python", metavar="3.X", help="only builds for this Python version")
@@ -49,7 +43,10 @@ def add_arguments(parser):
     aws.add_argument("--workgroup", metavar="W", help="the Athena workgroup (default: the account's)")
     aws.add_argument("--output", metavar="S3_URL", help="s3:// location for query results (default: the workgroup's)")
     aws.add_argument("--region", help="AWS region (default: the AWS configuration's)")
-    aws.add_argument("--endpoint-url", metavar="URL", help="Athena endpoint (default: AWS's)")
+    aws.add_argument("--athena-endpoint-url", metavar="URL", help="an Athena-compatible server (default: AWS's)")
+    aws.add_argument("--endpoint-url", metavar="URL",
+                     help="the S3 server Athena's result files are read from (default: AWS_ENDPOINT_URL_S3, "
+                          "AWS_ENDPOINT_URL, AWS)")
     aws.add_argument("--timeout", metavar="SECONDS", type=_positive_float("--timeout"),
                      help=f"stop the query after this long (default: {athena.DEFAULT_TIMEOUT_S:g})")
 
@@ -64,7 +61,7 @@ def run(args) -> int:
     if args.athena:
         where = athena.target(
             args.database, args.table or athena.DEFAULT_TABLE, args.workgroup, args.output, args.region,
-            args.endpoint_url, args.timeout or athena.DEFAULT_TIMEOUT_S,
+            args.athena_endpoint_url, args.timeout or athena.DEFAULT_TIMEOUT_S, args.endpoint_url,
         )
         if args.count and not args.tag and len(wanted.specs) == 1:  # a row per version, not per build
             count = matching.count(athena.counted(where, wanted), wanted.specs)
@@ -144,3 +141,13 @@ def _positive_int(option):
 
 def _positive_float(option):
     return _positive(float, option, "a positive number of seconds")
+
+
+COMMANDS = [Command(
+    "search", "Find the builds that contain packages, e.g. `kedro` or 'pandas>=1.5,<2' (local store or Athena).",
+    add_arguments, run,
+    details="SPEC is a package name with an optional PEP 440 specifier: kedro, 'pandas>=1.5,<2', "
+            "numpy==1.24.4.\nNames match exactly after PEP 503 normalisation (scikit_learn is scikit-learn; "
+            "kedro is not kedro-viz);\nseveral SPECs must all match. With a specifier, pre-releases match only "
+            "when it names one, or with --pre.\nExit 0 with results, 1 with none, 2 on bad input.",
+)]

@@ -1,20 +1,13 @@
 """`venvbuild sql "QUERY"`: run SQL (DuckDB) against a local store's `venv_builds_metadata` view."""
 
+from venvbuild.cli.command import Command, add_json_option
 from venvbuild.query import local_search, output
-
-HELP = "run a read-only SQL query against a local store's venv_builds_metadata view (DuckDB)"
 
 
 def add_arguments(parser):
-    parser.description = (
-        f"{HELP}.\n\nThe view has the design's Athena columns (created_at TIMESTAMP, conflicts and "
-        "installed_packages VARCHAR[]),\nthen the other metadata fields and the partition column dt, "
-        "so the design's example queries run as written.\nThe query sees only the store's index: no "
-        "files, no settings, no writes. Exit 0 on success, 2 for a bad query."
-    )
     parser.add_argument("query", metavar="QUERY", help="the SQL, for example \"SELECT count(*) FROM venv_builds_metadata\"")
     shape = parser.add_mutually_exclusive_group()
-    shape.add_argument("--json", action="store_true", help="print one JSON object per row (JSON lines)")
+    add_json_option(shape, "print one JSON object per row (JSON lines)")
     shape.add_argument("--csv", action="store_true", help="print CSV with a header row, for spreadsheets")
     parser.add_argument("--store", metavar="DIR", help=local_search.STORE_HELP)
     parser.add_argument("--reindex", action="store_true", help="rebuild the store's search index from scratch")
@@ -33,3 +26,13 @@ def run(args) -> int:
     elif columns:
         print(output.table(columns, [tuple(output.cell(v) for v in row) for row in rows]))
     return 0
+
+
+COMMANDS = [Command(
+    "sql", "Run a read-only SQL query against a local store's venv_builds_metadata view (DuckDB).",
+    add_arguments, run,
+    details="The view has the design's Athena columns (created_at TIMESTAMP, conflicts and "
+            "installed_packages VARCHAR[]),\nthen the other metadata fields and the partition column dt, "
+            "so the design's example queries run as written.\nThe query sees only the store's index: no "
+            "files, no settings, no writes. Exit 0 on success, 2 for a bad query.",
+)]
