@@ -5,10 +5,10 @@ import argparse
 
 import pytest
 
+from tests._support.cli import run_cli
+from tests._support.records import make_build_dir
 from venvbuild._util import console
 from venvbuild.cli import app
-
-from conftest import make_build_dir, run_cli
 
 VERSION = "venv_20250722_163000"
 

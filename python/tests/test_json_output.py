@@ -6,10 +6,9 @@ import json
 
 import pytest
 
+from tests._support.records import make_build_dir
 from venvbuild.cli import main
 from venvbuild.record import metadata
-
-from conftest import make_build_dir
 
 OLD, NEW = "venv_20250101_100000", "venv_20250102_100000"
 NULLABLE_STR = (str, type(None))

@@ -5,9 +5,8 @@ import json
 
 import pytest
 
-from test_json_output import assert_shape
-
-from processes import venvbuild
+from tests._support.processes import venvbuild
+from tests.test_json_output import assert_shape
 
 RECEIPT = {"venv_version": str, "env_name": str, "archive_sha256": str, "archive_url": str, "store": str, "dest": str,
            "pulled_at": str, "python_full_version": str, "venvbuild_version": str, "build_record_sha256": str,
