@@ -336,8 +336,8 @@ printf 'venvbuild 0.1.0 PWNED\\n' > '${toolRoot.path}/wheels/${WHEEL_NAME}'
     void aPythonBelowTheHelpersFloorFailsInOneLine() {
         assertEquals(2, runHelperScript('install-helper', [helperPython: fakePython().path], [FAKE_PY_VERSION: '3.9.18']))
 
-        assertEquals("venvbuild: error: helperPython '${fakePython().path}' is Python 3.9.18 (${fakePython().path}); " +
-            'the venvbuild helper needs Python >=3.10: set helperPython to a newer interpreter\n'.toString(), stderrOf('install-helper'))
+        assertEquals(("venvbuild: error: helperPython '${fakePython().path}' is Python 3.9.18 (${fakePython().path}); " +
+            'the venvbuild helper needs Python >=3.10: set helperPython to a newer interpreter\n').toString(), stderrOf('install-helper'))
         assertFalse(log.toString().contains('Looking in indexes'))
 
         assertEquals(2, runHelperScript('install-helper', [helperPython: fakePython().path], [FAKE_NO_ISOLATION: '1']))
