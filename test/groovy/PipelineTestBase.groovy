@@ -19,6 +19,8 @@ abstract class PipelineTestBase extends BasePipelineTest {
         'aws-venv-publisher': [accessKey: 'test-access-key', secretKey: 'test-secret-key'],
         'aws-reader': [accessKey: 'test-access-key', secretKey: 'test-secret-key'],
         'index-reader' : [username: 'ci-reader', password: 'index-s3cret-pw'],
+        'pypi-reader' : [username: 'ci-reader', password: 'index-s3cret-pw'],
+        'aws-venv-reader': [accessKey: 'test-access-key', secretKey: 'test-secret-key'],
     ]
 
     boolean cps = false
