@@ -110,7 +110,7 @@ void publishCatalog(Map buildOptions) {
         echo 'venvBuildJob: catalog: true, but no BUCKET was given, so nothing was published; no catalog'
         return
     }
-    // The same helper as buildVenv's: the tool it installed on this agent is reused.
+    // The same helper options as buildVenv's; the helper is installed for that call (its wheels from the agent's cache).
     venvCatalog([store: "s3://${buildOptions.bucket}/${buildOptions.prefix}".toString(),
                  region: buildOptions.region, endpointUrl: buildOptions.endpointUrl,
                  awsCredentialsId: buildOptions.awsCredentialsId] + HelperTool.optionsIn(buildOptions))

@@ -34,7 +34,7 @@ class ExamplesTest extends PipelineTestBase {
         List<String> found = new File(PROJECT_DIR, 'examples').list().findAll { it.startsWith('Jenkinsfile') }.sort()
         assertEquals(TESTED.sort(), found)
         found.each { String name ->
-            String text = new File(PROJECT_DIR, "examples/${name}").text
+            String text = new File(PipelineTestBase.PROJECT_DIR, "examples/${name}").text
             assertTrue(name, text.contains("@Library('venvbuild@main') _"))
             assertTrue("${name} says the library must be global (trusted)".toString(), text.contains('global (trusted)'))
         }
