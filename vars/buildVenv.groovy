@@ -31,14 +31,16 @@ Map call(Map args = [:]) {
         kmsKeyId         : null,               // KMS key for sse 'aws:kms'; null: the AWS-managed key
         checksumWhenRequired: false,           // true: checksums only when required, for S3-compatible stores that reject them
         awsCredentialsId : null,               // Jenkins AWS credentials for Publish; null: the agent's role
+        indexCredentialsId: null,              // Jenkins username/password for the requirements' private index, bound only around Create venv and install
         archiveVenv      : null,               // archive the venv tarball in Jenkins too; null: only without a bucket
+        cleanWorkDir     : null,               // remove the work folder and scratch after a successful build; null: only when it is in the bucket
         reuse            : false,              // true: return a published conflict-free build of the same inputs from the bucket instead of building
         stagePrefix      : null,               // text before each stage name; null: '<envName> <pythonVersion>' inside parallel, else none
-        notify           : null,               // [slack: '#channel', email: 'team@example.com'] told on failure
+        notify           : null,               // [slack: '#channel', email: 'team@example.com'] told on failure, UNSTABLE and back to normal
         onFailure        : null,               // closure called with [stage:, message:, result:] on failure (stage null: before any stage)
     ] + HelperTool.DEFAULTS                    // helperCommand, helperPython, helperIndexUrl, helperIndexCredentialsId, helperToolRoot
     Closure onFailure = args.onFailure instanceof Closure ? args.onFailure : null
-    Map progress = [stage: null, branches: false]
+    Map progress = [stage: null, branches: false, unstable: null]
     Map options = null
     Map paths = null
     Throwable failed = null
@@ -57,13 +59,14 @@ Map call(Map args = [:]) {
         HelperTool.requireUnix(this, 'buildVenv')
         HelperTool helperTool = new HelperTool(this, 'buildVenv', options)
         helperTool.checkCredentials()
-        paths = BuildPaths.of(options.envName, options.pythonVersion)
+        checkIndexCredentials(options.indexCredentialsId as String)
+        paths = BuildPaths.of(options.envName, options.pythonVersion, pwd(tmp: true))
         String prefix = stagePrefix(options)
 
         // The helper is the library's tool, not an input: installed (or helperCommand checked) before any
         // stage, so a helper of another version is one line with no stage started.
         dir(paths.logDir) { deleteDir() }
-        String helper = helperTool.install(paths.logDir)
+        String helper = helperTool.install(paths.logDir, paths.scratchDir)
         withEnv(StageEnvironment.of(options, paths, helper)) {
             runStage(progress, prefix, 'Validate inputs') {
                 dir(paths.workDir) { deleteDir() }
@@ -78,10 +81,13 @@ Map call(Map args = [:]) {
                 return  // validate found a build of the same inputs: leave this closure, build nothing
             }
             runStage(progress, prefix, 'Create venv and install') {
-                helperStage(paths, 'install', 'venvbuild install: create the venv, install the requirements')
+                // The requirements' private index credentials: here only, never in another stage's environment.
+                withIndexCredentials(options.indexCredentialsId as String) {
+                    helperStage(paths, 'install', 'venvbuild install: create the venv, install the requirements')
+                }
             }
             runStage(progress, prefix, 'Check dependencies') {
-                checkDependencies(paths, options.failOnConflicts)
+                progress.unstable = checkDependencies(paths, options.failOnConflicts)
             }
             runStage(progress, prefix, 'Package') { helperStage(paths, 'package', 'venvbuild package: archive the venv') }
             runStage(progress, prefix, 'Metadata') { helperStage(paths, 'metadata', 'venvbuild metadata: write metadata.json') }
@@ -96,15 +102,21 @@ Map call(Map args = [:]) {
             }
         }
         boolean reused = fileExists(paths.reused)  // by validate, or by publish when another build of the key won
-        return reportResult(HelperOutput.result(readFile(reused ? paths.reused : paths.metadata)) + [reused: reused])
+        Map result = reportResult(HelperOutput.result(readFile(reused ? paths.reused : paths.metadata)) + [reused: reused])
+        if (options.notify) {
+            Map outcome = Notifications.outcome(progress.unstable as String, currentBuild.previousBuild?.result as String)
+            if (outcome) {
+                Notifications.send(this, options.notify, outcome, Failure.describe(notifyLabel(options), outcome, env.BUILD_URL as String))
+            }
+        }
+        return result
     } catch (err) {
         failed = err
         if (!progress.branches) {
             Map failure = Failure.of(progress.stage, err)
             callFailureHook(onFailure, failure)
             if (options?.notify) {
-                String label = "${options.envName}" + (options.pythonVersion ? " (Python ${options.pythonVersion})" : '')
-                Notifications.send(this, options.notify, failure, Failure.describe(label, failure, env.BUILD_URL as String))
+                Notifications.send(this, options.notify, failure, Failure.describe(notifyLabel(options), failure, env.BUILD_URL as String))
             }
         }
         throw err
@@ -112,7 +124,39 @@ Map call(Map args = [:]) {
         // Once Validate inputs has cleared the work dir, whatever is there is this call's.
         if (progress.stage) {
             archiveBuild(paths, options.archiveVenv, failed)
+            if (failed == null && BuildVenvOptions.cleansWorkDir(options)) {
+                dir(paths.workDir) { deleteDir() }
+                dir(paths.scratchDir) { deleteDir() }
+            }
         }
+    }
+}
+
+String notifyLabel(Map options) {
+    return "${options.envName}" + (options.pythonVersion ? " (Python ${options.pythonVersion})" : '')
+}
+
+/** Fails with one line, before any stage, when indexCredentialsId names no username/password credentials. */
+void checkIndexCredentials(String credentialsId) {
+    if (!credentialsId) {
+        return
+    }
+    try {
+        withIndexCredentials(credentialsId) {}
+    } catch (missing) {
+        error("buildVenv: indexCredentialsId '${credentialsId}' is not usable username/password credentials: ${missing.message}")
+    }
+}
+
+// VENVBUILD_INDEX_USER and VENVBUILD_INDEX_PASSWORD, for ${VAR} references in the requirements (pip expands them).
+void withIndexCredentials(String credentialsId, Closure body) {
+    if (!credentialsId) {
+        body()
+        return
+    }
+    withCredentials([usernamePassword(credentialsId: credentialsId, usernameVariable: 'VENVBUILD_INDEX_USER',
+                                      passwordVariable: 'VENVBUILD_INDEX_PASSWORD')]) {
+        body()
     }
 }
 
@@ -154,16 +198,20 @@ void helperStage(Map paths, String command, String label) {
     }
 }
 
-// inspect always reports conflicts with exit 4 (after saving its reports): fail, or mark this stage UNSTABLE.
-void checkDependencies(Map paths, boolean failOnConflicts) {
+// inspect always reports conflicts with exit 4 (after saving its reports): fail, or mark this stage UNSTABLE
+// and return the line it was marked with.
+String checkDependencies(Map paths, boolean failOnConflicts) {
     String stderrFile = BuildPaths.stderrFile(paths, 'inspect')
     int status = LibraryScripts.run(this, 'run-stage.sh', 'inspect', 'venvbuild inspect: dependency tree and conflicts', stderrFile)
     if (status == HelperExitCodes.CONFLICTS && !failOnConflicts) {
         String line = HelperOutput.errorLine(readFile(stderrFile)) - HelperOutput.ERROR_PREFIX
-        unstable("buildVenv: ${line}; see ${paths.artifacts}/pipdeptree.txt")
+        String message = "buildVenv: ${line}; see ${paths.artifacts}/pipdeptree.txt"
+        unstable(message)
+        return message
     } else if (status != 0) {
         error(LibraryScripts.failure(this, 'buildVenv', 'inspect', status, stderrFile))
     }
+    return null
 }
 
 Map reportResult(Map result) {

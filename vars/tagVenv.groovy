@@ -25,8 +25,13 @@ Map call(Map args = [:]) {
     String logDir = TagVenvOptions.logDir(options)
     HelperTool helperTool = new HelperTool(this, 'tagVenv', options)
     helperTool.checkCredentials()
-    String helper = helperTool.install(logDir)
-    helperTool.runWithStore(TagVenvOptions.environment(options, helper), options.awsCredentialsId as String,
-        'run-tag.sh', 'tag', "venvbuild tag: ${options.tag} -> ${options.version}".toString(), logDir)
+    String scratchDir = HelperTool.scratchDir(this, logDir - '.venvbuild-logs/')
+    try {
+        String helper = helperTool.install(logDir, scratchDir)
+        helperTool.runWithStore(TagVenvOptions.environment(options, helper), options.awsCredentialsId as String,
+            'run-tag.sh', 'tag', "venvbuild tag: ${options.tag} -> ${options.version}".toString(), logDir)
+    } finally {
+        HelperTool.remove(this, scratchDir)
+    }
     return [version: options.version, tag: options.tag, removed: options.remove]
 }

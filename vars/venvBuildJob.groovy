@@ -1,8 +1,10 @@
 // venvBuildJob: a whole parameterized job around buildVenv: its parameters (ENV_NAME, PYTHON_VERSION,
 // FAIL_ON_CONFLICTS, REQUIREMENTS, BUCKET, PREFIX), job properties, a clean workspace, checkout scm, the
 // build. Help: vars/venvBuildJob.txt.
+import io.venvbuild.Failure
 import io.venvbuild.HelperTool
 import io.venvbuild.NamingRules
+import io.venvbuild.Notifications
 import io.venvbuild.VenvBuildJobOptions
 
 Map call(Map config = [:]) {
@@ -55,28 +57,49 @@ Map call(Map config = [:]) {
     }
     Map buildOptions = options.buildVenv + values
     Map result = null
+    // buildVenv tells notify of its own failures; the job tells of the rest (the agent, the checkout, the
+    // timeout, the catalog), so each failure is told once.
+    Map where = [inBuildVenv: false, stage: 'checkout']
     Closure build = {
+        where.stage = 'checkout'
         deleteDir()
         Map scmVars = checkout(scm) ?: [:]
         // Pipelines do not export the checked-out commit; the helper records it in metadata.json.
         withEnv(scmVars.GIT_COMMIT ? ["GIT_COMMIT=${scmVars.GIT_COMMIT}"] : []) {
+            where.inBuildVenv = true
             result = buildVenv(buildOptions)
+            where.inBuildVenv = false
         }
         if (options.catalog) {
+            where.stage = 'catalog'
             publishCatalog(buildOptions)
         }
     }
+    // A lost agent (or a restart the run cannot resume from) runs the whole run again on another agent, once.
     Closure onAgent = {
-        if (options.label) {
-            node(options.label, build)
-        } else {
-            node(build)
+        retry(count: 2, conditions: [agent(), nonresumable()]) {
+            where.inBuildVenv = false
+            where.stage = 'agent'
+            if (options.label) {
+                node(options.label, build)
+            } else {
+                node(build)
+            }
         }
     }
-    if (options.timeoutMinutes != null) {
-        timeout(time: options.timeoutMinutes, unit: 'MINUTES') { onAgent() }
-    } else {
-        onAgent()
+    try {
+        if (options.timeoutMinutes != null) {
+            timeout(time: options.timeoutMinutes, unit: 'MINUTES') { onAgent() }
+        } else {
+            onAgent()
+        }
+    } catch (err) {
+        if (!where.inBuildVenv && buildOptions.notify instanceof Map) {
+            Map failure = Failure.of(where.stage as String, err)
+            Notifications.send(this, buildOptions.notify as Map, failure,
+                Failure.describe(values.envName as String, failure, env.BUILD_URL as String, 'venvBuildJob'))
+        }
+        throw err
     }
     return result
 }
@@ -87,7 +110,7 @@ void publishCatalog(Map buildOptions) {
         echo 'venvBuildJob: catalog: true, but no BUCKET was given, so nothing was published; no catalog'
         return
     }
-    // The same helper as buildVenv's: the tool it installed on this agent is reused.
+    // The same helper options as buildVenv's; the helper is installed for that call (its wheels from the agent's cache).
     venvCatalog([store: "s3://${buildOptions.bucket}/${buildOptions.prefix}".toString(),
                  region: buildOptions.region, endpointUrl: buildOptions.endpointUrl,
                  awsCredentialsId: buildOptions.awsCredentialsId] + HelperTool.optionsIn(buildOptions))

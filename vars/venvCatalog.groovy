@@ -24,18 +24,36 @@ void call(Map config = [:]) {
     if (problem) {
         error(problem)
     }
+    HelperTool.requireUnix(this, 'venvCatalog')
     Map options = defaults + config
-    String logDir = '.venvbuild-logs/catalog'
+    // Each call its own folders: two catalogs in parallel, or in one workspace, never share logs or a helper.
+    String callId = StepArguments.callId('catalog')
+    String logDir = ".venvbuild-logs/${callId}"
+    String scratchDir = HelperTool.scratchDir(this, callId)
     HelperTool helperTool = new HelperTool(this, 'venvCatalog', options)
     helperTool.checkCredentials()
-    String helper = helperTool.install(logDir)
+    try {
+        generate(helperTool, options, logDir, scratchDir)
+    } finally {
+        HelperTool.remove(this, scratchDir)
+    }
+    try {
+        publishHTML(target: [reportDir: options.out, reportFiles: 'index.html', reportName: options.reportName,
+                             keepAll: false, alwaysLinkToLastBuild: true, allowMissing: false])
+    } catch (NoSuchMethodError ignored) {
+        echo "venvCatalog: the HTML Publisher plugin is not installed; the catalog is in ${options.out}/ of the workspace"
+    }
+}
+
+void generate(HelperTool helperTool, Map options, String logDir, String scratchDir) {
+    String helper = helperTool.install(logDir, scratchDir)
     // Plain Strings written out: a collect over the list with a closure misbehaves under CPS.
     List<String> environment = [
         "VB_STORE=${options.store}".toString(), "VB_CATALOG_OUT=${options.out}".toString(),
         "VB_REGION=${options.region ?: ''}".toString(), "VB_ENDPOINT_URL=${options.endpointUrl ?: ''}".toString(),
         "VB_HELPER=${helper}".toString(),
     ]
-    Closure generate = {
+    Closure catalog = {
         withEnv(environment) {
             sh(label: 'venvbuild catalog', script: libraryResource('venvbuild/run-catalog.sh'))
         }
@@ -43,11 +61,5 @@ void call(Map config = [:]) {
     if (options.awsCredentialsId) {
         helperTool.verify(logDir)
     }
-    AwsCredentials.bind(this, options.awsCredentialsId as String, generate)
-    try {
-        publishHTML(target: [reportDir: options.out, reportFiles: 'index.html', reportName: options.reportName,
-                             keepAll: false, alwaysLinkToLastBuild: true, allowMissing: false])
-    } catch (NoSuchMethodError ignored) {
-        echo "venvCatalog: the HTML Publisher plugin is not installed; the catalog is in ${options.out}/ of the workspace"
-    }
+    AwsCredentials.bind(this, options.awsCredentialsId as String, catalog)
 }

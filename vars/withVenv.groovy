@@ -29,9 +29,14 @@ Object call(Map args = [:], Closure body) {
     String logDir = WithVenvOptions.logDir(options)
     HelperTool helperTool = new HelperTool(this, 'withVenv', options)
     helperTool.checkCredentials()
-    String helper = helperTool.install(logDir)
-    helperTool.runWithStore(WithVenvOptions.environment(options, helper, logDir), options.awsCredentialsId as String,
-        'pull-venv.sh', 'pull', 'venvbuild pull: the venv for withVenv', logDir)
+    String scratchDir = HelperTool.scratchDir(this, logDir - '.venvbuild-logs/')
+    try {
+        String helper = helperTool.install(logDir, scratchDir)
+        helperTool.runWithStore(WithVenvOptions.environment(options, helper, logDir), options.awsCredentialsId as String,
+            'pull-venv.sh', 'pull', 'venvbuild pull: the venv for withVenv', logDir)
+    } finally {
+        HelperTool.remove(this, scratchDir)  // the helper was this call's: the body never sees it
+    }
     Map pulled = WithVenvOptions.pulled(readFile("${logDir}/pull.json"))
     echo "withVenv: ${pulled.envName} ${pulled.venvVersion} ${pulled.reused ? 'already' : 'pulled'} at ${pulled.dest}"
     return withEnv(["VIRTUAL_ENV=${pulled.dest}", "PATH+VENVBUILD=${pulled.dest}/bin", 'PYTHONHOME=',

@@ -2,6 +2,9 @@
 pyproject.toml and VERSION: a dependency added, dropped or moved out of its locked version fails here
 until `.ci/release-helper` has written the lock again."""
 
+import hashlib
+import importlib.machinery
+import importlib.util
 from pathlib import Path
 
 import pytest
@@ -78,3 +81,34 @@ def test_without_the_helper_only_the_dependencies_are_left():
     rest = helper_lock.parse(helper_lock.without_helper(text))
     assert rest.pin("venvbuild") == []
     assert len(rest.pins) == len(helper_lock.parse(text).pins) - 1
+
+
+def test_a_lock_for_another_wheel_under_the_same_version_is_refused():
+    text = LOCK.read_text(encoding="utf-8")
+    (pin,) = helper_lock.parse(text).pin("venvbuild")
+    assert helper_lock.collision(text, pin.version, pin.hashes[0]) is None
+    refused = helper_lock.collision(text, pin.version, "c" * 64)
+    assert refused.startswith(f"venvbuild {pin.version} is already locked as the wheel sha256:{pin.hashes[0]}; ")
+    assert "Bump resources/venvbuild/VERSION" in refused
+    assert helper_lock.collision(text, "99.0.0", "c" * 64) is None, "a bumped VERSION may pin any wheel"
+    assert helper_lock.collision("", pin.version, "c" * 64) is None, "the first lock"
+
+
+def release_module():
+    loader = importlib.machinery.SourceFileLoader("release_helper", str(ROOT / ".ci" / "release-helper"))
+    spec = importlib.util.spec_from_loader("release_helper", loader)
+    module = importlib.util.module_from_spec(spec)
+    loader.exec_module(module)
+    return module
+
+
+@pytest.mark.build
+@pytest.mark.timeout(600)
+def test_the_lock_pins_the_wheel_of_this_tree(tmp_path):
+    """The wheel rebuilt from this tree (hatchling writes reproducible wheels) is the one the lock pins: a
+    change under python/venvbuild or resources/venvbuild needs `.ci/release-helper`, and a new VERSION."""
+    wheel = release_module().build_wheel(tmp_path)
+    (pin,) = helper_lock.parse(LOCK.read_text(encoding="utf-8")).pin("venvbuild")
+    assert wheel.name == f"venvbuild-{pin.version}-py3-none-any.whl"
+    assert pin.hashes == (hashlib.sha256(wheel.read_bytes()).hexdigest(),), (
+        "the lock pins another wheel than this tree's: bump resources/venvbuild/VERSION and run .ci/release-helper")

@@ -99,6 +99,21 @@ def problems(lock: Lock, dependencies: List[str], optional: Dict[str, List[str]]
     return found
 
 
+def collision(existing: str, version: str, sha256: str) -> str | None:
+    """Why a lock pinning the venvbuild wheel `sha256` at `version` must not replace `existing` (the lock
+    there now), or None. A version names one wheel: an index holds one file per name, an agent's
+    `--version` check trusts the number, so a wheel with other bytes needs another VERSION."""
+    if not existing.strip():
+        return None
+    pinned = {(p.version, h) for p in parse(existing).pin(HELPER) for h in p.hashes}
+    held = sorted(h for v, h in pinned if v == version)
+    if held and sha256 not in held:
+        return (f"{HELPER} {version} is already locked as the wheel sha256:{held[0]}; this tree's wheel is "
+                f"sha256:{sha256}. Bump resources/venvbuild/VERSION (a version names one wheel's bytes), then "
+                f"run .ci/release-helper again")
+    return None
+
+
 def with_helper_hash(text: str, sha256: str) -> str:
     """The lock text with the venvbuild entry's hashes replaced by sha256 (one wheel)."""
     version = parse(text).pin(HELPER)[0].version

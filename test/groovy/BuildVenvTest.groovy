@@ -127,9 +127,7 @@ class BuildVenvTest extends FakeHelperStepTest {
         String lock = libraryScript('helper-lock.txt')
         Map<String, String> helperEnv = shCalls.first().env
         assertEquals('install-helper', helperEnv.VB_STAGE)
-        assertEquals(lock, helperEnv.VB_HELPER_LOCK)
         assertEquals(version(), helperEnv.VB_VERSION)
-        assertEquals(HelperTool.key(lock, version(), 'python3'), helperEnv.VB_HELPER_KEY)
         assertFalse(helperEnv.containsKey('VB_HELPER_COMMAND'))
         assertFalse('default tool root: outside the workspace, chosen by the script', helperEnv.containsKey('VB_TOOL_ROOT'))
         assertFalse(helperEnv.containsKey('VB_INDEX_URL'))
@@ -138,13 +136,80 @@ class BuildVenvTest extends FakeHelperStepTest {
     }
 
     @Test
-    void theToolFolderIsKeyedByTheLockAndTheInterpreter() {
-        String key = HelperTool.key('lock a', '0.1.0', 'python3')
+    void theLockReachesTheScriptAsAFileUnderTheWorkspaceTmpNotTheEnvironment() {
+        String lockFile = null
+        shHandler = { Map call ->
+            if (call.env.VB_STAGE == 'install-helper') {
+                lockFile = new File(call.env.VB_HELPER_LOCK_FILE as String).text
+            }
+            fakeHelper.run(call)
+        }
 
-        assertTrue(key, key ==~ /venvbuild-0\.1\.0-[0-9a-f]{16}/)
-        assertEquals(key, HelperTool.key('lock a', '0.1.0', 'python3'))
-        assertFalse(key == HelperTool.key('lock b', '0.1.0', 'python3'))
-        assertFalse(key == HelperTool.key('lock a', '0.1.0', 'python3.12'))
+        buildVenv(envName: 'demo', pythonVersion: '3.11')
+
+        Map<String, String> helperEnv = envOf('install-helper')
+        assertEquals("${workspaceTmp.path}/venvbuild/demo/3.11/helper-lock.txt".toString(), helperEnv.VB_HELPER_LOCK_FILE)
+        assertEquals(libraryScript('helper-lock.txt'), lockFile)
+        assertEquals('the helper is installed for this call, under the workspace tmp',
+            "${workspaceTmp.path}/venvbuild/demo/3.11/helper".toString(), helperEnv.VB_TOOL_DIR)
+        shCalls.each { Map call ->
+            call.env.each { String name, String value -> assertTrue("${name} is short".toString(), value.length() < 4096) }
+        }
+    }
+
+    @Test
+    void cleanWorkDirRemovesTheWorkFolderAndScratchAfterASuccessfulPublish() {
+        buildVenv(envName: 'demo', pythonVersion: '3.11', bucket: 'team-venvs')
+
+        assertFalse('the work folder is gone once the build is in the bucket', new File(workspace, 'venvbuild-work/demo/3.11').exists())
+        assertFalse(new File(workspaceTmp, 'venvbuild/demo/3.11').exists())
+        assertEquals(1, archived.size())
+    }
+
+    @Test
+    void cleanWorkDirKeepsTheWorkFolderWithoutABucketOrWhenAskedOrAfterAFailure() {
+        buildVenv(envName: 'demo', pythonVersion: '3.11')
+        assertTrue('without a bucket the tarball is only here', new File(workspace, 'venvbuild-work/demo/3.11/artifacts').directory)
+
+        buildVenv(envName: 'demo', pythonVersion: '3.12', bucket: 'team-venvs', cleanWorkDir: false)
+        assertTrue(new File(workspace, 'venvbuild-work/demo/3.12/artifacts').directory)
+
+        fakeHelper.exitCodes.publish = 5
+        fakeHelper.errors.publish = 'S3 said no'
+        errorFrom { buildVenv(envName: 'demo', pythonVersion: '3.10', bucket: 'team-venvs') }
+        assertTrue('kept to look into', new File(workspace, 'venvbuild-work/demo/3.10/artifacts').directory)
+
+        buildVenv(envName: 'demo', pythonVersion: '3.13', cleanWorkDir: true)
+        assertFalse(new File(workspace, 'venvbuild-work/demo/3.13').exists())
+    }
+
+    @Test
+    void indexCredentialsAreBoundOnlyAroundCreateVenvAndInstall() {
+        Map<String, Map<String, String>> stageEnvs = [:]
+        shHandler = { Map call ->
+            stageEnvs[(call.env.VB_STAGE as String)] = call.env
+            fakeHelper.run(call)
+        }
+
+        buildVenv(envName: 'demo', bucket: 'team-venvs', awsCredentialsId: 'aws-publisher', indexCredentialsId: 'index-reader')
+
+        assertEquals('ci-reader', stageEnvs.install.VENVBUILD_INDEX_USER)
+        assertEquals('index-s3cret-pw', stageEnvs.install.VENVBUILD_INDEX_PASSWORD)
+        assertNull('no AWS credentials while the requirements install', stageEnvs.install.AWS_SECRET_ACCESS_KEY)
+        ['install-helper', 'validate', 'inspect', 'package', 'metadata', 'verify-helper', 'publish'].each { String command ->
+            assertFalse(command, stageEnvs[command].values().any { it.contains('index-s3cret-pw') || it == 'ci-reader' })
+        }
+        assertEquals('test-secret-key', stageEnvs.publish.AWS_SECRET_ACCESS_KEY)
+        assertEquals([], workspaceFilesHolding('index-s3cret-pw'))
+    }
+
+    @Test
+    void anUnknownIndexCredentialsIdIsRefusedBeforeAnyStage() {
+        String message = errorFrom { buildVenv(envName: 'demo', indexCredentialsId: 'no-such-id') }
+
+        assertEquals("buildVenv: indexCredentialsId 'no-such-id' is not usable username/password credentials: " +
+            "Could not find credentials entry with ID 'no-such-id'", message)
+        assertEquals([], stageNames())
     }
 
     @Test
@@ -152,8 +217,8 @@ class BuildVenvTest extends FakeHelperStepTest {
         buildVenv(envName: 'demo', bucket: 'team-venvs', awsCredentialsId: 'aws-publisher')
 
         Map<String, String> verifyEnv = envOf('verify-helper')
-        assertEquals(FakeHelper.TOOL_DIGEST, verifyEnv.VB_HELPER_DIGEST)
-        assertEquals(envOf('install-helper').VB_HELPER_KEY, verifyEnv.VB_HELPER_KEY)
+        assertEquals('the digest install-helper reported, kept on the controller', FakeHelper.TOOL_DIGEST, verifyEnv.VB_HELPER_DIGEST)
+        assertEquals(new File(FakeHelper.TOOL_COMMAND).parentFile.parent, verifyEnv.VB_HELPER_TOOL)
         assertNull('the tool is checked before the credentials are bound', verifyEnv.AWS_SECRET_ACCESS_KEY)
         assertEquals('test-secret-key', envOf('publish').AWS_SECRET_ACCESS_KEY)
     }
@@ -383,8 +448,8 @@ class BuildVenvTest extends FakeHelperStepTest {
         Script step = loadStep('buildVenv')
 
         step.parallel([
-            'demo 3.10': { results.a = step.call(envName: 'demo', pythonVersion: '3.10', bucket: 'team-venvs') },
-            'demo 3.11': { results.b = step.call(envName: 'demo', pythonVersion: '3.11', bucket: 'team-venvs') },
+            'demo 3.10': { results.a = step.call(envName: 'demo', pythonVersion: '3.10', bucket: 'team-venvs', cleanWorkDir: false) },
+            'demo 3.11': { results.b = step.call(envName: 'demo', pythonVersion: '3.11', bucket: 'team-venvs', cleanWorkDir: false) },
         ])
 
         assertEquals('3.10', results.a.pythonVersion)
@@ -550,6 +615,39 @@ class BuildVenvTest extends FakeHelperStepTest {
         String text = "buildVenv demo (Python 3.11): FAILURE in Create venv and install: ${message} (https://ci.example.com/job/venvs/7/)"
         assertEquals([[channel: '#ml-builds', color: 'danger', message: text]], slack)
         assertEquals([[to: 'ml-team@example.com', subject: text.take(200), body: text]], mails)
+    }
+
+    @Test
+    void notifiesWhenConflictsMakeTheBuildUnstable() {
+        List<Map> slack = []
+        helper.registerAllowedMethod('slackSend', [Map], { Map args -> slack << args })
+        fakeHelper.conflictFree = false
+
+        buildVenv(envName: 'demo', pythonVersion: '3.11', failOnConflicts: false, notify: [slack: '#ml-builds'])
+
+        assertEquals('UNSTABLE', result())
+        assertEquals(1, slack.size())
+        assertEquals('warning', slack[0].color)
+        assertTrue(slack[0].message, slack[0].message.startsWith('buildVenv demo (Python 3.11): UNSTABLE in Check dependencies: ' +
+            'buildVenv: 1 dependency conflict(s)'))
+    }
+
+    @Test
+    void notifiesWhenASuccessfulBuildFollowsAFailedOne() {
+        List<Map> slack = []
+        helper.registerAllowedMethod('slackSend', [Map], { Map args -> slack << args })
+        binding.getVariable('currentBuild').previousBuild = [result: 'FAILURE']
+        env.BUILD_URL = 'https://ci.example.com/job/venvs/8/'
+
+        buildVenv(envName: 'demo', notify: [slack: '#ml-builds'])
+
+        assertEquals([[channel: '#ml-builds', color: 'good',
+                       message: 'buildVenv demo: back to normal after FAILURE (https://ci.example.com/job/venvs/8/)']], slack)
+
+        slack.clear()
+        binding.getVariable('currentBuild').previousBuild = [result: 'SUCCESS']
+        buildVenv(envName: 'demo', notify: [slack: '#ml-builds'])
+        assertEquals('a success after a success is not news', [], slack)
     }
 
     @Test

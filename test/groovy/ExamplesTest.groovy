@@ -1,6 +1,7 @@
 import static com.lesfurets.jenkins.unit.global.lib.LibraryConfiguration.library
 import static com.lesfurets.jenkins.unit.global.lib.LocalSource.localSource
 import static org.junit.Assert.assertEquals
+import static org.junit.Assert.assertTrue
 
 import java.nio.file.Files
 import org.junit.Before
@@ -17,11 +18,57 @@ class ExamplesTest extends PipelineTestBase {
     @Before
     void registerTheLibraryFromTheWorkingTree() {
         File libraries = temporaryFolder.newFolder('libraries')
-        Files.createSymbolicLink(new File(libraries, 'venvbuild@v0.1.0').toPath(), PROJECT_DIR.toPath())
-        helper.registerSharedLibrary(library().name('venvbuild').defaultVersion('v0.1.0')
+        // The ref the examples name: main, a branch the repository has.
+        Files.createSymbolicLink(new File(libraries, 'venvbuild@main').toPath(), PROJECT_DIR.toPath())
+        helper.registerSharedLibrary(library().name('venvbuild').defaultVersion('main')
             .allowOverride(true).implicit(false).targetPath(libraries.path)
             .retriever(localSource(libraries.path)).build())
-        shHandler = { Map call -> fakeHelper.run(call) }
+        shHandler = { Map call -> call.env.VB_STAGE ? fakeHelper.run(call) : 0 }
+        helper.registerAllowedMethod('checkout', [Object], { Object scm -> [GIT_COMMIT: '0123abcd'] })
+    }
+
+    static final List<String> TESTED = ['Jenkinsfile.buildVenv', 'Jenkinsfile.withVenv', 'Jenkinsfile.job', 'Jenkinsfile.declarative']
+
+    @Test
+    void everyExampleJenkinsfileIsTestedAndNamesARealRefAndTheTrustedLibrary() {
+        List<String> found = new File(PROJECT_DIR, 'examples').list().findAll { it.startsWith('Jenkinsfile') }.sort()
+        assertEquals(TESTED.sort(), found)
+        found.each { String name ->
+            String text = new File(PipelineTestBase.PROJECT_DIR, "examples/${name}").text
+            assertTrue(name, text.contains("@Library('venvbuild@main') _"))
+            assertTrue("${name} says the library must be global (trusted)".toString(), text.contains('global (trusted)'))
+        }
+        String readme = new File(PROJECT_DIR, 'README.md').text
+        assertTrue('README shows no Jenkinsfile snippet of its own', !readme.contains('@Library('))
+        TESTED.each { assertTrue(it, readme.contains("examples/${it}")) }
+    }
+
+    @Test
+    void theScriptedExampleChecksOutBuildsPublishesAndTestsInTheBuild() {
+        runScript('examples/Jenkinsfile.buildVenv')
+
+        assertEquals('SUCCESS', result())
+        assertEquals(['install-helper', 'validate', 'install', 'inspect', 'package', 'metadata', 'verify-helper', 'publish',
+                      'install-helper', 'pull'], fakeHelper.commands)
+        List<String> steps = helper.callStack*.methodName
+        assertTrue(steps.indexOf('checkout') < steps.indexOf('buildVenv'))
+        Map install = shCalls.find { it.env.VB_STAGE == 'install' }
+        assertEquals('the index credentials, for the install only', 'ci-reader', install.env.VENVBUILD_INDEX_USER)
+        Map tests = shCalls.last()
+        assertEquals('tests in the published venv', tests.label)
+        assertEquals(FakeHelper.VENV_VERSION, tests.env.VENVBUILD_VENV_VERSION)
+    }
+
+    @Test
+    void theWithVenvExampleRunsInTheNewestAndTheStableBuild() {
+        runScript('examples/Jenkinsfile.withVenv')
+
+        assertEquals('SUCCESS', result())
+        List<Map> pulls = shCalls.findAll { it.env.VB_STAGE == 'pull' }
+        assertEquals(['true', null], pulls*.env*.VB_PULL_LATEST)
+        assertEquals([null, 'stable'], pulls*.env*.VB_PULL_TAG)
+        assertEquals(['the tool from the newest build', 'the tool from the stable build'],
+            shCalls.findAll { !it.env.VB_STAGE }*.label)
     }
 
     @Test

@@ -51,7 +51,8 @@ class FakeHelper {
             case 'install-helper':
                 File info = new File(cwd, env.VB_HELPER_INFO)
                 info.parentFile.mkdirs()
-                info.text = "command=${env.VB_HELPER_COMMAND ?: TOOL_COMMAND}\ndigest=${env.VB_HELPER_COMMAND ? '' : TOOL_DIGEST}\n"
+                info.text = "command=${env.VB_HELPER_COMMAND ?: TOOL_COMMAND}\ndigest=${env.VB_HELPER_COMMAND ? '' : TOOL_DIGEST}\n" +
+                    "tool=${env.VB_HELPER_COMMAND ? '' : new File(TOOL_COMMAND).parentFile.parent}\n"
                 break
             case 'validate':
                 artifacts.mkdirs()

@@ -19,6 +19,8 @@ abstract class PipelineTestBase extends BasePipelineTest {
         'aws-venv-publisher': [accessKey: 'test-access-key', secretKey: 'test-secret-key'],
         'aws-reader': [accessKey: 'test-access-key', secretKey: 'test-secret-key'],
         'index-reader' : [username: 'ci-reader', password: 'index-s3cret-pw'],
+        'pypi-reader' : [username: 'ci-reader', password: 'index-s3cret-pw'],
+        'aws-venv-reader': [accessKey: 'test-access-key', secretKey: 'test-secret-key'],
     ]
 
     boolean cps = false
@@ -35,6 +37,7 @@ abstract class PipelineTestBase extends BasePipelineTest {
     public TemporaryFolder temporaryFolder = new TemporaryFolder()
 
     File workspace
+    File workspaceTmp                      // what pwd(tmp: true) answers: the workspace's @tmp, outside it
     Map<String, String> env = [:]
     List<String> dirStack = []
     List<Map> shCalls = []                 // [script:, env:, cwd:, label:] for each sh call
@@ -59,6 +62,7 @@ abstract class PipelineTestBase extends BasePipelineTest {
         super.setUp()
         // Also called again by tests that run one scenario per stage: every record starts empty.
         workspace = temporaryFolder.newFolder()
+        workspaceTmp = new File(workspace.parentFile, "${workspace.name}@tmp")
         env.clear()
         [dirStack, shCalls, archived, credentialBindings, echoes, unstables, stageStack]*.clear()
         parallelDepth = 0
@@ -76,7 +80,9 @@ abstract class PipelineTestBase extends BasePipelineTest {
     }
 
     File currentDir() {
-        return dirStack ? new File(workspace, dirStack.join('/')) : workspace
+        File current = workspace
+        dirStack.each { String path -> current = new File(path).absolute ? new File(path) : new File(current, path) }
+        return current
     }
 
     File file(String path) {
@@ -154,6 +160,24 @@ abstract class PipelineTestBase extends BasePipelineTest {
             return callInside(dirStack, path, body)
         })
         helper.registerAllowedMethod('deleteDir', [], { currentDir().deleteDir() })
+        helper.registerAllowedMethod('pwd', [Map], { Map args -> args.tmp ? workspaceTmp.path : currentDir().path })
+        helper.registerAllowedMethod('pwd', [], { -> currentDir().path })
+        // retry(count:, conditions: [agent(), nonresumable()]) runs its body again after a lost agent.
+        helper.registerAllowedMethod('agent', [], { -> [condition: 'agent'] })
+        helper.registerAllowedMethod('nonresumable', [], { -> [condition: 'nonresumable'] })
+        helper.registerAllowedMethod('retry', [Map, Closure], { Map args, Closure body ->
+            int attempts = args.count as int
+            for (int attempt = 1; ; attempt++) {
+                try {
+                    return callBody(body)
+                } catch (Throwable e) {
+                    if (attempt >= attempts || !retriable(e, args.conditions as List)) {
+                        throw e
+                    }
+                    echoes << "Retrying (attempt ${attempt + 1} of ${attempts}) after: ${e.message}".toString()
+                }
+            }
+        })
         helper.registerAllowedMethod('fileExists', [String], { String path -> file(path).exists() })
         helper.registerAllowedMethod('readFile', [String], { String path -> file(path).getText('UTF-8') })
         helper.registerAllowedMethod('writeFile', [Map], { Map args ->
@@ -227,6 +251,18 @@ abstract class PipelineTestBase extends BasePipelineTest {
         helper.registerAllowedMethod('timeout', [Map, Closure], { Map args, Closure body -> callBody(body) })
         helper.registerAllowedMethod('node', [Closure], { Closure body -> callBody(body) })
         helper.registerAllowedMethod('node', [String, Closure], { String label, Closure body -> callBody(body) })
+    }
+
+    /** What Jenkins' retry conditions catch: agent() a lost agent (AgentLost), nonresumable() a restart. */
+    static boolean retriable(Throwable error, List conditions) {
+        List<String> kinds = (conditions ?: [])*.condition
+        boolean lost = error.getClass().simpleName == 'AgentLost'
+        return kinds ? (lost && 'agent' in kinds) : !(error instanceof StepError)
+    }
+
+    /** Thrown by a mocked step when the agent goes away, as Jenkins' agent() retry condition sees it. */
+    static class AgentLost extends RuntimeException {
+        AgentLost(String message) { super(message) }
     }
 
     /** withEnv's entries applied as Jenkins does: NAME=value sets, an empty value unsets NAME, and

@@ -1,4 +1,5 @@
 import static org.junit.Assert.assertEquals
+import static org.junit.Assert.assertFalse
 import static org.junit.Assert.assertTrue
 
 import org.junit.Test
@@ -27,6 +28,25 @@ class TagVenvTest extends FakeHelperStepTest {
         assertEquals(FakeHelper.TOOL_COMMAND, tag.env.VB_HELPER)
         assertEquals('test-access-key', tag.env.AWS_ACCESS_KEY_ID)
         assertTrue(helper.callStack.findAll { it.methodName == 'sh' }.every { (it.args[0] as Map).label })
+    }
+
+    @Test
+    void theHelperIsThisCallsAndIsRemovedAfterTheTag() {
+        tagVenv(version: 'venv_20250722_163000', tag: 'stable', bucket: 'team-venvs')
+
+        Map install = shCalls.find { it.env.VB_STAGE == 'install-helper' }
+        assertEquals("${workspaceTmp.path}/venvbuild/tagVenv/stable/helper".toString(), install.env.VB_TOOL_DIR)
+        assertFalse(new File(workspaceTmp, 'venvbuild/tagVenv/stable').exists())
+    }
+
+    @Test
+    void aWindowsAgentGetsOneLineBeforeAnyShell() {
+        unix = false
+
+        String message = errorFrom { tagVenv(version: 'venv_20250722_163000', tag: 'stable', bucket: 'team-venvs') }
+
+        assertEquals('tagVenv: this agent runs Windows; the venvbuild helper needs a Linux or macOS agent with python3', message)
+        assertEquals([], shCalls)
     }
 
     @Test

@@ -179,6 +179,62 @@ class VenvBuildJobTest extends PipelineTestBase {
     }
 
     @Test
+    void aLostAgentRunsTheWholeRunAgainOnAnotherAgentOnce() {
+        binding.setVariable('params', [ENV_NAME: 'demo'])
+        int attempts = 0
+        helper.registerAllowedMethod('checkout', [Map], { Map scm ->
+            if (attempts++ == 0) {
+                throw new PipelineTestBase.AgentLost('Agent linux-7 was removed')
+            }
+            [GIT_COMMIT: '0123abcd']
+        })
+
+        Map built = venvBuildJob()
+
+        assertEquals('venv_20261125_150000', built.venvVersion)
+        assertEquals([[count: 2, conditions: [[condition: 'agent'], [condition: 'nonresumable']]]],
+            helper.callStack.findAll { it.methodName == 'retry' }.collect { it.args[0] })
+        assertEquals(2, helper.callStack.count { it.methodName == 'node' })
+        assertEquals(1, buildVenvCalls.size())
+    }
+
+    @Test
+    void aBuildFailureIsNotRetried() {
+        binding.setVariable('params', [ENV_NAME: 'demo'])
+        helper.registerAllowedMethod('buildVenv', [Map], { Map args -> throw new PipelineTestBase.StepError('buildVenv: install failed') })
+
+        assertEquals('buildVenv: install failed', errorFrom { venvBuildJob() })
+        assertEquals(1, helper.callStack.count { it.methodName == 'node' })
+    }
+
+    @Test
+    void notifiesOfAFailureOutsideBuildVenvOnce() {
+        List<Map> slack = []
+        helper.registerAllowedMethod('slackSend', [Map], { Map args -> slack << args })
+        helper.registerAllowedMethod('checkout', [Map], { Map scm -> throw new PipelineTestBase.StepError('Couldn\'t find any revision to build') })
+        binding.setVariable('params', [ENV_NAME: 'demo'])
+        env.BUILD_URL = 'https://ci.example.com/job/venvs/9/'
+
+        errorFrom { venvBuildJob(buildVenv: [notify: [slack: '#ml-builds']]) }
+
+        assertEquals([[channel: '#ml-builds', color: 'danger',
+                       message: "venvBuildJob demo: FAILURE in checkout: Couldn't find any revision to build (https://ci.example.com/job/venvs/9/)"]],
+            slack)
+    }
+
+    @Test
+    void leavesTheNotificationOfABuildVenvFailureToBuildVenv() {
+        List<Map> slack = []
+        helper.registerAllowedMethod('slackSend', [Map], { Map args -> slack << args })
+        helper.registerAllowedMethod('buildVenv', [Map], { Map args -> throw new PipelineTestBase.StepError('buildVenv: install failed') })
+        binding.setVariable('params', [ENV_NAME: 'demo'])
+
+        errorFrom { venvBuildJob(buildVenv: [notify: [slack: '#ml-builds']]) }
+
+        assertEquals('buildVenv told of it already', [], slack)
+    }
+
+    @Test
     void refusesBuildVenvOptionsThatTheParametersSet() {
         String message = errorFrom { venvBuildJob(buildVenv: [envName: 'demo']) }
 

@@ -54,6 +54,32 @@ class VenvCatalogTest extends PipelineTestBase {
     }
 
     @Test
+    void aWindowsAgentGetsOneLineBeforeAnyShell() {
+        unix = false
+
+        assertEquals('venvCatalog: this agent runs Windows; the venvbuild helper needs a Linux or macOS agent with python3',
+            errorFrom { loadStep('venvCatalog').call(store: 's3://team-venvs/ml') })
+        assertEquals([], shCalls)
+    }
+
+    @Test
+    void eachCallHasItsOwnLogAndHelperFolders() {
+        Script step = loadStep('venvCatalog')
+        step.call(store: 's3://team-venvs/ml', out: 'site-a')
+        step.call(store: 's3://team-venvs/ml', out: 'site-b')
+
+        List<Map> installs = shCalls.findAll { it.env.VB_STAGE == 'install-helper' }
+        assertEquals(2, installs.size())
+        assertEquals(2, installs*.env*.VB_STDERR_FILE.unique().size())
+        assertEquals(2, installs*.env*.VB_TOOL_DIR.unique().size())
+        installs.each { Map call ->
+            assertTrue(call.env.VB_STDERR_FILE, call.env.VB_STDERR_FILE ==~ /\.venvbuild-logs\/catalog-[0-9a-f]{8}\/install-helper\.stderr/)
+            assertTrue(call.env.VB_TOOL_DIR, call.env.VB_TOOL_DIR.startsWith("${workspaceTmp.path}/venvbuild/catalog-"))
+        }
+        assertEquals('the helpers are gone with their calls', [], new File(workspaceTmp, 'venvbuild').list() as List)
+    }
+
+    @Test
     void refusesUnknownKeysAndAMissingStore() {
         String unknown = errorFrom { loadStep('venvCatalog').call(store: 's3://b/p', outdir: 'x') }
         assertTrue(unknown, unknown.startsWith('venvCatalog: unknown option outdir'))

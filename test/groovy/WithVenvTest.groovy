@@ -51,6 +51,10 @@ class WithVenvTest extends PipelineTestBase {
         assertEquals(FakeHelper.TOOL_COMMAND, pull.env.VB_HELPER)
         assertTrue('no value in the script text', !pull.script.contains('my-venvs'))
 
+        assertEquals("${workspaceTmp.path}/venvbuild/withVenv/demo/helper".toString(),
+            shCalls.find { it.env.VB_STAGE == 'install-helper' }.env.VB_TOOL_DIR)
+        assertFalse('the helper was the pull\'s, gone before the body', new File(workspaceTmp, 'venvbuild/withVenv/demo').exists())
+
         assertEquals(1, bodyCalls.size())
         Map body = bodyCalls[0]
         assertEquals(DEST, body.env.VIRTUAL_ENV)

@@ -22,7 +22,7 @@ from packaging.utils import canonicalize_name, parse_sdist_filename, parse_wheel
 from tests._support.processes import CHILD_TIMEOUT_S
 from venvbuild_release import helper_lock
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 
 
 def release_module():

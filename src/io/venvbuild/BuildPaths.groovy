@@ -14,9 +14,13 @@ class BuildPaths {
     // The folder name when no pythonVersion is given (the helper picks the agent's python3).
     static final String DEFAULT_PYTHON = 'default'
 
-    /** [workDir:, artifacts:, metadata:, reused:, installLog:, logDir:, toArchive:, venvTarballs:, conflictsFile:, helperInfo:] */
+    /**
+     * [workDir:, artifacts:, metadata:, reused:, installLog:, logDir:, toArchive:, venvTarballs:, conflictsFile:,
+     * helperInfo:, scratchDir:]; scratchDir (the helper and its lock, outside the workspace) is under tmpRoot,
+     * the workspace's @tmp (pwd(tmp: true)), null without one.
+     */
     @NonCPS
-    static Map of(String envName, String pythonVersion) {
+    static Map of(String envName, String pythonVersion, String tmpRoot = null) {
         String id = "${envName}/${pythonVersion ?: DEFAULT_PYTHON}"
         String workDir = "${WORK_ROOT}/${id}"
         String artifacts = "${workDir}/artifacts"
@@ -35,7 +39,8 @@ class BuildPaths {
             // run-stage.sh leaves the helper's conflict report here when conflicts are allowed.
             conflictsFile: "${logDir}/inspect.conflicts".toString(),
             helperInfo   : "${logDir}/helper.info".toString(),
-        ].collectEntries { key, value -> [(key): value.toString()] }
+            scratchDir   : tmpRoot ? "${tmpRoot}/venvbuild/${id}".toString() : null,
+        ].collectEntries { key, value -> [(key): value?.toString()] }
     }
 
     /** Each script's stderr, read back to report the helper's error. */

@@ -11,7 +11,7 @@ class BuildVenvOptions {
     static final List<String> CLOSURES = ['onFailure']
 
     // Options whose default is null but that take true or false.
-    static final List<String> BOOLEANS = ['archiveVenv']
+    static final List<String> BOOLEANS = ['archiveVenv', 'cleanWorkDir']
 
     // Options that may be an empty string (stagePrefix '': no prefix, even inside parallel).
     static final List<String> MAY_BE_EMPTY = ['stagePrefix']
@@ -73,6 +73,12 @@ class BuildVenvOptions {
             options.archiveVenv = !options.bucket
         }
         return options
+    }
+
+    /** Whether a successful build removes its work folder and scratch: cleanWorkDir, by default when the build is in the bucket. */
+    @NonCPS
+    static boolean cleansWorkDir(Map options) {
+        return options.cleanWorkDir == null ? options.bucket as boolean : options.cleanWorkDir == true
     }
 
     /** One pythonVersions branch's arguments: args for one version, its stages named after it unless asked otherwise. */

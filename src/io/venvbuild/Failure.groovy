@@ -19,10 +19,14 @@ class Failure {
         return [stage: stage, message: error.message ?: error.toString(), result: 'FAILURE']
     }
 
-    /** One line for a notification: what failed, where, and the build's URL when known. */
+    /** One line for a notification: what failed (or is UNSTABLE, or back to normal), where, and the build's URL when known. */
     @NonCPS
-    static String describe(String label, Map failure, String buildUrl) {
-        String where = failure.stage ? "in ${failure.stage}" : 'before any stage'
-        return "buildVenv ${label}: ${failure.result} ${where}: ${failure.message}" + (buildUrl ? " (${buildUrl})" : '')
+    static String describe(String label, Map failure, String buildUrl, String step = 'buildVenv') {
+        String url = buildUrl ? " (${buildUrl})" : ''
+        if (failure.fixed) {
+            return "${step} ${label}: ${failure.message}${url}"
+        }
+        String where = failure.stage ? "in ${failure.stage}" : (step == 'buildVenv' ? 'before any stage' : 'outside buildVenv')
+        return "${step} ${label}: ${failure.result} ${where}: ${failure.message}${url}"
     }
 }

@@ -1,21 +1,24 @@
 package io.venvbuild
 
 import com.cloudbees.groovy.cps.NonCPS
-import java.security.MessageDigest
 
 /**
- * The venvbuild helper on the agent, for any step of the library that runs it (buildVenv, withVenv):
+ * The venvbuild helper on the agent, for any step of the library that runs it (buildVenv, withVenv, ...):
  *
  *     HelperTool tool = new HelperTool(this, 'buildVenv', options)   // options: the keys of DEFAULTS
  *     tool.checkCredentials()            // before any stage: helperIndexCredentialsId must exist
- *     String venvbuild = tool.install(logDir)   // on the agent; the verified command to run
+ *     String venvbuild = tool.install(logDir, scratchDir)   // on the agent; the command to run
  *     tool.verify(logDir)                // again, right before credentials are bound
  *
- * By default the helper is installed from resources/venvbuild/helper-lock.txt (the venvbuild wheel of
- * this library's VERSION and every dependency, pinned by sha256) with pip --require-hashes, into a tool
- * venv outside the workspace, keyed by the lock's hash and shared by the agent's builds
- * (resources/venvbuild/install-helper.sh). helperCommand instead uses an installed helper, refused unless
- * it answers this library's VERSION.
+ * By default the helper is installed for this call, from resources/venvbuild/helper-lock.txt (the
+ * venvbuild wheel of this library's VERSION and every dependency, pinned by sha256, handed to the
+ * script as a file in scratchDir) with pip --require-hashes, into scratchDir/helper, a folder of this
+ * call's under the workspace's @tmp (resources/venvbuild/install-helper.sh). Only the wheels are shared
+ * by the agent's builds (helperToolRoot/wheels), each checked against the lock's sha256: nothing an
+ * earlier build left on the agent is run. The digest of the tool and its interpreter is kept here, in
+ * the controller's memory, where no build on the agent can change it. helperCommand instead uses an
+ * installed helper, refused unless it answers this library's VERSION. Trust model:
+ * docs/how-to/jenkins-trust.md.
  */
 class HelperTool implements Serializable {
 
@@ -25,7 +28,7 @@ class HelperTool implements Serializable {
         helperPython            : 'python3', // interpreter that creates the helper's tool venv
         helperIndexUrl          : null,      // package index (PEP 503 simple URL) holding the lock's wheels; null: the agent's pip config
         helperIndexCredentialsId: null,      // Jenkins username/password credentials for helperIndexUrl
-        helperToolRoot          : null,      // folder for the tool venvs, outside the workspace; null: ~/.cache/venvbuild/helpers
+        helperToolRoot          : null,      // the agent's shared helper cache (hash-checked wheels), outside the workspace; null: ~/.cache/venvbuild/helpers
     ]
 
     static final String LOCK = 'venvbuild/helper-lock.txt'
@@ -36,6 +39,9 @@ class HelperTool implements Serializable {
     private final Map options
     private String digest = ''
     private String command = null
+    private String tool = ''
+    private String lockFile = ''
+    private String toolDir = ''
 
     HelperTool(Object steps, String step, Map options) {
         this.steps = steps
@@ -84,12 +90,23 @@ class HelperTool implements Serializable {
         }
     }
 
-    /** Installs or reuses the helper (or checks helperCommand) on the agent; returns the command to run it. */
-    String install(String logDir) {
-        String lock = steps.libraryResource(LOCK)
+    /** This call's private scratch folder on the agent, under the workspace's @tmp: pwd(tmp: true)/venvbuild/id. */
+    static String scratchDir(Object steps, String id) {
+        return "${steps.pwd(tmp: true)}/venvbuild/${id}".toString()
+    }
+
+    /**
+     * Installs the helper for this call into scratchDir (or checks helperCommand) on the agent; returns the
+     * command to run it. The lock reaches the script as a file in scratchDir, not in the environment.
+     */
+    String install(String logDir, String scratchDir) {
         String version = steps.libraryResource('venvbuild/VERSION').trim()
         String info = "${logDir}/helper.info"
-        List<String> entries = environment(options, lock, version, info)
+        String lockFile = "${scratchDir}/helper-lock.txt"
+        if (!options.helperCommand) {
+            steps.writeFile(file: lockFile, text: steps.libraryResource(LOCK))
+        }
+        List<String> entries = environment(options, version, info, lockFile, "${scratchDir}/helper".toString())
         int status = 0
         steps.withEnv(entries) {
             withIndexCredentials {
@@ -102,14 +119,24 @@ class HelperTool implements Serializable {
         Map found = parseInfo(steps.readFile(info))
         command = found.command
         digest = found.digest
+        tool = found.tool
+        this.lockFile = lockFile
+        this.toolDir = "${scratchDir}/helper".toString()
         return command
     }
 
-    /** Checks that the tool's files are still those install() checked; call before binding credentials. */
+    /** Removes this call's scratch folder (the helper installed for it, the lock) once the call is done with it. */
+    static void remove(Object steps, String scratchDir) {
+        steps.dir(scratchDir) {
+            steps.deleteDir()
+        }
+    }
+
+    /** Checks that the tool and its interpreter are still what install() reported; call before binding credentials. */
     void verify(String logDir) {
-        String lock = steps.libraryResource(LOCK)
         String version = steps.libraryResource('venvbuild/VERSION').trim()
-        List<String> entries = environment(options, lock, version, "${logDir}/helper.info") + ["VB_HELPER_DIGEST=${digest}".toString()]
+        List<String> entries = environment(options, version, "${logDir}/helper.info", lockFile, toolDir) +
+            ["VB_HELPER_DIGEST=${digest}".toString(), "VB_HELPER_TOOL=${tool}".toString()]
         int status = 0
         steps.withEnv(entries) {
             status = LibraryScripts.run(steps, SCRIPT, 'verify-helper', 'venvbuild: verify the helper', "${logDir}/verify-helper.stderr")
@@ -156,35 +183,28 @@ class HelperTool implements Serializable {
         }
     }
 
-    /** The tool folder's name: the library version and a hash of the lock and the interpreter making it. */
     @NonCPS
-    static String key(String lock, String version, String python) {
-        byte[] hash = MessageDigest.getInstance('SHA-256').digest("${lock}\u0000${python}".toString().getBytes('UTF-8'))
-        return "venvbuild-${version}-${hash.encodeHex().toString().take(16)}"
-    }
-
-    @NonCPS
-    static List<String> environment(Map options, String lock, String version, String info) {
+    static List<String> environment(Map options, String version, String info, String lockFile, String toolDir) {
         Map values = [
-            VB_VERSION       : version,
-            VB_HELPER_COMMAND: options.helperCommand,
-            VB_HELPER_PYTHON : options.helperPython,
-            VB_HELPER_LOCK   : lock,
-            VB_HELPER_KEY    : key(lock, version, options.helperPython as String),
-            VB_TOOL_ROOT     : options.helperToolRoot,
-            VB_INDEX_URL     : options.helperIndexUrl,
-            VB_HELPER_INFO   : info,
+            VB_VERSION         : version,
+            VB_HELPER_COMMAND  : options.helperCommand,
+            VB_HELPER_PYTHON   : options.helperPython,
+            VB_HELPER_LOCK_FILE: options.helperCommand ? null : lockFile,
+            VB_TOOL_DIR        : options.helperCommand ? null : toolDir,
+            VB_TOOL_ROOT       : options.helperToolRoot,
+            VB_INDEX_URL       : options.helperIndexUrl,
+            VB_HELPER_INFO     : info,
         ]
         return values.collect { name, value -> "${name}=${value == null ? '' : value}".toString() }
     }
 
-    /** helper.info (command= and digest= lines, written by install-helper.sh) -> [command:, digest:]. */
+    /** helper.info (command=, digest=, key=, tool= lines, written by install-helper.sh) -> [command:, digest:, key:, tool:]. */
     @NonCPS
     static Map parseInfo(String text) {
-        Map found = [command: null, digest: '']
+        Map found = [command: null, digest: '', key: '', tool: '']
         text.readLines().each { String line ->
             int equals = line.indexOf('=')
-            if (equals > 0 && line.substring(0, equals) in ['command', 'digest']) {
+            if (equals > 0 && line.substring(0, equals) in ['command', 'digest', 'key', 'tool']) {
                 found[line.substring(0, equals)] = line.substring(equals + 1)
             }
         }

@@ -4,14 +4,33 @@ import com.cloudbees.groovy.cps.NonCPS
 
 /**
  * The notify option: Slack through slackSend (Slack Notification plugin) and e-mail through mail
- * (Mailer plugin). A missing plugin or a failing send is one echoed line, never the build's error.
+ * (Mailer plugin), on failure or abort, on UNSTABLE, and when a build succeeds after one that did not
+ * (back to normal). A missing plugin or a failing send is one echoed line, never the build's error.
  */
 class Notifications implements Serializable {
+
+    static final Map<String, String> COLOURS = [FAILURE: 'danger', ABORTED: 'warning', UNSTABLE: 'warning', SUCCESS: 'good']
+
+    /**
+     * What a finished (not failed) build tells notify: [stage:, message:, result: 'UNSTABLE'] when it was marked
+     * unstable (unstableMessage), [result: 'SUCCESS', message: 'back to normal ...'] when the previous build's
+     * result was another, else null (nothing to say).
+     */
+    @NonCPS
+    static Map outcome(String unstableMessage, String previousResult) {
+        if (unstableMessage) {
+            return [stage: 'Check dependencies', message: unstableMessage, result: 'UNSTABLE']
+        }
+        if (previousResult && previousResult != 'SUCCESS') {
+            return [stage: null, message: "back to normal after ${previousResult}".toString(), result: 'SUCCESS', fixed: true]
+        }
+        return null
+    }
 
     static void send(Object steps, Map notify, Map failure, String text) {
         if (notify?.slack) {
             attempt(steps, 'slackSend', "Slack ${notify.slack}") {
-                steps.slackSend(channel: notify.slack, color: failure.result == 'ABORTED' ? 'warning' : 'danger', message: text)
+                steps.slackSend(channel: notify.slack, color: COLOURS[failure.result] ?: 'danger', message: text)
             }
         }
         if (notify?.email) {
@@ -21,7 +40,7 @@ class Notifications implements Serializable {
         }
     }
 
-    private static void attempt(Object steps, String stepName, String what, Closure send) {
+    static void attempt(Object steps, String stepName, String what, Closure send) {
         try {
             send()
         } catch (Throwable error) {

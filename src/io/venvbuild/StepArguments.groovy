@@ -15,4 +15,10 @@ class StepArguments {
         return "${step}: unknown option${unknown.size() > 1 ? 's' : ''} ${unknown.join(', ')}; " +
             "accepted: ${defaults.keySet().join(', ')}"
     }
+
+    /** A folder name for one call of a step that may run more than once in a workspace: prefix-<random>. */
+    @NonCPS
+    static String callId(String prefix) {
+        return "${prefix}-${UUID.randomUUID().toString().take(8)}".toString()
+    }
 }
