@@ -459,7 +459,7 @@ def test_gc_apply_and_compact_exclude_each_other_through_the_lease(tmp_path, cap
     store = published_store(tmp_path, DAY1)
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
     holder = subprocess.Popen(
-        [sys.executable, "-c", "import sys\nfrom venvbuild import maintenance_lease\n"
+        [sys.executable, "-c", "import sys\nfrom venvbuild.lifecycle import maintenance_lease\n"
          "from venvbuild.store.local import LocalStore\n"
          "with maintenance_lease.held(LocalStore(sys.argv[1]), 'compact'):\n"
          "    print('held', flush=True); sys.stdin.readline()\n", str(store.root)],
