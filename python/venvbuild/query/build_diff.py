@@ -8,6 +8,7 @@ from typing import List
 from packaging.utils import canonicalize_name
 from packaging.version import InvalidVersion, Version
 
+from venvbuild._util.terminal import printable
 from venvbuild.build.conflicts import Conflict
 
 # The build facts compared besides packages: (metadata field, label).
@@ -89,6 +90,9 @@ def as_json(diff: BuildDiff) -> str:
 
 
 def as_text(diff: BuildDiff) -> str:
+    """One line per change; each value made printable (terminal.printable), so a record's text can neither
+    drive the terminal nor start a line of its own."""
+    diff = _printable(diff)
     lines = [f"{diff.old} -> {diff.new}"]
     lines += [f"{label}: {was} -> {now}" for label, was, now in diff.environment]
     lines += [f"+ {name} {version}" for name, version in diff.added]
@@ -103,6 +107,15 @@ def as_text(diff: BuildDiff) -> str:
     elif diff.same_packages:
         lines.append("same installed packages")
     return "\n".join(lines)
+
+
+def _printable(diff: BuildDiff) -> BuildDiff:
+    """The diff with every text made printable, as one value of a line (None stays None)."""
+    def clean(value):
+        if isinstance(value, list):
+            return [clean(v) for v in value]
+        return printable(value, lines=False) if isinstance(value, str) else value
+    return BuildDiff(**{name: clean(value) for name, value in vars(diff).items()})
 
 
 def as_markdown(diff: BuildDiff) -> str:
@@ -126,4 +139,4 @@ def as_markdown(diff: BuildDiff) -> str:
 
 
 def _md(value) -> str:
-    return "" if value is None else str(value).replace("|", "\\|")
+    return "" if value is None else printable(str(value), lines=False).replace("|", "\\|")

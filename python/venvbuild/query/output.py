@@ -7,6 +7,8 @@ import sys
 from datetime import date, datetime
 from decimal import Decimal
 
+from venvbuild._util.terminal import printable
+
 MATCH_HEADERS = ("VERSION", "ENV", "CREATED", "PYTHON", "PACKAGES", "CONFLICT-FREE")
 MATCH_CSV_HEADERS = ("venv_version", "env_name", "created_at", "python_version", "packages", "is_conflict_free",
                      "venv_archive")
@@ -52,8 +54,9 @@ def csv_cell(value) -> str:
 
 
 def table(headers, rows) -> str:
-    """Columns padded to their widest cell; the last column is not padded."""
-    rows = [tuple(str(c) for c in row) for row in rows]
+    """Columns padded to their widest cell; the last column is not padded. Each cell is made printable
+    (terminal.printable): a value cannot drive the terminal, nor break its row in two."""
+    rows = [tuple(printable(str(c), lines=False) for c in row) for row in rows]
     widths = [max([len(h)] + [len(r[i]) for r in rows]) for i, h in enumerate(headers)]
     lines = []
     for row in [tuple(headers)] + rows:

@@ -1,5 +1,6 @@
 import sys
 
+from venvbuild._util.terminal import echo
 from venvbuild.build.requirements_gate import check_pins
 from venvbuild.errors import UnpinnedError
 
@@ -15,9 +16,9 @@ def run(args) -> int:
         checked = check_pins(args.file)
     except UnpinnedError as exc:
         for line in exc.lines:
-            print(line, file=sys.stderr)
-        print(f"venvbuild: error: {args.file}: {len(exc.lines)} requirement(s) not pinned to one version with '=='",
+            echo(line, file=sys.stderr)
+        echo(f"venvbuild: error: {args.file}: {len(exc.lines)} requirement(s) not pinned to one version with '=='",
               file=sys.stderr)
         return exc.exit_code
-    print(f"{args.file}: all {checked.requirements} requirement(s) pinned")
+    echo(f"{args.file}: all {checked.requirements} requirement(s) pinned")
     return 0

@@ -3,6 +3,7 @@
 from datetime import date, datetime, timedelta, timezone
 
 from venvbuild import naming
+from venvbuild._util.terminal import echo
 from venvbuild.errors import OK, StoreError
 from venvbuild.lifecycle import compaction, maintenance_lease, retention
 from venvbuild.store.options import add_store_arguments, store_from_args
@@ -31,11 +32,11 @@ def run(args) -> int:
     store = store_from_args(args)
     with maintenance_lease.held(store, "compact"):
         results = compaction.compact(
-            store, before, print, lambda: frozenset(b.venv_version for b in retention.tombstones(store)))
+            store, before, echo, lambda: frozenset(b.venv_version for b in retention.tombstones(store)))
     done = [r for r in results if not r.left and r.skipped is None]
     folded = sum(len(r.read) for r in done)
     records = sum(r.records for r in done)
-    print(f"{len(done)} day(s) before {before.isoformat()} compacted in {store.describe()}: "
+    echo(f"{len(done)} day(s) before {before.isoformat()} compacted in {store.describe()}: "
           f"{records} record(s), {folded} object(s) folded")
     skipped = [r.day for r in results if r.skipped is not None]
     if skipped:

@@ -1,5 +1,6 @@
 """`venvbuild ddl --bucket B`: print the Athena CREATE TABLE over the published search records, and its view."""
 
+from venvbuild._util.terminal import echo
 from venvbuild.errors import OK, UsageError
 from venvbuild.query import ddl
 from venvbuild.store.local import DEFAULT_PREFIX
@@ -38,9 +39,9 @@ def run(args) -> int:
         for option in ("since", "view"):
             if getattr(args, option) is not None:  # the tag events' table has no partitions and no view
                 raise UsageError(f"--{option} does not apply to --tags")
-        print(ddl.render_tags(args.bucket, args.prefix, args.database, args.table or ddl.DEFAULT_TAGS_TABLE,
-                                     args.engine), end="")
+        echo(ddl.render_tags(args.bucket, args.prefix, args.database, args.table or ddl.DEFAULT_TAGS_TABLE,
+                             args.engine), lines=True, end="")
         return OK
-    print(ddl.render(args.bucket, args.prefix, args.database, args.table or ddl.DEFAULT_TABLE,
-                            args.since or ddl.DEFAULT_SINCE, args.engine, args.view or ddl.DEFAULT_VIEW), end="")
+    echo(ddl.render(args.bucket, args.prefix, args.database, args.table or ddl.DEFAULT_TABLE,
+                    args.since or ddl.DEFAULT_SINCE, args.engine, args.view or ddl.DEFAULT_VIEW), lines=True, end="")
     return OK

@@ -1,5 +1,6 @@
 """`venvbuild diff A B`: what changed between two published builds."""
 
+from venvbuild._util.terminal import echo
 from venvbuild.query import build_diff
 from venvbuild.store import stored_builds
 from venvbuild.store.options import add_store_arguments, store_from_args
@@ -29,7 +30,7 @@ def run(args) -> int:
     if args.json:
         print(build_diff.as_json(diff))
     elif args.markdown:
-        print(build_diff.as_markdown(diff), end="")
+        echo(build_diff.as_markdown(diff), lines=True, end="")
     else:
-        print(build_diff.as_text(diff))
+        echo(build_diff.as_text(diff), lines=True)
     return 0 if diff.same_packages else 1

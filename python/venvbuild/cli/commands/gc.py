@@ -3,6 +3,7 @@
 import argparse
 
 from venvbuild._util.console import say
+from venvbuild._util.terminal import echo
 from venvbuild.errors import OK
 from venvbuild.lifecycle import maintenance_lease, retention
 from venvbuild.store.options import add_store_arguments, store_from_args
@@ -48,20 +49,20 @@ def run(args) -> int:
 def _plan_and_apply(store, args) -> int:
     result = retention.plan(store, args.keep_last, args.keep_days, args.env_name)
     for version, why in sorted(result.keep.items()):
-        print(f"keep    {version}  ({why})")
+        echo(f"keep    {version}  ({why})")
     verb = "delete" if args.apply else "would delete"
     for build in result.resume:
-        print(f"{verb} {build.venv_version}  (an interrupted collection started it)")
+        echo(f"{verb} {build.venv_version}  (an interrupted collection started it)")
     for build in result.delete:
-        print(f"{verb} {build.venv_version}  (env {build.env_name})")
+        echo(f"{verb} {build.venv_version}  (env {build.env_name})")
     for build in result.incomplete:
-        print(f"{verb} {build.venv_version}  (never published completely, over a day old)")
+        echo(f"{verb} {build.venv_version}  (never published completely, over a day old)")
     for key in result.stale_pointers:
-        print(f"{verb} {key}  (a reuse pointer naming no published build)")
+        echo(f"{verb} {key}  (a reuse pointer naming no published build)")
     total = len(result.resume) + len(result.delete) + len(result.incomplete)
     if not args.apply:
-        print(f"{total} build(s) would be deleted, {len(result.keep)} kept; run again with --apply to delete")
+        echo(f"{total} build(s) would be deleted, {len(result.keep)} kept; run again with --apply to delete")
         return OK
     deleted = retention.apply(store, result, say)
-    print(f"{deleted} build(s) deleted, {len(result.keep)} kept")
+    echo(f"{deleted} build(s) deleted, {len(result.keep)} kept")
     return OK

@@ -1,5 +1,6 @@
 """`venvbuild publish BUILD_DIR --store ...`: publish a finished build folder."""
 
+import json
 from pathlib import Path
 
 from venvbuild.build import publish
@@ -37,5 +38,5 @@ def run(args) -> int:
             args.reused_to.write_text(metadata.dumps(stored), encoding="utf-8")
     else:
         stored = publish.publish(args.build_dir, store, renumber=args.next_free_version)
-    print(metadata.dumps(stored), end="")
+    print(json.dumps(stored, separators=(",", ":")))  # ensure_ascii: nothing in it can drive a terminal
     return OK

@@ -2,6 +2,7 @@
 
 import json
 
+from venvbuild._util.terminal import echo
 from venvbuild.consume import pull
 from venvbuild.errors import OK, UsageError
 from venvbuild.lifecycle import tags
@@ -48,6 +49,6 @@ def run(args) -> int:
         print(json.dumps({**receipt, "reused": reused}, sort_keys=True))
     else:
         how = "already there" if reused else "pulled"
-        print(f"{meta['venv_version']}  env {meta['env_name']}  {how} at {receipt['dest']}  "
+        echo(f"{meta['venv_version']}  env {meta['env_name']}  {how} at {receipt['dest']}  "
               f"sha256 {meta['archive_sha256']}")
     return OK

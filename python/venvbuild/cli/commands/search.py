@@ -4,6 +4,7 @@ import argparse
 import dataclasses
 import sys
 
+from venvbuild._util.terminal import echo
 from venvbuild.errors import UsageError
 from venvbuild.query import athena, athena_tagged, criteria, local_search, matching, output
 from venvbuild.query.ddl import DEFAULT_TAGS_TABLE
@@ -69,7 +70,7 @@ def run(args) -> int:
         if args.count and not args.tag and len(wanted.specs) == 1:  # a row per version, not per build
             count = matching.count(athena.counted(where, wanted), wanted.specs)
             count = min(count, args.limit) if args.limit else count
-            print(count)
+            echo(count)
             return 0 if count else 1
         if args.tag:
             found = athena_tagged.candidates(where, wanted, args.tag, args.tags_table or DEFAULT_TAGS_TABLE)
@@ -85,7 +86,7 @@ def run(args) -> int:
 
     if args.count:
         count = sum(1 for _ in matches)
-        print(count)
+        echo(count)
         return 0 if count else 1
     if args.json:
         count = 0
@@ -104,9 +105,9 @@ def run(args) -> int:
     rows = [output.match_cells(m) for m in matches]
     if not rows:
         asked = [s.text for s in wanted.specs] + [f"--tag {t}" for t in args.tag or ()]
-        print("venvbuild: no build matches " + " ".join(asked), file=sys.stderr)
+        echo("venvbuild: no build matches " + " ".join(asked), file=sys.stderr)
         return 1
-    print(output.table(output.MATCH_HEADERS, rows))
+    echo(output.table(output.MATCH_HEADERS, rows), lines=True)
     return 0
 
 

@@ -1,5 +1,6 @@
 """`venvbuild sql "QUERY"`: run SQL (DuckDB) against a local store's `venv_builds_metadata` view."""
 
+from venvbuild._util.terminal import echo
 from venvbuild.query import local_search, output
 
 HELP = "run a read-only SQL query against a local store's venv_builds_metadata view (DuckDB)"
@@ -31,5 +32,5 @@ def run(args) -> int:
             writer.writerow(columns)
             writer.writerows([output.csv_cell(v) for v in row] for row in rows)
     elif columns:
-        print(output.table(columns, [tuple(output.cell(v) for v in row) for row in rows]))
+        echo(output.table(columns, [tuple(output.cell(v) for v in row) for row in rows]), lines=True)
     return 0

@@ -1,5 +1,6 @@
 """`venvbuild tag VERSION TAG --store ...`: point a tag at a published build, or take it away (--remove)."""
 
+from venvbuild._util.terminal import echo
 from venvbuild.errors import OK
 from venvbuild.lifecycle import tags
 from venvbuild.store.options import add_store_arguments, store_from_args
@@ -21,5 +22,5 @@ def run(args) -> int:
     tags.check_tag(args.tag)
     event = tags.tag(store_from_args(args), args.version, args.tag, remove=args.remove)
     verb = "removed from" if event.action == tags.REMOVE else "->"
-    print(f"{event.env_name} {event.tag} {verb} {event.venv_version}  (event {event.sequence})")
+    echo(f"{event.env_name} {event.tag} {verb} {event.venv_version}  (event {event.sequence})")
     return OK

@@ -2,6 +2,7 @@
 
 from pathlib import Path
 
+from venvbuild._util.terminal import echo
 from venvbuild.consume import verify
 from venvbuild.errors import OK
 
@@ -17,7 +18,7 @@ def add_arguments(parser) -> None:
 def run(args) -> int:
     lines = verify.differences(args.root)
     for line in lines:
-        print(line)
+        echo(line)
     if not lines:
-        print(f"{args.root}: unchanged since it was pulled")
+        echo(f"{args.root}: unchanged since it was pulled")
     return DIFFERENT if lines else OK
