@@ -27,7 +27,7 @@ def add_arguments(parser):
     shape = parser.add_mutually_exclusive_group()
     shape.add_argument("--count", action="store_true", help="print only the number of matching builds")
     shape.add_argument("--json", action="store_true", help="print one JSON object per build (JSON lines)")
-    shape.add_argument("--csv", action="store_true", help="print CSV with a header row, for spreadsheets")
+    shape.add_argument("--csv", action="store_true", help=output.CSV_HELP)
     parser.add_argument("--conflict-free", action="store_true", help="only builds without dependency conflicts")
     parser.add_argument("--python", metavar="3.X", help="only builds for this Python version")
     parser.add_argument("--env-name", metavar="NAME", help="only builds of this environment name")

@@ -16,7 +16,7 @@ def add_arguments(parser):
     parser.add_argument("query", metavar="QUERY", help="the SQL, for example \"SELECT count(*) FROM venv_builds_metadata\"")
     shape = parser.add_mutually_exclusive_group()
     shape.add_argument("--json", action="store_true", help="print one JSON object per row (JSON lines)")
-    shape.add_argument("--csv", action="store_true", help="print CSV with a header row, for spreadsheets")
+    shape.add_argument("--csv", action="store_true", help=output.CSV_HELP)
     parser.add_argument("--store", metavar="DIR", help=local_search.STORE_HELP)
     parser.add_argument("--reindex", action="store_true", help="rebuild the store's search index from scratch")
 
