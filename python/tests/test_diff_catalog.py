@@ -180,3 +180,24 @@ def test_a_builds_own_svg_is_shown_as_an_image_never_inlined(capsys, store, tmp_
     inode = (out / "builds" / "venv_20250104_100000.svg").stat().st_ino
     assert run(capsys, "catalog", "--store", store, "--out", out)[0] == 0
     assert (out / "builds" / "venv_20250104_100000.svg").stat().st_ino == inode, "kept, not copied again"
+
+
+def test_a_package_listed_under_several_spellings_is_reported_not_silently_picked(capsys, store, tmp_path):
+    """One record listing six, Six and SIX (PEP 503: one package) is a duplicate the diff names, with the
+    record and the pin it compared; it is never one of them chosen in silence."""
+    twice = "venv_20250104_100000"
+    publish_build(tmp_path, twice, installed_packages=["kedro==0.18.14", "numpy==1.24.4", "pandas==1.5.3",
+                                                       "six==1.16.0", "Six==1.17.0", "SIX==1.15.0"])
+    capsys.readouterr()
+    code, out, err = run(capsys, "diff", OLD, twice, "--store", store)
+    assert code == 1 and err == ""
+    assert (f"duplicate in {twice}: six listed as six==1.16.0, Six==1.17.0, SIX==1.15.0; compared as six==1.16.0"
+            in out.splitlines())
+    assert not any(line.startswith(("^ ", "v ", "~ ")) for line in out.splitlines()), "six==1.16.0 in both"
+    code, out, _ = run(capsys, "diff", OLD, twice, "--json", "--store", store)
+    assert code == 1 and json.loads(out)["duplicates"] == [[twice, "six", ["six==1.16.0", "Six==1.17.0", "SIX==1.15.0"]]]
+    code, out, _ = run(capsys, "diff", OLD, twice, "--markdown", "--store", store)
+    assert f"- duplicate in `{twice}`: six listed as six==1.16.0, Six==1.17.0, SIX==1.15.0" in out
+    assert run(capsys, "catalog", "--store", store, "--out", tmp_path / "site")[0] == 0
+    page = (tmp_path / "site" / "builds" / f"{twice}.html").read_text()
+    assert f"<td>duplicate</td><td>six in {twice}: listed as six==1.16.0, Six==1.17.0, SIX==1.15.0" in page

@@ -144,6 +144,8 @@ def diff_html(previous, meta: dict) -> str:
         + [("changed", n, a, b) for n, a, b in diff.changed]
         + [("conflict gained", c, "", "") for c in diff.conflicts_gained]
         + [("conflict lost", c, "", "") for c in diff.conflicts_lost]
+        + [("duplicate", f"{name} in {version}: listed as {', '.join(pins)}; compared as {pins[0]}", "", "")
+           for version, name, pins in diff.duplicates]
     )
     link = f'<a href="{escape(previous["venv_version"])}.html">{escape(previous["venv_version"])}</a>'
     if not rows:

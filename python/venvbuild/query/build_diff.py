@@ -27,22 +27,36 @@ class BuildDiff:
     environment: List[list] = field(default_factory=list)  # [label, old, new]
     conflicts_gained: List[str] = field(default_factory=list)
     conflicts_lost: List[str] = field(default_factory=list)
+    # [venv_version, normalised name, [pins as the record spells them]]: one package listed more than once
+    # in a record (six==1.16.0 and Six==1.16.0); the first of them is the one compared.
+    duplicates: List[list] = field(default_factory=list)
 
     @property
     def same_packages(self) -> bool:
-        return not (self.added or self.removed or self.upgraded or self.downgraded or self.changed)
+        """No package added, removed or changed, and none listed twice (which of its pins is installed?)."""
+        return not (self.added or self.removed or self.upgraded or self.downgraded or self.changed or self.duplicates)
 
     def as_dict(self) -> dict:
         return {**asdict(self), "same_packages": self.same_packages}
 
 
 def installed(meta: dict) -> dict:
-    """normalised name -> (name as spelt, version) of a build's installed packages."""
+    """normalised name -> (name as spelt, version) of a build's installed packages; a package listed more
+    than once (duplicates) counts as its first pin."""
     found = {}
     for pin in meta.get("installed_packages") or []:
         name, _, version = pin.partition("==")
-        found[canonicalize_name(name)] = (name, version)
+        found.setdefault(canonicalize_name(name), (name, version))
     return found
+
+
+def duplicates(meta: dict) -> List[list]:
+    """[[venv_version, normalised name, [pins]]] for each package a record lists more than once, under one
+    spelling or several (PEP 503: six, Six and SIX are one package)."""
+    pins: dict = {}
+    for pin in meta.get("installed_packages") or []:
+        pins.setdefault(canonicalize_name(pin.partition("==")[0]), []).append(pin)
+    return [[meta["venv_version"], name, listed] for name, listed in sorted(pins.items()) if len(listed) > 1]
 
 
 def conflict_lines(meta: dict) -> List[str]:
@@ -55,6 +69,7 @@ def conflict_lines(meta: dict) -> List[str]:
 
 def compare(old: dict, new: dict) -> BuildDiff:
     diff = BuildDiff(old["venv_version"], new["venv_version"])
+    diff.duplicates = duplicates(old) + duplicates(new)
     before, after = installed(old), installed(new)
     for key in sorted(set(before) | set(after)):
         if key not in after:
@@ -102,6 +117,8 @@ def as_text(diff: BuildDiff) -> str:
     lines += [f"~ {name} {was} -> {now}" for name, was, now in diff.changed]
     lines += [f"conflict gained: {c}" for c in diff.conflicts_gained]
     lines += [f"conflict lost: {c}" for c in diff.conflicts_lost]
+    lines += [f"duplicate in {version}: {name} listed as {', '.join(pins)}; compared as {pins[0]}"
+              for version, name, pins in diff.duplicates]
     if len(lines) == 1:
         lines.append("no differences")
     elif diff.same_packages:
@@ -135,6 +152,8 @@ def as_markdown(diff: BuildDiff) -> str:
         out += ["Same installed packages.", ""]
     out += [f"- conflict gained: {_md(c)}" for c in diff.conflicts_gained]
     out += [f"- conflict lost: {_md(c)}" for c in diff.conflicts_lost]
+    out += [f"- duplicate in `{version}`: {_md(name)} listed as {_md(', '.join(pins))}; compared as {_md(pins[0])}"
+            for version, name, pins in diff.duplicates]
     return "\n".join(out).rstrip() + "\n"
 
 

@@ -11,7 +11,10 @@ HELP = "show what changed between two published builds: packages, Python, platfo
 def add_arguments(parser) -> None:
     parser.description = (
         f"{HELP}.\n\nPackages are matched by PEP 503 name; upgraded and downgraded follow PEP 440 order.\n"
-        "Exit 0 when both builds have the same installed packages, 1 when they differ (as diff does), "
+        "A package a record lists more than once (six==1.16.0 and Six==1.17.0) is reported as a duplicate, its "
+        "first pin compared.\n"
+        "Exit 0 when both builds have the same installed packages, 1 when they differ (as diff does) or a "
+        "package is listed twice, "
         "2 for an unknown version, 6 when the store fails or holds a damaged record."
     )
     parser.add_argument("old", metavar="A", help="the earlier build, venv_YYYYMMDD_HHMMSS")
