@@ -43,7 +43,7 @@ class BuildDiff:
 def installed(meta: dict) -> dict:
     """normalised name -> (name as spelt, version) of a build's installed packages; a package listed more
     than once (duplicates) counts as its first pin."""
-    found = {}
+    found: dict = {}
     for pin in meta.get("installed_packages") or []:
         name, _, version = pin.partition("==")
         found.setdefault(canonicalize_name(name), (name, version))
