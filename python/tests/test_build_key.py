@@ -86,12 +86,15 @@ def test_resolution_environment_counts_and_other_variables_do_not(tmp_path):
         assert changed != plain, variable
 
 
-def test_a_constraint_file_in_the_environment_counts_by_its_content(tmp_path):
-    constraints = tmp_path / "c.txt"
-    constraints.write_text("numpy==1.26.4\n")
-    first, _ = key_for(tmp_path, BASE, env={"PIP_CONSTRAINT": str(constraints)})
-    constraints.write_text("numpy==1.26.3\n")
-    second, _ = key_for(tmp_path, BASE, env={"PIP_CONSTRAINT": str(constraints)})
+@pytest.mark.parametrize("variable", ["PIP_CONSTRAINT", "PIP_REQUIREMENT", "UV_OVERRIDE"])
+def test_a_file_named_by_a_variable_counts_by_its_content(tmp_path, variable):
+    """A constraints or requirements file named in the environment (PIP_REQUIREMENT is pip's -r): another
+    pin in it is another build."""
+    named = tmp_path / "named.txt"
+    named.write_text("numpy==1.26.4\n")
+    first, _ = key_for(tmp_path, BASE, env={variable: str(named)})
+    named.write_text("numpy==1.26.3\n")
+    second, _ = key_for(tmp_path, BASE, env={variable: str(named)})
     assert first != second
 
 
@@ -164,16 +167,6 @@ def test_a_variable_that_cannot_change_the_install_keeps_the_key(tmp_path, varia
     plain, _ = key_for(tmp_path, BASE, env={})
     same, _ = key_for(tmp_path, BASE, env={variable: value})
     assert same == plain, variable
-
-
-def test_a_file_named_by_a_variable_counts_by_its_content(tmp_path):
-    """PIP_REQUIREMENT names a requirements file: another pin in it is another build."""
-    extra = tmp_path / "extra.txt"
-    extra.write_text("numpy==1.26.4\n")
-    first, _ = key_for(tmp_path, BASE, env={"PIP_REQUIREMENT": str(extra)})
-    extra.write_text("numpy==1.26.3\n")
-    second, _ = key_for(tmp_path, BASE, env={"PIP_REQUIREMENT": str(extra)})
-    assert first != second
 
 
 def test_index_urls_in_variables_count_without_being_written_in_clear(tmp_path):
