@@ -186,3 +186,101 @@ def test_a_javascript_error_fails_the_check(browser, catalog, tmp_path):
     chromium.navigate((broken / "index.html").as_uri())
     assert chromium.errors, "the page's TypeError was seen"
     chromium.errors.clear()
+
+
+# Every free-text field of a record, each trying to run code: set window.owned, or open a dialog.
+HOSTILE_VERSION = "venv_20250201_100000"
+HOSTILE_FIELDS = dict(
+    build_url="javascript:window.owned=10",
+    git_commit='"><img src=x onerror="window.owned=11">',
+    python_home="<script>window.owned=12</script>",
+    platform="</title><script>window.owned=13</script>",
+    venvbuild_version="<svg onload=window.owned=14>",
+    python_full_version='3.11.7"><iframe src="javascript:parent.owned=15">',
+    conflicts=["<img src=x onerror=window.owned=16>"],
+    conflict_details=[{"kind": "cycle", "package": "six", "requirement": "<script>window.owned=17</script>",
+                       "installed_version": None, "required_by": "six"},
+                      {"kind": "missing", "package": "x", "requirement": "x", "installed_version": None,
+                       "required_by": "<img src=x onerror=window.owned=16>"}],
+    is_conflict_free=False,
+    installed_packages=["six==1.0</script><script>alert(18)</script>", "evil==<img/src/onerror/alert(19)>"],
+)
+
+
+@pytest.fixture(scope="module")
+def hostile_site(tmp_path_factory, browser):
+    from tests._support.records import with_own_svg
+
+    root = tmp_path_factory.mktemp("hostile")
+    store = LocalStore(root / "store")
+    publish.publish(make_build_dir(root / "builds", "venv_20250101_100000", installed_packages=["six==0.9"]), store)
+    publish.publish(with_own_svg(make_build_dir(root / "builds", HOSTILE_VERSION, **HOSTILE_FIELDS)), store)
+    assert cli.main(["catalog", "--store", str(root / "store"), "--out", str(root / "site")]) == 0
+    server = StaticServer(root / "site")
+    try:
+        yield root / "site", server.url
+    finally:
+        server.close()
+
+
+def visit(chromium, url):
+    """Open url; what ran there: window.owned (undefined when nothing ran), and whether a dialog opened."""
+    chromium.navigate(url)
+    return chromium.evaluate("window.owned === undefined ? null : window.owned"), \
+        "Page.javascriptDialogOpening" in chromium.events
+
+
+@pytest.mark.parametrize("over", ["http", "file"])
+def test_nothing_a_build_stored_runs_in_the_catalog(browser, hostile_site, over):
+    """A build's own pipdeptree.svg and script-laden text in every record field: no page of the site runs any
+    of it, from a web server or from file://, and each page shows the text as text."""
+    chromium, _ = browser
+    site, url = hostile_site
+    files = sorted(p.relative_to(site).as_posix() for p in site.rglob("*") if p.is_file())
+    assert not [f for f in files if f.endswith(".svg")], "the build's own SVG is not in the site"
+    pages = [f for f in files if f.endswith(".html")] + [f"builds/{HOSTILE_VERSION}.svg"]
+    for page in pages:
+        address = url + page if over == "http" else (site / page).as_uri()
+        assert visit(chromium, address) == (None, False), page
+    assert [e for e in chromium.errors if "Failed to load resource" not in e] == [], "only the SVG is not found"
+    chromium.errors.clear()
+    chromium.navigate(url + f"builds/{HOSTILE_VERSION}.html" if over == "http"
+                      else (site / "builds" / f"{HOSTILE_VERSION}.html").as_uri())
+    shown = chromium.evaluate("""({
+        facts: Array.from(document.querySelectorAll('.facts td')).map(function (td) { return td.textContent; }),
+        links: Array.from(document.querySelectorAll('a')).map(function (a) { return a.protocol; }),
+        conflicts: document.getElementById('conflicts').textContent,
+        packages: document.getElementById('packages').textContent,
+        graph: document.querySelectorAll('#graph svg text').length,
+        csp: document.querySelector('meta[http-equiv="Content-Security-Policy"]').content })""")
+    for field in ("build_url", "git_commit", "python_home", "platform", "venvbuild_version", "python_full_version"):
+        assert any(HOSTILE_FIELDS[field] in text for text in shown["facts"]), field
+    assert "javascript:" not in shown["links"]
+    assert "<img src=x onerror=window.owned=16>" in shown["conflicts"]
+    assert "dependency cycle: <script>window.owned=17</script>" in shown["conflicts"]
+    assert "six==1.0</script><script>alert(18)</script>" in shown["packages"]
+    assert shown["graph"] == 1, "drawn from pipdeptree.json"
+    assert "script-src 'self'" in shown["csp"] and "object-src 'none'" in shown["csp"]
+    chromium.navigate(url + "index.html#q=evil" if over == "http" else (site / "index.html").as_uri() + "#q=evil")
+    chromium.wait_for("document.querySelectorAll('#builds tbody tr').length === 1")
+    assert chromium.evaluate("document.querySelector('#builds tbody tr').cells[4].textContent") == \
+        "evil==<img/src/onerror/alert(19)>"
+    assert chromium.evaluate("window.owned === undefined") and "Page.javascriptDialogOpening" not in chromium.events
+    assert chromium.errors == []
+
+
+def test_the_policy_refuses_a_script_that_got_into_a_page(browser, hostile_site):
+    """The Content-Security-Policy is a second wall: a script element put into a page (as an escaping bug
+    would) does not run, and the catalog's own script still does."""
+    chromium, _ = browser
+    site, _ = hostile_site
+    chromium.navigate((site / "index.html").as_uri() + "#q=six")
+    chromium.wait_for("window.venvbuildCatalogReady")
+    chromium.evaluate("var s = document.createElement('script'); s.textContent = 'window.owned = 20'; "
+                      "document.body.appendChild(s); var i = document.createElement('img'); i.src = 'x'; "
+                      "i.setAttribute('onerror', 'window.owned = 21'); document.body.appendChild(i); 0")
+    chromium.wait_for("document.querySelectorAll('img').length === 1")
+    assert chromium.evaluate("window.owned === undefined")
+    refused = [e for e in chromium.errors if "Failed to load resource" not in e]  # the img's 'x' is not found
+    assert len(refused) == 2 and all("Content Security Policy" in e for e in refused), chromium.errors
+    chromium.errors.clear()

@@ -7,7 +7,7 @@ import boto3
 import pytest
 
 from tests._support.cli import run_cli as run
-from tests._support.records import make_build_dir
+from tests._support.records import make_build_dir, with_own_svg
 from venvbuild.build import publish
 from venvbuild.store.s3 import S3Store
 
@@ -75,3 +75,22 @@ def test_catalog_refuses_a_prefix_it_did_not_write(capsys, bucket, s3, s3_server
                        "--endpoint-url", s3_server)
     assert code == 2 and "not written by venvbuild catalog" in err and err.count("\n") == 1
     assert set(objects(s3, bucket, "website/")) == {"index.html"}
+
+
+def test_no_object_of_the_site_is_served_as_svg_or_a_guessed_type(capsys, bucket, s3, s3_server, tmp_path):
+    """S3 serves an object with the Content-Type given at upload: a build's SVG uploaded as image/svg+xml
+    would run its scripts on the site's origin. The site holds only its own kinds, each with its exact
+    type, and nothing from a build."""
+    publish.publish(with_own_svg(make_build_dir(tmp_path / "b", "venv_20250103_100000")),
+                    S3Store(bucket, "venv-builds", endpoint_url=s3_server))
+    capsys.readouterr()
+    code, _, err = run(capsys, "catalog", "--store", f"s3://{bucket}/venv-builds", "--out", f"s3://{bucket}/catalog",
+                       "--endpoint-url", s3_server)
+    assert code == 0, err
+    types = {key: s3.head_object(Bucket=bucket, Key="catalog/" + key)["ContentType"]
+             for key in objects(s3, bucket, "catalog/")}
+    expected = {"html": "text/html; charset=utf-8", "js": "text/javascript; charset=utf-8",
+                "css": "text/css; charset=utf-8", "json": "application/json", "jsonl": "application/octet-stream"}
+    assert {key: expected[key.rsplit(".", 1)[-1]] for key in types} == types
+    page = s3.get_object(Bucket=bucket, Key="catalog/builds/venv_20250103_100000.html")["Body"].read().decode()
+    assert "<script" not in page and ">six 1.16.0</text>" in page

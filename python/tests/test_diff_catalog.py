@@ -5,7 +5,7 @@ import json
 import pytest
 
 from tests._support.cli import run_cli as run
-from tests._support.records import make_build_dir
+from tests._support.records import make_build_dir, with_own_svg
 from venvbuild.build import publish
 from venvbuild.catalog import site
 from venvbuild.store.local import LocalStore
@@ -102,18 +102,25 @@ def test_catalog_refuses_a_folder_it_did_not_write(capsys, store, tmp_path):
     assert [p.name for p in out.iterdir()] == ["notes.txt"]
 
 
-def test_a_damaged_record_leaves_the_catalog_as_it_was(capsys, store, tmp_path):
+def test_a_damaged_record_is_left_out_with_one_warning_and_the_rest_is_built(capsys, store, tmp_path):
+    """One damaged record (or pipdeptree.json) costs only its own page: the catalog names it in one warning
+    line, builds every other page, and exits 0."""
     out = tmp_path / "site"
-    assert run(capsys, "catalog", "--store", store, "--out", out)[0] == 0
-    before = {p.relative_to(out): p.read_bytes() for p in out.rglob("*") if p.is_file()}
     record = store / "venv-builds-metadata" / "dt=2025-01-09" / "venv_20250109_100000.json"
     record.parent.mkdir()
     record.write_text("{not json")
+    (store / "venv-builds" / NEW / "pipdeptree.json").write_text('{"not": "a list"}')
     code, _, err = run(capsys, "catalog", "--store", store, "--out", out)
-    assert code == 6 and f"{record.as_uri()}: damaged build record, not valid JSON" in err and err.count("\n") == 1
-    assert {p.relative_to(out): p.read_bytes() for p in out.rglob("*") if p.is_file()} == before
-    code, _, err = run(capsys, "catalog", "--store", store, "--out", tmp_path / "new-site")
-    assert code == 6 and not (tmp_path / "new-site").exists()
+    assert code == 0, err
+    warnings = err.splitlines()[:-1]
+    assert len(warnings) == 2 and all(w.startswith("venvbuild: warning: ") for w in warnings), err
+    assert f"{record.as_uri()}: damaged build record, not valid JSON" in warnings[0]
+    assert warnings[0].endswith("left out of the catalog")
+    assert f"{NEW}/pipdeptree.json: damaged pipdeptree.json (not a list)" in warnings[1]
+    assert sorted(p.name for p in (out / "builds").iterdir()) == [f"{v}.html" for v in (OLD, NEW, OTHER)]
+    assert "No dependency graph recorded." in (out / "builds" / f"{NEW}.html").read_text()
+    assert '<div id="graph"' in (out / "builds" / f"{OLD}.html").read_text()
+    assert "venv_20250109_100000" not in (out / "data" / "index.js").read_text()
 
 
 def test_a_failure_while_writing_leaves_the_old_site(capsys, store, tmp_path, monkeypatch):
@@ -164,19 +171,35 @@ def test_the_fast_record_check_refuses_what_the_schema_refuses(field, value):
         stored_builds.parse(json.dumps(bad).encode(), "here")
 
 
-def test_a_builds_own_svg_is_shown_as_an_image_never_inlined(capsys, store, tmp_path):
-    build = make_build_dir(tmp_path / "builds", "venv_20250104_100000")
-    svg = b'<svg xmlns="http://www.w3.org/2000/svg"><script>alert(1)</script></svg>'
-    (build / "pipdeptree.svg").write_bytes(svg)
-    meta = json.loads((build / "metadata.json").read_text())
-    from venvbuild.record import metadata
-    metadata.write({**meta, "extra_artifacts": ["pipdeptree.svg"]}, build / "metadata.json")
-    publish.publish(build, LocalStore(store))
+def test_a_builds_own_svg_never_reaches_the_site(capsys, store, tmp_path):
+    """A build's pipdeptree.svg may hold a script; copied into the site it would run on the catalog's
+    origin. The site draws the graph from pipdeptree.json instead and holds no file from the build."""
+    publish.publish(with_own_svg(make_build_dir(tmp_path / "builds", "venv_20250104_100000")), LocalStore(store))
     out = tmp_path / "site"
     assert run(capsys, "catalog", "--store", store, "--out", out)[0] == 0
     page = (out / "builds" / "venv_20250104_100000.html").read_text()
-    assert '<img id="graph" src="venv_20250104_100000.svg"' in page and "<script>" not in page
-    assert (out / "builds" / "venv_20250104_100000.svg").read_bytes() == svg
-    inode = (out / "builds" / "venv_20250104_100000.svg").stat().st_ino
-    assert run(capsys, "catalog", "--store", store, "--out", out)[0] == 0
-    assert (out / "builds" / "venv_20250104_100000.svg").stat().st_ino == inode, "kept, not copied again"
+    assert '<div id="graph" role="img"' in page and ">six 1.16.0</text>" in page, "drawn from pipdeptree.json"
+    assert "<script" not in page and "onload" not in page and "foreignObject" not in page and "evil" not in page
+    assert [p for p in out.rglob("*") if p.suffix not in (".html", ".js", ".css", ".json", ".jsonl", "")] == []
+    assert all("http-equiv=\"Content-Security-Policy\"" in p.read_text() for p in out.rglob("*.html"))
+
+
+def test_a_package_listed_under_several_spellings_is_reported_not_silently_picked(capsys, store, tmp_path):
+    """One record listing six, Six and SIX (PEP 503: one package) is a duplicate the diff names, with the
+    record and the pin it compared; it is never one of them chosen in silence."""
+    twice = "venv_20250104_100000"
+    publish_build(tmp_path, twice, installed_packages=["kedro==0.18.14", "numpy==1.24.4", "pandas==1.5.3",
+                                                       "six==1.16.0", "Six==1.17.0", "SIX==1.15.0"])
+    capsys.readouterr()
+    code, out, err = run(capsys, "diff", OLD, twice, "--store", store)
+    assert code == 1 and err == ""
+    assert (f"duplicate in {twice}: six listed as six==1.16.0, Six==1.17.0, SIX==1.15.0; compared as six==1.16.0"
+            in out.splitlines())
+    assert not any(line.startswith(("^ ", "v ", "~ ")) for line in out.splitlines()), "six==1.16.0 in both"
+    code, out, _ = run(capsys, "diff", OLD, twice, "--json", "--store", store)
+    assert code == 1 and json.loads(out)["duplicates"] == [[twice, "six", ["six==1.16.0", "Six==1.17.0", "SIX==1.15.0"]]]
+    code, out, _ = run(capsys, "diff", OLD, twice, "--markdown", "--store", store)
+    assert f"- duplicate in `{twice}`: six listed as six==1.16.0, Six==1.17.0, SIX==1.15.0" in out
+    assert run(capsys, "catalog", "--store", store, "--out", tmp_path / "site")[0] == 0
+    page = (tmp_path / "site" / "builds" / f"{twice}.html").read_text()
+    assert f"<td>duplicate</td><td>six in {twice}: listed as six==1.16.0, Six==1.17.0, SIX==1.15.0" in page

@@ -51,6 +51,21 @@ def test_a_second_build_with_reuse_returns_the_first_and_publishes_nothing(tmp_p
     assert "reused" not in changed.stdout and len(builds_in(store)) == 2
 
 
+def test_a_requirement_given_through_pip_s_environment_is_not_reused_away(tmp_path, requirements):
+    """PIP_REQUIREMENT is pip's -r from the environment: a build made with it installs more than one made
+    without, so --reuse must not return the earlier build for it."""
+    store = tmp_path / "store"
+    pinned = requirements(*PINNED)
+    assert build(store, pinned).returncode == 0
+    extra = tmp_path / "extra.txt"
+    extra.write_text("gamma==1.0\n")
+    again = build(store, pinned, "--reuse", env={"PIP_REQUIREMENT": str(extra)})
+    assert again.returncode == 0, again.stderr
+    assert "reused" not in again.stdout and len(builds_in(store)) == 2
+    newest = json.loads((store / "venv-builds" / builds_in(store)[-1] / "metadata.json").read_text())
+    assert "gamma==1.0" in newest["installed_packages"]
+
+
 def test_reuse_is_per_env_name_and_skips_builds_with_unpinned_packages(tmp_path, requirements):
     store = tmp_path / "store"
     assert build(store, requirements(*PINNED)).returncode == 0

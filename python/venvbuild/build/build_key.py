@@ -8,20 +8,38 @@ What counts:
   name, sorted extras and specifiers, canonical marker, sorted --hash values); comments, blank lines,
   line order and repeats do not count;
 - the index configuration: every option line of the files (index URLs, find-links, --pre,
-  --only-binary, --no-binary, ...), and the PIP_* / UV_* variables that change resolution; credentials
-  removed;
+  --only-binary, --no-binary, ...);
+- the installer's environment: EVERY PIP_* and UV_* variable (pip reads any option from PIP_<OPTION>,
+  so PIP_REQUIREMENT adds requirements, PIP_EDITABLE a package, PIP_CONFIG_SETTINGS changes a build)
+  except those on IGNORED_ENV below; and the installer's configuration files in effect (pip: pip.conf in
+  the site, user and interpreter places; uv: uv.toml in the system and user places and the project's
+  uv.toml or pyproject.toml [tool.uv] found from the current folder up), each by its content;
 - the interpreter: implementation, full version, ABI, and the base interpreter's real path;
 - the platform, with the best manylinux/musllinux tag of this machine (its libc family and version);
 - the installer and its version, the compression, and the archive format version.
 
+IGNORED_ENV, the variables that cannot change what gets installed, each with why: what is shown or
+logged (progress, colour, verbosity, log files, warnings), where the cache lives and whether it is used
+(it holds only what the indexes served, checked against their hashes; where it is does not change what
+resolves), how long and how often a download is tried (a slow index fails the same way with any
+setting), and the installers' own bookkeeping. Not on it, so counted, though they look harmless:
+certificates, trusted hosts, proxies and keyring providers (they decide which indexes can be reached,
+and pip resolves from the others when one cannot), exists-action, src and link mode (where and how files
+are written), offline mode (only what the cache holds).
+
+No credential is written in clear: a variable naming files counts by their content (PIP_REQUIREMENT,
+PIP_CONSTRAINT, PIP_CONFIG_FILE, UV_CONSTRAINT, ...), a value holding a URL or an '@' as the sha256 of
+its redacted text, and a configuration file as the sha256 of its redacted content: a rotated token in
+a URL's user-info keeps the key, anything else about an index changes it.
+
 The requirements are read through the reader's model (venvbuild.build.requirements_reader, via requirements.parse), in
 requirement_lines() and index_options() only.
 """
-
 import hashlib
 import json
 import os
 import subprocess
+import sys
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any, Dict, List
@@ -33,18 +51,26 @@ from venvbuild._util.redact import redact
 from venvbuild.build import archive, installer, interpreter
 from venvbuild.errors import InstallError
 
-# Environment variables pip and uv read that change resolution or the installed files. Those naming a
-# file (constraints, config) count by the file's content.
-RESOLUTION_ENV = (
-    "PIP_INDEX_URL", "PIP_EXTRA_INDEX_URL", "PIP_NO_INDEX", "PIP_FIND_LINKS", "PIP_PRE", "PIP_ONLY_BINARY",
-    "PIP_NO_BINARY", "PIP_PREFER_BINARY", "PIP_NO_DEPS", "PIP_CONSTRAINT", "PIP_CONFIG_FILE",
-    "PIP_NO_BUILD_ISOLATION", "PIP_UPGRADE_STRATEGY",
-    "UV_INDEX", "UV_DEFAULT_INDEX", "UV_INDEX_URL", "UV_EXTRA_INDEX_URL", "UV_FIND_LINKS", "UV_NO_INDEX",
-    "UV_PRERELEASE", "UV_RESOLUTION", "UV_EXCLUDE_NEWER", "UV_INDEX_STRATEGY", "UV_CONSTRAINT", "UV_OVERRIDE",
-    "UV_NO_BINARY", "UV_ONLY_BINARY", "UV_NO_BUILD", "UV_NO_BUILD_ISOLATION", "UV_CONFIG_FILE",
-    "UV_TORCH_BACKEND",
-)
-_FILE_ENV = {"PIP_CONSTRAINT", "PIP_CONFIG_FILE", "UV_CONSTRAINT", "UV_OVERRIDE", "UV_CONFIG_FILE"}
+# PIP_* and UV_* variables that cannot change what gets installed (see the module's docstring); every
+# other PIP_* and UV_* variable counts.
+IGNORED_ENV = {
+    # what is shown or logged
+    "PIP_PROGRESS_BAR", "PIP_NO_COLOR", "PIP_VERBOSE", "PIP_QUIET", "PIP_LOG", "PIP_LOG_FILE", "PIP_LOCAL_LOG",
+    "PIP_DISABLE_PIP_VERSION_CHECK", "PIP_NO_PYTHON_VERSION_WARNING", "PIP_NO_WARN_SCRIPT_LOCATION",
+    "PIP_NO_WARN_CONFLICTS", "PIP_ROOT_USER_ACTION", "UV_NO_PROGRESS",
+    # prompts (venvbuild sets PIP_NO_INPUT itself) and refusing to run outside a venv (the build is one)
+    "PIP_NO_INPUT", "PIP_REQUIRE_VIRTUALENV",
+    # where the cache is, and whether it is used
+    "PIP_CACHE_DIR", "PIP_NO_CACHE_DIR", "UV_CACHE_DIR", "UV_NO_CACHE",
+    # how long and how often a download is tried, how many at once
+    "PIP_TIMEOUT", "PIP_DEFAULT_TIMEOUT", "PIP_RETRIES", "UV_HTTP_TIMEOUT", "UV_REQUEST_TIMEOUT",
+    "UV_HTTP_RETRIES", "UV_CONCURRENT_DOWNLOADS", "UV_CONCURRENT_BUILDS", "UV_CONCURRENT_INSTALLS",
+    # bookkeeping: removed before pip runs (installer._run), or set by pip and uv for their own children
+    "PIP_PYTHON", "PIP_BUILD_TRACKER", "PIP_REQ_TRACKER", "UV_RUN_RECURSION_DEPTH",
+}
+# Variables naming files: they count by the files' content.
+FILE_ENV = {"PIP_REQUIREMENT", "PIP_CONSTRAINT", "PIP_BUILD_CONSTRAINT", "PIP_CONFIG_FILE", "UV_CONSTRAINT",
+            "UV_OVERRIDE", "UV_BUILD_CONSTRAINT", "UV_CONFIG_FILE"}
 
 
 @dataclass(frozen=True)
@@ -81,7 +107,7 @@ def collect(parsed, base, installer_name: str, compression: str) -> Inputs:
     return Inputs(
         requirements=requirement_lines(parsed),
         index=index_options(parsed),
-        environment=resolution_environment(os.environ),
+        environment=resolution_environment(os.environ) + config_files(installer_name, os.environ),
         implementation=facts["implementation"],
         python_version=facts["version"] + "".join(str(p) for p in facts["release"] if p not in ("final", 0)),
         abi=facts["abi"],
@@ -148,22 +174,71 @@ def index_options(parsed) -> List[str]:
 
 
 def resolution_environment(environ) -> List[str]:
+    """NAME=value of every PIP_* and UV_* variable set and not on IGNORED_ENV, sorted; credentials never in
+    clear (see the module's docstring)."""
     found = []
-    for name in RESOLUTION_ENV:
-        value = environ.get(name)
-        if not value:
+    for name in sorted(environ):
+        value = environ[name]
+        if not name.startswith(("PIP_", "UV_")) or name in IGNORED_ENV or name.startswith("UV_INTERNAL__"):
             continue
-        if name in _FILE_ENV:
-            value = " ".join(_file_digest(p) for p in value.split())
-        found.append(f"{name}={redact(value)}")
+        if name in FILE_ENV:
+            value = " ".join(_file_digest(Path(p)) for p in value.split())
+        elif "://" in value or "@" in value:
+            value = "sha256:" + hashlib.sha256(redact(value).encode()).hexdigest()
+        found.append(f"{name}={value}")
     return found
 
 
-def _file_digest(path: str) -> str:
+def config_files(installer_name: str, environ, cwd: Path | None = None) -> List[str]:
+    """`installer config NAME=sha256:...` of each configuration file the installer reads, found where it
+    looks (its content redacted, then hashed). NAME is where it was found, with ~ for the home folder, so
+    two agents with the same files have the same key; a variable naming a file counts in
+    resolution_environment."""
+    home = Path(environ.get("HOME") or Path.home())
+    config_home = Path(environ.get("XDG_CONFIG_HOME") or home / ".config")
+    config_dirs = [Path(d) for d in (environ.get("XDG_CONFIG_DIRS") or "/etc/xdg").split(os.pathsep) if d]
+    if installer_name == "uv":
+        if environ.get("UV_NO_CONFIG"):
+            return []
+        places = [d / "uv" / "uv.toml" for d in config_dirs] + [Path("/etc/uv/uv.toml"), config_home / "uv" / "uv.toml"]
+        project = _uv_project_config(cwd or Path.cwd())
+        found = [(str(p), p) for p in places if p.is_file()] + ([(f"project {project.name}", project)] if project else [])
+    else:
+        if environ.get("PIP_CONFIG_FILE") == os.devnull:  # pip then reads no configuration file at all
+            return []
+        places = [d / "pip" / "pip.conf" for d in config_dirs] + [
+            Path("/etc/pip.conf"), home / ".pip" / "pip.conf", config_home / "pip" / "pip.conf",
+            home / "Library" / "Application Support" / "pip" / "pip.conf"]
+        found = [(str(p), p) for p in places if p.is_file()]
+        helper = Path(sys.prefix) / "pip.conf"  # the helper's pip (installer.helper_pip_serves) reads its own
+        if helper.is_file():
+            found.append(("helper prefix pip.conf", helper))
+    named = [(label.replace(str(home), "~", 1) if label.startswith(str(home)) else label, path)
+             for label, path in found]
+    return [f"{installer_name} config {label}={_file_digest(path)}" for label, path in named]
+
+
+def _uv_project_config(folder: Path) -> Path | None:
+    """The uv.toml, or pyproject.toml with a [tool.uv] table, uv finds from folder up (the nearest)."""
+    for candidate in (folder.resolve(), *folder.resolve().parents):
+        if (candidate / "uv.toml").is_file():
+            return candidate / "uv.toml"
+        pyproject = candidate / "pyproject.toml"
+        try:
+            if pyproject.is_file() and "[tool.uv" in pyproject.read_text(encoding="utf-8", errors="replace"):
+                return pyproject
+        except OSError:
+            continue
+    return None
+
+
+def _file_digest(path: Path) -> str:
+    """sha256 of the file's text with credentials redacted: a rotated token keeps the key."""
     try:
-        return "sha256:" + hashlib.sha256(Path(path).read_bytes()).hexdigest()
+        text = path.read_bytes().decode("utf-8", errors="surrogateescape")
     except OSError:
         return f"missing:{path}"
+    return "sha256:" + hashlib.sha256(redact(text).encode("utf-8", errors="surrogateescape")).hexdigest()
 
 
 def unpinned_installed(parsed, installed_packages) -> str | None:

@@ -16,6 +16,7 @@ from typing import List
 from packaging.version import InvalidVersion, Version
 
 from venvbuild._util.redact import redact
+from venvbuild._util.terminal import printable
 from venvbuild.build import install_failure
 from venvbuild.errors import InstallError, UsageError
 
@@ -144,7 +145,7 @@ def _run(command: List[str], log: Path, failure, hermetic: bool = False):
                 line = redact(line)
                 captured.append(line)
                 out.write(line)
-                sys.stderr.write(line)  # progress: stdout carries only the command's result
+                sys.stderr.write(printable(line))  # progress: stdout carries only the command's result
             proc.wait()
         except BaseException:  # aborted (SIGTERM, Ctrl-C) or the log cannot be written: stop the installer too
             _kill_tree(proc)

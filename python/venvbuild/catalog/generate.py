@@ -4,10 +4,16 @@ A page is rendered again only when what it is made from changed: a build page fr
 previous build's record (its diff), the store's name (the pull command), and this code; a package page
 from its versions and builds. Records are create-only, so the records of the last run are kept with the
 site (site.RECORDS) and only new ones are read from the store, as the search index does.
+
+Nothing a build stored reaches the site as it is: the dependency picture is drawn here from the build's
+pipdeptree.json (graph.svg escapes every text in it), never its own pipdeptree.svg, which may hold a
+script. A damaged record or pipdeptree.json leaves out that record or picture, with one warning naming
+it, and the rest of the catalog is built.
 """
 
 import hashlib
 import json
+import sys
 from pathlib import Path
 
 from venvbuild import __version__
@@ -23,7 +29,7 @@ from venvbuild.store import stored_builds
 def _fingerprint() -> str:
     """Changes with the code that renders pages, so a new venvbuild renders them all again."""
     digest = hashlib.sha256(__version__.encode())
-    for module in (pages, graph, build_diff, model):
+    for module in (pages, graph, build_diff, model, sys.modules[__name__]):
         digest.update(Path(module.__file__ or "").read_bytes())
     return digest.hexdigest()
 
@@ -36,7 +42,7 @@ def generate(store, store_spec: str, target) -> dict:
     """Write the catalog of store to target (site.LocalSite or s3_site.S3Site); store_spec is how users name
     the store (for `venvbuild pull`)."""
     previous = target.previous()  # refuses a folder the catalog did not write, before any work
-    records = stored_builds.records_with_digests(store, _cached_records(target, previous))
+    records = stored_builds.records_with_digests(store, _cached_records(target, previous), damaged=_left_out)
     catalog = model.build([meta for meta, _ in records])
     record_digest = {meta["venv_version"]: digest for meta, digest in records}
     fingerprint = _fingerprint()
@@ -52,13 +58,10 @@ def generate(store, store_spec: str, target) -> dict:
             page = pages.build_page_path(version)
             inputs = _digest(fingerprint, record_digest[version], before and record_digest[before["venv_version"]],
                              store_spec)
-            own_svg = artifacts.PIPDEPTREE_SVG in meta.get("extra_artifacts", ())
-            picture = pages.graph_path(version)
-            # A published build never changes: neither do its page (same inputs) and picture.
-            if previous.unchanged(page, inputs) and writer.keep(page, inputs) and \
-                    (not own_svg or picture not in previous.files or writer.keep(picture)):
+            # A published build never changes: neither does its page (same inputs).
+            if previous.unchanged(page, inputs) and writer.keep(page, inputs):
                 continue
-            writer.add(page, pages.build_page(meta, before, store_spec, _picture(store, meta, writer)).encode(), inputs)
+            writer.add(page, pages.build_page(meta, before, store_spec, _picture(store, meta)).encode(), inputs)
         for name, entry in catalog.packages.items():
             page = pages.package_page_path(name)
             inputs = _digest(fingerprint, entry.pins, [[catalog.builds[i]["venv_version"] for i in b] for b in entry.builds],
@@ -88,15 +91,15 @@ def _cached_records(target, previous) -> dict:
     return cached
 
 
-def _picture(store, meta: dict, writer):
-    """The build's own pipdeptree.svg, added beside its page (pages.FILE), else an SVG drawn from its
-    pipdeptree.json, else None."""
+def _left_out(exc: StoreError) -> None:
+    say(f"warning: {exc}; left out of the catalog")
+
+
+def _picture(store, meta: dict) -> str | None:
+    """An SVG drawn from the build's pipdeptree.json, or None when it has none or a damaged one (named in a
+    warning). The build's own pipdeptree.svg is never used: served from the catalog's origin, a script in
+    it would run there."""
     version = meta["venv_version"]
-    if artifacts.PIPDEPTREE_SVG in meta.get("extra_artifacts", ()):
-        data = stored_builds.read_artifact(store, version, artifacts.PIPDEPTREE_SVG)
-        if data is not None:
-            writer.add(pages.graph_path(version), data)
-            return pages.FILE
     data = stored_builds.read_artifact(store, version, artifacts.PIPDEPTREE_JSON)
     if data is None:
         return None
@@ -105,6 +108,7 @@ def _picture(store, meta: dict, writer):
         if not isinstance(tree, list):
             raise ValueError("not a list")
         return graph.svg(tree)
-    except (ValueError, KeyError, TypeError) as exc:
+    except (ValueError, KeyError, TypeError, AttributeError) as exc:
         where = store.url(store.build_key(version, artifacts.PIPDEPTREE_JSON))
-        raise StoreError(f"{where}: damaged pipdeptree.json ({exc})") from None
+        say(f"warning: {where}: damaged pipdeptree.json ({exc}); the page of {version} has no graph")
+        return None

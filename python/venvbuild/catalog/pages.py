@@ -1,5 +1,12 @@
 """The catalog's HTML pages, rendered as text. Every value from a record is escaped; links are relative,
-so the site works from any folder, a web server or file://."""
+so the site works from any folder, a web server or file://.
+
+Every page carries a Content-Security-Policy (CSP): scripts, styles and pictures come only from the site's
+own files, so even a value that got past escaping could not run, load or send anything. The pages have no
+inline script, style or event handler. A <meta> policy cannot say frame-ancestors; a web server in front
+of the site (an S3 website behind CloudFront: a response-headers policy) should send this policy as a
+header, with frame-ancestors 'none' and X-Content-Type-Options: nosniff.
+"""
 
 import json
 import shlex
@@ -12,7 +19,6 @@ from venvbuild.catalog import model
 from venvbuild.query import build_diff
 from venvbuild.record import artifacts, metadata
 
-FILE = "file"  # build_page's picture is a file beside the page
 INDEX = "index.html"
 DATA = "data/index.js"
 CSS = "assets/catalog.css"
@@ -23,12 +29,12 @@ def build_page_path(version: str) -> str:
     return f"builds/{version}.html"
 
 
-def graph_path(version: str) -> str:
-    return f"builds/{version}.svg"
-
-
 def package_page_path(name: str) -> str:
     return f"packages/{name}.html"
+
+
+CSP = ("default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'none'; "
+       "object-src 'none'; base-uri 'none'; form-action 'none'")
 
 
 def _page(title: str, body: str, depth: int, scripts=()) -> str:
@@ -36,6 +42,8 @@ def _page(title: str, body: str, depth: int, scripts=()) -> str:
     tags = "".join(f'<script src="{up}{escape(s)}"></script>' for s in scripts)
     return (
         "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
+        f"<meta http-equiv=\"Content-Security-Policy\" content=\"{escape(CSP)}\">"
+        "<meta name=\"referrer\" content=\"no-referrer\">"
         "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
         f"<title>{escape(title)}</title><link rel=\"icon\" href=\"data:,\"><link rel=\"stylesheet\" href=\"{up}{CSS}\"></head>\n"
         f"<body><header><a href=\"{up}{INDEX}\">venvbuild catalog</a></header>\n<main>\n{body}\n</main>"
@@ -45,7 +53,7 @@ def _page(title: str, body: str, depth: int, scripts=()) -> str:
 
 def index_page() -> str:
     body = """<h1>Builds</h1>
-<form id="filters" onsubmit="return false">
+<form id="filters">
 <label>Search <input id="q" type="search" size="40" placeholder="NAME[SPEC] …, e.g. pandas>=1.5,<2" autocomplete="off"></label>
 <label><input id="pre" type="checkbox"> pre-releases</label>
 <label>Env <select id="env"><option value="">any</option></select></label>
@@ -74,9 +82,8 @@ def index_data(catalog: model.Catalog) -> str:
 
 
 def build_page(meta: dict, previous, store_spec: str, picture) -> str:
-    """picture: FILE when the picture is the file graph_path(version) (the build's own pipdeptree.svg, shown
-    as an image so nothing in it runs), an SVG drawn by the catalog (inlined: one file less per build), or
-    None."""
+    """picture: an SVG the catalog drew (graph.svg, every text in it escaped; inlined: one file less per
+    build), or None. Never a build's own SVG or HTML."""
     version = meta["venv_version"]
     archive = metadata.compression_of(meta)
     facts = [
@@ -108,14 +115,11 @@ def build_page(meta: dict, previous, store_spec: str, picture) -> str:
     )
     pull = f"venvbuild pull {version} --store {_shell_word(store_spec)} --dest ./{version}"
     packages = "".join(
-        f'<li><a href="../{package_page_path(canonicalize_name(pin.partition("==")[0]))}">{escape(pin)}</a></li>'
+        f'<li><a href="../{escape(package_page_path(canonicalize_name(pin.partition("==")[0])))}">{escape(pin)}</a></li>'
         for pin in meta["installed_packages"]
     )
     conflicts = "".join(f"<li>{escape(line)}</li>" for line in build_diff.conflict_lines(meta)) or "<li>none</li>"
-    if picture == FILE:
-        name = escape(graph_path(version).split("/")[1])
-        picture = f'<p><a href="{name}"><img id="graph" src="{name}" alt="dependency graph of {escape(version)}"></a></p>'
-    elif picture:
+    if picture:
         picture = f'<div id="graph" role="img" aria-label="dependency graph of {escape(version)}">{picture}</div>'
     else:
         picture = "<p>No dependency graph recorded.</p>"
@@ -144,6 +148,8 @@ def diff_html(previous, meta: dict) -> str:
         + [("changed", n, a, b) for n, a, b in diff.changed]
         + [("conflict gained", c, "", "") for c in diff.conflicts_gained]
         + [("conflict lost", c, "", "") for c in diff.conflicts_lost]
+        + [("duplicate", f"{name} in {version}: listed as {', '.join(pins)}; compared as {pins[0]}", "", "")
+           for version, name, pins in diff.duplicates]
     )
     link = f'<a href="{escape(previous["venv_version"])}.html">{escape(previous["venv_version"])}</a>'
     if not rows:

@@ -4,6 +4,12 @@ S3 has no rename, so the swap is an order instead: changed pages, pictures and a
 data/index.js and index.html, then the marker; files the new catalog no longer has are deleted last. A
 visitor never gets an index that links to a page not yet uploaded, and a failure part way leaves the
 previous index in place. As in a folder, a prefix holding objects but no marker is refused.
+
+Each object gets its exact Content-Type, from a short list of the site's own kinds (HTML, JavaScript,
+CSS, JSON); anything else is application/octet-stream, which a browser downloads rather than renders, and
+the site has no SVG or other file taken from a build. S3 cannot send other response headers: serve the
+site through CloudFront with a response-headers policy that adds the pages' Content-Security-Policy (see
+catalog.pages.CSP, plus frame-ancestors 'none') and X-Content-Type-Options: nosniff.
 """
 
 import hashlib
@@ -13,7 +19,8 @@ from venvbuild.catalog.site import MARKER, Previous, Writer, marker, parse_marke
 from venvbuild.errors import UsageError
 
 _TYPES = {"html": "text/html; charset=utf-8", "js": "text/javascript; charset=utf-8", "css": "text/css; charset=utf-8",
-          "svg": "image/svg+xml", "json": "application/json"}
+          "json": "application/json"}
+OTHER_TYPE = "application/octet-stream"
 _LAST = (pages.DATA, pages.INDEX)
 
 
@@ -45,7 +52,7 @@ class S3Site:
         extra = {"ServerSideEncryption": self.store.sse} if self.store.sse else {}
         if self.store.kms_key_id:
             extra["SSEKMSKeyId"] = self.store.kms_key_id
-        content_type = _TYPES.get(relative.rsplit(".", 1)[-1], "application/octet-stream")
+        content_type = _TYPES.get(relative.rsplit(".", 1)[-1], OTHER_TYPE)
         with self.store._errors(key):
             self.store.client.put_object(Bucket=self.store.bucket, Key=key, Body=data, ContentType=content_type, **extra)
 

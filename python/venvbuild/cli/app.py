@@ -9,6 +9,7 @@ import time
 from venvbuild import __version__
 from venvbuild._util import console
 from venvbuild._util.signals import Terminated, terminate_as_interrupt
+from venvbuild._util.terminal import printable
 from venvbuild.cli.command import Command
 from venvbuild.errors import EXIT_CODES, INTERNAL, INTERRUPTED, TERMINATED, USAGE, VenvbuildError
 
@@ -26,7 +27,7 @@ class _Parser(argparse.ArgumentParser):
     """argparse with our one-line errors and exit code for bad usage."""
 
     def error(self, message):
-        self.exit(USAGE, f"venvbuild: error: {message}\n")
+        self.exit(USAGE, f"venvbuild: error: {printable(message, lines=False)}\n")
 
 
 def _exit_code_epilog() -> str:
@@ -85,12 +86,12 @@ def _run(args) -> int:
               file=sys.stderr)
         return TERMINATED
     except VenvbuildError as exc:
-        print(f"venvbuild: error: {exc}", file=sys.stderr)
+        print(f"venvbuild: error: {printable(str(exc), lines=False)}", file=sys.stderr)
         return exc.exit_code
     except OSError as exc:
         # A file or folder the user named that cannot be read or written: one line, not a traceback.
         where = f"{exc.filename}: " if exc.filename else ""
-        print(f"venvbuild: error: {where}{exc.strerror or exc}", file=sys.stderr)
+        print(f"venvbuild: error: {printable(f'{where}{exc.strerror or exc}', lines=False)}", file=sys.stderr)
         return USAGE
     except KeyboardInterrupt:
         print("venvbuild: error: interrupted", file=sys.stderr)
@@ -98,7 +99,7 @@ def _run(args) -> int:
     except Exception as exc:
         if os.environ.get("VENVBUILD_DEBUG"):
             raise
-        print(f"venvbuild: error: internal error: {type(exc).__name__}: {' '.join(str(exc).split())} "
+        print(f"venvbuild: error: internal error: {type(exc).__name__}: {printable(' '.join(str(exc).split()))} "
               "(a bug; VENVBUILD_DEBUG=1 shows the traceback)", file=sys.stderr)
         return INTERNAL
     console.detail(f"{args.command}: exit {code} after {time.monotonic() - started:.2f} s")

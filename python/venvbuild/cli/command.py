@@ -23,5 +23,5 @@ def add_json_option(parser, what: str = "print the result as one JSON object") -
 
 
 def print_json(document) -> None:
-    """One JSON document on one line of stdout, keys sorted."""
-    print(json.dumps(document, sort_keys=True, ensure_ascii=False), flush=True)
+    """One JSON document on one line of stdout, keys sorted; ASCII, so no character in it can drive a terminal."""
+    print(json.dumps(document, sort_keys=True), flush=True)

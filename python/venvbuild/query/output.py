@@ -1,11 +1,19 @@
 """Printing search matches and query rows: an aligned table for people, JSON lines for programs, CSV for
-spreadsheets."""
+spreadsheets.
+
+A spreadsheet runs a cell that starts with '=', '+', '-' or '@' as a formula (`=HYPERLINK(...)`,
+`=cmd|' /C calc'!A0`), and some also after a leading tab or CR. Every text cell of the CSV that starts so
+gets a single quote in front, as OWASP recommends for CSV injection: the spreadsheet shows the text, a
+program reading the CSV sees the quote. Numbers are written as numbers.
+"""
 
 import csv
 import json
 import sys
 from datetime import date, datetime
 from decimal import Decimal
+
+from venvbuild._util.terminal import printable
 
 MATCH_HEADERS = ("VERSION", "ENV", "CREATED", "PYTHON", "PACKAGES", "CONFLICT-FREE")
 MATCH_CSV_HEADERS = ("venv_version", "env_name", "created_at", "python_version", "packages", "is_conflict_free",
@@ -41,19 +49,48 @@ def match_csv_row(match) -> tuple:
             " ".join(match.packages), conflict_free, build.venv_archive or "")
 
 
-def csv_writer(out=None):
-    """RFC 4180 CSV (quoted where needed, CRLF line ends), as spreadsheets read it."""
-    return csv.writer(out or sys.stdout)
+CSV_HELP = ("print CSV with a header row, for spreadsheets; a text cell starting with =, +, -, @, tab or CR "
+            "gets a ' in front, so no spreadsheet runs it as a formula")
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
-def csv_cell(value) -> str:
-    """A query value for CSV: empty for NULL, otherwise as the table shows it."""
-    return "" if value is None else cell(value)
+def spreadsheet_text(text: str) -> str:
+    """text as a CSV cell a spreadsheet shows and never runs: a quote in front when it starts a formula."""
+    return "'" + text if text.startswith(_FORMULA_START) else text
+
+
+class _CsvWriter:
+    """csv.writer whose text cells go through spreadsheet_text."""
+
+    def __init__(self, out):
+        self.writer = csv.writer(out)
+
+    def writerow(self, row) -> None:
+        self.writer.writerow([spreadsheet_text(c) if isinstance(c, str) else c for c in row])
+
+    def writerows(self, rows) -> None:
+        for row in rows:
+            self.writerow(row)
+
+
+def csv_writer(out=None) -> _CsvWriter:
+    """RFC 4180 CSV (quoted where needed, CRLF line ends), as spreadsheets read it, formulas defused."""
+    return _CsvWriter(out or sys.stdout)
+
+
+def csv_cell(value):
+    """A query value for CSV: empty for NULL, a number as itself, otherwise as the table shows it."""
+    if value is None:
+        return ""
+    if isinstance(value, (int, float, Decimal)) and not isinstance(value, bool):
+        return value
+    return cell(value)
 
 
 def table(headers, rows) -> str:
-    """Columns padded to their widest cell; the last column is not padded."""
-    rows = [tuple(str(c) for c in row) for row in rows]
+    """Columns padded to their widest cell; the last column is not padded. Each cell is made printable
+    (terminal.printable): a value cannot drive the terminal, nor break its row in two."""
+    rows = [tuple(printable(str(c), lines=False) for c in row) for row in rows]
     widths = [max([len(h)] + [len(r[i]) for r in rows]) for i, h in enumerate(headers)]
     lines = []
     for row in [tuple(headers)] + rows:

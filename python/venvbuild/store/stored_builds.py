@@ -263,9 +263,10 @@ def all_records(store) -> list:
     return [meta for meta, _ in records_with_digests(store)]
 
 
-def records_with_digests(store, known=None) -> list:
+def records_with_digests(store, known=None, damaged=None) -> list:
     """[(record, sha256 of its bytes)] of every published build, oldest first. known maps a venv_version to
-    (record, sha256) already read and found valid (records are create-only): those are not read again."""
+    (record, sha256) already read and found valid (records are create-only): those are not read again.
+    A damaged record is a StoreError, or with damaged given, left out and its error passed to damaged()."""
     known = known or {}
     records = []
     for version, key, data in entries(store, skip=frozenset(known)):
@@ -273,8 +274,14 @@ def records_with_digests(store, known=None) -> list:
             records.append(known[version])
             continue
         where = store.url(key) + (f" ({version})" if is_compacted(key) else "")
-        meta = parse(data, where)
-        if meta.get("venv_version") != version:
-            raise StoreError(f"{where}: damaged build record, it holds {meta.get('venv_version')!r}")
+        try:
+            meta = parse(data, where)
+            if meta.get("venv_version") != version:
+                raise StoreError(f"{where}: damaged build record, it holds {meta.get('venv_version')!r}")
+        except StoreError as exc:
+            if damaged is None:
+                raise
+            damaged(exc)
+            continue
         records.append((meta, hashlib.sha256(data).hexdigest()))
     return sorted(records, key=lambda pair: (pair[0]["created_at"], pair[0]["venv_version"]))

@@ -315,6 +315,7 @@
     $(id).addEventListener(id === "q" ? "input" : "change", update);
   });
   $("more").addEventListener("click", renderMore);
+  $("filters").addEventListener("submit", function (e) { e.preventDefault(); }); // Enter searches in place
   update();
   window.venvbuildCatalogReady = performance.now();
 })();

@@ -2,6 +2,7 @@
 
 import sys
 
+from venvbuild._util.terminal import echo
 from venvbuild.build import all_stages
 from venvbuild.cli.command import Command, add_json_option, print_json
 from venvbuild.cli.commands.stage_commands import add_build_inputs, add_fail_on_conflicts
@@ -31,12 +32,12 @@ def run(args) -> int:
         return 0
     state = "conflict-free" if meta["is_conflict_free"] else f"{len(meta['conflicts'])} conflict(s)"
     if reused:
-        print(f"reused {meta['venv_version']} (build_key {meta['build_key']}): nothing built or published")
-    print(f"{meta['venv_version']}  env {meta['env_name']}  python {meta['python_full_version']}  "
+        echo(f"reused {meta['venv_version']} (build_key {meta['build_key']}): nothing built or published")
+    echo(f"{meta['venv_version']}  env {meta['env_name']}  python {meta['python_full_version']}  "
           f"{len(meta['installed_packages'])} packages  {state}")
-    print(f"archive {meta['venv_archive']}  sha256 {meta['archive_sha256']}  {meta['archive_size']} bytes")
+    echo(f"archive {meta['venv_archive']}  sha256 {meta['archive_sha256']}  {meta['archive_size']} bytes")
     for line in meta["conflicts"]:
-        print(f"conflict: {line}")
+        echo(f"conflict: {line}")
     sys.stdout.flush()
     return 0
 

@@ -46,5 +46,9 @@ COMMANDS = [Command(
     details="The site works from a folder (file://), any web server, an S3 static website or Jenkins' "
             "HTML publisher; nothing is fetched at view time.\nRegenerating rewrites only what changed; the new "
             "site is swapped in whole, so a failure leaves the old one as it was.\nA non-empty --out that the "
-            "catalog did not write is refused (exit 2); a damaged record in the store is exit 6.",
+            "catalog did not write is refused (exit 2).\nA damaged record (or pipdeptree.json) is left out with one "
+            "warning naming it, and the rest is built (exit 0); a store that cannot be read is exit 6.\nNothing a "
+            "build stored is served as it is: the dependency graph is drawn from pipdeptree.json, and every page "
+            "has a\nContent-Security-Policy; behind CloudFront, add it and X-Content-Type-Options: nosniff as "
+            "response headers.",
 )]

@@ -2,6 +2,7 @@
 
 import sys
 
+from venvbuild._util.terminal import echo
 from venvbuild.build.requirements_gate import pin_gate
 from venvbuild.cli.command import Command, add_json_option, print_json
 from venvbuild.errors import OK, UNPINNED
@@ -18,12 +19,12 @@ def run(args) -> int:
         print_json({"file": args.file, "requirements": checked.requirements, "unpinned": checked.report})
     if checked.report:
         for line in checked.report:
-            print(line, file=sys.stderr)
-        print(f"venvbuild: error: {args.file}: {len(checked.report)} requirement(s) not pinned to one version with '=='",
-              file=sys.stderr)
+            echo(line, file=sys.stderr)
+        echo(f"venvbuild: error: {args.file}: {len(checked.report)} requirement(s) not pinned to one version with '=='",
+             file=sys.stderr)
         return UNPINNED
     if not args.json:
-        print(f"{args.file}: all {checked.requirements} requirement(s) pinned")
+        echo(f"{args.file}: all {checked.requirements} requirement(s) pinned")
     return OK
 
 

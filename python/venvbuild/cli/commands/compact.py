@@ -4,6 +4,7 @@ from datetime import date, datetime, timedelta, timezone
 
 from venvbuild import naming
 from venvbuild._util.console import say
+from venvbuild._util.terminal import echo
 from venvbuild.cli.command import Command, add_json_option, print_json
 from venvbuild.errors import OK, StoreError
 from venvbuild.lifecycle import compaction, maintenance_lease, retention
@@ -28,7 +29,7 @@ def run(args) -> int:
     store = store_from_args(args)
     with maintenance_lease.held(store, "compact"):
         results = compaction.compact(
-            store, before, say if args.json else print,
+            store, before, say if args.json else echo,
             lambda: frozenset(b.venv_version for b in retention.tombstones(store)))
     done = [r for r in results if not r.left and r.skipped is None]
     folded = sum(len(r.read) for r in done)
@@ -44,8 +45,8 @@ def run(args) -> int:
             "objects": folded,
         })
     else:
-        print(f"{len(done)} day(s) before {before.isoformat()} compacted in {store.describe()}: "
-              f"{records} record(s), {folded} object(s) folded")
+        echo(f"{len(done)} day(s) before {before.isoformat()} compacted in {store.describe()}: "
+             f"{records} record(s), {folded} object(s) folded")
     skipped = [r.day for r in results if r.skipped is not None]
     if skipped:
         raise StoreError(f"{len(skipped)} day(s) not compacted (said above why, each left as it is): "

@@ -1,5 +1,6 @@
 """`venvbuild ddl --bucket B`: print the Athena CREATE TABLE over the published search records, and its view."""
 
+from venvbuild._util.terminal import echo
 from venvbuild.cli.command import Command, add_json_option, print_json
 from venvbuild.errors import OK, UsageError
 from venvbuild.query import ddl
@@ -42,7 +43,7 @@ def run(args) -> int:
     if args.json:
         print_json({"engine": args.engine, "statements": statements})
     else:
-        print(ddl.joined(statements), end="")
+        echo(ddl.joined(statements), lines=True, end="")
     return OK
 
 

@@ -1,5 +1,6 @@
 """`venvbuild diff A B`: what changed between two published builds."""
 
+from venvbuild._util.terminal import echo
 from venvbuild.cli.command import Command, add_json_option
 from venvbuild.query import build_diff
 from venvbuild.store import stored_builds
@@ -23,9 +24,9 @@ def run(args) -> int:
     if args.json:
         print(build_diff.as_json(diff))
     elif args.markdown:
-        print(build_diff.as_markdown(diff), end="")
+        echo(build_diff.as_markdown(diff), lines=True, end="")
     else:
-        print(build_diff.as_text(diff))
+        echo(build_diff.as_text(diff), lines=True)
     return 0 if diff.same_packages else 1
 
 
@@ -33,6 +34,8 @@ COMMANDS = [Command(
     "diff", "Show what changed between two published builds: packages, Python, platform, installer, conflicts.",
     add_arguments, run,
     details="Packages are matched by PEP 503 name; upgraded and downgraded follow PEP 440 order.\n"
-            "Exit 0 when both builds have the same installed packages, 1 when they differ (as diff does), "
-            "2 for an unknown version, 6 when the store fails or holds a damaged record.",
+            "A package a record lists more than once (six==1.16.0 and Six==1.17.0) is reported as a duplicate, "
+            "its first pin compared.\n"
+            "Exit 0 when both builds have the same installed packages, 1 when they differ (as diff does) or a "
+            "package is listed twice, 2 for an unknown version, 6 when the store fails or holds a damaged record.",
 )]

@@ -3,6 +3,7 @@
 import argparse
 
 from venvbuild._util.console import say
+from venvbuild._util.terminal import echo
 from venvbuild.cli.command import Command, add_json_option, print_json
 from venvbuild.errors import OK
 from venvbuild.lifecycle import maintenance_lease, retention
@@ -52,12 +53,12 @@ def _plan_and_apply(store, args) -> int:
               + [(build, _INCOMPLETE) for build in result.incomplete])
     if not args.json:
         for version, why in sorted(result.keep.items()):
-            print(f"keep    {version}  ({why})")
+            echo(f"keep    {version}  ({why})")
         verb = "delete" if args.apply else "would delete"
         for build, (_, why) in doomed:
-            print(f"{verb} {build.venv_version}  ({why})")
+            echo(f"{verb} {build.venv_version}  ({why})")
         for key in result.stale_pointers:
-            print(f"{verb} {key}  (a reuse pointer naming no published build)")
+            echo(f"{verb} {key}  (a reuse pointer naming no published build)")
     deleted = retention.apply(store, result, say) if args.apply else None
     if args.json:
         print_json({
@@ -69,9 +70,9 @@ def _plan_and_apply(store, args) -> int:
             "deleted": deleted,
         })
     elif deleted is None:
-        print(f"{len(doomed)} build(s) would be deleted, {len(result.keep)} kept; run again with --apply to delete")
+        echo(f"{len(doomed)} build(s) would be deleted, {len(result.keep)} kept; run again with --apply to delete")
     else:
-        print(f"{deleted} build(s) deleted, {len(result.keep)} kept")
+        echo(f"{deleted} build(s) deleted, {len(result.keep)} kept")
     return OK
 
 

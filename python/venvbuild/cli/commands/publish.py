@@ -1,7 +1,9 @@
 """`venvbuild publish BUILD_DIR --store ...`: publish a finished build folder."""
 
+import json
 from pathlib import Path
 
+from venvbuild._util.terminal import echo
 from venvbuild.build import publish
 from venvbuild.cli.command import Command, add_json_option
 from venvbuild.errors import OK, UsageError
@@ -34,10 +36,10 @@ def run(args) -> int:
     else:
         stored, reused = publish.publish(args.build_dir, store, renumber=args.next_free_version), False
     if args.json:
-        print(metadata.dumps(stored), end="")
+        print(json.dumps(stored, separators=(",", ":")))  # ASCII: nothing in it can drive a terminal
     else:
         how = "reused (nothing published)" if reused else "published"
-        print(f"{stored['venv_version']}  env {stored['env_name']}  {how}  archive {stored['venv_archive']}  "
+        echo(f"{stored['venv_version']}  env {stored['env_name']}  {how}  archive {stored['venv_archive']}  "
               f"sha256 {stored['archive_sha256']}")
     return OK
 

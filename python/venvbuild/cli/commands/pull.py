@@ -1,5 +1,7 @@
 """`venvbuild pull`: a published build onto this machine, at any folder."""
 
+
+from venvbuild._util.terminal import echo
 from venvbuild.cli.command import Command, add_json_option, print_json
 from venvbuild.consume import pull
 from venvbuild.errors import OK, UsageError
@@ -42,7 +44,7 @@ def run(args) -> int:
         print_json({**receipt, "reused": reused})
     else:
         how = "already there" if reused else "pulled"
-        print(f"{meta['venv_version']}  env {meta['env_name']}  {how} at {receipt['dest']}  "
+        echo(f"{meta['venv_version']}  env {meta['env_name']}  {how} at {receipt['dest']}  "
               f"sha256 {meta['archive_sha256']}")
     return OK
 

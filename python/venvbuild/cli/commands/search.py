@@ -4,6 +4,7 @@ import argparse
 import dataclasses
 import sys
 
+from venvbuild._util.terminal import echo
 from venvbuild.cli.command import Command, add_json_option
 from venvbuild.errors import UsageError
 from venvbuild.query import athena, athena_tagged, criteria, local_search, matching, output
@@ -20,7 +21,7 @@ def add_arguments(parser):
     shape = parser.add_mutually_exclusive_group()
     shape.add_argument("--count", action="store_true", help="print only the number of matching builds")
     add_json_option(shape, "print one JSON object per build (JSON lines)")
-    shape.add_argument("--csv", action="store_true", help="print CSV with a header row, for spreadsheets")
+    shape.add_argument("--csv", action="store_true", help=output.CSV_HELP)
     parser.add_argument("--conflict-free", action="store_true", help="only builds without dependency conflicts")
     parser.add_argument("--python", metavar="3.X", help="only builds for this Python version")
     parser.add_argument("--env-name", metavar="NAME", help="only builds of this environment name")
@@ -66,7 +67,7 @@ def run(args) -> int:
         if args.count and not args.tag and len(wanted.specs) == 1:  # a row per version, not per build
             count = matching.count(athena.counted(where, wanted), wanted.specs)
             count = min(count, args.limit) if args.limit else count
-            print(count)
+            echo(count)
             return 0 if count else 1
         if args.tag:
             found = athena_tagged.candidates(where, wanted, args.tag, args.tags_table or DEFAULT_TAGS_TABLE)
@@ -82,7 +83,7 @@ def run(args) -> int:
 
     if args.count:
         count = sum(1 for _ in matches)
-        print(count)
+        echo(count)
         return 0 if count else 1
     if args.json:
         count = 0
@@ -101,9 +102,9 @@ def run(args) -> int:
     rows = [output.match_cells(m) for m in matches]
     if not rows:
         asked = [s.text for s in wanted.specs] + [f"--tag {t}" for t in args.tag or ()]
-        print("venvbuild: no build matches " + " ".join(asked), file=sys.stderr)
+        echo("venvbuild: no build matches " + " ".join(asked), file=sys.stderr)
         return 1
-    print(output.table(output.MATCH_HEADERS, rows))
+    echo(output.table(output.MATCH_HEADERS, rows), lines=True)
     return 0
 
 

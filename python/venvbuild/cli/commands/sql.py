@@ -1,5 +1,6 @@
 """`venvbuild sql "QUERY"`: run SQL (DuckDB) against a local store's `venv_builds_metadata` view."""
 
+from venvbuild._util.terminal import echo
 from venvbuild.cli.command import Command, add_json_option
 from venvbuild.query import local_search, output
 
@@ -8,7 +9,7 @@ def add_arguments(parser):
     parser.add_argument("query", metavar="QUERY", help="the SQL, for example \"SELECT count(*) FROM venv_builds_metadata\"")
     shape = parser.add_mutually_exclusive_group()
     add_json_option(shape, "print one JSON object per row (JSON lines)")
-    shape.add_argument("--csv", action="store_true", help="print CSV with a header row, for spreadsheets")
+    shape.add_argument("--csv", action="store_true", help=output.CSV_HELP)
     parser.add_argument("--store", metavar="DIR", help=local_search.STORE_HELP)
     parser.add_argument("--reindex", action="store_true", help="rebuild the store's search index from scratch")
 
@@ -24,7 +25,7 @@ def run(args) -> int:
             writer.writerow(columns)
             writer.writerows([output.csv_cell(v) for v in row] for row in rows)
     elif columns:
-        print(output.table(columns, [tuple(output.cell(v) for v in row) for row in rows]))
+        echo(output.table(columns, [tuple(output.cell(v) for v in row) for row in rows]), lines=True)
     return 0
 
 

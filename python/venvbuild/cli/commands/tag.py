@@ -2,6 +2,7 @@
 
 import dataclasses
 
+from venvbuild._util.terminal import echo
 from venvbuild.cli.command import Command, add_json_option, print_json
 from venvbuild.errors import OK
 from venvbuild.lifecycle import tags
@@ -23,7 +24,7 @@ def run(args) -> int:
         print_json(dataclasses.asdict(event))
         return OK
     verb = "removed from" if event.action == tags.REMOVE else "->"
-    print(f"{event.env_name} {event.tag} {verb} {event.venv_version}  (event {event.sequence})")
+    echo(f"{event.env_name} {event.tag} {verb} {event.venv_version}  (event {event.sequence})")
     return OK
 
 

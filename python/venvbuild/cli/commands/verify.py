@@ -2,6 +2,7 @@
 
 from pathlib import Path
 
+from venvbuild._util.terminal import echo
 from venvbuild.cli.command import Command, add_json_option, print_json
 from venvbuild.consume import verify
 from venvbuild.errors import OK
@@ -21,9 +22,9 @@ def run(args) -> int:
                     "differences": [dict(zip(("kind", "detail"), line.split(": ", 1))) for line in lines]})
         return DIFFERENT if lines else OK
     for line in lines:
-        print(line)
+        echo(line)
     if not lines:
-        print(f"{args.root}: unchanged since it was pulled")
+        echo(f"{args.root}: unchanged since it was pulled")
     return DIFFERENT if lines else OK
 
 
