@@ -28,6 +28,7 @@ from venvbuild.errors import INSTALL_FAILED, USAGE, ConflictError, InstallError,
 from venvbuild.lifecycle import reuse
 from venvbuild.record import artifacts, metadata
 from venvbuild.record.versions import created_at_of, version_of
+from venvbuild.store import layout
 
 
 def _stage(name: str, exit_code: int):
@@ -61,7 +62,7 @@ def _writing(path: Path):
 
 def allocate_version(now: datetime, store=None) -> datetime:
     """The build's time, one second later while the store already holds a build of that version."""
-    while store is not None and store.any_under(store.build_key(version_of(now), "")):
+    while store is not None and store.any_under(layout.build_folder(store, version_of(now))):
         now += timedelta(seconds=1)
     return now
 

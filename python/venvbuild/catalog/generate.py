@@ -17,7 +17,7 @@ from venvbuild.catalog import graph, model, pages, site
 from venvbuild.errors import StoreError
 from venvbuild.query import build_diff
 from venvbuild.record import artifacts
-from venvbuild.store import stored_builds
+from venvbuild.store import layout, stored_builds
 
 
 def _fingerprint() -> str:
@@ -106,5 +106,5 @@ def _picture(store, meta: dict, writer):
             raise ValueError("not a list")
         return graph.svg(tree)
     except (ValueError, KeyError, TypeError) as exc:
-        where = store.url(store.build_key(version, artifacts.PIPDEPTREE_JSON))
+        where = store.url(layout.artifact_key(store, version, artifacts.PIPDEPTREE_JSON))
         raise StoreError(f"{where}: damaged pipdeptree.json ({exc})") from None

@@ -25,6 +25,7 @@ from venvbuild.build import archive, interpreter, relocation
 from venvbuild.consume import extract
 from venvbuild.errors import StoreError, UsageError, VenvbuildError
 from venvbuild.record import artifacts, metadata
+from venvbuild.store import layout
 from venvbuild.store.base import ObjectStore
 
 RECEIPT = f"{archive.RECORD_DIR}/pulled.json"
@@ -55,7 +56,7 @@ def find_build(store: ObjectStore, version: str | None = None, env_name: str | N
 
 
 def _read_metadata(store: ObjectStore, version: str) -> dict | None:
-    key = store.build_key(version, artifacts.METADATA)
+    key = layout.artifact_key(store, version, artifacts.METADATA)
     raw = store.read(key)
     if raw is None:
         return None
@@ -209,7 +210,7 @@ def _remove_empty(made: List[Path]) -> None:
 def _unpack(store: ObjectStore, meta: dict, work: Path, dest: Path, base: str) -> Path:
     """The build, extracted and relocated for dest in work/venv; its receipt written."""
     compression = metadata.compression_of(meta)
-    key = store.build_key(meta["venv_version"], artifacts.archive_name(meta["venv_version"], compression))
+    key = layout.artifact_key(store, meta["venv_version"], artifacts.archive_name(meta["venv_version"], compression))
     url = store.url(key)
     local = store.fetch(key, work / f"archive.tar.{compression}")
     if local is None:

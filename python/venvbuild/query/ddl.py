@@ -17,6 +17,7 @@ from venvbuild._util.resources import load_json, read_text
 from venvbuild.errors import UsageError
 from venvbuild.query.sqlparams import without_comments
 from venvbuild.record import metadata_columns
+from venvbuild.store import layout
 from venvbuild.store.s3 import S3Store
 
 ENGINES = ("athena", "trino")
@@ -36,7 +37,7 @@ def render(bucket: str, prefix: str, database=None, table: str = DEFAULT_TABLE, 
     naming.check("bucket", bucket, "--bucket")
     naming.check("prefix", prefix, "--prefix")
     store = S3Store(bucket, prefix)  # the layout only; no S3 client is made
-    location = store.url(store.metadata_prefix() + "/")
+    location = store.url(layout.metadata_prefix(store) + "/")
     return "\n".join(s + ";\n" for s in statements(location, database, table, since, engine, view))
 
 
@@ -84,10 +85,9 @@ def render_tags(bucket: str, prefix: str, database=None, table: str = DEFAULT_TA
     The tag's current build is its highest `sequence` per (env_name, tag), when that event's action is 'add'."""
     naming.check("bucket", bucket, "--bucket")
     naming.check("prefix", prefix, "--prefix")
-    from venvbuild.lifecycle import tags
 
     store = S3Store(bucket, prefix)
-    return tags_statement(store.url(tags.prefix(store)), database, table, engine) + ";\n"
+    return tags_statement(store.url(layout.tags_prefix(store)), database, table, engine) + ";\n"
 
 
 def tags_statement(location: str, database=None, table: str = DEFAULT_TAGS_TABLE, engine: str = "athena") -> str:

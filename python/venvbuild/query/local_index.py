@@ -38,9 +38,9 @@ from venvbuild._util import tempnames
 from venvbuild._util.console import say
 from venvbuild.query import engine, partitions, record_columns
 from venvbuild.record import metadata, schema_check
-from venvbuild.store import stored_builds
+from venvbuild.store import layout, stored_builds
 
-INDEX_DIR = "_index"  # Athena and Glue skip names starting with '_' should the folder be synced to S3
+INDEX_DIR = layout.LOCAL_INDEX_DIR
 INDEX_FILE = "search.duckdb"
 RACY_NS = 2_000_000_000  # mtime granularity can reach 1-2 s (NFS, FAT); ext4 and tmpfs are finer
 _PART = INDEX_FILE + ".part-"  # the next index, while it is built

@@ -7,7 +7,7 @@ from venvbuild._util.console import say
 from venvbuild._util.resources import read_text
 from venvbuild.errors import UsageError
 from venvbuild.query import engine, local_index, sqlparams
-from venvbuild.store import default_store
+from venvbuild.store import default_store, layout
 from venvbuild.store.local import LocalStore
 
 STORE_HELP = "the store folder (default: $VENVBUILD_STORE, else ./venvbuild-store)"
@@ -21,7 +21,7 @@ def metadata_root(store_dir=None) -> Path:
     if not Path(store_dir).expanduser().is_dir():
         raise UsageError(f"--store {store_dir}: no such folder (give --store DIR or set $VENVBUILD_STORE)")
     store = LocalStore(store_dir)
-    return store.root.joinpath(*store.metadata_prefix().split("/"))
+    return store.root.joinpath(*layout.metadata_prefix(store).split("/"))
 
 
 def connect(store_dir=None, reindex: bool = False):

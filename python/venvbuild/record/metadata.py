@@ -8,6 +8,7 @@ import jsonschema
 from venvbuild._util.resources import load_json
 from venvbuild.errors import UsageError
 from venvbuild.record import artifacts
+from venvbuild.store import layout
 
 SCHEMA = "metadata.schema.json"
 
@@ -70,7 +71,7 @@ def with_store_urls(meta: dict, store) -> dict:
     archive = artifacts.archive_name(version, compression_of(meta))
     return {
         **meta,
-        "requirements_file": store.url(store.build_key(version, artifacts.REQUIREMENTS)),
-        "pipdeptree_output": store.url(store.build_key(version, artifacts.PIPDEPTREE_JSON)),
-        "venv_archive": store.url(store.build_key(version, archive)),
+        "requirements_file": store.url(layout.artifact_key(store, version, artifacts.REQUIREMENTS)),
+        "pipdeptree_output": store.url(layout.artifact_key(store, version, artifacts.PIPDEPTREE_JSON)),
+        "venv_archive": store.url(layout.artifact_key(store, version, archive)),
     }

@@ -6,6 +6,7 @@ from pathlib import Path
 from venvbuild._util import tempnames
 from venvbuild._util.checksum import sha256_file
 from venvbuild.errors import StoreError, UsageError
+from venvbuild.store import layout
 from venvbuild.store.base import ObjectExists, ObjectStore
 
 DEFAULT_PREFIX = "venv-builds"
@@ -81,7 +82,7 @@ class LocalStore(ObjectStore):
 
     def versions(self) -> list[str]:
         try:
-            return sorted(os.listdir(self._path(self.prefix)))
+            return sorted(os.listdir(self._path(layout.builds_prefix(self).rstrip("/"))))
         except FileNotFoundError:
             return []
         except OSError as exc:

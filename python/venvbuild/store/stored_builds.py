@@ -18,10 +18,8 @@ from venvbuild import naming
 from venvbuild._util.console import say
 from venvbuild.errors import StoreError, UsageError
 from venvbuild.record import artifacts, metadata
+from venvbuild.store import layout
 
-_RECORD = re.compile(r"dt=[0-9]{4}-[0-9]{2}-[0-9]{2}/venv_[0-9]{8}_[0-9]{6}\.json")
-_COMPACTED = re.compile(r"dt=[0-9]{4}-[0-9]{2}-[0-9]{2}/records-[0-9a-f]{16}\.json")
-COMPACTED_NAME = re.compile(r"records-[0-9a-f]{16}\.json")
 _VERSION_FIELD = re.compile(rb'"venv_version"\s*:\s*"(venv_[0-9]{8}_[0-9]{6})"')
 
 
@@ -101,7 +99,7 @@ def _fits(value, rule) -> bool:
 def read_build(store, version: str, parameter: str = "VERSION") -> dict:
     """The metadata.json of a published build; a UsageError naming parameter when the store has no such build."""
     naming.check("venv_version", version, parameter)
-    key = store.build_key(version, artifacts.METADATA)
+    key = layout.artifact_key(store, version, artifacts.METADATA)
     data = store.read(key)
     if data is None:
         raise UsageError(f"{parameter} {version}: no such build in {store.describe()}")
@@ -109,30 +107,23 @@ def read_build(store, version: str, parameter: str = "VERSION") -> dict:
 
 
 def read_artifact(store, version: str, name: str) -> bytes | None:
-    return store.read(store.build_key(version, name))
+    return store.read(layout.artifact_key(store, version, name))
 
 
 def record_keys(store) -> list:
     """Keys of every object holding search records (single records and compacted files), sorted (oldest
     day first); files being published are left out."""
-    prefix = store.metadata_prefix() + "/"
-    return sorted(k for k in store.keys_under(prefix)
-                  if _RECORD.fullmatch(k[len(prefix):]) or _COMPACTED.fullmatch(k[len(prefix):]))
+    return sorted(k for k in store.keys_under(layout.metadata_prefix(store) + "/") if layout.is_record_key(store, k))
 
 
-def is_compacted(key: str) -> bool:
-    return bool(COMPACTED_NAME.fullmatch(key.rsplit("/", 1)[-1]))
-
-
-def day_of(version: str) -> str:
-    """The dt= partition of a version's record: its created_at's day."""
-    return f"{version[5:9]}-{version[9:11]}-{version[11:13]}"
+is_compacted = layout.is_compacted
+day_of = layout.day_of
+single_version = layout.single_version
 
 
 def compacted_keys(store, day: str) -> list:
     """The compacted files of one day, sorted."""
-    prefix = f"{store.metadata_prefix()}/dt={day}/records-"
-    return sorted(k for k in store.keys_under(prefix) if is_compacted(k))
+    return sorted(k for k in store.keys_under(layout.compacted_prefix(store, day)) if is_compacted(k))
 
 
 def lines(data: bytes) -> list:
@@ -154,8 +145,7 @@ def valid_compacted(key: str, data: bytes) -> bool:
     """Whether a compacted file's name is the hash of its bytes, as compact writes it. Anyone who can publish
     could write a `records-*` object holding a forged copy of another build's record; one whose name does
     not match its bytes is ignored, with a warning (once per key)."""
-    name = key.rsplit("/", 1)[-1]
-    if name == f"records-{hashlib.sha256(data).hexdigest()[:16]}.json":
+    if key.rsplit("/", 1)[-1] == layout.compacted_name(data):
         return True
     if key not in _warned:
         _warned.add(key)
@@ -165,9 +155,7 @@ def valid_compacted(key: str, data: bytes) -> bool:
 
 def day_keys(store, day: str) -> list:
     """Keys of one day's record objects (single records and compacted files), sorted."""
-    prefix = store.metadata_prefix() + "/"
-    return sorted(k for k in store.keys_under(f"{prefix}dt={day}/")
-                  if _RECORD.fullmatch(k[len(prefix):]) or _COMPACTED.fullmatch(k[len(prefix):]))
+    return sorted(k for k in store.keys_under(layout.day_prefix(store, day)) if layout.is_record_key(store, k))
 
 
 def read_listed(store, day: str, keys: list, relist, skip=lambda key: False) -> list:
@@ -189,7 +177,7 @@ def read_listed(store, day: str, keys: list, relist, skip=lambda key: False) -> 
         else:
             return read
         keys = relist()
-    raise StoreError(f"{store.url(store.metadata_prefix() + '/dt=' + day + '/')}: the store changed while reading "
+    raise StoreError(f"{store.url(layout.day_prefix(store, day))}: the store changed while reading "
                      f"the day's search records ({READ_ATTEMPTS} times; a compact or gc is under way); try again")
 
 
@@ -200,7 +188,7 @@ def entries(store, skip=frozenset()) -> list:
     read (its bytes are None)."""
     found: dict = {}
     by_day: dict = {}
-    start = len(store.metadata_prefix() + "/dt=")
+    start = len(layout.days_prefix(store))
     for key in record_keys(store):
         by_day.setdefault(key[start:start + 10], []).append(key)
     for day, keys in by_day.items():
@@ -225,22 +213,16 @@ def _singles_first(keys: list) -> list:
     return sorted(keys, key=is_compacted)
 
 
-def single_version(key: str) -> str | None:
-    """The version a single record's key names (`.../dt=D/<version>.json`); None for a compacted file."""
-    name = key.rsplit("/", 1)[-1]
-    return None if is_compacted(key) else name[: -len(".json")]
-
-
 def find_record(store, version: str) -> bytes | None:
     """The published bytes of version's search record, from its single object or a compacted file of its
     day; None when the build is not (or no longer) published."""
-    data = store.read(store.record_key(version, day_of(version)))
+    data = store.read(layout.record_key(store, version))
     return data if data is not None else _compacted_line(store, version)
 
 
 def is_published(store, version: str) -> bool:
     """Whether version's search record is in the store (a HEAD, then its day's compacted files)."""
-    return store.checksum(store.record_key(version, day_of(version))) is not None \
+    return store.checksum(layout.record_key(store, version)) is not None \
         or _compacted_line(store, version) is not None
 
 
