@@ -138,6 +138,7 @@ MUTATIONS = [
     ("installer", "conda"), ("surprise", 1), ("extra_artifacts", ["../x"]), ("build_url", 3),
     ("venv_version", "v1"), ("conflict_details", [{"kind": "version"}]), ("archive_size", -1),
     ("archive_format", 0), ("relocation", {"placeholder": "relative", "files": [], "binary_files": []}),
+    ("extra_artifacts", ["pipdeptree.dot", "pipdeptree.dot"]),
     ("relocation", {"placeholder": "/p", "files": [{"path": "bin/x", "kind": "elf"}], "binary_files": []}),
     ("conflict_details", [{"kind": "cycle", "package": "a", "requirement": "a", "installed_version": None,
                            "required_by": "b", "extra": 1}]),
@@ -145,7 +146,7 @@ MUTATIONS = [
 
 
 @pytest.mark.parametrize("field,value", MUTATIONS)
-def test_the_fast_record_check_refuses_what_the_schema_refuses(field, value):
+def test_the_record_check_refuses_what_the_schema_refuses(field, value):
     from venvbuild.errors import StoreError
     from venvbuild.record import metadata
     from venvbuild.store import stored_builds
@@ -154,14 +155,14 @@ def test_the_fast_record_check_refuses_what_the_schema_refuses(field, value):
 
     good = make_metadata(extra_artifacts=["pipdeptree.dot"], archive_format=2, relocation={
         "placeholder": "/p", "files": [{"path": "bin/activate", "kind": "text"}], "binary_files": []})
-    assert stored_builds._quick_valid(good)
+    assert metadata.is_valid(good)
     bad = dict(good)
     if value is None:
         del bad[field]
     else:
         bad[field] = value
     assert metadata.problems(bad)
-    assert not stored_builds._quick_valid(bad)
+    assert not metadata.is_valid(bad)
     with pytest.raises(StoreError, match="damaged build record"):
         stored_builds.parse(json.dumps(bad).encode(), "here")
 
@@ -182,3 +183,24 @@ def test_a_builds_own_svg_is_shown_as_an_image_never_inlined(capsys, store, tmp_
     inode = (out / "builds" / "venv_20250104_100000.svg").stat().st_ino
     assert run(capsys, "catalog", "--store", store, "--out", out)[0] == 0
     assert (out / "builds" / "venv_20250104_100000.svg").stat().st_ino == inode, "kept, not copied again"
+
+
+def test_a_record_repeating_an_extra_artifact_is_refused_by_catalog_diff_search_and_pull(capsys, store, tmp_path):
+    """uniqueItems is part of the schema: every command that reads records refuses such a record as damaged,
+    in one line, instead of catalog and diff taking it while search leaves it out."""
+    damaged = {**json.loads((store / "venv-builds" / NEW / "metadata.json").read_text()),
+               "extra_artifacts": ["pipdeptree.dot", "pipdeptree.dot"]}
+    text = json.dumps(damaged) + "\n"
+    (store / "venv-builds" / NEW / "metadata.json").write_text(text)
+    (store / "venv-builds-metadata" / "dt=2025-01-02" / f"{NEW}.json").write_text(text)
+    why = "extra_artifacts: ['pipdeptree.dot', 'pipdeptree.dot'] has non-unique elements"
+
+    code, _, err = run(capsys, "catalog", "--store", store, "--out", tmp_path / "site")
+    assert code == 6 and err.count("\n") == 1 and f"damaged build record, {why}" in err
+    code, out, err = run(capsys, "diff", OLD, NEW, "--store", store)
+    assert (code, out) == (6, "") and err.count("\n") == 1 and f"damaged build record, {why}" in err
+    code, out, err = run(capsys, "search", "numpy", "--store", store)
+    assert code == 0 and NEW not in out and OLD in out
+    assert err.count("\n") == 1 and f"{NEW}.json skipped: does not match metadata.schema.json: {why}" in err
+    from venvbuild.consume import pull
+    assert pull.find_build(LocalStore(store), env_name="demo")["venv_version"] == OLD

@@ -7,12 +7,9 @@ a record's published bytes. While a compaction or a gc is under way a record can
 reader here counts a venv_version once.
 """
 
-import functools
 import hashlib
 import json
 import re
-
-import jsonschema
 
 from venvbuild import naming
 from venvbuild._util.console import say
@@ -23,77 +20,19 @@ from venvbuild.store import layout
 _VERSION_FIELD = re.compile(rb'"venv_version"\s*:\s*"(venv_[0-9]{8}_[0-9]{6})"')
 
 
-@functools.lru_cache(maxsize=1)
-def _validator():
-    return jsonschema.Draft202012Validator(metadata.schema())
-
-
 def parse(data: bytes, where: str) -> dict:
-    """A stored metadata.json or search record, checked against the schema; StoreError naming where if not."""
+    """A stored metadata.json or search record, checked against the schema (venvbuild.record.metadata's
+    one check); a StoreError naming where, a damaged store, if not."""
     try:
         meta = json.loads(data)
     except (UnicodeDecodeError, ValueError) as exc:
         raise StoreError(f"{where}: damaged build record, not valid JSON ({exc})") from None
     if not isinstance(meta, dict):
         raise StoreError(f"{where}: damaged build record, not a JSON object")
-    if _quick_valid(meta):
-        return meta
-    error = jsonschema.exceptions.best_match(_validator().iter_errors(meta))
-    if error is not None:
-        path = "/".join(str(p) for p in error.absolute_path) or "(top)"
-        raise StoreError(f"{where}: damaged build record, {path}: {error.message}")
+    found = metadata.problems(meta)
+    if found:
+        raise StoreError(f"{where}: damaged build record, {found[0]}")
     return meta
-
-
-_JSON_TYPES = {"string": str, "boolean": bool, "integer": int, "array": list, "object": dict, "null": type(None)}
-
-
-@functools.lru_cache(maxsize=1)
-def _rules():
-    """(required names, allowed names, [(name, types, compiled pattern, enum, item rule)]) from the schema."""
-    schema = metadata.schema()
-
-    def rule(name, spec):
-        kinds = spec.get("type")
-        kinds = tuple(_JSON_TYPES[k] for k in (kinds if isinstance(kinds, list) else [kinds])) if kinds else None
-        pattern = re.compile(spec["pattern"]) if "pattern" in spec else None
-        items = rule(None, spec["items"]) if "items" in spec else None
-        allowed = frozenset(spec["properties"]) if spec.get("additionalProperties") is False else None
-        nested = tuple(rule(n, p) for n, p in spec.get("properties", {}).items())
-        return (name, kinds, pattern, tuple(spec["enum"]) if "enum" in spec else None, items,
-                tuple(spec.get("required", ())), allowed, nested, spec.get("minimum"))
-
-    return (tuple(schema["required"]), frozenset(schema["properties"]),
-            [rule(name, spec) for name, spec in schema["properties"].items()])
-
-
-def _quick_valid(meta: dict) -> bool:
-    """The schema's checks (types, patterns, enums, required and allowed names) without jsonschema's
-    machinery, which would take most of a 10,000-build catalog's time. False sends the record to
-    jsonschema, for its precise message."""
-    required, allowed, rules = _rules()
-    if any(name not in meta for name in required) or not allowed.issuperset(meta):
-        return False
-    return all(_fits(meta[rule[0]], rule) for rule in rules if rule[0] in meta)
-
-
-def _fits(value, rule) -> bool:
-    _, kinds, pattern, enum, items, required, allowed, nested, minimum = rule
-    if kinds and (not isinstance(value, kinds) or (isinstance(value, bool) and bool not in kinds)):
-        return False
-    if pattern is not None and isinstance(value, str) and not pattern.search(value):
-        return False
-    if enum is not None and value not in enum:
-        return False
-    if minimum is not None and isinstance(value, (int, float)) and value < minimum:
-        return False
-    if isinstance(value, dict) and (any(name not in value for name in required)
-                                    or (allowed is not None and not allowed.issuperset(value))
-                                    or not all(_fits(value[r[0]], r) for r in nested if r[0] in value)):
-        return False
-    if items is not None and isinstance(value, list):
-        return all(_fits(item, items) for item in value)
-    return True
 
 
 def read_build(store, version: str, parameter: str = "VERSION") -> dict:
@@ -147,9 +86,7 @@ def valid_compacted(key: str, data: bytes) -> bool:
     not match its bytes is ignored, with a warning (once per key)."""
     if key.rsplit("/", 1)[-1] == layout.compacted_name(data):
         return True
-    if key not in _warned:
-        _warned.add(key)
-        say(f"warning: {key}: ignored, its name is not the hash of its content (not written by venvbuild compact)")
+    _warn_once(key, f"warning: {key}: ignored, its name is not the hash of its content (not written by venvbuild compact)")
     return False
 
 
@@ -187,25 +124,65 @@ def entries(store, skip=frozenset()) -> list:
     shadows the single record). A single record whose version is in skip is not
     read (its bytes are None)."""
     found: dict = {}
+    for day, keys in _days(store).items():
+        for version, key, data in _day_entries(store, day, keys, skip):
+            found.setdefault(version, (version, key, data))
+    return list(found.values())
+
+
+def newest(store, wanted) -> dict | None:
+    """The newest published build whose record wanted(record) accepts, from one listing of the search
+    records, reading days newest first and stopping at the first day that has one: the reads grow with
+    the days back to that build, not with the store. A damaged record is skipped with a warning."""
+    for day, keys in sorted(_days(store).items(), reverse=True):
+        chosen = None
+        for version, key, data in _day_entries(store, day, keys):
+            where = store.url(key) + (f" ({version})" if is_compacted(key) else "")
+            try:
+                meta = parse(data, where)
+                if meta["venv_version"] != version:
+                    raise StoreError(f"{where}: damaged build record, it holds {meta['venv_version']!r}")
+            except StoreError as exc:
+                _warn_once(where, f"warning: skipped {version}: {exc}")
+                continue
+            if wanted(meta) and (chosen is None or version > chosen["venv_version"]):
+                chosen = meta
+        if chosen is not None:
+            return chosen
+    return None
+
+
+def _days(store) -> dict:
+    """day -> the keys of its record objects, oldest day first, from one listing."""
     by_day: dict = {}
     start = len(layout.days_prefix(store))
     for key in record_keys(store):
         by_day.setdefault(key[start:start + 10], []).append(key)
-    for day, keys in by_day.items():
-        def relist(day=day):
-            return _singles_first(day_keys(store, day))
-        keys = _singles_first(keys)
-        for key, data in read_listed(store, day, keys, relist, skip=lambda k: single_version(k) in skip):
-            version = single_version(key)
-            if version is not None:
-                found.setdefault(version, (version, key, data))
-                continue
-            for number, line in enumerate(lines(data), 1):
-                version = version_in(line)
-                if version is None:
-                    raise StoreError(f"{store.url(key)} line {number}: damaged build record, no venv_version")
-                found.setdefault(version, (version, key, line))
+    return by_day
+
+
+def _day_entries(store, day: str, keys: list, skip=frozenset()) -> list:
+    """[(venv_version, key, record bytes or None)] of one day, a version once, its single record first."""
+    def relist():
+        return _singles_first(day_keys(store, day))
+    found: dict = {}
+    for key, data in read_listed(store, day, _singles_first(keys), relist, skip=lambda k: single_version(k) in skip):
+        version = single_version(key)
+        if version is not None:
+            found.setdefault(version, (version, key, data))
+            continue
+        for number, line in enumerate(lines(data), 1):
+            version = version_in(line)
+            if version is None:
+                raise StoreError(f"{store.url(key)} line {number}: damaged build record, no venv_version")
+            found.setdefault(version, (version, key, line))
     return list(found.values())
+
+
+def _warn_once(key: str, message: str) -> None:
+    if key not in _warned:
+        _warned.add(key)
+        say(message)
 
 
 def _singles_first(keys: list) -> list:
