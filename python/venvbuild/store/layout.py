@@ -108,7 +108,7 @@ def compacted_prefix(store: _Store, day: str) -> str:
 
 def compacted_name(data: bytes) -> str:
     """A compacted day's file is named by its content's hash, so two runs folding the same records agree."""
-    return f"records-{hashlib.sha256(data).hexdigest()[:16]}.json"
+    return f"records-{_short_hash(data)}.json"
 
 
 def compacted_key(store: _Store, day: str, data: bytes) -> str:
@@ -140,7 +140,7 @@ def lease_key(store: _Store) -> str:
 
 
 def lease_break_key(store: _Store, dead: bytes) -> str:
-    return f"{metadata_prefix(store)}/_maintenance/break-{hashlib.sha256(dead).hexdigest()[:16]}.json"
+    return f"{metadata_prefix(store)}/_maintenance/break-{_short_hash(dead)}.json"
 
 
 # Reuse.
@@ -183,3 +183,7 @@ def tombstones_prefix(store: _Store) -> str:
 
 def tombstone_key(store: _Store, version: str) -> str:
     return f"{tombstones_prefix(store)}{version}.json"
+
+
+def _short_hash(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()[:16]
