@@ -284,8 +284,13 @@ def from_records(records) -> List[Item]:
     """The items to_records kept, rebuilt as the reader builds them (${VAR} expanded now)."""
     items: List[Item] = []
     for record in records:
-        written = str(record["written"])
-        line = Line(Path(record["path"]), int(record["lineno"]), _expand_env(written), written)
+        try:
+            written = str(record["written"])
+            line = Line(Path(record["path"]), int(record["lineno"]), _expand_env(written), written)
+            if record["kind"] not in ("requirement", "constraint"):
+                raise ValueError(record["kind"])
+        except (KeyError, TypeError, ValueError) as exc:
+            raise UsageError(f"the kept requirements are not what venvbuild wrote ({exc!r}); run validate again") from None
         items.append(_item(line, record["kind"]))
     return items
 
