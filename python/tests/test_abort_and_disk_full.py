@@ -100,16 +100,24 @@ def test_a_full_disk_in_the_package_stage_is_the_stages_exit_code_naming_the_fil
     _stages_up_to_inspect(work, requirements)
     [version] = [line.split('"')[3] for line in (work / "state.json").read_text().splitlines() if '"venv_version"' in line]
     archive = work / "artifacts" / f"{version}.tar.gz"
+    env = None
     if how == "tmpfs":
         tiny_tmpfs(work / "artifacts")  # far smaller than the venv's archive
     else:
         # The archive is written aside, then renamed: the file being written fails with ENOSPC, from the kernel.
+        # Its temporary name is random; the child is told to use <archive>.part, which leads to /dev/full.
+        hook = tmp_path / "hook"
+        hook.mkdir()
+        (hook / "sitecustomize.py").write_text(
+            "from pathlib import Path\nfrom venvbuild._util import atomic\n"
+            "atomic.temp_beside = lambda target, part=atomic.PART: Path(str(target) + '.part')\n")
+        env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(hook), *sys.path])}
         archive.with_name(archive.name + ".part").symlink_to("/dev/full")
 
-    done = venvbuild("package", "--work-dir", work)
+    done = venvbuild("package", "--work-dir", work, env=env)
 
     assert done.returncode == 5, done.stderr
     assert done.stderr.splitlines() == [f"venvbuild: error: package stage: {archive}: No space left on device"]
     assert not archive.exists() and not archive.is_symlink(), "no half-written archive left"
-    assert sorted(p.name for p in (work / "artifacts").glob("*.part")) == [], "nor the file it was written to"
+    assert [p.name for p in (work / "artifacts").iterdir() if ".part" in p.name] == [], "nor the file it was written to"
     assert venvbuild("metadata", "--work-dir", work).returncode == 2, "the next stage sees that package did not run"

@@ -368,3 +368,37 @@ def test_the_temporary_work_folder_goes_after_a_build_and_stays_without_its_venv
     assert not (work / "venv").exists(), "the venv went once its archive was written"
     kept = {p.name for p in (work / "artifacts").iterdir()}
     assert {"metadata.json", "pipdeptree.json"} <= kept and any(n.endswith(".tar.gz") for n in kept)
+
+
+def test_stages_after_validate_use_the_requirements_validate_read_not_the_file_now(tmp_path, requirements):
+    """The requirements file is read once, by validate: a file changed between the stages (Jenkins runs
+    them as separate steps) changes neither what is installed, nor the reuse check, nor the stored copy."""
+    work = tmp_path / "work"
+    req = requirements("beta==1.0")
+    assert venvbuild("validate", "--work-dir", work, "--requirements", req, "--env-name", "demo").returncode == 0
+    stored = (work / "artifacts" / "requirements.txt").read_text()
+    req.write_text(req.read_text().replace("beta==1.0", "beta==2.0\nalpha  # unpinned, and no longer beta 1.0"))
+    for stage in ("install", "inspect", "package", "metadata"):
+        done = venvbuild(stage, "--work-dir", work)
+        assert done.returncode == 0, (stage, done.stderr)
+    meta = json.loads((work / "artifacts" / "metadata.json").read_text())
+    assert [p for p in meta["installed_packages"] if not p.startswith(("pip==", "setuptools=="))] == ["beta==1.0"]
+    assert meta["fully_pinned"] is True, "the reuse check reads validate's requirements, which pin beta"
+    assert (work / "artifacts" / "requirements.txt").read_text() == stored and "beta==2.0" not in stored
+
+
+def test_requirements_with_credentials_changed_after_validate_are_refused_by_install(tmp_path, wheelhouse):
+    """Credentials are never copied into the work folder, so such a file is installed from where it is:
+    only while it still says what validate read."""
+    work, req = tmp_path / "work", tmp_path / "requirements.txt"
+    req.write_text(f"--extra-index-url https://builder:s3cr3t@127.0.0.1:9/simple\n--no-index\n"
+                   f"--find-links {wheelhouse}\nbeta==1.0\n")
+    assert venvbuild("validate", "--work-dir", work, "--requirements", req, "--env-name", "demo").returncode == 0
+    assert "s3cr3t" not in (work / "state.json").read_text()
+    req.write_text(req.read_text().replace("beta==1.0", "beta==2.0"))
+    done = venvbuild("install", "--work-dir", work)
+    assert done.returncode == 2
+    assert done.stderr.strip().splitlines() == [
+        f"venvbuild: error: {req}: changed since the validate stage read it (it holds credentials, which are "
+        "never copied, so it is installed from where it is); run validate again"]
+    assert not (work / "venv").exists()

@@ -225,3 +225,28 @@ def test_files_are_read_in_chunks_with_the_lines_str_splitlines_gives(tmp_path, 
     path = write(tmp_path, "bad.txt", b"a==1\nb==1\n" * 3 + b"caf\xe9==1\n")
     with pytest.raises(UsageError, match=r"bad.txt:7: not UTF-8 text \(byte 0xe9\)"):
         parse(path)
+
+
+def test_what_validate_keeps_of_the_requirements_gives_the_same_model_without_the_files(tmp_path, monkeypatch):
+    """state.json keeps the lines validate read; later stages rebuild the same requirements from them, even
+    once the files are gone, and no credential or ${VAR} value is kept."""
+    import json
+
+    from venvbuild.build import requirements_gate
+
+    monkeypatch.setenv("INDEX_USER", "u")
+    monkeypatch.setenv("INDEX_TOKEN", "v4r-s3cret")
+    (tmp_path / "base.txt").write_text("beta==1.0 ; python_version >= '3'\n-c pins.txt\n")
+    (tmp_path / "pins.txt").write_text("gamma==2.0\n")
+    top = tmp_path / "requirements.txt"
+    top.write_text("--index-url https://${INDEX_USER}:${INDEX_TOKEN}@example.invalid/simple\n"
+                   "--extra-index-url https://builder:literal-s3cret@example.invalid/x\n"
+                   "-r base.txt\nalpha==1.0 \\\n  --hash=sha256:" + "0" * 64 + "\n")
+    read = requirements_gate.read(top)
+    kept = json.loads(json.dumps(read.records))
+    assert read.had_credentials and "s3cret" not in json.dumps(kept) and "${INDEX_TOKEN}" in json.dumps(kept)
+    for path in tmp_path.iterdir():
+        path.unlink()
+    back = requirements_gate.read_back(top, kept, read.had_credentials)
+    assert back.parsed.normalised() == read.parsed.normalised()
+    assert back.stored() == read.stored()

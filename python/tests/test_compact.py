@@ -19,7 +19,7 @@ from venvbuild.cli import main
 from venvbuild.errors import StoreError
 from venvbuild.lifecycle import compaction, retention, reuse, tags
 from venvbuild.record.versions import version_of
-from venvbuild.store import stored_builds
+from venvbuild.store import layout, stored_builds
 from venvbuild.store.local import LocalStore
 
 DAY1 = ["venv_20250101_100000", "venv_20250101_110000", "venv_20250101_120000"]
@@ -361,7 +361,7 @@ def test_gc_planned_while_records_move_deletes_no_published_or_tagged_build(tmp_
 def test_gc_apply_rechecks_a_build_planned_as_incomplete_and_a_stale_pointer(tmp_path):
     store = published_store(tmp_path, DAY1)
     stale = retention.Plan(incomplete=[retention.Build(DAY1[0], None, None)],
-                           stale_pointers=[reuse.pointer_key(store, "demo", DAY1[1][-6:].rjust(64, "0"))])
+                           stale_pointers=[layout.pointer_key(store, "demo", DAY1[1][-6:].rjust(64, "0"))])
     said = []
     assert retention.apply(store, stale, said.append) == 0
     assert (store.root / "venv-builds" / DAY1[0]).exists() and reuse.pointer(store, "demo", DAY1[1][-6:].rjust(64, "0"))
@@ -500,7 +500,7 @@ def test_an_expired_lease_is_broken_once(tmp_path, capsys):
     lease.write_text(body)
     now = datetime.now(timezone.utc)
     # two runs break the same dead lease: the one that creates the break marker second stops
-    marker = maintenance_lease._break_key(store, body.encode())
+    marker = layout.lease_break_key(store, body.encode())
     store.put_new_bytes(marker, b"{}")
     with pytest.raises(StoreError, match="another run is breaking it"):
         maintenance_lease.take(store, b"{}", now)

@@ -10,6 +10,7 @@ from sqlglot import exp
 from tests._support.records import make_metadata
 from venvbuild.cli import main
 from venvbuild.record import metadata
+from venvbuild.store import layout
 from venvbuild.store.s3 import S3Store
 
 # The design's table: these names and types, first and unchanged.
@@ -113,7 +114,7 @@ def test_partition_projection_matches_where_publish_puts_records(capsys):
     template = props["storage.location.template"]
     assert template == location + "dt=${dt}/"
     store = S3Store("my-bucket")
-    record_url = store.url(store.record_key("venv_20250722_163000", "2025-07-22T16:30:00Z"))
+    record_url = store.url(layout.record_key(store, "venv_20250722_163000"))
     assert record_url == template.replace("${dt}", "2025-07-22") + "venv_20250722_163000.json"
 
 

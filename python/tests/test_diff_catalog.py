@@ -144,6 +144,7 @@ MUTATIONS = [
     ("installer", "conda"), ("surprise", 1), ("extra_artifacts", ["../x"]), ("build_url", 3),
     ("venv_version", "v1"), ("conflict_details", [{"kind": "version"}]), ("archive_size", -1),
     ("archive_format", 0), ("relocation", {"placeholder": "relative", "files": [], "binary_files": []}),
+    ("extra_artifacts", ["pipdeptree.dot", "pipdeptree.dot"]),
     ("relocation", {"placeholder": "/p", "files": [{"path": "bin/x", "kind": "elf"}], "binary_files": []}),
     ("conflict_details", [{"kind": "cycle", "package": "a", "requirement": "a", "installed_version": None,
                            "required_by": "b", "extra": 1}]),
@@ -151,7 +152,7 @@ MUTATIONS = [
 
 
 @pytest.mark.parametrize("field,value", MUTATIONS)
-def test_the_fast_record_check_refuses_what_the_schema_refuses(field, value):
+def test_the_record_check_refuses_what_the_schema_refuses(field, value):
     from tests._support.records import make_metadata
     from venvbuild.errors import StoreError
     from venvbuild.record import metadata
@@ -159,14 +160,14 @@ def test_the_fast_record_check_refuses_what_the_schema_refuses(field, value):
 
     good = make_metadata(extra_artifacts=["pipdeptree.dot"], archive_format=2, relocation={
         "placeholder": "/p", "files": [{"path": "bin/activate", "kind": "text"}], "binary_files": []})
-    assert stored_builds._quick_valid(good)
+    assert metadata.is_valid(good)
     bad = dict(good)
     if value is None:
         del bad[field]
     else:
         bad[field] = value
     assert metadata.problems(bad)
-    assert not stored_builds._quick_valid(bad)
+    assert not metadata.is_valid(bad)
     with pytest.raises(StoreError, match="damaged build record"):
         stored_builds.parse(json.dumps(bad).encode(), "here")
 
@@ -203,3 +204,26 @@ def test_a_package_listed_under_several_spellings_is_reported_not_silently_picke
     assert run(capsys, "catalog", "--store", store, "--out", tmp_path / "site")[0] == 0
     page = (tmp_path / "site" / "builds" / f"{twice}.html").read_text()
     assert f"<td>duplicate</td><td>six in {twice}: listed as six==1.16.0, Six==1.17.0, SIX==1.15.0" in page
+
+
+def test_a_record_repeating_an_extra_artifact_is_refused_by_catalog_diff_search_and_pull(capsys, store, tmp_path):
+    """uniqueItems is part of the schema: every command that reads records refuses such a record as damaged,
+    in one line: diff, which names it, fails; catalog, search and pull --latest leave it out with a warning."""
+    damaged = {**json.loads((store / "venv-builds" / NEW / "metadata.json").read_text()),
+               "extra_artifacts": ["pipdeptree.dot", "pipdeptree.dot"]}
+    text = json.dumps(damaged) + "\n"
+    (store / "venv-builds" / NEW / "metadata.json").write_text(text)
+    (store / "venv-builds-metadata" / "dt=2025-01-02" / f"{NEW}.json").write_text(text)
+    why = "extra_artifacts: ['pipdeptree.dot', 'pipdeptree.dot'] has non-unique elements"
+
+    code, _, err = run(capsys, "catalog", "--store", store, "--out", tmp_path / "site")
+    [warning] = [line for line in err.splitlines() if "warning" in line]
+    assert code == 0 and why in warning and NEW in warning, "left out with one warning"
+    assert not (tmp_path / "site" / "builds" / f"{NEW}.html").exists()
+    code, out, err = run(capsys, "diff", OLD, NEW, "--store", store)
+    assert (code, out) == (6, "") and err.count("\n") == 1 and f"damaged build record, {why}" in err
+    code, out, err = run(capsys, "search", "numpy", "--store", store)
+    assert code == 0 and NEW not in out and OLD in out
+    assert err.count("\n") == 1 and f"{NEW}.json skipped: does not match metadata.schema.json: {why}" in err
+    from venvbuild.consume import pull
+    assert pull.find_build(LocalStore(store), env_name="demo")["venv_version"] == OLD

@@ -9,6 +9,7 @@ import pytest
 
 from venvbuild.cli import main
 from venvbuild.record import artifacts
+from venvbuild.store import layout
 
 VERSION = "venv_20250722_163000"
 
@@ -107,7 +108,7 @@ def test_a_build_that_wins_the_race_between_check_and_store_moves_the_other_on(b
     store = RacingStore(tmp_path / "store")
     winner = build_dir_factory(VERSION, archive_bytes=b"winner")
     archive = f"{VERSION}.tar.gz"
-    store.put_new(store.build_key(VERSION, archive), winner / archive, sha256_file(winner / archive))  # mid-publish
+    store.put_new(layout.artifact_key(store, VERSION, archive), winner / archive, sha256_file(winner / archive))  # mid-publish
     loser = make_build_dir(tmp_path / "loser", VERSION, archive_bytes=b"loser")
     stored = publish_build(loser, store, renumber=True)
     assert stored["venv_version"] == "venv_20250722_163001"

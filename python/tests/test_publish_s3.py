@@ -18,7 +18,7 @@ from venvbuild.build import publish
 from venvbuild.cli import main
 from venvbuild.errors import StoreError, UsageError
 from venvbuild.record import artifacts
-from venvbuild.store import open_store
+from venvbuild.store import layout, open_store
 from venvbuild.store.base import ObjectExists
 from venvbuild.store.s3 import MIB, S3Store
 
@@ -318,7 +318,7 @@ def test_store_url_gives_bucket_and_prefix():
     assert (S3Store.from_url("s3://bkt").bucket, S3Store.from_url("s3://bkt").prefix) == ("bkt", "venv-builds")
     assert S3Store.from_url("s3://bkt/a/b/").prefix == "a/b"
     store = open_store("s3://bkt/team")
-    assert store.url(store.record_key(VERSION, "2025-07-22T16:30:00Z")) == f"s3://bkt/team-metadata/dt=2025-07-22/{VERSION}.json"
+    assert store.url(layout.record_key(store, VERSION)) == f"s3://bkt/team-metadata/dt=2025-07-22/{VERSION}.json"
     with pytest.raises(UsageError):
         S3Store.from_url("s3://")
 

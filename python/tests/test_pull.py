@@ -418,16 +418,20 @@ def test_huge_header_extension_is_refused_without_reading_it(tmp_path):
     _one_error_line(done, "not a readable venv archive", "header extension")
 
 
-def test_latest_skips_a_damaged_newer_build(tmp_path, store):
+def test_latest_skips_a_damaged_newer_record_and_an_unpublished_build(tmp_path, store):
     root, builds = store
     copy = _copy_store(root, tmp_path)
-    damaged = copy / "venv-builds" / "venv_20991231_000000"
-    damaged.mkdir()
-    (damaged / "metadata.json").write_text("{not json")
+    unpublished = copy / "venv-builds" / "venv_20991231_000000"  # a publish stopped before its record
+    unpublished.mkdir()
+    (unpublished / "metadata.json").write_text((root / "venv-builds" / builds["latest"]["venv_version"]
+                                                / "metadata.json").read_text())
+    damaged = copy / "venv-builds-metadata" / "dt=2099-12-30" / "venv_20991230_000000.json"
+    damaged.parent.mkdir()
+    damaged.write_text("{not json")
     done = venvbuild("pull", "--env-name", "demo", "--latest", "--store", copy, "--dest", tmp_path / "env", "--json")
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout)["venv_version"] == builds["latest"]["venv_version"]
-    assert "skipped venv_20991231_000000" in done.stderr
+    assert "venv_20991230_000000.json skipped" in done.stderr
 
 
 def test_verify_sees_a_moved_venv_a_changed_mode_and_a_changed_record(tmp_path, store):

@@ -105,7 +105,10 @@ def _bundled_wheels(base_python: str) -> list[str]:
     return wheels if any(Path(w).name.startswith("pip-") for w in wheels) else []
 
 
-def install(venv: Path, requirements: Path, installer: str, log: Path, helper_pip: bool = False) -> None:
+def install(venv: Path, requirements: Path, installer: str, log: Path, helper_pip: bool = False,
+            named: Path | None = None) -> None:
+    """Install requirements into venv; named: the file to name in a failure (the user's, of which
+    requirements is a copy)."""
     python = str(venv_python(venv))
     if installer == "uv":
         command = [find_uv(), "pip", "install", "--python", python, "-r", str(requirements)]
@@ -118,7 +121,7 @@ def install(venv: Path, requirements: Path, installer: str, log: Path, helper_pi
     if output is not None:
         clash = install_failure.explain(output)
         detail = f"requirements clash: {clash}" if clash else _last_error(output)
-        raise InstallError(f"{requirements}: {installer} install failed: {detail} (full log: {log})")
+        raise InstallError(f"{named or requirements}: {installer} install failed: {detail} (full log: {log})")
 
 
 def _run(command: List[str], log: Path, failure, hermetic: bool = False):

@@ -12,7 +12,7 @@ from venvbuild.errors import StoreError, UsageError
 from venvbuild.lifecycle import reuse
 from venvbuild.record import artifacts, metadata
 from venvbuild.record.versions import created_at_of, moment_of, next_version
-from venvbuild.store import stored_builds
+from venvbuild.store import layout, stored_builds
 from venvbuild.store.base import ObjectExists, ObjectStore
 
 
@@ -47,9 +47,9 @@ def _publish(build_dir: Path, store: ObjectStore, renumber: bool, pointer_claime
     meta = _claim_version(build_dir, meta, store, renumber, give_up_archive)
     version, names = meta["venv_version"], _names(meta)
     for name in names[1:]:
-        _put(store, store.build_key(version, name), build_dir / name, version)
-    _put(store, store.record_key(version, meta["created_at"]), meta_path_of(build_dir), version)
-    say(f"published {version} to {store.url(store.build_key(version, ''))}")
+        _put(store, layout.artifact_key(store, version, name), build_dir / name, version)
+    _put(store, layout.record_key(store, version), meta_path_of(build_dir), version)
+    say(f"published {version} to {store.url(layout.build_folder(store, version))}")
     if claimed_as is not None and claimed_as != version:
         say(f"warning: the build_key's reuse pointer names {claimed_as}, which another build took; "
             "`venvbuild gc` clears it and the next build of these inputs claims it again")
@@ -115,7 +115,7 @@ def _note_other_content(build_dir: Path, meta: dict, store: ObjectStore) -> dict
     """Warn, and record in content_differs_from, when the key's earlier build installed other bytes."""
     if not _claims_pointer(meta) or meta.get("content_differs_from"):
         return meta
-    if store.checksum(store.build_key(meta["venv_version"], artifacts.METADATA)) is not None:
+    if store.checksum(layout.artifact_key(store, meta["venv_version"], artifacts.METADATA)) is not None:
         return meta  # a resumed publish: metadata.json is stored as it was first written
     held = reuse.pointer(store, meta["env_name"], meta["build_key"])
     version = (held or {}).get("venv_version")
@@ -154,7 +154,7 @@ def _claim_version(build_dir: Path, meta: dict, store: ObjectStore, renumber: bo
             metadata.write(meta, build_dir / artifacts.METADATA)
             archive = _names(meta)[0]
             # _verify checked the archive against archive_sha256 moments ago: not hashed again.
-            _put(store, store.build_key(version, archive), build_dir / archive, version,
+            _put(store, layout.artifact_key(store, version, archive), build_dir / archive, version,
                  sha256=meta["archive_sha256"], movable=give_up_archive)
             return meta
         except VersionTaken:
@@ -169,7 +169,7 @@ def _claim(store: ObjectStore, meta: dict) -> None:
     with tempfile.TemporaryDirectory(prefix="venvbuild-claim-") as folder:
         claim = Path(folder, artifacts.METADATA)
         claim.write_text(metadata.dumps(meta), encoding="utf-8")
-        _put(store, store.claim_key(meta["venv_version"]), claim, meta["venv_version"], quiet=True)
+        _put(store, layout.claim_key(store, meta["venv_version"]), claim, meta["venv_version"], quiet=True)
 
 
 def _verify(build_dir: Path, meta: dict) -> None:
@@ -195,9 +195,9 @@ def _refuse_another_build(meta: dict, store: ObjectStore) -> None:
     """Raise VersionTaken when another build visibly holds meta's version (also one published before
     claims existed); this very build, maybe half published, passes. The claim decides the rest."""
     version = meta["venv_version"]
-    if not store.any_under(store.build_key(version, "")):
+    if not store.any_under(layout.build_folder(store, version)):
         return
-    meta_key = store.build_key(version, artifacts.METADATA)
+    meta_key = layout.artifact_key(store, version, artifacts.METADATA)
     stored_meta = store.checksum(meta_key)
     if stored_meta is not None:
         ours = hashlib.sha256(metadata.dumps(metadata.with_store_urls(meta, store)).encode("utf-8")).hexdigest()
@@ -205,7 +205,7 @@ def _refuse_another_build(meta: dict, store: ObjectStore) -> None:
             raise VersionTaken(f"{store.url(meta_key)} already exists with other content: {version} belongs to another build")
         return
     # The archive goes first: a half-published build has it, and ours has our sha256.
-    archive_key = store.build_key(version, _names(meta)[0])
+    archive_key = layout.artifact_key(store, version, _names(meta)[0])
     stored_archive = store.checksum(archive_key)
     if stored_archive is not None and stored_archive != meta["archive_sha256"]:
         raise VersionTaken(f"{store.url(archive_key)} already exists with other content: {version} belongs to another build")

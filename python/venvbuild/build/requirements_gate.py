@@ -24,15 +24,18 @@ from venvbuild.build.requirements_reader import (
     Line,
     Option,
     Requirements,
+    from_records,
     is_url,
+    model,
     parse,
+    to_records,
     walk,
 )
 from venvbuild.errors import UnpinnedError, UsageError
 from venvbuild.record import artifacts
 
 __all__ = ["MAX_BYTES", "Entry", "Line", "Option", "Requirements", "parse", "walk", "PinCheck", "pin_gate",
-           "check_pins", "unpinned_report", "Stored", "stored_text"]
+           "check_pins", "unpinned_report", "Stored", "stored_text", "Read", "read", "read_back"]
 
 
 def _pin_key(specifier: str) -> str:
@@ -111,17 +114,19 @@ class PinCheck:
     report: List[str]  # unpinned_report's lines
 
 
-def pin_gate(path) -> PinCheck:
-    """Read path and its includes, streaming; UsageError when they hold no requirement."""
-    gate = _gate(lambda: (item for item in walk(path) if isinstance(item, Entry)))
+def pin_gate(path, items=None) -> PinCheck:
+    """The gate over path and its includes: items when given (what read() gave), else read streaming;
+    UsageError when they hold no requirement."""
+    source = (lambda: iter(items)) if items is not None else (lambda: walk(path))
+    gate = _gate(lambda: (item for item in source() if isinstance(item, Entry)))
     if not gate.requirements:
         raise UsageError(f"{path}: no requirements in the file")
     return PinCheck(gate.requirements, gate.report)
 
 
-def check_pins(path) -> PinCheck:
+def check_pins(path, items=None) -> PinCheck:
     """pin_gate, raising UnpinnedError listing every unpinned requirement."""
-    checked = pin_gate(path)
+    checked = pin_gate(path, items)
     report = checked.report
     if report:
         raise UnpinnedError(report[0] + (f" (and {len(report) - 1} more)" if len(report) > 1 else ""), lines=report)
@@ -136,16 +141,17 @@ class Stored:
     constraints: str | None = None
 
 
-def stored_text(path) -> Stored:
+def stored_text(path, items=None) -> Stored:
     """Self-contained copies that `pip install -r` reads as the build's inputs: -r includes inlined where
     they stood, every constraint (from -c files at any depth) moved to constraints.txt, which
     requirements.txt names with `-c` (pip has no way to mark a line of a requirements file as a constraint),
     relative --find-links made absolute as pip resolves them, credentials redacted. ${VAR} references stay
-    as written: pip expands them when it reads the copy, and their values are often credentials."""
+    as written: pip expands them when it reads the copy, and their values are often credentials.
+    items: what read() gave, instead of reading path again."""
     requirements: List[str] = []
     constraints: List[str] = []
     last_source: Dict[int, Path] = {}
-    for item in walk(path):
+    for item in items if items is not None else walk(path):
         if isinstance(item, Include):
             continue
         # Options in a constraints file act on the whole install in pip: they stay in requirements.txt.
@@ -177,3 +183,37 @@ def _absolute_find_links(option: Option) -> str:
     if not candidate.exists():
         return option.line.written
     return f"--find-links {shlex.quote(str(candidate.resolve()))}"
+
+
+@dataclass
+class Read:
+    """The requirements as one build read them, once: every later stage works from this, not the file
+    (which may have changed since). records is what the work folder's state keeps (requirements_reader.
+    to_records: no credential, no ${VAR} value); had_credentials says the file held credentials, which
+    the records do not: then only the user's file, unchanged, can give them to the installer."""
+
+    path: Path
+    items: list
+    had_credentials: bool
+
+    @property
+    def records(self) -> list:
+        return to_records(self.items)
+
+    @property
+    def parsed(self) -> Requirements:
+        return model(self.path, self.items)
+
+    def stored(self) -> Stored:
+        return stored_text(self.path, self.items)
+
+
+def read(path) -> Read:
+    """Read path and its includes once (UsageError for what the reader refuses)."""
+    items = list(walk(path))
+    return Read(Path(path), items, any(redact(item.line.written) != item.line.written for item in items))
+
+
+def read_back(path, records, had_credentials: bool = False) -> Read:
+    """The Read a work folder's state kept (path: the user's file, as validate was given it)."""
+    return Read(Path(path), from_records(records), had_credentials)

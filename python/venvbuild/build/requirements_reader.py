@@ -176,6 +176,7 @@ class Option:
 
     line: Line
     values: Dict[str, Any]  # optparse destinations set on the line, e.g. {"index_url": "https://..."}
+    file_kind: str = "requirement"  # of the file holding the line
 
     def normalised(self) -> str:
         return redact(" ".join(f"{k}={v}" for k, v in sorted(self.values.items())))
@@ -213,7 +214,9 @@ class Include:
 
     line: Line
     path: Path
-    kind: str
+    kind: str  # of the included file: requirement or constraint
+    option: str = ""  # as written: `-r base.txt`
+    file_kind: str = "requirement"  # of the file holding the line
 
 
 Item = Entry | Option | Include
@@ -240,27 +243,56 @@ def _walk(path: Path, kind: str, chain, budget: _Budget, included_at: Tuple[Line
         raise UsageError(f"{included_at[0].where()}: {included_at[1]}: includes nested more than {MAX_DEPTH} deep")
     chain = (*chain, resolved)
     for line in _logical_lines(path, _physical_lines(path, budget, included_at)):
-        args, options = _split_args_options(line.text)
-        values = _parse_options(line, options)
-        if args:
-            yield _requirement(line, kind, args, values, editable=False)
-        elif values.get("editables"):
-            yield _requirement(line, kind, values["editables"][0], {}, editable=True)
-        elif values.get("requirements") or values.get("constraints"):
-            # As pip: only the first include of a line counts, -r before -c, and a -r inside a constraints
-            # file adds requirements (pip installs them), never constraints.
-            if values.get("requirements"):
-                option, value, include_kind = "-r", values["requirements"][0], "requirement"
-            else:
-                option, value, include_kind = "-c", values["constraints"][0], "constraint"
-            if "://" in value or re.match(r"(?i)(https?|file):", value):
-                raise UsageError(f"{line.where()}: {option} {redact(value)}: "
-                                 "remote includes are not supported, use a local file")
-            included = path.parent / value
-            yield Include(line, included, include_kind)
-            yield from _walk(included, include_kind, chain, budget, (line, f"{option} {value}"))
+        item = _item(line, kind)
+        yield item
+        if isinstance(item, Include):
+            yield from _walk(item.path, item.kind, chain, budget, (line, item.option))
+
+
+def _item(line: Line, kind: str) -> Item:
+    """What one logical line of a file of kind (requirement or constraint) says."""
+    args, options = _split_args_options(line.text)
+    values = _parse_options(line, options)
+    if args:
+        return _requirement(line, kind, args, values, editable=False)
+    if values.get("editables"):
+        return _requirement(line, kind, values["editables"][0], {}, editable=True)
+    if values.get("requirements") or values.get("constraints"):
+        # As pip: only the first include of a line counts, -r before -c, and a -r inside a constraints
+        # file adds requirements (pip installs them), never constraints.
+        if values.get("requirements"):
+            option, value, include_kind = "-r", values["requirements"][0], "requirement"
         else:
-            yield Option(line, values)
+            option, value, include_kind = "-c", values["constraints"][0], "constraint"
+        if "://" in value or re.match(r"(?i)(https?|file):", value):
+            raise UsageError(f"{line.where()}: {option} {redact(value)}: "
+                             "remote includes are not supported, use a local file")
+        return Include(line, line.path.parent / value, include_kind, f"{option} {value}", kind)
+    return Option(line, values, kind)
+
+
+def to_records(items) -> List[Dict[str, Any]]:
+    """items as JSON values: where each line was read, the kind of file it was in and its text as written
+    (before ${VAR} expansion: no variable's value, often a credential, is kept), credentials redacted.
+    from_records gives the items back, without reading any file."""
+    return [{"path": str(item.line.path), "lineno": item.line.lineno, "written": redact(item.line.written),
+             "kind": item.file_kind if isinstance(item, (Option, Include)) else item.kind}
+            for item in items]
+
+
+def from_records(records) -> List[Item]:
+    """The items to_records kept, rebuilt as the reader builds them (${VAR} expanded now)."""
+    items: List[Item] = []
+    for record in records:
+        try:
+            written = str(record["written"])
+            line = Line(Path(record["path"]), int(record["lineno"]), _expand_env(written), written)
+            if record["kind"] not in ("requirement", "constraint"):
+                raise ValueError(record["kind"])
+        except (KeyError, TypeError, ValueError) as exc:
+            raise UsageError(f"the kept requirements are not what venvbuild wrote ({exc!r}); run validate again") from None
+        items.append(_item(line, record["kind"]))
+    return items
 
 
 def _physical_lines(path: Path, budget: _Budget, included_at) -> Iterator[str]:
@@ -522,9 +554,14 @@ def _url_is_pinned(req: Requirement) -> bool:
 def parse(path, kind: str = "requirement") -> Requirements:
     """The whole model of path and its includes (see Requirements). A file may be included twice (pip
     allows it); a file that includes itself, directly or through others, is an error."""
+    return model(path, walk(path, kind))
+
+
+def model(path, items) -> Requirements:
+    """The Requirements of items, read from path (walk's or from_records' items)."""
     path = Path(path)
     result = Requirements(path=path, files=[path])
-    for item in walk(path, kind):
+    for item in items:
         if isinstance(item, Entry):
             result.entries.append(item)
         elif isinstance(item, Option):

@@ -10,6 +10,7 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 from venvbuild import __version__, naming
+from venvbuild._util import atomic
 from venvbuild._util.checksum import sha256_file
 from venvbuild._util.console import say
 from venvbuild.build import (
@@ -24,10 +25,11 @@ from venvbuild.build import (
     requirements_gate,
 )
 from venvbuild.build.workdir import State, WorkDir
-from venvbuild.errors import INSTALL_FAILED, USAGE, ConflictError, InstallError, StageError
+from venvbuild.errors import INSTALL_FAILED, USAGE, ConflictError, InstallError, StageError, UsageError
 from venvbuild.lifecycle import reuse
 from venvbuild.record import artifacts, metadata
 from venvbuild.record.versions import created_at_of, version_of
+from venvbuild.store import layout
 
 
 def _stage(name: str, exit_code: int):
@@ -61,7 +63,7 @@ def _writing(path: Path):
 
 def allocate_version(now: datetime, store=None) -> datetime:
     """The build's time, one second later while the store already holds a build of that version."""
-    while store is not None and store.any_under(store.build_key(version_of(now), "")):
+    while store is not None and store.any_under(layout.build_folder(store, version_of(now))):
         now += timedelta(seconds=1)
     return now
 
@@ -75,18 +77,19 @@ def validate(work: WorkDir, requirements_file, env_name: str, python: str | None
     if python is not None:
         naming.check("python_version", python, "--python")
     requirements_file = Path(requirements_file)
+    read = requirements_gate.read(requirements_file)  # the only read of the file: later stages use this
     if allow_unpinned:
-        for line in requirements_gate.pin_gate(requirements_file).report:
+        for line in requirements_gate.pin_gate(requirements_file, read.items).report:
             say(f"warning: {line}")
     else:
-        requirements_gate.check_pins(requirements_file)
-    stored = requirements_gate.stored_text(requirements_file)
+        requirements_gate.check_pins(requirements_file, read.items)
+    stored = read.stored()
     if installer_name == "uv":
         installer.find_uv()
     if compression == "zst":
         archive.check_zstd()
     base = interpreter.find(python)
-    inputs = build_key.collect(requirements_gate.parse(requirements_file), base, installer_name, compression)
+    inputs = build_key.collect(read.parsed, base, installer_name, compression)
     key = build_key.key_of(inputs)
     found = reuse.find(reuse_store, env_name, key) if reuse_store is not None else None
     moment = allocate_version(datetime.now(timezone.utc).replace(microsecond=0), store)
@@ -100,6 +103,8 @@ def validate(work: WorkDir, requirements_file, env_name: str, python: str | None
         venv_version=version_of(moment),
         created_at=created_at_of(moment),
         requirements=str(requirements_file.resolve()),
+        requirements_read=read.records,
+        requirements_credentials=read.had_credentials,
         interpreter=base.executable,
         python_version=base.minor,
         python_full_version=base.version,
@@ -114,7 +119,7 @@ def validate(work: WorkDir, requirements_file, env_name: str, python: str | None
     work.save(state, "validate")
     if found is not None:
         reuse.record_returned(reuse_store, found)
-        work.reused_file.write_text(metadata.dumps(found), encoding="utf-8")
+        atomic.write_bytes(work.reused_file, metadata.dumps(found).encode("utf-8"))
         say(f"reuse: {found['venv_version']} has the same build_key {key[:12]}; returning it, nothing built or published")
         return state
     say(f"{requirements_file}: inputs valid; building {state.venv_version} with Python {base.version} ({base.executable})")
@@ -124,6 +129,7 @@ def validate(work: WorkDir, requirements_file, env_name: str, python: str | None
 @_stage("install", INSTALL_FAILED)
 def install(work: WorkDir) -> State:
     state = work.load(after="validate")
+    requirements = _install_file(work, state)
     with _writing(work.log):
         installer.create_venv(state.interpreter, work.venv, state.installer, work.log, prompt=state.env_name,
                               helper_pip=_helper_pip(state))
@@ -134,9 +140,38 @@ def install(work: WorkDir) -> State:
     state.python_full_version, state.platform = got.version, got.platform
     state.python_home = _pyvenv_home(work.venv)
     with _writing(work.log):
-        installer.install(work.venv, Path(state.requirements), state.installer, work.log, helper_pip=_helper_pip(state))
+        installer.install(work.venv, requirements, state.installer, work.log,
+                          helper_pip=_helper_pip(state), named=Path(state.requirements))
     work.save(state, "install")
     return state
+
+
+def _requirements(state: State) -> requirements_gate.Read:
+    """What validate read; a work folder an older venvbuild started kept no copy: its file, read now."""
+    if state.requirements_read is None:
+        return requirements_gate.read(state.requirements)
+    return requirements_gate.read_back(state.requirements, state.requirements_read, state.requirements_credentials)
+
+
+def _install_file(work: WorkDir, state: State) -> Path:
+    """The requirements file the installer reads: a self-contained copy of what validate read, in the work
+    folder. Credentials are never written there, so requirements that held some are installed from the
+    user's file, and only while it still says what validate read."""
+    if state.requirements_read is None:  # an older venvbuild's work folder
+        return Path(state.requirements)
+    if state.requirements_credentials:
+        if requirements_gate.read(state.requirements).records != state.requirements_read:
+            raise UsageError(f"{state.requirements}: changed since the validate stage read it (it holds "
+                             "credentials, which are never copied, so it is installed from where it is); "
+                             "run validate again")
+        return Path(state.requirements)
+    stored = _requirements(state).stored()
+    folder = work.path / "install"
+    folder.mkdir(exist_ok=True)
+    for name, text in ((artifacts.REQUIREMENTS, stored.requirements), (artifacts.CONSTRAINTS, stored.constraints)):
+        if text is not None:
+            atomic.write_bytes(folder / name, text.encode("utf-8"))
+    return folder / artifacts.REQUIREMENTS
 
 
 def _helper_pip(state: State) -> bool:
@@ -171,7 +206,7 @@ def inspect(work: WorkDir, fail_on_conflicts: bool = False) -> State:
     found = conflicts.find(tree)
     state.installed_packages = pins
     state.content_key = content_key.key_of(work.venv)
-    unpinned = build_key.unpinned_installed(requirements_gate.parse(Path(state.requirements)), pins)
+    unpinned = build_key.unpinned_installed(_requirements(state).parsed, pins)
     state.fully_pinned = unpinned is None
     if unpinned is not None and state.reuse:
         say(f"reuse: {unpinned} is installed but not pinned by the requirements: this build cannot be reused "
@@ -205,15 +240,10 @@ def write_graphs(tree: list, out: Path) -> None:
 def package(work: WorkDir) -> State:
     state = work.load(after="inspect")
     target = work.artifacts / artifacts.archive_name(state.venv_version, state.compression)
-    # Written aside and renamed: a re-run never rewrites in place the file a local store may have linked.
-    partial = target.with_name(target.name + ".part")
-    try:
-        with _writing(target):
-            packed = archive.write(work.venv, partial, state.compression)
-        partial.replace(target)
-    except BaseException:
-        partial.unlink(missing_ok=True)  # no half-written archive for a later stage to take
-        raise
+    # Written aside and renamed: a re-run never rewrites in place the file a local store may have linked,
+    # and no half-written archive is left for a later stage to take.
+    with _writing(target), atomic.writing(target) as partial:
+        packed = archive.write(work.venv, partial, state.compression)
     state.archive_sha256, state.archive_size, state.relocation = packed.sha256, packed.size, packed.relocation
     work.save(state, "package")
     say(f"{target.name}: {state.archive_size} bytes, sha256 {state.archive_sha256}")

@@ -12,6 +12,7 @@ from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 
 from venvbuild import naming
+from venvbuild._util import atomic
 from venvbuild.build.conflicts import Conflict
 from venvbuild.errors import UsageError
 
@@ -24,7 +25,7 @@ class State:
     env_name: str
     venv_version: str
     created_at: str
-    requirements: str  # the user's file, as given (pip reads includes relative to it)
+    requirements: str  # the user's file, as given (named in messages; includes were read relative to it)
     interpreter: str
     python_version: str
     python_full_version: str
@@ -44,6 +45,10 @@ class State:
     content_key: str | None = None
     fully_pinned: bool | None = None
     reuse: bool = False  # --reuse was asked for: say why a build cannot be reused
+    # What validate read of the requirements (requirements_reader.to_records): later stages use it, never
+    # the file again. None in a work folder an older venvbuild started.
+    requirements_read: list[dict] | None = None
+    requirements_credentials: bool = False  # the file held credentials, which requirements_read leaves out
     helper_pip: bool = False  # pip mode installs with the helper's own pip (installer.helper_pip_serves)
 
 
@@ -97,10 +102,4 @@ class WorkDir:
     def save(self, state: State, stage: str) -> None:
         if stage not in state.stages_done:
             state.stages_done.append(stage)
-        tmp = self.state_file.with_suffix(".tmp")
-        try:
-            tmp.write_text(json.dumps(asdict(state), indent=2) + "\n", encoding="utf-8")
-        except OSError as exc:  # a full disk: name the file, which write() does not
-            exc.filename = exc.filename or str(tmp)
-            raise
-        tmp.replace(self.state_file)
+        atomic.write_bytes(self.state_file, (json.dumps(asdict(state), indent=2) + "\n").encode("utf-8"))

@@ -23,7 +23,7 @@ from venvbuild.catalog import graph, model, pages, site
 from venvbuild.errors import StoreError
 from venvbuild.query import build_diff
 from venvbuild.record import artifacts
-from venvbuild.store import stored_builds
+from venvbuild.store import layout, stored_builds
 
 
 def _fingerprint() -> str:
@@ -109,6 +109,6 @@ def _picture(store, meta: dict) -> str | None:
             raise ValueError("not a list")
         return graph.svg(tree)
     except (ValueError, KeyError, TypeError, AttributeError) as exc:
-        where = store.url(store.build_key(version, artifacts.PIPDEPTREE_JSON))
+        where = store.url(layout.artifact_key(store, version, artifacts.PIPDEPTREE_JSON))
         say(f"warning: {where}: damaged pipdeptree.json ({exc}); the page of {version} has no graph")
         return None

@@ -23,49 +23,45 @@ from venvbuild._util.console import say
 from venvbuild._util.signals import terminate_as_interrupt
 from venvbuild.build import archive, interpreter, relocation
 from venvbuild.consume import extract
-from venvbuild.errors import StoreError, UsageError, VenvbuildError
+from venvbuild.errors import StoreError, UsageError
+from venvbuild.query import engine, local_search
 from venvbuild.record import artifacts, metadata
+from venvbuild.store import layout, stored_builds
 from venvbuild.store.base import ObjectStore
+from venvbuild.store.local import LocalStore
 
 RECEIPT = f"{archive.RECORD_DIR}/pulled.json"
 _MAX_RELOCATED = 64 << 20  # a file listed for relocation larger than this is no script or config file
 
 
 def find_build(store: ObjectStore, version: str | None = None, env_name: str | None = None) -> dict:
-    """The metadata of version, or of env_name's newest build; one line naming what is unknown."""
+    """The metadata of version, or of env_name's newest published build; one line naming what is unknown."""
     if version is not None:
-        naming.check("venv_version", version, "VERSION")
-        meta = _read_metadata(store, version)
-        if meta is None:
-            raise UsageError(f"{version}: no such build in {store.describe()}")
+        meta = stored_builds.read_build(store, version, "VERSION")
         if env_name is not None and meta["env_name"] != env_name:
             raise UsageError(f"{version} is a build of {meta['env_name']!r}, not of --env-name {env_name!r}")
         return meta
-    naming.check("env_name", env_name, "--env-name")
-    for candidate in reversed(store.versions()):
-        if candidate.startswith("venv_"):
-            try:
-                meta = _read_metadata(store, candidate)
-            except VenvbuildError as exc:  # one damaged build must not hide every other
-                say(f"warning: skipped {candidate}: {exc}")
-                continue
-            if meta is not None and meta["env_name"] == env_name:
+    env = naming.check("env_name", env_name, "--env-name")
+    newest = _newest_of_env(store, env)
+    if newest is None:
+        raise UsageError(f"--env-name {env}: no build of that env in {store.describe()}")
+    return newest
+
+
+def _newest_of_env(store: ObjectStore, env_name: str) -> dict | None:
+    """From the search records, as search finds builds: a local store's search index when DuckDB is there
+    (one listing of the records' folder, then only the chosen build's record is read), else the records
+    newest day first until a day holds a build of env_name."""
+    if isinstance(store, LocalStore) and engine.available():
+        version = local_search.newest_version(store, env_name)
+        if version is None:
+            return None
+        data = stored_builds.find_record(store, version)
+        if data is not None:  # else collected since it was indexed: read the records themselves
+            meta = stored_builds.parse(data, store.url(layout.record_key(store, version)))
+            if meta["venv_version"] == version and meta["env_name"] == env_name:
                 return meta
-    raise UsageError(f"--env-name {env_name}: no build of that env in {store.describe()}")
-
-
-def _read_metadata(store: ObjectStore, version: str) -> dict | None:
-    key = store.build_key(version, artifacts.METADATA)
-    raw = store.read(key)
-    if raw is None:
-        return None
-    try:
-        meta = json.loads(raw)
-    except ValueError as exc:
-        raise StoreError(f"{store.url(key)}: not valid JSON ({exc})") from None
-    if not isinstance(meta, dict):
-        raise StoreError(f"{store.url(key)}: not a JSON object")
-    return metadata.validate(meta, store.url(key))
+    return stored_builds.newest(store, lambda meta: meta["env_name"] == env_name)
 
 
 def base_interpreter(meta: dict) -> str:
@@ -209,7 +205,7 @@ def _remove_empty(made: List[Path]) -> None:
 def _unpack(store: ObjectStore, meta: dict, work: Path, dest: Path, base: str) -> Path:
     """The build, extracted and relocated for dest in work/venv; its receipt written."""
     compression = metadata.compression_of(meta)
-    key = store.build_key(meta["venv_version"], artifacts.archive_name(meta["venv_version"], compression))
+    key = layout.artifact_key(store, meta["venv_version"], artifacts.archive_name(meta["venv_version"], compression))
     url = store.url(key)
     local = store.fetch(key, work / f"archive.tar.{compression}")
     if local is None:

@@ -17,7 +17,6 @@ A record published into the day meanwhile was not read, so it stays a single obj
 Records of builds a gc is deleting (a tombstone in `<prefix>-gc/`) are left out: gc removes them anyway.
 """
 
-import hashlib
 import json
 from dataclasses import dataclass, field
 from datetime import date
@@ -26,7 +25,7 @@ from typing import Callable, Dict, List
 from venvbuild._util import console
 from venvbuild.errors import StoreError
 from venvbuild.record import artifacts
-from venvbuild.store import stored_builds
+from venvbuild.store import layout, stored_builds
 from venvbuild.store.base import ObjectExists, ObjectStore
 
 
@@ -40,14 +39,10 @@ class DayResult:
     skipped: str | None = None  # why the day was left as it is (damaged or conflicting records)
 
 
-def compacted_key(store: ObjectStore, day: str, data: bytes) -> str:
-    return f"{store.metadata_prefix()}/dt={day}/records-{hashlib.sha256(data).hexdigest()[:16]}.json"
-
-
 def days(store: ObjectStore) -> Dict[str, List[str]]:
     """day -> the keys of its record objects (single and compacted), from one listing."""
     found: Dict[str, List[str]] = {}
-    prefix = store.metadata_prefix() + "/dt="
+    prefix = layout.days_prefix(store)
     for key in stored_builds.record_keys(store):
         found.setdefault(key[len(prefix):len(prefix) + 10], []).append(key)
     return found
@@ -143,7 +138,7 @@ def _collected_meanwhile(store: ObjectStore, day: str, read: List[str]) -> froze
     and its tombstone last, so gone() no longer names it). One listing, and a HEAD only for a vanished one."""
     listed = set(stored_builds.day_keys(store, day))
     vanished = [stored_builds.single_version(k) for k in read if not stored_builds.is_compacted(k) and k not in listed]
-    return frozenset(v for v in vanished if v and store.checksum(store.build_key(v, artifacts.METADATA)) is None)
+    return frozenset(v for v in vanished if v and store.checksum(layout.artifact_key(store, v, artifacts.METADATA)) is None)
 
 
 def _record_of(line: bytes, where: str):
@@ -169,7 +164,7 @@ def write_compacted(store: ObjectStore, day: str, data: bytes) -> str | None:
     """Store data as the day's compacted file, create-only, and check it by reading it back: its key, or
     None when it is gone before the check (folded by another run). Same name, same bytes: a name already
     taken holds these records."""
-    key = compacted_key(store, day, data)
+    key = layout.compacted_key(store, day, data)
     try:
         store.put_new_bytes(key, data)
     except ObjectExists:
@@ -190,7 +185,7 @@ def remove_record(store: ObjectStore, version: str) -> None:
     line into a file written after the first listing. Resumable: a run interrupted between the two finds
     the old file still holding the line."""
     day = stored_builds.day_of(version)
-    store.delete(store.record_key(version, day))
+    store.delete(layout.record_key(store, version))
     for _ in range(2 * stored_builds.READ_ATTEMPTS):
         clean = True
         for key in stored_builds.compacted_keys(store, day):

@@ -11,7 +11,6 @@ breaks it. Breaking is create-only too: the breaker first creates `break-<hash o
 so of two runs breaking the same lease one wins and the other stops as if the lease were held.
 """
 
-import hashlib
 import json
 import os
 import socket
@@ -19,6 +18,7 @@ from contextlib import contextmanager
 from datetime import datetime, timedelta, timezone
 
 from venvbuild.errors import StoreError
+from venvbuild.store import layout
 from venvbuild.store.base import ObjectExists, ObjectStore
 
 # A compaction or gc of a large store takes minutes, not hours; 6 h leaves a slow run on a big catalog its
@@ -27,12 +27,7 @@ LEASE_TTL = timedelta(hours=6)
 _STAMP = "%Y-%m-%dT%H:%M:%SZ"
 
 
-def lease_key(store: ObjectStore) -> str:
-    return f"{store.metadata_prefix()}/_maintenance/lease.json"
-
-
-def _break_key(store: ObjectStore, dead: bytes) -> str:
-    return f"{store.metadata_prefix()}/_maintenance/break-{hashlib.sha256(dead).hexdigest()[:16]}.json"
+lease_key = layout.lease_key
 
 
 @contextmanager
@@ -66,7 +61,7 @@ def take(store: ObjectStore, body: bytes, now: datetime) -> str | None:
         holder = _parse(held_by)
         if holder is None or holder["expires_at"] > now:
             raise StoreError(_held_message(store, holder, now))
-        marker = _break_key(store, held_by)
+        marker = layout.lease_break_key(store, held_by)
         try:
             store.put_new_bytes(marker, body)
         except ObjectExists:

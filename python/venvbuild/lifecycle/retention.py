@@ -18,7 +18,6 @@ they are deleted only once a day old.
 """
 
 import json
-import re
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import Dict, List
@@ -28,11 +27,10 @@ from venvbuild.errors import UsageError
 from venvbuild.lifecycle import compaction, reuse, tags
 from venvbuild.record import artifacts
 from venvbuild.record.versions import moment_of
-from venvbuild.store import stored_builds
+from venvbuild.store import layout, stored_builds
 from venvbuild.store.base import ObjectExists, ObjectStore
 
 INCOMPLETE_AFTER = timedelta(days=1)
-_VERSION = re.compile(r"venv_[0-9]{8}_[0-9]{6}")
 
 
 @dataclass
@@ -54,10 +52,6 @@ class Plan:
     resume: List[Build] = field(default_factory=list)  # tombstoned by an interrupted run
     incomplete: List[Build] = field(default_factory=list)  # folders without a record, over a day old
     stale_pointers: List[str] = field(default_factory=list)
-
-
-def tombstone_key(store: ObjectStore, version: str) -> str:
-    return f"{store.prefix}-gc/{version}.json"
 
 
 def check_rules(keep_last: int | None, keep_days: int | None) -> None:
@@ -112,7 +106,7 @@ def _why_keep(store, build: Build, rank: int, keep_last, since, tagged) -> str |
     if since is not None and build.created >= since:
         return "created within the keep window"
     if since is not None:
-        returned = [reuse.returned_at(k) for k in store.keys_under(reuse.returned_prefix(store, build.venv_version))]
+        returned = [reuse.returned_at(k) for k in store.keys_under(layout.returned_prefix(store, build.venv_version))]
         if any(t is not None and t >= since for t in returned):
             return "returned by a reuse within the keep window"
     return None
@@ -140,7 +134,8 @@ def apply(store: ObjectStore, result: Plan, say) -> int:
     for key in result.stale_pointers:
         body = reuse.read_json(store, key) or {}
         version = str(body.get("venv_version"))
-        if _VERSION.fullmatch(version) and (reuse.published(store, version) or {}).get("build_key") == body.get("build_key"):
+        if layout.VERSION.fullmatch(version) \
+                and (reuse.published(store, version) or {}).get("build_key") == body.get("build_key"):
             say(f"kept the reuse pointer {key}: {version} is published (its record moved while the plan was made)")
             continue
         store.delete(key)
@@ -149,7 +144,7 @@ def apply(store: ObjectStore, result: Plan, say) -> int:
 
 
 def _delete_build(store: ObjectStore, build: Build) -> None:
-    tomb = tombstone_key(store, build.venv_version)
+    tomb = layout.tombstone_key(store, build.venv_version)
     body = {"venv_version": build.venv_version, "env_name": build.env_name, "record_key": build.record_key,
             "build_key": build.build_key, "started_at": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")}
     try:
@@ -159,15 +154,15 @@ def _delete_build(store: ObjectStore, build: Build) -> None:
     if build.record_key:
         compaction.remove_record(store, build.venv_version)  # its single object or its line in a compacted file
     if build.build_key and build.env_name:
-        pointer = reuse.pointer_key(store, build.env_name, build.build_key)
+        pointer = layout.pointer_key(store, build.env_name, build.build_key)
         if (reuse.read_json(store, pointer) or {}).get("venv_version") == build.venv_version:
             store.delete(pointer)
-    for key in list(store.keys_under(reuse.returned_prefix(store, build.venv_version))):
+    for key in list(store.keys_under(layout.returned_prefix(store, build.venv_version))):
         store.delete(key)
-    store.delete(store.build_key(build.venv_version, artifacts.METADATA))
-    for key in list(store.keys_under(store.build_key(build.venv_version, ""))):
+    store.delete(layout.artifact_key(store, build.venv_version, artifacts.METADATA))
+    for key in list(store.keys_under(layout.build_folder(store, build.venv_version))):
         store.delete(key)
-    store.delete(store.claim_key(build.venv_version))  # the version's holder, last: nothing of it is left
+    store.delete(layout.claim_key(store, build.venv_version))  # the version's holder, last: nothing of it is left
     store.delete(tomb)
 
 
@@ -181,22 +176,22 @@ def _published(store: ObjectStore) -> Dict[str, Build]:
 
 def tombstones(store: ObjectStore) -> List[Build]:
     found = []
-    for key in store.keys_under(f"{store.prefix}-gc/"):
+    for key in store.keys_under(layout.tombstones_prefix(store)):
         body = reuse.read_json(store, key) or {}
         version = str(body.get("venv_version", ""))
-        if _VERSION.fullmatch(version):
+        if layout.VERSION.fullmatch(version):
             found.append(Build(version, body.get("env_name"), body.get("record_key"), body.get("build_key")))
     return found
 
 
 def _build_folders(store: ObjectStore) -> set:
-    return {v for v in store.versions() if _VERSION.fullmatch(v)}
+    return {v for v in store.versions() if layout.VERSION.fullmatch(v)}
 
 
 def _stale_pointers(store: ObjectStore, published: Dict[str, Build], now: datetime) -> List[str]:
     """Pointers naming no published build, claimed long enough ago not to be a publish in progress."""
     stale = []
-    for key in store.keys_under(f"{store.prefix}-reuse/keys/"):
+    for key in store.keys_under(layout.pointers_prefix(store)):
         body = reuse.read_json(store, key) or {}
         named = published.get(str(body.get("venv_version")))
         if named is not None and named.build_key == body.get("build_key"):

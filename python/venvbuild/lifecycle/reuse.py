@@ -17,20 +17,12 @@ from datetime import datetime, timedelta, timezone
 
 from venvbuild._util.console import say
 from venvbuild.record.versions import moment_of
-from venvbuild.store import stored_builds
+from venvbuild.store import layout, stored_builds
 from venvbuild.store.base import ObjectExists, ObjectStore
 
 WAIT_S = 600.0  # how long the loser of a pointer race waits for the winner's publish to finish
 FRESH = timedelta(hours=1)  # a pointer older than this whose build never appeared is stale, not in flight
 _STAMP = "%Y%m%dT%H%M%S%fZ"
-
-
-def pointer_key(store: ObjectStore, env_name: str, build_key: str) -> str:
-    return f"{store.prefix}-reuse/keys/{env_name}/{build_key}.json"
-
-
-def returned_prefix(store: ObjectStore, version: str = "") -> str:
-    return f"{store.prefix}-reuse/returned/" + (f"{version}/" if version else "")
 
 
 def read_json(store: ObjectStore, key: str) -> dict | None:
@@ -55,7 +47,7 @@ def published(store: ObjectStore, version: str) -> dict | None:
 
 
 def pointer(store: ObjectStore, env_name: str, build_key: str) -> dict | None:
-    return read_json(store, pointer_key(store, env_name, build_key))
+    return read_json(store, layout.pointer_key(store, env_name, build_key))
 
 
 def reusable(meta: dict | None, build_key: str) -> bool:
@@ -86,7 +78,7 @@ def claim(store: ObjectStore, env_name: str, build_key: str, version: str, claim
     body = {"build_key": build_key, "env_name": env_name, "venv_version": version, "claim_id": claim_id,
             "claimed_at": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")}
     try:
-        store.put_new_bytes(pointer_key(store, env_name, build_key), (json.dumps(body) + "\n").encode())
+        store.put_new_bytes(layout.pointer_key(store, env_name, build_key), (json.dumps(body) + "\n").encode())
         return None
     except ObjectExists:
         return pointer(store, env_name, build_key) or {}
@@ -126,7 +118,7 @@ def record_returned(store: ObjectStore, meta: dict) -> None:
     now = datetime.now(timezone.utc)
     event = {"venv_version": meta["venv_version"], "env_name": meta.get("env_name"),
              "build_key": meta.get("build_key"), "returned_at": now.strftime("%Y-%m-%dT%H:%M:%SZ")}
-    key = returned_prefix(store, meta["venv_version"]) + f"{now.strftime(_STAMP)}-{secrets.token_hex(4)}.json"
+    key = layout.returned_key(store, meta["venv_version"], now.strftime(_STAMP), secrets.token_hex(4))
     store.put_new_bytes(key, (json.dumps(event) + "\n").encode())
 
 

@@ -15,7 +15,6 @@ table (venvbuild.query.ddl.render_tags) reads the same objects. Env and tag name
 
 import json
 import os
-import re
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Dict, Iterable, List, Tuple
@@ -24,13 +23,11 @@ from venvbuild import naming
 from venvbuild._util.console import say
 from venvbuild.errors import StoreError, UsageError
 from venvbuild.lifecycle import reuse
+from venvbuild.store import layout
 from venvbuild.store.base import ObjectExists, ObjectStore
 
 ADD, REMOVE = "add", "remove"
 _RETRIES = 20
-# <env_name>~<tag>~<sequence>.json directly under the tags prefix: what event_key writes, and the
-# pattern the Athena query extracts from "$path".
-_EVENT_NAME = re.compile(r"([^/~]+)~([^/~]+)~([0-9]{10})\.json")
 _EMPTY = "<empty>"  # the action of an empty object in _scan: it holds no event
 _warned: set = set()  # (store, key) already warned about in this process: one line per damaged object
 
@@ -50,14 +47,6 @@ class Event:
                 "build_url": os.environ.get("BUILD_URL") or None}
 
 
-def prefix(store: ObjectStore) -> str:
-    return f"{store.prefix}-tags/"
-
-
-def event_key(store: ObjectStore, env_name: str, tag: str, sequence: int) -> str:
-    return f"{prefix(store)}{env_name}~{tag}~{sequence:010d}.json"
-
-
 def check_tag(tag: str, parameter: str = "TAG") -> str:
     return naming.check("tag", tag, parameter)
 
@@ -69,10 +58,9 @@ def events(store: ObjectStore, env_name: str | None = None, tag: str | None = No
 
 
 def _scan(store: ObjectStore, env_name: str | None, tag: str | None) -> list:
-    start = prefix(store) + (f"{env_name}~{tag}~" if env_name and tag else f"{env_name}~" if env_name else "")
     found = []
-    for key in store.keys_under(start):
-        name = _EVENT_NAME.fullmatch(key[len(prefix(store)):])
+    for key in store.keys_under(layout.tag_events_prefix(store, env_name, tag)):
+        name = layout.TAG_EVENT_NAME.fullmatch(key[len(layout.tags_prefix(store)):])
         if name is None or (tag and name.group(2) != tag):
             continue
         data = store.read(key)
@@ -170,7 +158,7 @@ def tag(store: ObjectStore, version: str, tag_name: str, remove: bool = False) -
         event = Event(env_name, tag_name, sequence, version, REMOVE if remove else ADD,
                       datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"))
         try:
-            store.put_new_bytes(event_key(store, env_name, tag_name, event.sequence),
+            store.put_new_bytes(layout.tag_event_key(store, env_name, tag_name, event.sequence),
                                 (json.dumps(event.as_record()) + "\n").encode("utf-8"))
             return event
         except ObjectExists:

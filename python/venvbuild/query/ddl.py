@@ -17,6 +17,7 @@ from venvbuild._util.resources import load_json, read_text
 from venvbuild.errors import UsageError
 from venvbuild.query.sqlparams import without_comments
 from venvbuild.record import metadata_columns
+from venvbuild.store import layout
 from venvbuild.store.s3 import S3Store
 
 ENGINES = ("athena", "trino")
@@ -47,7 +48,7 @@ def store_statements(bucket: str, prefix: str, database=None, table: str = DEFAU
     naming.check("bucket", bucket, "--bucket")
     naming.check("prefix", prefix, "--prefix")
     store = S3Store(bucket, prefix)  # the layout only; no S3 client is made
-    return statements(store.url(store.metadata_prefix() + "/"), database, table, since, engine, view)
+    return statements(store.url(layout.metadata_prefix(store) + "/"), database, table, since, engine, view)
 
 
 def statements(location: str, database=None, table: str = DEFAULT_TABLE, since: str = DEFAULT_SINCE,
@@ -100,10 +101,9 @@ def store_tags_statements(bucket: str, prefix: str, database=None, table: str = 
     """[tags_statement()] over the tag events of an S3 store."""
     naming.check("bucket", bucket, "--bucket")
     naming.check("prefix", prefix, "--prefix")
-    from venvbuild.lifecycle import tags
 
     store = S3Store(bucket, prefix)
-    return [tags_statement(store.url(tags.prefix(store)), database, table, engine)]
+    return [tags_statement(store.url(layout.tags_prefix(store)), database, table, engine)]
 
 
 def tags_statement(location: str, database=None, table: str = DEFAULT_TAGS_TABLE, engine: str = "athena") -> str:

@@ -13,6 +13,13 @@ def duckdb():
     return module
 
 
+def available() -> bool:
+    """Whether DuckDB can be imported, without importing it."""
+    import importlib.util
+
+    return importlib.util.find_spec("duckdb") is not None
+
+
 def one_line(exc: BaseException) -> str:
     """DuckDB's messages span lines (LINE 1: ..., carets); keep the first, which says what went wrong."""
     text = str(exc).strip()

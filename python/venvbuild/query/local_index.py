@@ -22,7 +22,6 @@ Records are checked against metadata.schema.json as they are indexed: one that d
 out, and every search names its file in a warning until it is removed or fixed (then `--reindex`).
 """
 
-import functools
 import hashlib
 import json
 import os
@@ -31,16 +30,15 @@ import tempfile
 import time
 from pathlib import Path
 
-import jsonschema
 from packaging.utils import canonicalize_name
 
-from venvbuild._util import tempnames
+from venvbuild._util import atomic
 from venvbuild._util.console import say
 from venvbuild.query import engine, partitions, record_columns
-from venvbuild.record import metadata, schema_check
-from venvbuild.store import stored_builds
+from venvbuild.record import metadata
+from venvbuild.store import layout, stored_builds
 
-INDEX_DIR = "_index"  # Athena and Glue skip names starting with '_' should the folder be synced to S3
+INDEX_DIR = layout.LOCAL_INDEX_DIR
 INDEX_FILE = "search.duckdb"
 RACY_NS = 2_000_000_000  # mtime granularity can reach 1-2 s (NFS, FAT); ext4 and tmpfs are finer
 _PART = INDEX_FILE + ".part-"  # the next index, while it is built
@@ -117,8 +115,7 @@ def _build_aside(duckdb, path: Path, metadata_root: Path, start_from):
     """The next index, built beside path from a copy of start_from (or from nothing) and renamed over
     path; returns a read-only connection to exactly what it built."""
     path.parent.mkdir(exist_ok=True)
-    tempnames.remove_abandoned(path.parent, _PART)
-    tmp = tempnames.aside(path.parent, _PART)
+    tmp = atomic.temp_beside(path, _PART)
     try:
         try:
             _write_index(duckdb, tmp, metadata_root, start_from)
@@ -130,7 +127,7 @@ def _build_aside(duckdb, path: Path, metadata_root: Path, start_from):
             _write_index(duckdb, tmp, metadata_root, None)
         con = duckdb.connect(str(tmp), read_only=True)
         try:
-            os.replace(tmp, path)
+            atomic.commit(tmp, path)
             _remove(path.with_name(path.name + ".wal"))  # an older venvbuild's, for the file just replaced
         except BaseException:
             con.close()
@@ -251,7 +248,6 @@ def _checked_copy(paths, target: Path, indexed=frozenset()):
     (a record can be in a single object and a compacted file while a compaction runs): (names of the files
     read, [(file or "file line N", why not)] for the records left out). A file removed meanwhile is skipped."""
     target.parent.mkdir(parents=True)
-    check = _record_check()
     read, rejected, seen = [], [], set(indexed)
     with open(target, "wb") as out:
         # single records first: a compacted file's copy of a record never shadows the record publish wrote
@@ -265,7 +261,7 @@ def _checked_copy(paths, target: Path, indexed=frozenset()):
             if compacted and not stored_builds.valid_compacted(str(path), data):
                 continue
             for number, line in enumerate(stored_builds.lines(data) if compacted else [data], 1):
-                record, problem = _checked(line, check)
+                record, problem = _checked(line)
                 if problem:
                     rejected.append((f"{path.name} line {number}" if compacted else path.name, problem))
                     continue
@@ -276,7 +272,7 @@ def _checked_copy(paths, target: Path, indexed=frozenset()):
     return read, rejected
 
 
-def _checked(data: bytes, check):
+def _checked(data: bytes):
     """(the record, None) when it can be indexed, else (None, why not)."""
     if not data.strip():
         return None, "empty file"
@@ -286,18 +282,8 @@ def _checked(data: bytes, check):
         return None, f"not valid JSON ({exc})"
     if not isinstance(record, dict):
         return None, "not a JSON object"
-    if check(record):
-        return record, None
-    found = metadata.problems(record)  # says what is wrong; it is also the judge, should the two disagree
+    found = metadata.problems(record)
     return (None, f"does not match {metadata.SCHEMA}: {found[0]}") if found else (record, None)
-
-
-@functools.cache
-def _record_check():
-    try:
-        return schema_check.compile_schema(metadata.schema())
-    except schema_check.UnsupportedSchema:
-        return jsonschema.Draft202012Validator(metadata.schema()).is_valid
 
 
 def _drop_partition(con, dt: str) -> None:

@@ -7,7 +7,7 @@ from venvbuild._util.console import say
 from venvbuild._util.resources import read_text
 from venvbuild.errors import UsageError
 from venvbuild.query import engine, local_index, sqlparams
-from venvbuild.store import default_store
+from venvbuild.store import default_store, layout
 from venvbuild.store.local import LocalStore
 
 STORE_HELP = "the store folder (default: $VENVBUILD_STORE, else ./venvbuild-store)"
@@ -20,8 +20,11 @@ def metadata_root(store_dir=None) -> Path:
         raise UsageError(f"--store {store_dir}: search an S3 store through its Athena table, with --athena")
     if not Path(store_dir).expanduser().is_dir():
         raise UsageError(f"--store {store_dir}: no such folder (give --store DIR or set $VENVBUILD_STORE)")
-    store = LocalStore(store_dir)
-    return store.root.joinpath(*store.metadata_prefix().split("/"))
+    return records_folder(LocalStore(store_dir))
+
+
+def records_folder(store: LocalStore) -> Path:
+    return store.root.joinpath(*layout.metadata_prefix(store).split("/"))
 
 
 def connect(store_dir=None, reindex: bool = False):
@@ -31,7 +34,10 @@ def connect(store_dir=None, reindex: bool = False):
 def query(store_dir, reindex: bool, run):
     """run(connection) over the store's index. An index found damaged only while reading it (a corrupt
     block) is built again, once, and run again."""
-    root = metadata_root(store_dir)
+    return _query(metadata_root(store_dir), reindex, run)
+
+
+def _query(root: Path, reindex: bool, run):
     con = local_index.connect(root, reindex=reindex)
     try:
         return run(con)
@@ -46,6 +52,15 @@ def query(store_dir, reindex: bool, run):
         return run(con)
     finally:
         con.close()
+
+
+def newest_version(store: LocalStore, env_name: str) -> str | None:
+    """The venv_version of env_name's newest build in the store's search index (brought up to date first)."""
+    def run(con):
+        row = con.execute("SELECT venv_version FROM records WHERE env_name = $env "
+                          "ORDER BY created_at DESC, venv_version DESC LIMIT 1", {"env": env_name}).fetchone()
+        return row[0] if row else None
+    return _query(records_folder(store), False, run)
 
 
 def candidates(con, criteria) -> list:

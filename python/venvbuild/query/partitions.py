@@ -2,13 +2,10 @@
 the days `venvbuild compact` folded, `dt=YYYY-MM-DD/records-<hash>.json` (one record per line)."""
 
 import os
-import re
 from dataclasses import dataclass
 from pathlib import Path
 
-_PARTITION = re.compile(r"dt=([0-9]{4}-[0-9]{2}-[0-9]{2})")
-# Not the `.part-*` files of a write in progress.
-_RECORD = re.compile(r"venv_[0-9]{8}_[0-9]{6}\.json|records-[0-9a-f]{16}\.json")
+from venvbuild.store import layout
 
 
 @dataclass(frozen=True)
@@ -27,7 +24,7 @@ def scan(metadata_root: Path) -> dict:
         return found
     with entries:
         for entry in entries:
-            match = _PARTITION.fullmatch(entry.name)
+            match = layout.PARTITION.fullmatch(entry.name)
             if match and entry.is_dir():
                 found[match.group(1)] = Partition(match.group(1), Path(entry.path), entry.stat().st_mtime_ns)
     return found
@@ -35,6 +32,8 @@ def scan(metadata_root: Path) -> dict:
 
 def record_names(partition: Partition) -> set:
     try:
-        return {name for name in os.listdir(partition.path) if _RECORD.fullmatch(name)}
+        # Not the `.part-*` files of a write in progress.
+        return {name for name in os.listdir(partition.path)
+                if layout.SINGLE_RECORD_NAME.fullmatch(name) or layout.COMPACTED_NAME.fullmatch(name)}
     except FileNotFoundError:
         return set()

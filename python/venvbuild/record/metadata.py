@@ -1,13 +1,22 @@
-"""metadata.json: assembled from a build's facts, validated against resources/venvbuild/metadata.schema.json."""
+"""metadata.json: assembled from a build's facts, and the one check of a build record against
+resources/venvbuild/metadata.schema.json, for every command that writes or reads one.
 
+The check is the schema compiled by venvbuild.record.schema_check (a few percent of jsonschema's time per
+record: a catalog or search reads every record of a store); jsonschema only explains a record the check
+refused. python/tests/test_schema_check.py holds the two to the same answers.
+"""
+
+import functools
 import json
 from pathlib import Path
 
 import jsonschema
 
+from venvbuild._util import atomic
 from venvbuild._util.resources import load_json
 from venvbuild.errors import UsageError
-from venvbuild.record import artifacts
+from venvbuild.record import artifacts, schema_check
+from venvbuild.store import layout
 
 SCHEMA = "metadata.schema.json"
 
@@ -16,15 +25,30 @@ def schema() -> dict:
     return load_json(SCHEMA)
 
 
-def problems(meta: dict) -> list:
+@functools.cache
+def _compiled() -> schema_check.Check:
+    return schema_check.compile_schema(schema())
+
+
+def is_valid(meta) -> bool:
+    """Whether meta is a build record the schema allows: the check every command uses."""
+    return _compiled()(meta)
+
+
+def problems(meta) -> list:
+    """What is wrong with meta, one `path: message` each; empty when it is valid."""
+    if is_valid(meta):
+        return []
     validator = jsonschema.Draft202012Validator(schema())
-    return [
+    found = [
         f"{'/'.join(str(p) for p in err.absolute_path) or '(top)'}: {err.message}"
         for err in sorted(validator.iter_errors(meta), key=lambda e: list(e.absolute_path))
     ]
+    return found or ["(top): does not match the schema"]  # never expected: the two are tested to agree
 
 
 def validate(meta: dict, source: str) -> dict:
+    """meta, when valid; a UsageError naming source otherwise (a build folder's own metadata.json)."""
     found = problems(meta)
     if found:
         raise UsageError(f"{source}: metadata does not match {SCHEMA}: {found[0]}")
@@ -38,14 +62,7 @@ def dumps(meta: dict) -> str:
 
 def write(meta: dict, path: Path) -> None:
     validate(meta, str(path))
-    tmp = path.with_name(path.name + ".tmp")
-    try:
-        tmp.write_text(dumps(meta), encoding="utf-8")
-    except OSError as exc:  # a full disk: no half-written file left, and the message names the file
-        tmp.unlink(missing_ok=True)
-        exc.filename = exc.filename or str(path)
-        raise
-    tmp.replace(path)
+    atomic.write_bytes(path, dumps(meta).encode("utf-8"))
 
 
 def read(path: Path) -> dict:
@@ -70,7 +87,7 @@ def with_store_urls(meta: dict, store) -> dict:
     archive = artifacts.archive_name(version, compression_of(meta))
     return {
         **meta,
-        "requirements_file": store.url(store.build_key(version, artifacts.REQUIREMENTS)),
-        "pipdeptree_output": store.url(store.build_key(version, artifacts.PIPDEPTREE_JSON)),
-        "venv_archive": store.url(store.build_key(version, archive)),
+        "requirements_file": store.url(layout.artifact_key(store, version, artifacts.REQUIREMENTS)),
+        "pipdeptree_output": store.url(layout.artifact_key(store, version, artifacts.PIPDEPTREE_JSON)),
+        "venv_archive": store.url(layout.artifact_key(store, version, archive)),
     }

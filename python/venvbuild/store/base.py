@@ -10,7 +10,7 @@ class ObjectExists(Exception):
 class ObjectStore:
     """The few operations publishing needs; keys are '/'-separated and relative to the store's root."""
 
-    #: The builds' prefix, `venv-builds` by default; records go under `<prefix>-metadata/`.
+    #: The builds' prefix, `venv-builds` by default; every key derived from it is in venvbuild.store.layout.
     prefix: str
 
     def url(self, key: str) -> str:
@@ -60,17 +60,3 @@ class ObjectStore:
     def describe(self) -> str:
         """How to name this store in a message."""
         return self.url(self.prefix)
-
-    # Layout, shared by every backend.
-    def build_key(self, version: str, name: str) -> str:
-        return f"{self.prefix}/{version}/{name}"
-
-    def metadata_prefix(self) -> str:
-        return f"{self.prefix}-metadata"
-
-    def claim_key(self, version: str) -> str:
-        """Which build holds a version; '_' keeps it out of Athena's table and the search index."""
-        return f"{self.metadata_prefix()}/_claims/{version}"
-
-    def record_key(self, version: str, created_at: str) -> str:
-        return f"{self.metadata_prefix()}/dt={created_at[:10]}/{version}.json"

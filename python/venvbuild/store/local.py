@@ -3,13 +3,13 @@ import os
 import shutil
 from pathlib import Path
 
-from venvbuild._util import tempnames
+from venvbuild._util import atomic
 from venvbuild._util.checksum import sha256_file
 from venvbuild.errors import StoreError, UsageError
+from venvbuild.store import layout
 from venvbuild.store.base import ObjectExists, ObjectStore
 
 DEFAULT_PREFIX = "venv-builds"
-_PART = ".part-"  # a file being written, until it is linked to its key
 
 
 class LocalStore(ObjectStore):
@@ -39,25 +39,12 @@ class LocalStore(ObjectStore):
             _make_dirs(target.parent)
             if movable and _link_in_place(path, target, key):
                 return
-            tempnames.remove_abandoned(target.parent, _PART)  # what a publish killed mid-copy left
-            # Write aside, then hard-link into place: the link fails if the key exists (create-only),
-            # and a reader never sees a partly written file.
-            tmp = tempnames.aside(target.parent, _PART)
-            # 0o666 less the umask, like any file the user's tools write: a store shared by a group stays readable.
-            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
-            try:
-                with os.fdopen(fd, "wb") as out, open(path, "rb") as src:
-                    while chunk := src.read(1 << 20):
-                        out.write(chunk)
-                    out.flush()
-                    os.fsync(out.fileno())  # the bytes are on disk before the name is
-                try:
-                    os.link(tmp, target)
-                except FileExistsError:
-                    raise ObjectExists(key) from None
-                _fsync_dir(target.parent)  # and the name too, once published
-            finally:
-                os.unlink(tmp)
+            # Create-only: the name is linked to a finished copy and fails if the key exists; a reader
+            # never sees a partly written file. 0o666 less the umask, like any file the user's tools
+            # write: a store shared by a group stays readable.
+            atomic.copy_file(path, target, replace=False, mode=0o666)
+        except FileExistsError:
+            raise ObjectExists(key) from None
         except OSError as exc:
             raise StoreError(f"--store {self.root}: cannot write {key}: {exc.strerror or exc}") from exc
 
@@ -81,7 +68,7 @@ class LocalStore(ObjectStore):
 
     def versions(self) -> list[str]:
         try:
-            return sorted(os.listdir(self._path(self.prefix)))
+            return sorted(os.listdir(self._path(layout.builds_prefix(self).rstrip("/"))))
         except FileNotFoundError:
             return []
         except OSError as exc:
@@ -100,7 +87,7 @@ class LocalStore(ObjectStore):
                 relative = Path(dirpath).relative_to(self.root).as_posix()
                 for name in filenames:
                     key = f"{relative}/{name}" if relative != "." else name
-                    if key.startswith(key_prefix) and not name.startswith(".part-"):
+                    if key.startswith(key_prefix) and not name.startswith(atomic.PART):
                         found.append(key)
         except FileNotFoundError:
             return []
@@ -137,17 +124,14 @@ def _link_in_place(path: Path, target: Path, key: str) -> bool:
     """Link a file the caller gives up (a temporary build's archive) into place instead of copying it:
     the archive is not written to disk twice. False when the store is on another file system (or one
     without hard links): then it is copied."""
-    with open(path, "rb") as fh:
-        os.fsync(fh.fileno())  # the bytes are on disk before the name is
     try:
-        os.link(path, target)
+        atomic.link_new(path, target)
     except FileExistsError:
         raise ObjectExists(key) from None
     except OSError as exc:
         if exc.errno in (errno.EXDEV, errno.EPERM, errno.EMLINK, errno.ENOTSUP):
             return False
         raise
-    _fsync_dir(target.parent)
     return True
 
 
@@ -162,13 +146,5 @@ def _make_dirs(folder: Path) -> None:
             new.mkdir()
         except FileExistsError:
             continue
-        _fsync_dir(new.parent)
-
-
-def _fsync_dir(folder: Path) -> None:
-    fd = os.open(folder, os.O_RDONLY | os.O_DIRECTORY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
+        atomic.fsync_dir(new.parent)
 

@@ -16,6 +16,7 @@ from typing import Any
 
 from venvbuild import naming
 from venvbuild.errors import StoreError, UsageError
+from venvbuild.store import layout
 from venvbuild.store.base import ObjectExists, ObjectStore
 from venvbuild.store.local import DEFAULT_PREFIX
 
@@ -197,12 +198,13 @@ class S3Store(ObjectStore):
 
     def versions(self) -> list[str]:
         found = []
+        builds = layout.builds_prefix(self)
         with self._errors(self.prefix):
             pages = self.client.get_paginator("list_objects_v2").paginate(
-                Bucket=self.bucket, Prefix=f"{self.prefix}/", Delimiter="/"
+                Bucket=self.bucket, Prefix=builds, Delimiter="/"
             )
             for page in pages:
-                found += [p["Prefix"][len(self.prefix) + 1:].rstrip("/") for p in page.get("CommonPrefixes", [])]
+                found += [p["Prefix"][len(builds):].rstrip("/") for p in page.get("CommonPrefixes", [])]
         return sorted(found)
 
     def any_under(self, key_prefix: str) -> bool:

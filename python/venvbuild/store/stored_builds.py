@@ -7,101 +7,38 @@ a record's published bytes. While a compaction or a gc is under way a record can
 reader here counts a venv_version once.
 """
 
-import functools
 import hashlib
 import json
 import re
-
-import jsonschema
 
 from venvbuild import naming
 from venvbuild._util.console import say
 from venvbuild.errors import StoreError, UsageError
 from venvbuild.record import artifacts, metadata
+from venvbuild.store import layout
 
-_RECORD = re.compile(r"dt=[0-9]{4}-[0-9]{2}-[0-9]{2}/venv_[0-9]{8}_[0-9]{6}\.json")
-_COMPACTED = re.compile(r"dt=[0-9]{4}-[0-9]{2}-[0-9]{2}/records-[0-9a-f]{16}\.json")
-COMPACTED_NAME = re.compile(r"records-[0-9a-f]{16}\.json")
 _VERSION_FIELD = re.compile(rb'"venv_version"\s*:\s*"(venv_[0-9]{8}_[0-9]{6})"')
 
 
-@functools.lru_cache(maxsize=1)
-def _validator():
-    return jsonschema.Draft202012Validator(metadata.schema())
-
-
 def parse(data: bytes, where: str) -> dict:
-    """A stored metadata.json or search record, checked against the schema; StoreError naming where if not."""
+    """A stored metadata.json or search record, checked against the schema (venvbuild.record.metadata's
+    one check); a StoreError naming where, a damaged store, if not."""
     try:
         meta = json.loads(data)
     except (UnicodeDecodeError, ValueError) as exc:
         raise StoreError(f"{where}: damaged build record, not valid JSON ({exc})") from None
     if not isinstance(meta, dict):
         raise StoreError(f"{where}: damaged build record, not a JSON object")
-    if _quick_valid(meta):
-        return meta
-    error = jsonschema.exceptions.best_match(_validator().iter_errors(meta))
-    if error is not None:
-        path = "/".join(str(p) for p in error.absolute_path) or "(top)"
-        raise StoreError(f"{where}: damaged build record, {path}: {error.message}")
+    found = metadata.problems(meta)
+    if found:
+        raise StoreError(f"{where}: damaged build record, {found[0]}")
     return meta
-
-
-_JSON_TYPES = {"string": str, "boolean": bool, "integer": int, "array": list, "object": dict, "null": type(None)}
-
-
-@functools.lru_cache(maxsize=1)
-def _rules():
-    """(required names, allowed names, [(name, types, compiled pattern, enum, item rule)]) from the schema."""
-    schema = metadata.schema()
-
-    def rule(name, spec):
-        kinds = spec.get("type")
-        kinds = tuple(_JSON_TYPES[k] for k in (kinds if isinstance(kinds, list) else [kinds])) if kinds else None
-        pattern = re.compile(spec["pattern"]) if "pattern" in spec else None
-        items = rule(None, spec["items"]) if "items" in spec else None
-        allowed = frozenset(spec["properties"]) if spec.get("additionalProperties") is False else None
-        nested = tuple(rule(n, p) for n, p in spec.get("properties", {}).items())
-        return (name, kinds, pattern, tuple(spec["enum"]) if "enum" in spec else None, items,
-                tuple(spec.get("required", ())), allowed, nested, spec.get("minimum"))
-
-    return (tuple(schema["required"]), frozenset(schema["properties"]),
-            [rule(name, spec) for name, spec in schema["properties"].items()])
-
-
-def _quick_valid(meta: dict) -> bool:
-    """The schema's checks (types, patterns, enums, required and allowed names) without jsonschema's
-    machinery, which would take most of a 10,000-build catalog's time. False sends the record to
-    jsonschema, for its precise message."""
-    required, allowed, rules = _rules()
-    if any(name not in meta for name in required) or not allowed.issuperset(meta):
-        return False
-    return all(_fits(meta[rule[0]], rule) for rule in rules if rule[0] in meta)
-
-
-def _fits(value, rule) -> bool:
-    _, kinds, pattern, enum, items, required, allowed, nested, minimum = rule
-    if kinds and (not isinstance(value, kinds) or (isinstance(value, bool) and bool not in kinds)):
-        return False
-    if pattern is not None and isinstance(value, str) and not pattern.search(value):
-        return False
-    if enum is not None and value not in enum:
-        return False
-    if minimum is not None and isinstance(value, (int, float)) and value < minimum:
-        return False
-    if isinstance(value, dict) and (any(name not in value for name in required)
-                                    or (allowed is not None and not allowed.issuperset(value))
-                                    or not all(_fits(value[r[0]], r) for r in nested if r[0] in value)):
-        return False
-    if items is not None and isinstance(value, list):
-        return all(_fits(item, items) for item in value)
-    return True
 
 
 def read_build(store, version: str, parameter: str = "VERSION") -> dict:
     """The metadata.json of a published build; a UsageError naming parameter when the store has no such build."""
     naming.check("venv_version", version, parameter)
-    key = store.build_key(version, artifacts.METADATA)
+    key = layout.artifact_key(store, version, artifacts.METADATA)
     data = store.read(key)
     if data is None:
         raise UsageError(f"{parameter} {version}: no such build in {store.describe()}")
@@ -109,30 +46,23 @@ def read_build(store, version: str, parameter: str = "VERSION") -> dict:
 
 
 def read_artifact(store, version: str, name: str) -> bytes | None:
-    return store.read(store.build_key(version, name))
+    return store.read(layout.artifact_key(store, version, name))
 
 
 def record_keys(store) -> list:
     """Keys of every object holding search records (single records and compacted files), sorted (oldest
     day first); files being published are left out."""
-    prefix = store.metadata_prefix() + "/"
-    return sorted(k for k in store.keys_under(prefix)
-                  if _RECORD.fullmatch(k[len(prefix):]) or _COMPACTED.fullmatch(k[len(prefix):]))
+    return sorted(k for k in store.keys_under(layout.metadata_prefix(store) + "/") if layout.is_record_key(store, k))
 
 
-def is_compacted(key: str) -> bool:
-    return bool(COMPACTED_NAME.fullmatch(key.rsplit("/", 1)[-1]))
-
-
-def day_of(version: str) -> str:
-    """The dt= partition of a version's record: its created_at's day."""
-    return f"{version[5:9]}-{version[9:11]}-{version[11:13]}"
+is_compacted = layout.is_compacted
+day_of = layout.day_of
+single_version = layout.single_version
 
 
 def compacted_keys(store, day: str) -> list:
     """The compacted files of one day, sorted."""
-    prefix = f"{store.metadata_prefix()}/dt={day}/records-"
-    return sorted(k for k in store.keys_under(prefix) if is_compacted(k))
+    return sorted(k for k in store.keys_under(layout.compacted_prefix(store, day)) if is_compacted(k))
 
 
 def lines(data: bytes) -> list:
@@ -154,20 +84,15 @@ def valid_compacted(key: str, data: bytes) -> bool:
     """Whether a compacted file's name is the hash of its bytes, as compact writes it. Anyone who can publish
     could write a `records-*` object holding a forged copy of another build's record; one whose name does
     not match its bytes is ignored, with a warning (once per key)."""
-    name = key.rsplit("/", 1)[-1]
-    if name == f"records-{hashlib.sha256(data).hexdigest()[:16]}.json":
+    if key.rsplit("/", 1)[-1] == layout.compacted_name(data):
         return True
-    if key not in _warned:
-        _warned.add(key)
-        say(f"warning: {key}: ignored, its name is not the hash of its content (not written by venvbuild compact)")
+    _warn_once(key, f"warning: {key}: ignored, its name is not the hash of its content (not written by venvbuild compact)")
     return False
 
 
 def day_keys(store, day: str) -> list:
     """Keys of one day's record objects (single records and compacted files), sorted."""
-    prefix = store.metadata_prefix() + "/"
-    return sorted(k for k in store.keys_under(f"{prefix}dt={day}/")
-                  if _RECORD.fullmatch(k[len(prefix):]) or _COMPACTED.fullmatch(k[len(prefix):]))
+    return sorted(k for k in store.keys_under(layout.day_prefix(store, day)) if layout.is_record_key(store, k))
 
 
 def read_listed(store, day: str, keys: list, relist, skip=lambda key: False) -> list:
@@ -189,7 +114,7 @@ def read_listed(store, day: str, keys: list, relist, skip=lambda key: False) -> 
         else:
             return read
         keys = relist()
-    raise StoreError(f"{store.url(store.metadata_prefix() + '/dt=' + day + '/')}: the store changed while reading "
+    raise StoreError(f"{store.url(layout.day_prefix(store, day))}: the store changed while reading "
                      f"the day's search records ({READ_ATTEMPTS} times; a compact or gc is under way); try again")
 
 
@@ -199,25 +124,65 @@ def entries(store, skip=frozenset()) -> list:
     shadows the single record). A single record whose version is in skip is not
     read (its bytes are None)."""
     found: dict = {}
+    for day, keys in _days(store).items():
+        for version, key, data in _day_entries(store, day, keys, skip):
+            found.setdefault(version, (version, key, data))
+    return list(found.values())
+
+
+def newest(store, wanted) -> dict | None:
+    """The newest published build whose record wanted(record) accepts, from one listing of the search
+    records, reading days newest first and stopping at the first day that has one: the reads grow with
+    the days back to that build, not with the store. A damaged record is skipped with a warning."""
+    for day, keys in sorted(_days(store).items(), reverse=True):
+        chosen = None
+        for version, key, data in _day_entries(store, day, keys):
+            where = store.url(key) + (f" ({version})" if is_compacted(key) else "")
+            try:
+                meta = parse(data, where)
+                if meta["venv_version"] != version:
+                    raise StoreError(f"{where}: damaged build record, it holds {meta['venv_version']!r}")
+            except StoreError as exc:
+                _warn_once(where, f"warning: skipped {version}: {exc}")
+                continue
+            if wanted(meta) and (chosen is None or version > chosen["venv_version"]):
+                chosen = meta
+        if chosen is not None:
+            return chosen
+    return None
+
+
+def _days(store) -> dict:
+    """day -> the keys of its record objects, oldest day first, from one listing."""
     by_day: dict = {}
-    start = len(store.metadata_prefix() + "/dt=")
+    start = len(layout.days_prefix(store))
     for key in record_keys(store):
         by_day.setdefault(key[start:start + 10], []).append(key)
-    for day, keys in by_day.items():
-        def relist(day=day):
-            return _singles_first(day_keys(store, day))
-        keys = _singles_first(keys)
-        for key, data in read_listed(store, day, keys, relist, skip=lambda k: single_version(k) in skip):
-            version = single_version(key)
-            if version is not None:
-                found.setdefault(version, (version, key, data))
-                continue
-            for number, line in enumerate(lines(data), 1):
-                version = version_in(line)
-                if version is None:
-                    raise StoreError(f"{store.url(key)} line {number}: damaged build record, no venv_version")
-                found.setdefault(version, (version, key, line))
+    return by_day
+
+
+def _day_entries(store, day: str, keys: list, skip=frozenset()) -> list:
+    """[(venv_version, key, record bytes or None)] of one day, a version once, its single record first."""
+    def relist():
+        return _singles_first(day_keys(store, day))
+    found: dict = {}
+    for key, data in read_listed(store, day, _singles_first(keys), relist, skip=lambda k: single_version(k) in skip):
+        version = single_version(key)
+        if version is not None:
+            found.setdefault(version, (version, key, data))
+            continue
+        for number, line in enumerate(lines(data), 1):
+            version = version_in(line)
+            if version is None:
+                raise StoreError(f"{store.url(key)} line {number}: damaged build record, no venv_version")
+            found.setdefault(version, (version, key, line))
     return list(found.values())
+
+
+def _warn_once(key: str, message: str) -> None:
+    if key not in _warned:
+        _warned.add(key)
+        say(message)
 
 
 def _singles_first(keys: list) -> list:
@@ -225,22 +190,16 @@ def _singles_first(keys: list) -> list:
     return sorted(keys, key=is_compacted)
 
 
-def single_version(key: str) -> str | None:
-    """The version a single record's key names (`.../dt=D/<version>.json`); None for a compacted file."""
-    name = key.rsplit("/", 1)[-1]
-    return None if is_compacted(key) else name[: -len(".json")]
-
-
 def find_record(store, version: str) -> bytes | None:
     """The published bytes of version's search record, from its single object or a compacted file of its
     day; None when the build is not (or no longer) published."""
-    data = store.read(store.record_key(version, day_of(version)))
+    data = store.read(layout.record_key(store, version))
     return data if data is not None else _compacted_line(store, version)
 
 
 def is_published(store, version: str) -> bool:
     """Whether version's search record is in the store (a HEAD, then its day's compacted files)."""
-    return store.checksum(store.record_key(version, day_of(version))) is not None \
+    return store.checksum(layout.record_key(store, version)) is not None \
         or _compacted_line(store, version) is not None
 
 
