@@ -1,10 +1,11 @@
 """The local store's search records on disk: `<prefix>-metadata/dt=YYYY-MM-DD/venv_<version>.json`, and
 the days `venvbuild compact` folded, `dt=YYYY-MM-DD/records-<hash>.json` (one record per line)."""
 
-import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
+
+from venvbuild.store import local
 
 _PARTITION = re.compile(r"dt=([0-9]{4}-[0-9]{2}-[0-9]{2})")
 # Not the `.part-*` files of a write in progress.
@@ -19,22 +20,15 @@ class Partition:
 
 
 def scan(metadata_root: Path) -> dict:
-    """dt -> Partition, from one listing of the metadata folder and one stat per partition."""
+    """dt -> Partition, from one listing of the metadata folder and one stat per partition (the local store's
+    listing: a link is left out, with a warning)."""
     found: dict[str, Partition] = {}
-    try:
-        entries = os.scandir(metadata_root)
-    except FileNotFoundError:
-        return found
-    with entries:
-        for entry in entries:
-            match = _PARTITION.fullmatch(entry.name)
-            if match and entry.is_dir():
-                found[match.group(1)] = Partition(match.group(1), Path(entry.path), entry.stat().st_mtime_ns)
+    for entry in local.listing(metadata_root):
+        match = _PARTITION.fullmatch(entry.name)
+        if match and entry.is_dir(follow_symlinks=False):
+            found[match.group(1)] = Partition(match.group(1), Path(entry.path), entry.stat(follow_symlinks=False).st_mtime_ns)
     return found
 
 
 def record_names(partition: Partition) -> set:
-    try:
-        return {name for name in os.listdir(partition.path) if _RECORD.fullmatch(name)}
-    except FileNotFoundError:
-        return set()
+    return {e.name for e in local.listing(partition.path) if _RECORD.fullmatch(e.name) and e.is_file(follow_symlinks=False)}

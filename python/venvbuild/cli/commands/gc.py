@@ -55,7 +55,7 @@ def _plan_and_apply(store, args) -> int:
     for build in result.delete:
         print(f"{verb} {build.venv_version}  (env {build.env_name})")
     for build in result.incomplete:
-        print(f"{verb} {build.venv_version}  (never published completely, over a day old)")
+        print(f"{verb} {build.venv_version}  (never published completely, unchanged for over a day)")
     for key in result.stale_pointers:
         print(f"{verb} {key}  (a reuse pointer naming no published build)")
     total = len(result.resume) + len(result.delete) + len(result.incomplete)
