@@ -729,3 +729,44 @@ def test_a_dest_that_is_not_utf8_is_named_as_such(tmp_path, store):
     assert len(lines) == 1 and lines[0].startswith("venvbuild: error: --dest ") and "caf\\xe9" in lines[0] \
         and "not valid UTF-8" in lines[0], lines
     assert _leftovers(tmp_path) == []
+
+
+def test_verify_reports_a_folder_whose_mode_changed(tmp_path, store):
+    """A folder made writable for everyone lets anyone plant code in it: verify reports it, the venv's own
+    folder included."""
+    root, builds = store
+    dest = tmp_path / "env"
+    assert venvbuild("pull", builds["first"]["venv_version"], "--store", root, "--dest", dest).returncode == 0
+    site = dest / "lib" / f"python{MINOR}" / "site-packages"
+    os.chmod(site, 0o777)
+    os.chmod(dest, 0o775)
+    done = venvbuild("verify", dest)
+    assert done.returncode == 1
+    assert done.stdout.splitlines() == ["changed: .", f"changed: lib/python{MINOR}/site-packages"]
+
+
+def test_verify_accepts_bytecode_python_wrote_and_reports_a_crafted_pyc(tmp_path, store):
+    """A .pyc that Python wrote on first import is what compiling its source gives: accepted. One crafted
+    with the header Python checks (the source's mtime and size) is imported instead of the source: reported."""
+    from importlib._bootstrap_external import _code_to_timestamp_pyc  # type: ignore[attr-defined]
+
+    root, builds = store
+    dest = tmp_path / "env"
+    assert venvbuild("pull", builds["first"]["venv_version"], "--store", root, "--dest", dest).returncode == 0
+    package = dest / "lib" / f"python{MINOR}" / "site-packages" / "alpha"
+    writes_bytecode = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+    assert _run(dest / "bin" / "python", "-c", "import alpha", env=writes_bytecode).returncode == 0
+    [pyc] = list((package / "__pycache__").glob("__init__.*.pyc"))
+    benign = venvbuild("verify", dest)
+    assert benign.returncode == 0, benign.stdout
+
+    source = (package / "__init__.py").stat()
+    planted = compile("print('planted')\n", str(package / "__init__.py"), "exec", dont_inherit=True)
+    pyc.write_bytes(bytes(_code_to_timestamp_pyc(planted, int(source.st_mtime), source.st_size)))
+    assert _run(dest / "bin" / "python", "-c", "import alpha", env=writes_bytecode).stdout == "planted\n", \
+        "Python runs it"
+    crafted = venvbuild("verify", dest)
+    assert crafted.returncode == 1
+    assert crafted.stdout.splitlines() == [f"added: {pyc.relative_to(dest)}"]
+    (package / "__pycache__" / "notes.txt").write_text("x")
+    assert f"added: {(package / '__pycache__' / 'notes.txt').relative_to(dest)}" in venvbuild("verify", dest).stdout
