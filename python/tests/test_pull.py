@@ -6,12 +6,15 @@ Builds are real (`venvbuild build`, offline from a wheelhouse made here); pulled
 import io
 import json
 import os
+import resource
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import tarfile
 import time
+import zlib
 from pathlib import Path
 
 import pytest
@@ -569,3 +572,205 @@ def test_the_benchmark_stack_pulled_to_a_spaced_path_imports_and_runs(tmp_path):
     for script in ("kedro", "normalizer", "pip", "f2py"):
         ran = _run(dest / "bin" / script, "--version", env={**os.environ, "KEDRO_DISABLE_TELEMETRY": "1"})
         assert ran.returncode == 0, (script, ran.stderr)
+
+
+def _small_venv(tmp_path: Path, blobs=(), name="small") -> Path:
+    """A venv folder a pull accepts (its python the base interpreter), holding blobs (bytes) as blob0, blob1..."""
+    venv = tmp_path / name / "venv"
+    (venv / "bin").mkdir(parents=True)
+    (venv / "bin" / f"python{MINOR}").symlink_to(BASE.executable)
+    (venv / "bin" / "python").symlink_to(BASE.executable)
+    (venv / "pyvenv.cfg").write_text(f"home = {BASE_HOME}\n")
+    (venv / "tool.py").write_text("print('tool')\n")
+    for i, data in enumerate(blobs):
+        (venv / f"blob{i}").write_bytes(data)
+    return venv
+
+
+def _archived(tmp_path: Path, venv: Path, edit_record=None) -> Path:
+    """A store holding venv's archive; edit_record(files) may change its build record's file list first."""
+    target = tmp_path / f"{venv.parent.name}.tar.gz"
+    packed = archive.write(venv, target, "gz")
+    data = target.read_bytes()
+    if edit_record is not None:
+        members = []
+        with tarfile.open(target, "r:gz") as tar:
+            for info in tar:
+                body = tar.extractfile(info).read() if info.isreg() else None
+                if info.name == "venv/.venvbuild/build.json":
+                    record = json.loads(body)
+                    edit_record(record["files"])
+                    body = json.dumps(record).encode()
+                members.append((info, body))
+        data = _tar_gz(members)
+    return _publish_handmade(tmp_path, data, relocation=packed.relocation)
+
+
+@pytest.mark.parametrize("lie", ["sha256", "size", "mode"])
+def test_an_archive_whose_build_record_lies_is_refused_before_the_rename(tmp_path, lie):
+    """A file whose sha256, size or mode is not what build.json lists stops the pull: one line, nothing at
+    --dest, nothing beside it (verify would otherwise report the venv as changed right after the pull)."""
+    def edit(files):
+        entry = files["tool.py"]
+        if lie == "sha256":
+            entry["sha256"] = "0" * 64
+        elif lie == "size":
+            entry["size"] += 1
+        else:
+            entry["mode"] = "755"
+
+    root = _archived(tmp_path, _small_venv(tmp_path), edit)
+    dest = tmp_path / "pulls" / "env"
+    done = venvbuild("pull", "venv_20250722_163000", "--store", root, "--dest", dest)
+    assert done.returncode == 2
+    _one_error_line(done, "tool.py", "build.json", "refusing")
+    assert not (tmp_path / "pulls").exists()
+
+
+def _bomb(tmp_path: Path, declared_size: int) -> Path:
+    """A gzip'd tar of ~1 MiB holding venv/blob of 1 GiB of zeros (one compressed MiB repeated), with a
+    build record that declares blob declared_size bytes long."""
+    def member(info, data=b""):
+        return info.tobuf(tarfile.GNU_FORMAT) + data + tarfile.NUL * (-len(data) % tarfile.BLOCKSIZE)
+
+    def gz(data):
+        c = zlib.compressobj(9, zlib.DEFLATED, 31)
+        return c.compress(data) + c.flush()
+
+    venv_dir, blob = tarfile.TarInfo("venv"), tarfile.TarInfo("venv/blob")
+    venv_dir.type, venv_dir.mode = tarfile.DIRTYPE, 0o755
+    blob.size, blob.mode = 1 << 30, 0o644
+    relocation = {"placeholder": "/__venvbuild_prefix__", "files": [], "binary_files": []}
+    record = json.dumps({"archive_format": 2, "relocation": relocation, "files": {
+        "blob": {"type": "file", "mode": "644", "size": declared_size, "sha256": "0" * 64}}}).encode()
+    record_dir, record_file = tarfile.TarInfo("venv/.venvbuild"), tarfile.TarInfo("venv/.venvbuild/build.json")
+    record_dir.type, record_dir.mode = tarfile.DIRTYPE, 0o755
+    record_file.size, record_file.mode = len(record), 0o644
+    zeros = gz(b"\0" * (1 << 20))
+    data = (gz(member(venv_dir) + member(blob)) + zeros * 1024
+            + gz(member(record_dir) + member(record_file, record) + tarfile.NUL * 2 * tarfile.BLOCKSIZE))
+    return _publish_handmade(tmp_path, data, relocation=relocation)
+
+
+def _limit_file_size():
+    resource.setrlimit(resource.RLIMIT_FSIZE, (32 << 20, 32 << 20))  # a larger write kills the pull (SIGXFSZ)
+
+
+@pytest.mark.parametrize("declared", [1 << 30, 10], ids=["declared", "undeclared"])
+def test_a_compression_bomb_is_refused_before_it_writes(tmp_path, declared):
+    """A 1 MiB archive that decompresses to 1 GiB, whether its build record declares that or not, is refused
+    in one line having written no file larger than 32 MiB (the child's file size limit) and leaving nothing."""
+    root = _bomb(tmp_path, declared)
+    dest = tmp_path / "pulls" / "env"
+    done = venvbuild("pull", "venv_20250722_163000", "--store", root, "--dest", dest, preexec_fn=_limit_file_size)
+    assert done.returncode == 2, done.stderr
+    _one_error_line(done, "decompresses to more than", "refusing")
+    assert not (tmp_path / "pulls").exists()
+
+
+def test_free_space_is_checked_before_anything_is_extracted(tmp_path):
+    """A venv larger than the destination's free space (a small tmpfs) is refused in one line naming the
+    sizes, before extraction, rather than failing half-way with a full disk."""
+    small = tmp_path / "small-disk"
+    small.mkdir()
+    if subprocess.run(["mount", "-t", "tmpfs", "-o", "size=8m", "tmpfs", str(small)], capture_output=True,
+                      timeout=30).returncode != 0:
+        pytest.skip("needs root with mount rights for a small tmpfs")
+    try:
+        root = _archived(tmp_path, _small_venv(tmp_path, [os.urandom(16 << 10) * 2048]))  # 32 MiB, ~1% of it stored
+        done = venvbuild("pull", "venv_20250722_163000", "--store", root, "--dest", small / "env")
+        assert done.returncode == 2, done.stderr
+        _one_error_line(done, "needs", "are free in", "nothing extracted")
+        assert _leftovers(small) == []
+    finally:
+        subprocess.run(["umount", str(small)], capture_output=True, timeout=30)
+
+
+def test_a_pull_killed_outright_leaves_a_folder_the_next_pull_removes(tmp_path):
+    """SIGKILL gives a pull no chance to clean up: its temporary folder beside --dest stays, and the next pull
+    to the same place removes it (its process is dead) while leaving a live pull's folder alone."""
+    root = _archived(tmp_path, _small_venv(tmp_path, [bytes(range(256)) * (1 << 18)] * 4, name="big"))
+    pulls = tmp_path / "pulls"
+    pulls.mkdir()
+    proc = subprocess.Popen([sys.executable, "-m", "venvbuild", "pull", "venv_20250722_163000", "--store", str(root),
+                             "--dest", str(pulls / "env")], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    deadline = time.monotonic() + 60
+    while not list(pulls.glob(".venvbuild-pull-*/venv/blob0")) and time.monotonic() < deadline \
+            and proc.poll() is None:
+        time.sleep(0.01)
+    assert proc.poll() is None, "the pull ended before it could be killed"
+    proc.kill()
+    wait(proc)
+    [stray] = list(pulls.glob(".venvbuild-pull-*"))
+    live = pulls / f".venvbuild-pull-{socket.gethostname().replace('-', '_')}-{os.getpid()}-0000"
+    live.mkdir()  # a pull in progress in this (live) process
+    done = venvbuild("pull", "venv_20250722_163000", "--store", root, "--dest", pulls / "env")
+    assert done.returncode == 0, done.stderr
+    assert not stray.exists()
+    assert _leftovers(pulls) == sorted(["env", live.name])
+
+
+def test_dest_inside_the_store_is_refused(tmp_path, store):
+    """A pull never writes into the store it reads (nor replaces a folder holding it): one line, nothing made."""
+    root, builds = store
+    copy = _copy_store(root, tmp_path)
+    before = sorted(str(p) for p in copy.rglob("*"))
+    for dest in (copy / "venv-builds" / "env", copy, tmp_path):
+        done = venvbuild("pull", builds["first"]["venv_version"], "--store", copy, "--dest", dest, "--force")
+        assert done.returncode == 2
+        _one_error_line(done, "--dest", "the store", str(copy))
+    assert sorted(str(p) for p in copy.rglob("*")) == before
+
+
+def test_a_dest_that_is_not_utf8_is_named_as_such(tmp_path, store):
+    """A --dest with bytes that are not UTF-8 is refused as that, in one line showing the bytes."""
+    root, builds = store
+    dest = os.fsencode(tmp_path) + b"/caf\xe9/env"
+    done = subprocess.run([sys.executable.encode(), b"-m", b"venvbuild", b"pull", builds["first"]["venv_version"].encode(),
+                           b"--store", os.fsencode(root), b"--dest", dest], capture_output=True, timeout=300)
+    assert done.returncode == 2
+    lines = done.stderr.decode("utf-8").strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("venvbuild: error: --dest ") and "caf\\xe9" in lines[0] \
+        and "not valid UTF-8" in lines[0], lines
+    assert _leftovers(tmp_path) == []
+
+
+def test_verify_reports_a_folder_whose_mode_changed(tmp_path, store):
+    """A folder made writable for everyone lets anyone plant code in it: verify reports it, the venv's own
+    folder included."""
+    root, builds = store
+    dest = tmp_path / "env"
+    assert venvbuild("pull", builds["first"]["venv_version"], "--store", root, "--dest", dest).returncode == 0
+    site = dest / "lib" / f"python{MINOR}" / "site-packages"
+    os.chmod(site, 0o777)
+    os.chmod(dest, 0o775)
+    done = venvbuild("verify", dest)
+    assert done.returncode == 1
+    assert done.stdout.splitlines() == ["changed: .", f"changed: lib/python{MINOR}/site-packages"]
+
+
+def test_verify_accepts_bytecode_python_wrote_and_reports_a_crafted_pyc(tmp_path, store):
+    """A .pyc that Python wrote on first import is what compiling its source gives: accepted. One crafted
+    with the header Python checks (the source's mtime and size) is imported instead of the source: reported."""
+    from importlib._bootstrap_external import _code_to_timestamp_pyc  # type: ignore[attr-defined]
+
+    root, builds = store
+    dest = tmp_path / "env"
+    assert venvbuild("pull", builds["first"]["venv_version"], "--store", root, "--dest", dest).returncode == 0
+    package = dest / "lib" / f"python{MINOR}" / "site-packages" / "alpha"
+    writes_bytecode = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+    assert _run(dest / "bin" / "python", "-c", "import alpha", env=writes_bytecode).returncode == 0
+    [pyc] = list((package / "__pycache__").glob("__init__.*.pyc"))
+    benign = venvbuild("verify", dest)
+    assert benign.returncode == 0, benign.stdout
+
+    source = (package / "__init__.py").stat()
+    planted = compile("print('planted')\n", str(package / "__init__.py"), "exec", dont_inherit=True)
+    pyc.write_bytes(bytes(_code_to_timestamp_pyc(planted, int(source.st_mtime), source.st_size)))
+    assert _run(dest / "bin" / "python", "-c", "import alpha", env=writes_bytecode).stdout == "planted\n", \
+        "Python runs it"
+    crafted = venvbuild("verify", dest)
+    assert crafted.returncode == 1
+    assert crafted.stdout.splitlines() == [f"added: {pyc.relative_to(dest)}"]
+    (package / "__pycache__" / "notes.txt").write_text("x")
+    assert f"added: {(package / '__pycache__' / 'notes.txt').relative_to(dest)}" in venvbuild("verify", dest).stdout

@@ -1,6 +1,7 @@
 """Tags (`venvbuild tag`, `search --tag`, tags.resolve) and retention (`venvbuild gc`), on published builds."""
 
 import json
+import os
 from datetime import datetime, timedelta, timezone
 
 import jsonschema
@@ -161,16 +162,24 @@ def test_an_interrupted_gc_never_shows_a_build_without_its_archive_and_the_next_
     assert not (store.root / "venv-builds-gc").exists()
 
 
-def test_an_incomplete_publish_is_collected_only_once_a_day_old(tmp_path, capsys):
+def test_an_incomplete_publish_is_collected_only_once_unchanged_for_a_day(tmp_path, capsys):
+    """A build folder without a record is collected once neither its version nor its files are from the
+    last day: an old build published just now (recent files) is a publish in progress."""
     store = published_store(tmp_path, OLD[:1])
     fresh = version_of(datetime.now(timezone.utc))
-    for version in ("venv_20240101_000000", fresh):  # an archive and nothing else: a publish cut short
+    for version in ("venv_20240101_000000", "venv_20240102_000000", fresh):  # an archive only: cut short
         (store.root / "venv-builds" / version).mkdir(parents=True)
         (store.root / "venv-builds" / version / f"{version}.tar.gz").write_bytes(b"partial")
+    long_ago = datetime(2024, 1, 1, tzinfo=timezone.utc).timestamp()
+    folder = store.root / "venv-builds" / "venv_20240101_000000"
+    for path in (folder / "venv_20240101_000000.tar.gz", folder):
+        os.utime(path, (long_ago, long_ago))
     result = retention.plan(store, keep_last=5, keep_days=None)
     assert [b.venv_version for b in result.incomplete] == ["venv_20240101_000000"]
+    assert "a publish may be under way" in result.keep["venv_20240102_000000"]
     retention.apply(store, result, print)
-    assert sorted(p.name for p in (store.root / "venv-builds").iterdir()) == [OLD[0], fresh]
+    assert sorted(p.name for p in (store.root / "venv-builds").iterdir()) == sorted([
+        OLD[0], "venv_20240102_000000", fresh])
 
 
 def test_tags_and_gc_on_s3(tmp_path, capsys, s3_server, aws_env):

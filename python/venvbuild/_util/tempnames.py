@@ -1,4 +1,4 @@
-"""Files written aside and renamed into place: their names, and removing those a killed process left.
+"""Files (or folders) written aside and renamed into place: their names, and removing those a killed process left.
 
 A name is `<prefix><host>-<pid>-<random>[suffix]`, so a later process can tell a file still being written
 (its process is alive) from one abandoned by a process that was killed.
@@ -6,7 +6,9 @@ A name is `<prefix><host>-<pid>-<random>[suffix]`, so a later process can tell a
 
 import os
 import secrets
+import shutil
 import socket
+import stat
 import time
 from pathlib import Path
 
@@ -19,22 +21,26 @@ def aside(folder: Path, prefix: str) -> Path:
 
 
 def remove_abandoned(folder: Path, prefix: str) -> None:
+    """Remove what prefix names in folder and a dead process left: a file or link, or a folder with all it
+    holds (never following a link)."""
     for path in Path(folder).glob(prefix + "*"):
-        if _abandoned(path, path.name[len(prefix):]):
-            try:
+        try:
+            st = os.lstat(path)
+            if not _abandoned(st, path.name[len(prefix):]):
+                continue
+            if stat.S_ISDIR(st.st_mode):
+                shutil.rmtree(path)
+            else:
                 path.unlink()
-            except FileNotFoundError:
-                pass
+        except FileNotFoundError:
+            pass
 
 
-def _abandoned(path: Path, tag: str) -> bool:
+def _abandoned(st: os.stat_result, tag: str) -> bool:
     fields = tag.split("-")
     if len(fields) == 3 and fields[0] == _HOST and fields[1].isdigit():
         return not _alive(int(fields[1]))
-    try:
-        return time.time() - path.stat().st_mtime > ABANDONED_AFTER_S
-    except FileNotFoundError:
-        return False
+    return time.time() - st.st_mtime > ABANDONED_AFTER_S
 
 
 def _alive(pid: int) -> bool:

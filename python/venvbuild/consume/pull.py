@@ -1,23 +1,26 @@
 """`venvbuild pull`: a published build onto this machine, at any folder, checked, ready to run.
 
 The archive is downloaded to a temporary file and checked against the build's metadata.json (size and
-sha256) before anything is extracted, extracted safely into a temporary folder beside the destination,
-checked against its own file list, relocated to the destination, checked again (its python is the base
-interpreter and starts as this venv's), given a receipt, then renamed into place: an interrupted or
-refused pull leaves no destination behind, and an existing one is replaced only when an earlier pull
-wrote it, with --force.
+sha256) before anything is extracted, read through once (nothing written) so that its headers are held to
+its own file list (build.json: each entry's type, size, mode, link target) and the destination's free
+space to the total it declares, extracted safely into a temporary folder beside the destination (each
+file's sha256 checked against build.json as it is written), relocated to the destination, checked again
+(its python is the base interpreter and starts as this venv's), given a receipt, then renamed into place:
+an interrupted or refused pull leaves no destination behind, and an existing one is replaced only when an
+earlier pull wrote it, with --force. The temporary folder is named for its process (_util.tempnames):
+the next pull beside it removes one whose process was killed.
 """
 
 import hashlib
 import json
 import os
 import shutil
-import tempfile
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Dict, List, Tuple
 
 from venvbuild import __version__, naming
+from venvbuild._util import tempnames
 from venvbuild._util.checksum import sha256_file
 from venvbuild._util.console import say
 from venvbuild._util.signals import terminate_as_interrupt
@@ -28,9 +31,11 @@ from venvbuild.query import engine, local_search
 from venvbuild.record import artifacts, metadata
 from venvbuild.store import layout, stored_builds
 from venvbuild.store.base import ObjectStore
-from venvbuild.store.local import LocalStore
+from venvbuild.store.local import LocalStore, read_file
 
 RECEIPT = f"{archive.RECORD_DIR}/pulled.json"
+WORK_PREFIX = ".venvbuild-pull-"
+_SLACK_PER_ENTRY = 4096  # a file system's block and inode overhead per file, for the free-space check
 _MAX_RELOCATED = 64 << 20  # a file listed for relocation larger than this is no script or config file
 
 
@@ -82,11 +87,19 @@ def base_interpreter(meta: dict) -> str:
                      f"with, python_home); {found}")
 
 
-def check_destination(dest: Path, force: bool, parameter: str = "--dest") -> Path:
+def check_destination(dest: Path, force: bool, parameter: str = "--dest", store: ObjectStore | None = None) -> Path:
     if not str(dest).strip():
         raise UsageError(f"{parameter} is empty: give the folder the venv goes to")
+    try:
+        str(dest).encode("utf-8")
+    except UnicodeEncodeError:
+        shown = os.fsencode(dest).decode("utf-8", "backslashreplace")
+        raise UsageError(f"{parameter} {shown}: not valid UTF-8 (a byte shown as \\x..); the venv's scripts, "
+                         "activate and pyvenv.cfg hold its folder as UTF-8 text: give a UTF-8 path") from None
     dest = Path(os.path.abspath(dest))
     naming.check("dest", str(dest), parameter)
+    if store is not None:
+        _check_outside_store(store, dest, parameter)
     if dest.exists() or dest.is_symlink():
         if not dest.is_dir() or dest.is_symlink():
             raise UsageError(f"{parameter} {dest}: exists and is not a folder")
@@ -104,9 +117,20 @@ def check_destination(dest: Path, force: bool, parameter: str = "--dest") -> Pat
     return dest
 
 
+def _check_outside_store(store: ObjectStore, dest: Path, parameter: str) -> None:
+    """A pull never writes into a local store, nor replaces a folder that holds one."""
+    if not isinstance(store, LocalStore):
+        return
+    real, root = os.path.realpath(dest), str(store.root)
+    if real == root or real.startswith(root + os.sep):
+        raise UsageError(f"{parameter} {dest}: inside the store {root}; pull to a folder outside it")
+    if root.startswith(real + os.sep):
+        raise UsageError(f"{parameter} {dest}: holds the store {root}; pull to a folder outside it")
+
+
 def pull(store: ObjectStore, meta: dict, dest: Path, force: bool = False, parameter: str = "--dest") -> dict:
     """Pull meta's build to dest; returns the receipt."""
-    dest = check_destination(dest, force, parameter)
+    dest = check_destination(dest, force, parameter, store)
     _check_relocatable(meta)
     base = base_interpreter(meta)
     with terminate_as_interrupt():
@@ -115,7 +139,9 @@ def pull(store: ObjectStore, meta: dict, dest: Path, force: bool = False, parame
         try:
             try:
                 made = _make_parents(dest.parent)
-                work = Path(tempfile.mkdtemp(prefix=".venvbuild-pull-", dir=dest.parent))
+                tempnames.remove_abandoned(dest.parent, WORK_PREFIX)  # what a killed pull left here
+                work = tempnames.aside(dest.parent, WORK_PREFIX)
+                os.mkdir(work, 0o700)
             except OSError as exc:
                 raise UsageError(f"{parameter} {dest}: cannot create a folder beside it: {exc.strerror}") from None
             root = _unpack(store, meta, work, dest, base)
@@ -211,12 +237,16 @@ def _unpack(store: ObjectStore, meta: dict, work: Path, dest: Path, base: str) -
     if local is None:
         raise StoreError(f"{url}: the archive is missing although metadata.json lists it")
     _check_archive(local, meta, url)
+    members, raw = extract.scan(local, compression, meta["python_home"], url)
+    record, record_sha256 = _build_record(raw, meta, members, url)
+    _check_space(work, record, dest)
     root = work / "venv"
     root.mkdir()
     os.chmod(root, 0o755)
-    extracted = extract.extract(local, compression, root, meta["python_home"], url)
+    expected = {rel: entry["sha256"] for rel, entry in record["files"].items() if entry["type"] == "file"}
+    expected[archive.BUILD_RECORD] = record_sha256
+    extracted = extract.extract(local, compression, root, meta["python_home"], url, expected)
     local.unlink()
-    record, record_sha256 = _build_record(root, meta, extracted, url)
     relocated = _relocate(root, record, extracted, os.fsencode(str(dest)), url)
     _check_runs(root, base, meta["python_home"])
     receipt = {
@@ -245,11 +275,11 @@ def _check_archive(path: Path, meta: dict, url: str) -> None:
                          f"bytes with sha256 {meta['archive_sha256']}: changed or damaged, nothing extracted")
 
 
-def _build_record(root: Path, meta: dict, extracted: Dict[str, str], url: str) -> Tuple[dict, str]:
-    """The archive's build record, checked against metadata.json and against what was extracted."""
-    if extracted.get(archive.BUILD_RECORD) != "file":
+def _build_record(raw: bytes | None, meta: dict, members: Dict[str, extract.Member], url: str) -> Tuple[dict, str]:
+    """The archive's build record, checked against metadata.json and against every member's header: the
+    archive holds exactly what it lists, each file of the size and mode listed, each link to its target."""
+    if raw is None:
         raise UsageError(f"{url}: no {archive.BUILD_RECORD} in the archive")
-    raw = (root / archive.BUILD_RECORD).read_bytes()
     try:
         record = json.loads(raw)
     except ValueError:
@@ -258,13 +288,34 @@ def _build_record(root: Path, meta: dict, extracted: Dict[str, str], url: str) -
         raise UsageError(f"{url}: {archive.BUILD_RECORD} is not a build record")
     if record.get("relocation") != meta["relocation"]:
         raise UsageError(f"{url}: its {archive.BUILD_RECORD} does not match metadata.json's relocation")
-    listed = {rel: (entry or {}).get("type") if isinstance(entry, dict) else None
-              for rel, entry in record["files"].items()}
-    found = {rel: kind for rel, kind in extracted.items() if rel.split("/")[0] != archive.RECORD_DIR}
-    if listed != found:
-        odd = sorted(set(listed.items()) ^ set(found.items()))[0][0]
-        raise UsageError(f"{url}: {archive.BUILD_RECORD} does not list what the archive holds (first: {odd})")
+    found = {rel: member for rel, member in members.items() if rel.split("/")[0] != archive.RECORD_DIR}
+    for rel in sorted(set(record["files"]) | set(found)):
+        if rel not in found or not _listed_as(record["files"].get(rel), found[rel]):
+            raise UsageError(f"{url}: {archive.BUILD_RECORD} does not list what the archive holds (first: {rel}); "
+                             "refusing to extract")
     return record, hashlib.sha256(raw).hexdigest()
+
+
+def _listed_as(entry, member: extract.Member) -> bool:
+    if not isinstance(entry, dict) or entry.get("type") != member.kind:
+        return False
+    if member.kind == "symlink":
+        return entry.get("target") == member.target
+    if member.kind == "file":
+        return (entry.get("size") == member.size and entry.get("mode") == member.mode
+                and isinstance(entry.get("sha256"), str))
+    return True
+
+
+def _check_space(work: Path, record: dict, dest: Path) -> None:
+    """Enough free space beside dest for what the build record declares, before a byte is written."""
+    entries = record["files"].values()
+    needed = sum(entry["size"] for entry in entries if entry["type"] == "file") + _SLACK_PER_ENTRY * len(entries)
+    fs = os.statvfs(work)
+    free = fs.f_bavail * fs.f_frsize
+    if free < needed:
+        raise UsageError(f"{dest}: the venv needs {needed} bytes (what its {archive.BUILD_RECORD} declares), "
+                         f"{free} are free in {dest.parent}; nothing extracted")
 
 
 def _relocate(root: Path, record: dict, extracted: Dict[str, str], dest: bytes, url: str) -> Dict[str, str]:
@@ -278,18 +329,12 @@ def _relocate(root: Path, record: dict, extracted: Dict[str, str], dest: bytes, 
         path = root / rel
         if path.stat().st_size > _MAX_RELOCATED:
             raise extract.UnsafeArchive(f"{url}: relocation lists {rel!r}, too large for a script; refusing")
-        data = relocation.from_placeholder(_read_nofollow(path), kind, dest)
+        data = relocation.from_placeholder(read_file(path), kind, dest)
         if kind == relocation.RECORD:
             data = relocation.rewrite_record(rel, data, changed) or data
         _rewrite(path, data)
         changed[rel] = data
     return {rel: hashlib.sha256(data).hexdigest() for rel, data in sorted(changed.items())}
-
-
-def _read_nofollow(path: Path) -> bytes:
-    fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW)
-    with os.fdopen(fd, "rb") as fh:
-        return fh.read()
 
 
 def _rewrite(path: Path, data: bytes) -> None:

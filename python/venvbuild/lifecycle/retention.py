@@ -14,7 +14,9 @@ The rest are deleted in an order that keeps the store consistent at every step:
 
 A run interrupted anywhere is finished by the next one, which first completes every tombstone.
 Build folders without a search record or tombstone are publishes in progress, or interrupted ones:
-they are deleted only once a day old.
+they are deleted only once nothing of them (their objects, their version's claim) has changed for a day,
+checked again just before deleting. A version's age says nothing here: `venvbuild publish` of a build
+made last month is a publish in progress too.
 """
 
 import json
@@ -91,7 +93,11 @@ def plan(store: ObjectStore, keep_last: int | None, keep_days: int | None, env_n
 
     if env_name is None:
         for version in sorted(_build_folders(store) - set(published) - set(tombstoned)):
-            if now - moment_of(version) > INCOMPLETE_AFTER:
+            if now - moment_of(version) <= INCOMPLETE_AFTER:
+                continue
+            if _changed_recently(store, version, now):
+                result.keep[version] = "never published completely, but changed within a day: a publish may be under way"
+            else:
                 result.incomplete.append(Build(version, None, None))
         result.stale_pointers = _stale_pointers(store, published, now)
     return result
@@ -124,6 +130,9 @@ def apply(store: ObjectStore, result: Plan, say) -> int:
     for build in result.resume + result.delete + result.incomplete:
         if build.venv_version in incomplete and stored_builds.is_published(store, build.venv_version):
             say(f"kept {build.venv_version}: it is published (its record moved while the plan was made)")
+            continue
+        if build.venv_version in incomplete and _changed_recently(store, build.venv_version):
+            say(f"kept {build.venv_version}: it changed within a day (a publish started while the plan was made)")
             continue
         if build.venv_version not in resumed and build.venv_version in tagged:
             say(f"kept {build.venv_version}: a tag points at it")
@@ -182,6 +191,15 @@ def tombstones(store: ObjectStore) -> List[Build]:
         if layout.VERSION.fullmatch(version):
             found.append(Build(version, body.get("env_name"), body.get("record_key"), body.get("build_key")))
     return found
+
+
+def _changed_recently(store: ObjectStore, version: str, now: datetime | None = None) -> bool:
+    """Whether an object of version's folder, or its claim, was written within INCOMPLETE_AFTER."""
+    now = now or datetime.now(timezone.utc)
+    changes = [store.last_change(layout.build_folder(store, version).rstrip("/")),
+               store.last_change(layout.claim_key(store, version))]
+    newest = max((t for t in changes if t is not None), default=None)
+    return newest is not None and now - datetime.fromtimestamp(newest, timezone.utc) <= INCOMPLETE_AFTER
 
 
 def _build_folders(store: ObjectStore) -> set:

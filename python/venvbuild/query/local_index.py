@@ -22,6 +22,7 @@ Records are checked against metadata.schema.json as they are indexed: one that d
 out, and every search names its file in a warning until it is removed or fixed (then `--reindex`).
 """
 
+import errno
 import hashlib
 import json
 import os
@@ -36,7 +37,7 @@ from venvbuild._util import atomic
 from venvbuild._util.console import say
 from venvbuild.query import engine, partitions, record_columns
 from venvbuild.record import metadata
-from venvbuild.store import layout, stored_builds
+from venvbuild.store import layout, local, stored_builds
 
 INDEX_DIR = layout.LOCAL_INDEX_DIR
 INDEX_FILE = "search.duckdb"
@@ -253,8 +254,13 @@ def _checked_copy(paths, target: Path, indexed=frozenset()):
         # single records first: a compacted file's copy of a record never shadows the record publish wrote
         for path in sorted(paths, key=lambda p: stored_builds.is_compacted(p.name)):
             try:
-                data = path.read_bytes()
+                data = local.read_file(path)
             except FileNotFoundError:
+                continue
+            except OSError as exc:
+                if exc.errno != errno.ELOOP:
+                    raise
+                local.warn_link(path)  # made a link since it was listed
                 continue
             read.append(path.name)
             compacted = stored_builds.is_compacted(path.name)

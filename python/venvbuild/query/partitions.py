@@ -1,11 +1,10 @@
 """The local store's search records on disk: `<prefix>-metadata/dt=YYYY-MM-DD/venv_<version>.json`, and
 the days `venvbuild compact` folded, `dt=YYYY-MM-DD/records-<hash>.json` (one record per line)."""
 
-import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from venvbuild.store import layout
+from venvbuild.store import layout, local
 
 
 @dataclass(frozen=True)
@@ -16,24 +15,18 @@ class Partition:
 
 
 def scan(metadata_root: Path) -> dict:
-    """dt -> Partition, from one listing of the metadata folder and one stat per partition."""
+    """dt -> Partition, from one listing of the metadata folder and one stat per partition (the local store's
+    listing: a link is left out, with a warning)."""
     found: dict[str, Partition] = {}
-    try:
-        entries = os.scandir(metadata_root)
-    except FileNotFoundError:
-        return found
-    with entries:
-        for entry in entries:
-            match = layout.PARTITION.fullmatch(entry.name)
-            if match and entry.is_dir():
-                found[match.group(1)] = Partition(match.group(1), Path(entry.path), entry.stat().st_mtime_ns)
+    for entry in local.listing(metadata_root):
+        match = layout.PARTITION.fullmatch(entry.name)
+        if match and entry.is_dir(follow_symlinks=False):
+            found[match.group(1)] = Partition(match.group(1), Path(entry.path), entry.stat(follow_symlinks=False).st_mtime_ns)
     return found
 
 
 def record_names(partition: Partition) -> set:
-    try:
-        # Not the `.part-*` files of a write in progress.
-        return {name for name in os.listdir(partition.path)
-                if layout.SINGLE_RECORD_NAME.fullmatch(name) or layout.COMPACTED_NAME.fullmatch(name)}
-    except FileNotFoundError:
-        return set()
+    # Not the `.part-*` files of a write in progress.
+    return {e.name for e in local.listing(partition.path)
+            if (layout.SINGLE_RECORD_NAME.fullmatch(e.name) or layout.COMPACTED_NAME.fullmatch(e.name))
+            and e.is_file(follow_symlinks=False)}

@@ -46,6 +46,11 @@ class ObjectStore:
         """Every key that starts with key_prefix (a folder ending in '/', or any start of a key), sorted."""
         raise NotImplementedError
 
+    def last_change(self, key_prefix: str) -> float | None:
+        """When an object under key_prefix (a key, or a folder without its trailing '/') was last written, as
+        seconds since the epoch, writes under way included where the backend shows them; None when none is."""
+        raise NotImplementedError
+
     def delete(self, key: str) -> None:
         """Remove the object at key; an absent key is no error (a resumed collection deletes again)."""
         raise NotImplementedError

@@ -219,6 +219,13 @@ class S3Store(ObjectStore):
             keys = [item["Key"] for page in pages for item in page.get("Contents", ())]
         return keys
 
+    def last_change(self, key_prefix: str) -> float | None:
+        with self._errors(key_prefix):
+            pages = self.client.get_paginator("list_objects_v2").paginate(Bucket=self.bucket, Prefix=key_prefix)
+            times = [item["LastModified"].timestamp() for page in pages for item in page.get("Contents", ())
+                     if item["Key"] == key_prefix or item["Key"].startswith(key_prefix.rstrip("/") + "/")]
+        return max(times, default=None)
+
     def delete(self, key: str) -> None:
         # S3 answers a delete of an absent key with success too: a resumed collection just deletes again.
         with self._errors(key):

@@ -11,7 +11,7 @@ from venvbuild.store.options import add_store_arguments, store_from_args
 
 # Why a build is to be deleted: (the JSON "reason", the text after its version), in the order they are deleted.
 _INTERRUPTED = ("interrupted", "an interrupted collection started it")
-_INCOMPLETE = ("incomplete", "never published completely, over a day old")
+_INCOMPLETE = ("incomplete", "never published completely, unchanged for over a day")
 
 
 def _count(option):
