@@ -27,6 +27,11 @@ def remove_abandoned(folder: Path, prefix: str) -> None:
                 pass
 
 
+def abandoned(path: Path, prefix: str) -> bool:
+    """Whether path (named by aside(folder, prefix)) was left by a process that is gone."""
+    return _abandoned(Path(path), Path(path).name[len(prefix):])
+
+
 def _abandoned(path: Path, tag: str) -> bool:
     fields = tag.split("-")
     if len(fields) == 3 and fields[0] == _HOST and fields[1].isdigit():

@@ -14,10 +14,10 @@ from typing import List
 
 from venvbuild._util.checksum import sha256_file
 from venvbuild.build import archive
-from venvbuild.consume import pull
+from venvbuild.consume import cache, pull
 from venvbuild.errors import UsageError
 
-_OWN_FILES = {archive.BUILD_RECORD, pull.RECEIPT}
+_OWN_FILES = {archive.BUILD_RECORD, pull.RECEIPT, cache.SEAL}
 
 
 def differences(given: Path) -> List[str]:
@@ -38,6 +38,7 @@ def differences(given: Path) -> List[str]:
     if sha256_file(record_path) != receipt.get("build_record_sha256"):
         lines.append(f"changed: {archive.BUILD_RECORD}")
     relocated = receipt.get("relocated", {})
+    read_only = (root / cache.SEAL).is_file()  # a cache entry: its files' modes without the write bits
     found = {entry.rel: entry for entry in archive.walk(root) if entry.rel}
     own = {f"{archive.RECORD_DIR}/{name}" for name in os.listdir(root / archive.RECORD_DIR)} - _OWN_FILES
     for rel in sorted(set(listed) | set(found) | own):
@@ -47,19 +48,22 @@ def differences(given: Path) -> List[str]:
             lines.append(f"missing: {rel}")
         elif rel not in listed:
             lines.append(f"added: {rel}")
-        elif not _same(found[rel], listed[rel], relocated.get(rel)):
+        elif not _same(found[rel], listed[rel], relocated.get(rel), read_only):
             lines.append(f"changed: {rel}")
     return lines
 
 
-def _same(entry, expected, relocated_sha256) -> bool:
+def _same(entry, expected, relocated_sha256, read_only: bool = False) -> bool:
     if not isinstance(expected, dict) or entry.kind != expected.get("type"):
         return False
     if entry.kind == "symlink":
         return entry.target == expected.get("target")
     if entry.kind == "dir":
         return True
-    if f"{entry.found_mode:o}" != expected.get("mode"):
+    mode = expected.get("mode")
+    if read_only and isinstance(mode, str) and mode.isdigit():
+        mode = f"{int(mode, 8) & ~0o222:o}"
+    if f"{entry.found_mode:o}" != mode:
         return False
     digest = hashlib.sha256()
     with open(entry.path, "rb") as fh:
