@@ -154,6 +154,10 @@ abstract class PipelineTestBase extends BasePipelineTest {
             return callInside(dirStack, path, body)
         })
         helper.registerAllowedMethod('deleteDir', [], { currentDir().deleteDir() })
+        // pwd(tmp: true): the build's own temporary folder beside the workspace (workspace@tmp), as Jenkins gives it.
+        helper.registerAllowedMethod('pwd', [Map], { Map args ->
+            args.tmp ? new File(workspace.path + '@tmp').path : currentDir().path
+        })
         helper.registerAllowedMethod('fileExists', [String], { String path -> file(path).exists() })
         helper.registerAllowedMethod('readFile', [String], { String path -> file(path).getText('UTF-8') })
         helper.registerAllowedMethod('writeFile', [Map], { Map args ->
