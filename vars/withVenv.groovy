@@ -3,6 +3,7 @@
 // download. Help: vars/withVenv.txt.
 import io.venvbuild.BuildVenvOptions
 import io.venvbuild.HelperTool
+import io.venvbuild.LibraryScripts
 import io.venvbuild.NamingRules
 import io.venvbuild.WithVenvOptions
 
@@ -18,6 +19,9 @@ Object call(Map args = [:], Closure body) {
         endpointUrl     : null,          // S3-compatible endpoint URL; null: AWS
         awsCredentialsId: null,          // Jenkins AWS credentials to read the bucket; null: the agent's role
         cacheDir        : null,          // where pulled builds are kept on the agent; null: ~/.cache/venvbuild/envs
+        pythonVersion   : null,          // the build's Python ('3.11'): with 'latest', needed when the env has builds for several
+        writable        : false,         // true: the body gets its own writable copy (pip install -e .) in the build's tmp folder
+        pruneCache      : null,          // [maxBytes: N, keepDays: D]: prune the agent's cache after the body
     ] + HelperTool.DEFAULTS              // helperCommand, helperPython, helperIndexUrl, helperIndexCredentialsId, helperToolRoot
     Map given = WithVenvOptions.fromBuild(args)
     String problem = WithVenvOptions.problem('withVenv', defaults, given, NamingRules.parse(libraryResource('venvbuild/naming.json')))
@@ -26,21 +30,33 @@ Object call(Map args = [:], Closure body) {
     }
     HelperTool.requireUnix(this, 'withVenv')
     Map options = BuildVenvOptions.withDefaults(defaults, given)
-    String logDir = WithVenvOptions.logDir(options)
+    String callId = WithVenvOptions.callId(options)
+    String logDir = WithVenvOptions.logDir(callId)
+    String privateDest = options.writable ? "${pwd(tmp: true)}/venvbuild/${callId}" : null
     HelperTool helperTool = new HelperTool(this, 'withVenv', options)
     helperTool.checkCredentials()
     String scratchDir = HelperTool.scratchDir(this, logDir - '.venvbuild-logs/')
     try {
         String helper = helperTool.install(logDir, scratchDir)
-        helperTool.runWithStore(WithVenvOptions.environment(options, helper, logDir), options.awsCredentialsId as String,
+        helperTool.runWithStore(WithVenvOptions.environment(options, helper, logDir, privateDest), options.awsCredentialsId as String,
             'pull-venv.sh', 'pull', 'venvbuild pull: the venv for withVenv', logDir)
+        Map pulled = WithVenvOptions.pulled(readFile("${logDir}/pull.json"))
+        String where = privateDest ? 'pulled (a writable copy for this body)' : pulled.reused ? 'already' : 'pulled'
+        echo "withVenv: ${pulled.envName} ${pulled.venvVersion} ${where} at ${pulled.dest}"
+        try {
+            return withEnv(["VIRTUAL_ENV=${pulled.dest}", "PATH+VENVBUILD=${pulled.dest}/bin", 'PYTHONHOME=',
+                            "VENVBUILD_VENV_VERSION=${pulled.venvVersion}"]) {
+                body()
+            }
+        } finally {
+            // No credentials are bound here: the lease is let go and the cache pruned with this call's helper.
+            withEnv(WithVenvOptions.afterEnvironment(options, helper, logDir, privateDest)) {
+                LibraryScripts.run(this, 'after-venv.sh', 'after',
+                    options.pruneCache ? 'venvbuild: release the venv, prune the cache' : 'venvbuild: release the venv',
+                    "${logDir}/after.stderr")
+            }
+        }
     } finally {
-        HelperTool.remove(this, scratchDir)  // the helper was this call's: the body never sees it
-    }
-    Map pulled = WithVenvOptions.pulled(readFile("${logDir}/pull.json"))
-    echo "withVenv: ${pulled.envName} ${pulled.venvVersion} ${pulled.reused ? 'already' : 'pulled'} at ${pulled.dest}"
-    return withEnv(["VIRTUAL_ENV=${pulled.dest}", "PATH+VENVBUILD=${pulled.dest}/bin", 'PYTHONHOME=',
-                    "VENVBUILD_VENV_VERSION=${pulled.venvVersion}"]) {
-        body()
+        HelperTool.remove(this, scratchDir)  // the helper was this call's: no later build runs it
     }
 }

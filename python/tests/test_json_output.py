@@ -170,3 +170,19 @@ def test_catalog_json_is_the_site_and_its_counts(store, tmp_path, capsys):
     code, out, err = run(capsys, "catalog", "--store", store, "--out", tmp_path / "site", "--json")
     again = one_document(out)
     assert (again["written"], again["kept"]) == (0, document["written"])
+
+
+def test_cache_prune_json_is_what_was_removed_and_what_is_in_use(tmp_path, capsys):
+    cache_dir = tmp_path / "cache"
+    entry = cache_dir / ("a" * 64)
+    (entry / "bin").mkdir(parents=True)
+    (entry / "bin" / "python").write_bytes(b"x" * 10)
+    code, out, _ = run(capsys, "cache", "prune", "--cache-dir", cache_dir, "--max-bytes", 0, "--json")
+    assert code == 0
+    document = one_document(out)
+    assert_shape(document, {"cache_dir": str, "removed": list, "in_use": list, "kept_bytes": int, "freed_bytes": int,
+                            "skipped": NULLABLE_STR})
+    assert document["removed"] == [{"kind": "env", "path": str(entry), "bytes": 10, "reason": "over --max-bytes"}]
+    assert document["in_use"] == [] and document["freed_bytes"] == 10 and document["kept_bytes"] == 0
+    for item in document["removed"]:
+        assert_shape(item, {"kind": str, "path": str, "bytes": int, "reason": str})

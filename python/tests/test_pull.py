@@ -187,7 +187,7 @@ def test_cache_dir_pulls_once_even_when_two_pulls_race(tmp_path, store):
     results = [(wait(p), p.stdout.read(), p.stderr.read()) for p in racers]
     assert [code for code, _, _ in results] == [0, 0], results
     assert {json.loads(out)["dest"] for _, out, _ in results} == {str(cache / sha)}
-    assert _leftovers(cache) == [sha]
+    assert _leftovers(cache) == [".venvbuild-locks", sha], "the entry and its locks, no temporary folder"
     again = venvbuild("pull", version, "--store", root, "--cache-dir", cache, "--json")
     assert json.loads(again.stdout)["reused"] is True
     assert _run(cache / sha / "bin" / "zeta").stdout == "zeta 1.0\n"

@@ -32,6 +32,16 @@ class TinyWheel {
         return wheel
     }
 
+    /** A requirements file in folder that installs tinypkg 1.0 offline, from a wheel written beside it. */
+    static File requirements(File folder) {
+        File wheels = new File(folder, 'wheels')
+        wheels.mkdirs()
+        write(wheels)
+        File requirements = new File(folder, 'requirements.txt')
+        requirements.text = "--no-index\n--find-links ${wheels.absolutePath}\n${NAME}==${VERSION}\n"
+        return requirements
+    }
+
     // The RECORD hash form: urlsafe base64 of the sha256, without padding.
     private static String digest(String text) {
         byte[] hash = MessageDigest.getInstance('SHA-256').digest(text.getBytes('UTF-8'))

@@ -20,10 +20,7 @@ class WithVenvEndToEndTest extends PipelineTestBase {
     void buildOneForReal() {
         BuildVenvEndToEndTest.requireHelper(ShellRunner.onPath('venvbuild'), System.getenv('CI'))
         shHandler = { Map call -> ShellRunner.run(call, log) }
-        File wheels = temporaryFolder.newFolder('wheels')
-        TinyWheel.write(wheels)
-        File requirements = new File(temporaryFolder.root, 'requirements.txt')
-        requirements.text = "--no-index\n--find-links ${wheels.absolutePath}\ntinypkg==1.0\n"
+        File requirements = TinyWheel.requirements(temporaryFolder.root)
         store = new File(temporaryFolder.root, 'a store')
         cache = new File(temporaryFolder.root, 'agent cache')
         Process build = new ProcessBuilder('venvbuild', 'build', '--requirements', requirements.path, '--env-name',
@@ -47,7 +44,7 @@ class WithVenvEndToEndTest extends PipelineTestBase {
         assertEquals('done', withVenv(envName: 'tiny-pull', store: store.path, cacheDir: cache.path))
         assertEquals('done', withVenv(envName: 'tiny-pull', store: store.path, cacheDir: cache.path))
 
-        File[] pulled = cache.listFiles()
+        File[] pulled = cache.listFiles().findAll { !it.name.startsWith('.') }
         assertEquals(log.toString(), 1, pulled.length)
         String dest = pulled[0].path
         assertTrue(echoes[0], echoes[0].startsWith('withVenv: tiny-pull venv_') && echoes[0].endsWith("pulled at ${dest}"))
@@ -60,6 +57,25 @@ class WithVenvEndToEndTest extends PipelineTestBase {
                                       env: body.env, cwd: workspace], log)
         assertEquals(log.toString(), 0, status)
         assertEquals("${dest} 1.0".toString(), out.text.trim())
+    }
+
+    @Test
+    void aCachedVenvChangedBetweenTwoCallsIsPulledAgainAndTheBodyRunsTheOriginal() {
+        withVenv(envName: 'tiny-pull', store: store.path, cacheDir: cache.path)
+        String dest = bodyCalls[0].env.VIRTUAL_ENV
+        File module = new File(new File(dest, 'lib').listFiles()[0], 'site-packages/tinypkg/__init__.py')
+        // What a body sharing the agent's cache did: made the module writable again and changed it.
+        assertEquals(log.toString(), 0, ShellRunner.run([script: 'chmod u+w "$F" && echo "__version__ = \'evil\'" > "$F"',
+                                                          env: [F: module.path], cwd: workspace], log))
+
+        withVenv(envName: 'tiny-pull', store: store.path, cacheDir: cache.path)
+
+        assertTrue(echoes[1], echoes[1].endsWith("pulled at ${dest}"))
+        assertEquals(dest, bodyCalls[1].env.VIRTUAL_ENV)
+        File out = new File(workspace, 'out.txt')
+        assertEquals(log.toString(), 0, ShellRunner.run([script: 'python -c "import tinypkg; print(tinypkg.__version__)" > out.txt',
+                                                          env: bodyCalls[1].env, cwd: workspace], log))
+        assertEquals('1.0', out.text.trim())
     }
 
     @Test

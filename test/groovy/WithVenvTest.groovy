@@ -26,6 +26,11 @@ class WithVenvTest extends PipelineTestBase {
         return { -> into << [env: new LinkedHashMap(env)]; result }
     }
 
+    /** A body that fails, as a failing `sh 'pytest'` does; static for CPS, as recordingBody. */
+    static Closure failingBody() {
+        return { -> throw new IllegalStateException('tests failed') }
+    }
+
     Object withVenv(Map args, Object result = null) {
         return loadStep('withVenv').call(args, recordingBody(bodyCalls, env, result))
     }
@@ -38,7 +43,7 @@ class WithVenvTest extends PipelineTestBase {
     void pullsTheNewestBuildAndRunsTheBodyInsideIt() {
         withVenv(envName: 'demo', bucket: 'my-venvs', region: 'eu-west-1', awsCredentialsId: 'aws-reader')
 
-        assertEquals(['install-helper', 'verify-helper', 'pull'], fakeHelper.commands)
+        assertEquals(['install-helper', 'verify-helper', 'pull', 'after'], fakeHelper.commands)
         Map pull = pullCall()
         assertEquals('venvbuild pull: the venv for withVenv', pull.label)
         assertEquals(new File(PROJECT_DIR, 'resources/venvbuild/pull-venv.sh').text, pull.script)
@@ -89,7 +94,78 @@ class WithVenvTest extends PipelineTestBase {
         assertEquals('stable', pull.env.VB_PULL_TAG)
         assertEquals('/var/cache/envs', pull.env.VB_CACHE_DIR)
         assertFalse(pull.env.containsKey('VB_PULL_LATEST'))
-        assertEquals(['install-helper', 'pull'], fakeHelper.commands)
+        assertEquals(['install-helper', 'pull', 'after'], fakeHelper.commands)
+    }
+
+    Map afterCall() {
+        return shCalls.find { it.env.VB_STAGE == 'after' }
+    }
+
+    @Test
+    void theSharedEntryIsLeasedForTheBodyAndReleasedAfterIt() {
+        withVenv(envName: 'demo', bucket: 'my-venvs')
+
+        Map pull = pullCall()
+        assertTrue(pull.env.VB_LEASE_FILE, pull.env.VB_LEASE_FILE.startsWith('.venvbuild-logs/withVenv/demo-'))
+        assertFalse(pull.env.containsKey('VB_DEST'))
+        Map after = afterCall()
+        assertEquals('venvbuild: release the venv', after.label)
+        assertEquals(new File(PROJECT_DIR, 'resources/venvbuild/after-venv.sh').text, after.script)
+        assertEquals(pull.env.VB_LEASE_FILE, after.env.VB_LEASE_FILE)
+        assertFalse(after.env.containsKey('VB_PRUNE'))
+        assertEquals(FakeHelper.TOOL_COMMAND, after.env.VB_HELPER)
+        assertTrue('every sh has a label', shCalls.every { it.label })
+    }
+
+    @Test
+    void twoCallsOfOneEnvKeepTheirOwnFolders() {
+        withVenv(envName: 'demo', bucket: 'my-venvs', version: 'venv_20261124_101500')
+        withVenv(envName: 'demo', bucket: 'my-venvs', version: 'venv_20261125_101500')
+
+        List<Map> pulls = shCalls.findAll { it.env.VB_STAGE == 'pull' }
+        assertEquals(2, pulls.size())
+        assertTrue(pulls*.env.VB_RESULT_FILE.toString(), pulls[0].env.VB_RESULT_FILE != pulls[1].env.VB_RESULT_FILE)
+        assertTrue(pulls[0].env.VB_LEASE_FILE != pulls[1].env.VB_LEASE_FILE)
+        assertEquals(['venv_20261124_101500', 'venv_20261125_101500'], bodyCalls*.env.VENVBUILD_VENV_VERSION)
+    }
+
+    @Test
+    void writableGivesTheBodyItsOwnCopyInTheBuildsTmpFolder() {
+        withVenv(envName: 'demo', bucket: 'my-venvs', writable: true)
+
+        Map pull = pullCall()
+        String tmp = new File(workspace.path + '@tmp', 'venvbuild').path
+        assertTrue(pull.env.VB_DEST, pull.env.VB_DEST.startsWith("${tmp}/demo-"))
+        assertFalse('no lease: nothing shared', pull.env.containsKey('VB_LEASE_FILE'))
+        assertEquals(pull.env.VB_DEST, afterCall().env.VB_PRIVATE_DEST)
+        assertTrue(echoes[0], echoes[0].contains('a writable copy for this body'))
+    }
+
+    @Test
+    void theVenvIsReleasedWhenTheBodyFailsAndTheBodysErrorStands() {
+        try {
+            loadStep('withVenv').call([envName: 'demo', bucket: 'my-venvs'], failingBody())
+            throw new AssertionError('the body\'s error should reach the caller')
+        } catch (IllegalStateException e) {
+            assertEquals('tests failed', e.message)
+        }
+        assertEquals('after', fakeHelper.commands.last())
+    }
+
+    @Test
+    void pythonVersionAndPruneCacheReachTheScripts() {
+        withVenv(envName: 'demo', bucket: 'my-venvs', pythonVersion: '3.11', cacheDir: '/var/cache/envs',
+                 pruneCache: [maxBytes: 20000000000, keepDays: 14], helperToolRoot: '/opt/vb-tools')
+
+        assertEquals('3.11', pullCall().env.VB_PYTHON_VERSION)
+        Map after = afterCall()
+        assertEquals('venvbuild: release the venv, prune the cache', after.label)
+        assertEquals('true', after.env.VB_PRUNE)
+        assertEquals('20000000000', after.env.VB_PRUNE_MAX_BYTES)
+        assertEquals('14', after.env.VB_PRUNE_KEEP_DAYS)
+        assertEquals('/var/cache/envs', after.env.VB_CACHE_DIR)
+        assertEquals('true', after.env.VB_PRUNE_HELPERS)
+        assertEquals('/opt/vb-tools', after.env.VB_TOOL_ROOT)
     }
 
     @Test
@@ -118,6 +194,11 @@ class WithVenvTest extends PipelineTestBase {
             ([envName: 'demo', store: '/srv/s', awsCredentialsId: 'x']): 'withVenv: awsCredentialsId is for a bucket',
             ([envName: 'demo', store: '/srv/"s"']): "withVenv: store '/srv/\"s\"' is not valid",
             ([envName: 'demo; rm -rf /', bucket: 'b-1']): "withVenv: envName 'demo; rm -rf /' is not valid",
+            ([envName: 'demo', bucket: 'b-1', pythonVersion: '3']): "withVenv: pythonVersion '3' is not valid",
+            ([envName: 'demo', bucket: 'b-1', writable: 'yes']): 'withVenv: writable must be true or false',
+            ([envName: 'demo', bucket: 'b-1', pruneCache: [colour: 1]]): 'withVenv: pruneCache must be a map of maxBytes and/or keepDays',
+            ([envName: 'demo', bucket: 'b-1', pruneCache: [keepDays: -1]]): 'withVenv: pruneCache values must be numbers of at least 0',
+            ([envName: 'demo', bucket: 'b-1', pruneCache: [keepDays: '7; rm -rf /']]): 'withVenv: pruneCache values must be numbers',
         ]
         cases.each { Map args, String expected ->
             String message = errorFrom { withVenv(args) }

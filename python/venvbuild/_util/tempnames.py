@@ -36,6 +36,15 @@ def remove_abandoned(folder: Path, prefix: str) -> None:
             pass
 
 
+def abandoned(path: Path, prefix: str) -> bool:
+    """Whether path (named by aside(folder, prefix)) was left by a process that is gone."""
+    try:
+        st = os.lstat(path)
+    except FileNotFoundError:
+        return False
+    return _abandoned(st, Path(path).name[len(prefix):])
+
+
 def _abandoned(st: os.stat_result, tag: str) -> bool:
     fields = tag.split("-")
     if len(fields) == 3 and fields[0] == _HOST and fields[1].isdigit():

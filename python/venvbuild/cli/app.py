@@ -11,11 +11,12 @@ from venvbuild._util import console
 from venvbuild._util.signals import Terminated, terminate_as_interrupt
 from venvbuild._util.terminal import printable
 from venvbuild.cli.command import Command
+from venvbuild.consume import cache
 from venvbuild.errors import EXIT_CODES, INTERNAL, INTERRUPTED, TERMINATED, USAGE, VenvbuildError
 
 # The modules in venvbuild.cli.commands, each listing its subcommands in COMMANDS; `venvbuild --help` keeps this order.
 COMMAND_MODULES = ("build", "check_pins", "stage_commands", "publish", "tag", "gc", "compact", "pull", "verify",
-                   "ddl", "search", "sql", "diff", "catalog")
+                   "cache", "ddl", "search", "sql", "diff", "catalog")
 
 
 def commands() -> list[Command]:
@@ -73,7 +74,8 @@ def main(argv=None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     console.set_verbosity(args.verbosity)
-    with terminate_as_interrupt():  # SIGTERM (a Jenkins abort) as an exception, so that clean-up runs
+    # SIGTERM (a Jenkins abort) as an exception, so that clean-up runs; the helper's tool leased while it runs.
+    with terminate_as_interrupt(), cache.helper_lease():
         return _run(args)
 
 

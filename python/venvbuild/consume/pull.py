@@ -14,10 +14,9 @@ the next pull beside it removes one whose process was killed.
 import hashlib
 import json
 import os
-import shutil
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Dict, List, Tuple
+from typing import Callable, Dict, List, Tuple
 
 from venvbuild import __version__, naming
 from venvbuild._util import tempnames
@@ -25,7 +24,7 @@ from venvbuild._util.checksum import sha256_file
 from venvbuild._util.console import say
 from venvbuild._util.signals import terminate_as_interrupt
 from venvbuild.build import archive, interpreter, relocation
-from venvbuild.consume import extract
+from venvbuild.consume import cache, extract
 from venvbuild.errors import StoreError, UsageError
 from venvbuild.query import engine, local_search
 from venvbuild.record import artifacts, metadata
@@ -34,39 +33,73 @@ from venvbuild.store.base import ObjectStore
 from venvbuild.store.local import LocalStore, read_file
 
 RECEIPT = f"{archive.RECORD_DIR}/pulled.json"
-WORK_PREFIX = ".venvbuild-pull-"
 _SLACK_PER_ENTRY = 4096  # a file system's block and inode overhead per file, for the free-space check
 _MAX_RELOCATED = 64 << 20  # a file listed for relocation larger than this is no script or config file
 
 
-def find_build(store: ObjectStore, version: str | None = None, env_name: str | None = None) -> dict:
-    """The metadata of version, or of env_name's newest published build; one line naming what is unknown."""
+def find_build(store: ObjectStore, version: str | None = None, env_name: str | None = None,
+               python: str | None = None) -> dict:
+    """The metadata of version, or of env_name's newest build (for Python python, when given); one line
+    naming what is unknown. Without python, builds of env_name for several Python versions are ambiguous:
+    the newest of each is a different venv, and which one a job runs must not depend on build order."""
+    if python is not None:
+        naming.check("python_version", python, "--python")
     if version is not None:
         meta = stored_builds.read_build(store, version, "VERSION")
         if env_name is not None and meta["env_name"] != env_name:
             raise UsageError(f"{version} is a build of {meta['env_name']!r}, not of --env-name {env_name!r}")
+        if python is not None and meta["python_version"] != python:
+            raise UsageError(f"{version} is a build for Python {meta['python_version']}, not for --python {python}")
         return meta
     env = naming.check("env_name", env_name, "--env-name")
-    newest = _newest_of_env(store, env)
-    if newest is None:
-        raise UsageError(f"--env-name {env}: no build of that env in {store.describe()}")
-    return newest
+    newest = _newest_of_env(store, env, python)  # python_version -> its newest build of env
+    if python is not None:
+        if python in newest:
+            return newest[python]
+        others = _newest_of_env(store, env, None)
+        found = f" (it has builds for Python {', '.join(sorted(others, key=_minor))})" if others else ""
+        raise UsageError(f"--env-name {env} --python {python}: no build of that env for that Python in "
+                         f"{store.describe()}{found}")
+    if len(newest) > 1:
+        raise UsageError(f"--env-name {env}: its builds are for several Python versions "
+                         f"({', '.join(sorted(newest, key=_minor))}); give --python to choose one")
+    if newest:
+        return next(iter(newest.values()))
+    raise UsageError(f"--env-name {env}: no build of that env in {store.describe()}")
 
 
-def _newest_of_env(store: ObjectStore, env_name: str) -> dict | None:
-    """From the search records, as search finds builds: a local store's search index when DuckDB is there
-    (one listing of the records' folder, then only the chosen build's record is read), else the records
-    newest day first until a day holds a build of env_name."""
+def _minor(python_version: str) -> Tuple[int, ...]:
+    return tuple(int(part) for part in python_version.split(".") if part.isdigit())
+
+
+def _newest_of_env(store: ObjectStore, env_name: str, python: str | None) -> Dict[str, dict]:
+    """python_version -> env_name's newest published build for it (only python's, when given), from the
+    search records as search finds builds: a local store's search index when DuckDB is there (one query,
+    then only the chosen builds' records are read), else the records themselves: newest day first until a
+    day holds a build for python when it is given, every record otherwise (to see every Python version)."""
     if isinstance(store, LocalStore) and engine.available():
-        version = local_search.newest_version(store, env_name)
-        if version is None:
-            return None
-        data = stored_builds.find_record(store, version)
-        if data is not None:  # else collected since it was indexed: read the records themselves
+        indexed = local_search.newest_versions_by_python(store, env_name)
+        if python is not None:
+            indexed = {k: v for k, v in indexed.items() if k == python}
+        found = {}
+        for python_version, version in indexed.items():
+            data = stored_builds.find_record(store, version)
+            if data is None:
+                break  # collected since it was indexed: read the records themselves
             meta = stored_builds.parse(data, store.url(layout.record_key(store, version)))
-            if meta["venv_version"] == version and meta["env_name"] == env_name:
-                return meta
-    return stored_builds.newest(store, lambda meta: meta["env_name"] == env_name)
+            if meta["venv_version"] != version or meta["env_name"] != env_name:
+                break
+            found[python_version] = meta
+        else:
+            return found
+    if python is not None:
+        chosen = stored_builds.newest(store, lambda m: m["env_name"] == env_name and m["python_version"] == python)
+        return {python: chosen} if chosen is not None else {}
+    newest: Dict[str, dict] = {}
+    for record in stored_builds.all_records(store):  # oldest first: the last of each Python is its newest
+        if record["env_name"] == env_name:
+            newest[record["python_version"]] = record
+    return newest
 
 
 def base_interpreter(meta: dict) -> str:
@@ -128,8 +161,10 @@ def _check_outside_store(store: ObjectStore, dest: Path, parameter: str) -> None
         raise UsageError(f"{parameter} {dest}: holds the store {root}; pull to a folder outside it")
 
 
-def pull(store: ObjectStore, meta: dict, dest: Path, force: bool = False, parameter: str = "--dest") -> dict:
-    """Pull meta's build to dest; returns the receipt."""
+def pull(store: ObjectStore, meta: dict, dest: Path, force: bool = False, parameter: str = "--dest",
+         before_swap: Callable[[Path], None] | None = None) -> dict:
+    """Pull meta's build to dest; returns the receipt. before_swap(venv) runs on the finished venv just
+    before it is renamed into place (the cache seals it there)."""
     dest = check_destination(dest, force, parameter, store)
     _check_relocatable(meta)
     base = base_interpreter(meta)
@@ -139,42 +174,86 @@ def pull(store: ObjectStore, meta: dict, dest: Path, force: bool = False, parame
         try:
             try:
                 made = _make_parents(dest.parent)
-                tempnames.remove_abandoned(dest.parent, WORK_PREFIX)  # what a killed pull left here
-                work = tempnames.aside(dest.parent, WORK_PREFIX)
+                tempnames.remove_abandoned(dest.parent, cache.PULL_TEMP)  # what a killed pull left here
+                work = tempnames.aside(dest.parent, cache.PULL_TEMP)  # its owner's pid: prune can tell a stray
                 os.mkdir(work, 0o700)
             except OSError as exc:
                 raise UsageError(f"{parameter} {dest}: cannot create a folder beside it: {exc.strerror}") from None
             root = _unpack(store, meta, work, dest, base)
+            if before_swap is not None:
+                before_swap(root)
             _swap_in(root, dest, work, force, parameter)
         except BaseException:
             if work is not None:
-                shutil.rmtree(work, ignore_errors=True)
+                cache.remove_tree(work)
                 work = None
             _remove_empty(made)
             raise
         finally:
             if work is not None:
-                shutil.rmtree(work, ignore_errors=True)
+                cache.remove_tree(work)  # an entry replaced by pull_cached is read-only
     for rel in meta["relocation"]["binary_files"]:
         say(f"warning: {dest / rel}: a compiled file holds the build folder; it may not work here")
     return read_receipt(dest)
 
 
-def pull_cached(store: ObjectStore, meta: dict, cache: Path) -> Tuple[dict, bool]:
-    """Pull meta's build into cache/<archive sha256>, unless an earlier pull put it there;
-    (receipt, whether it was there already). Concurrent pulls of one build: the first rename wins."""
-    if not str(cache).strip():
+def pull_cached(store: ObjectStore, meta: dict, cache_dir: Path, hold_while: Path | None = None,
+                hold_hours: float = 48.0) -> Tuple[dict, bool]:
+    """Pull meta's build into cache_dir/<archive sha256>, unless an earlier pull put it there and it is
+    unchanged since (consume/cache.py: sealed, checked before every use); (receipt, whether it was
+    reused). A changed entry is pulled again. With hold_while, the entry's lease is kept by a background
+    process until that file is removed, so that prune leaves it alone while a job uses it."""
+    if not str(cache_dir).strip():
         raise UsageError("--cache-dir is empty: give the folder pulled builds are kept in")
-    dest = Path(os.path.abspath(cache)) / meta["archive_sha256"]
-    if _cached(dest, meta):
-        return read_receipt(dest), True
-    force = (dest / RECEIPT).is_file()  # an earlier pull of another archive under this name: replace it
+    root = Path(os.path.abspath(cache_dir))
+    sha = meta["archive_sha256"]
+    dest = root / sha
+    check_destination(dest, force=True, parameter="--cache-dir")
     try:
-        return pull(store, meta, dest, force=force, parameter="--cache-dir"), False
-    except UsageError:
-        if _cached(dest, meta):  # another pull of the same archive got there first
-            return read_receipt(dest), True
-        raise
+        lease = cache.take(cache.lock_path(root, f"{sha}.lease"), exclusive=False)
+    except OSError as exc:
+        raise UsageError(f"--cache-dir {root}: cannot lock it ({exc.strerror})") from None
+    assert lease is not None
+    try:
+        os.utime(lease)  # the last use, for prune --keep-days
+        with cache.held(cache.lock_path(root, f"{sha}.pull"), exclusive=True):
+            reused = _usable(dest, meta)
+            if not reused:
+                if (dest / RECEIPT).is_file():  # changed, or another archive's: replaced as a whole
+                    os.chmod(dest, 0o755)  # a read-only folder cannot be moved aside
+                pull(store, meta, dest, force=(dest / RECEIPT).is_file(), parameter="--cache-dir",
+                     before_swap=cache.seal)
+                cache.seal_root(dest)
+        receipt = read_receipt(dest)
+        if hold_while is not None:
+            cache.hold_in_background(lease, hold_while, hold_hours)
+    finally:
+        os.close(lease)
+    return receipt, reused
+
+
+def _usable(dest: Path, meta: dict) -> bool:
+    """Whether dest holds meta's build exactly as it was pulled: its seal's stat pass, or for an entry
+    without a seal (pulled by an older helper) the full comparison with its file list, then sealed."""
+    if not _cached(dest, meta):
+        return False
+    problem = cache.change(dest)
+    if problem == "unsealed":
+        from venvbuild.consume import verify
+
+        found = verify.differences(dest)
+        problem = found[0] if found else None
+        if problem is None:
+            os.chmod(dest, 0o755)
+            os.chmod(dest / archive.RECORD_DIR, 0o755)
+            (dest / cache.SEAL).unlink(missing_ok=True)
+            cache.seal(dest)
+            cache.seal_root(dest)
+            return True
+    if problem is not None:
+        say(f"warning: {dest}: changed since it was pulled ({problem}); pulling it again")
+        return False
+    return True
 
 
 def _cached(dest: Path, meta: dict) -> bool:

@@ -27,10 +27,10 @@ from typing import Dict, List
 
 from venvbuild._util.checksum import sha256_file
 from venvbuild.build import archive
-from venvbuild.consume import pull
+from venvbuild.consume import cache, pull
 from venvbuild.errors import UsageError
 
-_OWN_FILES = {archive.BUILD_RECORD, pull.RECEIPT}
+_OWN_FILES = {archive.BUILD_RECORD, pull.RECEIPT, cache.SEAL}
 _DIR_MODE = 0o755
 _CACHE_DIR_MODES = 0o775  # what mkdir gives __pycache__ under a umask of 022 or 002
 _PYC_MODES = 0o664  # py_compile writes a .pyc with its source's mode, less the umask, never executable
@@ -88,8 +88,9 @@ def differences(given: Path) -> List[str]:
     if sha256_file(record_path) != receipt.get("build_record_sha256"):
         lines.append(f"changed: {archive.BUILD_RECORD}")
     relocated = receipt.get("relocated", {})
+    read_only = (root / cache.SEAL).is_file()  # a cache entry: its files' modes without the write bits
     walked = archive.walk(root)
-    if walked[0].found_mode != _DIR_MODE:
+    if walked[0].found_mode != _dir_mode(read_only):
         lines.append("changed: .")
     found = {entry.rel: entry for entry in walked if entry.rel}
     own = {f"{archive.RECORD_DIR}/{name}" for name in os.listdir(root / archive.RECORD_DIR)} - _OWN_FILES
@@ -100,7 +101,7 @@ def differences(given: Path) -> List[str]:
             lines.append(f"missing: {rel}")
         elif rel not in listed:
             lines.append(f"added: {rel}")
-        elif not _same(found[rel], listed[rel], relocated.get(rel)):
+        elif not _same(found[rel], listed[rel], relocated.get(rel), read_only):
             lines.append(f"changed: {rel}")
     trusted = f"changed: {archive.BUILD_RECORD}" not in lines
     lines += _bytecode(root, listed, found, trusted)
@@ -112,18 +113,18 @@ def _bytecode(root: Path, listed: dict, found: dict, trusted: bool) -> List[str]
     lines, candidates = [], {}
     folders = [""] + [rel for rel, entry in found.items() if entry.kind == "dir"]
     for folder in folders:
-        cache = f"{folder}/{archive.BYTECODE_CACHE}" if folder else archive.BYTECODE_CACHE
+        pycache = f"{folder}/{archive.BYTECODE_CACHE}" if folder else archive.BYTECODE_CACHE
         try:
-            st = os.lstat(root / cache)
+            st = os.lstat(root / pycache)
         except FileNotFoundError:
             continue
         if not stat.S_ISDIR(st.st_mode):
-            lines.append(f"added: {cache}")
+            lines.append(f"added: {pycache}")
             continue
         if stat.S_IMODE(st.st_mode) & ~_CACHE_DIR_MODES:
-            lines.append(f"changed: {cache}")
-        for name in sorted(os.listdir(root / cache)):
-            rel = f"{cache}/{name}"
+            lines.append(f"changed: {pycache}")
+        for name in sorted(os.listdir(root / pycache)):
+            rel = f"{pycache}/{name}"
             source = f"{folder}/{name.split('.')[0]}.py" if folder else f"{name.split('.')[0]}.py"
             mode = os.lstat(root / rel).st_mode
             if (not stat.S_ISREG(mode) or stat.S_IMODE(mode) & ~_PYC_MODES or not name.endswith(".pyc")
@@ -167,14 +168,21 @@ def _not_compiled_from_source(python: str, root: Path, candidates: Dict[str, str
     return [os.path.relpath(path, root) for path in different]
 
 
-def _same(entry, expected, relocated_sha256) -> bool:
+def _dir_mode(read_only: bool) -> int:
+    return _DIR_MODE & ~0o222 if read_only else _DIR_MODE
+
+
+def _same(entry, expected, relocated_sha256, read_only: bool = False) -> bool:
     if not isinstance(expected, dict) or entry.kind != expected.get("type"):
         return False
     if entry.kind == "symlink":
         return entry.target == expected.get("target")
     if entry.kind == "dir":
-        return entry.found_mode == _DIR_MODE
-    if f"{entry.found_mode:o}" != expected.get("mode"):
+        return entry.found_mode == _dir_mode(read_only)
+    mode = expected.get("mode")
+    if read_only and isinstance(mode, str) and mode.isdigit():
+        mode = f"{int(mode, 8) & ~0o222:o}"
+    if f"{entry.found_mode:o}" != mode:
         return False
     digest = hashlib.sha256()
     with open(entry.path, "rb") as fh:

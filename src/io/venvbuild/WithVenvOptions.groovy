@@ -15,6 +15,7 @@ class WithVenvOptions {
 
     static final Map<String, String> NAMING = [
         envName    : 'env_name',
+        pythonVersion: 'python_version',
         tag        : 'tag',
         bucket     : 'bucket',
         prefix     : 'prefix',
@@ -72,6 +73,13 @@ class WithVenvOptions {
         if ((options.tag != null || options.version == 'latest') && options.envName == null) {
             return "${step}: envName is required with ${options.tag != null ? 'a tag' : "version 'latest'"}"
         }
+        if (!(options.writable instanceof Boolean)) {
+            return "${step}: writable must be true or false, not ${NamingRules.quote(options.writable as String)}"
+        }
+        String prune = pruneProblem(options.pruneCache)
+        if (prune) {
+            return "${step}: ${prune}"
+        }
         if (options.store != null && options.awsCredentialsId != null) {
             return "${step}: awsCredentialsId is for a bucket, not for a store folder"
         }
@@ -88,15 +96,46 @@ class WithVenvOptions {
         return HelperTool.problem(step, options, namingRules)
     }
 
-    /** Where this call keeps its logs and the pull's answer, relative to the workspace. */
+    static final List<String> PRUNE_KEYS = ['maxBytes', 'keepDays']
+
     @NonCPS
-    static String logDir(Map options) {
-        return ".venvbuild-logs/withVenv/${options.envName ?: options.version}"
+    private static String pruneProblem(Object prune) {
+        if (prune == null) {
+            return null
+        }
+        if (!(prune instanceof Map) || !prune || !PRUNE_KEYS.containsAll((prune as Map).keySet())) {
+            return "pruneCache must be a map of ${PRUNE_KEYS.join(' and/or ')}, e.g. [maxBytes: 20000000000, keepDays: 14]"
+        }
+        for (Object value : (prune as Map).values()) {
+            if (!(value instanceof Number) || (value as Number) < 0 || value instanceof Double && (value as Double).naN) {
+                return "pruneCache values must be numbers of at least 0, not ${NamingRules.quote(value as String)}"
+            }
+        }
+        return null
     }
 
-    /** withEnv entries for pull-venv.sh; an option not given is an empty entry, which withEnv unsets. */
+    /**
+     * This call's own name: parallel branches and matrix cells using the same env each get their own log
+     * folder, pull answer, lease and private copy.
+     */
     @NonCPS
-    static List<String> environment(Map options, String helper, String logDir) {
+    static String callId(Map options) {
+        return "${options.envName ?: options.version}-${UUID.randomUUID().toString().take(13)}"
+    }
+
+    /** Where this call keeps its logs, the pull's answer and its lease file, relative to the workspace. */
+    @NonCPS
+    static String logDir(String callId) {
+        return ".venvbuild-logs/withVenv/${callId}"
+    }
+
+    /**
+     * withEnv entries for pull-venv.sh; an option not given is an empty entry, which withEnv unsets.
+     * privateDest: with writable, the folder the body's own copy goes to; else the shared cache, leased
+     * (never pruned) until the lease file is removed after the body.
+     */
+    @NonCPS
+    static List<String> environment(Map options, String helper, String logDir, String privateDest = null) {
         boolean latest = options.tag == null && options.version == 'latest'
         Map values = [
             VB_HELPER        : helper,
@@ -108,7 +147,29 @@ class WithVenvOptions {
             VB_REGION        : options.region,
             VB_ENDPOINT_URL  : options.endpointUrl,
             VB_CACHE_DIR     : options.cacheDir,
+            VB_PYTHON_VERSION: options.pythonVersion,
+            VB_DEST          : privateDest,
+            VB_LEASE_FILE    : privateDest == null ? "${logDir}/lease" : null,
             VB_RESULT_FILE   : "${logDir}/pull.json",
+        ]
+        return values.collect { name, value -> "${name}=${value == null ? '' : value}".toString() }
+    }
+
+    /** withEnv entries for after-venv.sh: the lease to let go of, the private copy to remove, the prune. */
+    @NonCPS
+    static List<String> afterEnvironment(Map options, String helper, String logDir, String privateDest) {
+        Map prune = options.pruneCache as Map
+        Map values = [
+            VB_HELPER          : helper,
+            VB_LEASE_FILE      : privateDest == null ? "${logDir}/lease" : null,
+            VB_PRIVATE_DEST    : privateDest,
+            VB_CACHE_DIR       : options.cacheDir,
+            VB_PRUNE           : prune ? 'true' : null,
+            VB_PRUNE_MAX_BYTES : prune?.maxBytes,
+            VB_PRUNE_KEEP_DAYS : prune?.keepDays,
+            // Helper tools are pruned by age, in the folder this library installs them to.
+            VB_PRUNE_HELPERS   : prune?.keepDays != null && options.helperCommand == null ? 'true' : null,
+            VB_TOOL_ROOT       : options.helperToolRoot,
         ]
         return values.collect { name, value -> "${name}=${value == null ? '' : value}".toString() }
     }
