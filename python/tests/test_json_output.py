@@ -157,7 +157,7 @@ def test_diff_json_is_one_object_of_the_differences(store, capsys):
     diff = one_document(out)
     assert_shape(diff, {"old": str, "new": str, "added": list, "removed": list, "upgraded": list, "downgraded": list,
                         "changed": list, "environment": list, "conflicts_gained": list, "conflicts_lost": list,
-                        "same_packages": bool})
+                        "duplicates": list, "same_packages": bool})
     assert diff["upgraded"] == [["pandas", "1.5.3", "2.0.0"]]
 
 

@@ -3,7 +3,8 @@ each other in a cycle. Every import counts, those inside functions too.
 
 From the bottom: _util (small tools), errors and naming (exit codes, name rules), record (what a build is
 on paper), store (where builds are kept), lifecycle (tags, reuse, gc, compaction), build (making a build),
-consume (pull, verify), query (search, Athena, diff), catalog (the static site), cli (the command).
+query (search, Athena, diff), consume (pull, verify, the agent's cache: pull finds builds through the
+search records), catalog (the static site), cli (the command).
 """
 
 import ast
@@ -12,7 +13,7 @@ from pathlib import Path
 import pytest
 
 PACKAGE = Path(__file__).resolve().parents[1] / "venvbuild"
-LAYERS = ["_util", "errors", "naming", "record", "store", "lifecycle", "build", "consume", "query", "catalog", "cli"]
+LAYERS = ["_util", "errors", "naming", "record", "store", "lifecycle", "build", "query", "consume", "catalog", "cli"]
 
 
 def module_name(path: Path) -> str:

@@ -149,7 +149,7 @@ def _claim_version(build_dir: Path, meta: dict, store: ObjectStore, renumber: bo
             _refuse_another_build(meta, store)
             if published:
                 raise StoreError(f"{version} is already published in {store.describe()}; a version is never overwritten")
-            meta = metadata.with_store_urls(meta, store)
+            meta = layout.with_store_urls(meta, store)
             _claim(store, meta)
             metadata.write(meta, build_dir / artifacts.METADATA)
             archive = _names(meta)[0]
@@ -200,7 +200,7 @@ def _refuse_another_build(meta: dict, store: ObjectStore) -> None:
     meta_key = layout.artifact_key(store, version, artifacts.METADATA)
     stored_meta = store.checksum(meta_key)
     if stored_meta is not None:
-        ours = hashlib.sha256(metadata.dumps(metadata.with_store_urls(meta, store)).encode("utf-8")).hexdigest()
+        ours = hashlib.sha256(metadata.dumps(layout.with_store_urls(meta, store)).encode("utf-8")).hexdigest()
         if stored_meta != ours:
             raise VersionTaken(f"{store.url(meta_key)} already exists with other content: {version} belongs to another build")
         return
@@ -216,7 +216,7 @@ def _renumbered(build_dir: Path, meta: dict, store: ObjectStore) -> dict:
     old_archive = _names(meta)[0]
     version = next_version(meta["venv_version"])
     meta = {**meta, "venv_version": version, "created_at": created_at_of(moment_of(version))}
-    meta = metadata.with_store_urls(meta, store)
+    meta = layout.with_store_urls(meta, store)
     (build_dir / old_archive).rename(build_dir / _names(meta)[0])
     metadata.write(meta, build_dir / artifacts.METADATA)
     return meta

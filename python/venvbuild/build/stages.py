@@ -290,7 +290,7 @@ def write_metadata(work: WorkDir, store=None) -> dict:
     if state.build_id:  # a work folder started by an older venvbuild has none
         meta["build_id"] = state.build_id
     if store is not None:
-        meta = metadata.with_store_urls(meta, store)
+        meta = layout.with_store_urls(meta, store)
     with _writing(local / artifacts.METADATA):
         metadata.write(meta, local / artifacts.METADATA)
     work.save(state, "metadata")

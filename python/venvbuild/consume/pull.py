@@ -25,6 +25,7 @@ from venvbuild._util.console import say
 from venvbuild._util.signals import terminate_as_interrupt
 from venvbuild.build import archive, interpreter, relocation
 from venvbuild.consume import cache, extract
+from venvbuild.consume.receipt import RECEIPT, read_receipt
 from venvbuild.errors import StoreError, UsageError
 from venvbuild.query import engine, local_search
 from venvbuild.record import artifacts, metadata
@@ -32,7 +33,6 @@ from venvbuild.store import layout, stored_builds
 from venvbuild.store.base import ObjectStore
 from venvbuild.store.local import LocalStore, read_file
 
-RECEIPT = f"{archive.RECORD_DIR}/pulled.json"
 _SLACK_PER_ENTRY = 4096  # a file system's block and inode overhead per file, for the free-space check
 _MAX_RELOCATED = 64 << 20  # a file listed for relocation larger than this is no script or config file
 
@@ -262,19 +262,6 @@ def _cached(dest: Path, meta: dict) -> bool:
     except UsageError:
         return False
     return receipt.get("archive_sha256") == meta["archive_sha256"] and receipt.get("dest") == str(dest)
-
-
-def read_receipt(root: Path) -> dict:
-    path = Path(root) / RECEIPT
-    try:
-        receipt = json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise UsageError(f"{root}: no {RECEIPT}; not a venv that venvbuild pulled") from None
-    except (OSError, ValueError) as exc:
-        raise UsageError(f"{path}: cannot read it ({exc})") from None
-    if not isinstance(receipt, dict):
-        raise UsageError(f"{path}: not a JSON object")
-    return receipt
 
 
 class _DestinationTaken(UsageError):

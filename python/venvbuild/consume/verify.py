@@ -27,10 +27,11 @@ from typing import Dict, List
 
 from venvbuild._util.checksum import sha256_file
 from venvbuild.build import archive
-from venvbuild.consume import cache, pull
+from venvbuild.consume import cache
+from venvbuild.consume.receipt import RECEIPT, read_receipt
 from venvbuild.errors import UsageError
 
-_OWN_FILES = {archive.BUILD_RECORD, pull.RECEIPT, cache.SEAL}
+_OWN_FILES = {archive.BUILD_RECORD, RECEIPT, cache.SEAL}
 _DIR_MODE = 0o755
 _CACHE_DIR_MODES = 0o775  # what mkdir gives __pycache__ under a umask of 022 or 002
 _PYC_MODES = 0o664  # py_compile writes a .pyc with its source's mode, less the umask, never executable
@@ -76,7 +77,7 @@ def differences(given: Path) -> List[str]:
     if not Path(given).is_dir():
         raise UsageError(f"{given}: not a folder")
     root = Path(os.path.realpath(given))
-    receipt = pull.read_receipt(root)
+    receipt = read_receipt(root)
     record_path = root / archive.BUILD_RECORD
     try:
         listed = json.loads(record_path.read_text(encoding="utf-8"))["files"]

@@ -15,8 +15,7 @@ import jsonschema
 from venvbuild._util import atomic
 from venvbuild._util.resources import load_json
 from venvbuild.errors import UsageError
-from venvbuild.record import artifacts, schema_check
-from venvbuild.store import layout
+from venvbuild.record import schema_check
 
 SCHEMA = "metadata.schema.json"
 
@@ -79,15 +78,3 @@ def read(path: Path) -> dict:
 
 def compression_of(meta: dict) -> str:
     return meta["venv_archive"].rsplit(".", 1)[-1]
-
-
-def with_store_urls(meta: dict, store) -> dict:
-    """The design's three URL fields, pointing at where store keeps this build."""
-    version = meta["venv_version"]
-    archive = artifacts.archive_name(version, compression_of(meta))
-    return {
-        **meta,
-        "requirements_file": store.url(layout.artifact_key(store, version, artifacts.REQUIREMENTS)),
-        "pipdeptree_output": store.url(layout.artifact_key(store, version, artifacts.PIPDEPTREE_JSON)),
-        "venv_archive": store.url(layout.artifact_key(store, version, archive)),
-    }

@@ -40,6 +40,8 @@ import hashlib
 import re
 from typing import Protocol
 
+from venvbuild.record import artifacts, metadata
+
 
 class _Store(Protocol):
     prefix: str
@@ -187,3 +189,15 @@ def tombstone_key(store: _Store, version: str) -> str:
 
 def _short_hash(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()[:16]
+
+
+def with_store_urls(meta: dict, store) -> dict:
+    """The three URL fields of the original design, pointing at where store keeps this build."""
+    version = meta["venv_version"]
+    archive = artifacts.archive_name(version, metadata.compression_of(meta))
+    return {
+        **meta,
+        "requirements_file": store.url(artifact_key(store, version, artifacts.REQUIREMENTS)),
+        "pipdeptree_output": store.url(artifact_key(store, version, artifacts.PIPDEPTREE_JSON)),
+        "venv_archive": store.url(artifact_key(store, version, archive)),
+    }
