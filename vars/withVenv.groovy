@@ -40,10 +40,10 @@ Object call(Map args = [:], Closure body) {
         String helper = helperTool.install(logDir, scratchDir)
         helperTool.runWithStore(WithVenvOptions.environment(options, helper, logDir, privateDest), options.awsCredentialsId as String,
             'pull-venv.sh', 'pull', 'venvbuild pull: the venv for withVenv', logDir)
-        Map pulled = WithVenvOptions.pulled(readFile("${logDir}/pull.json"))
-        String where = privateDest ? 'pulled (a writable copy for this body)' : pulled.reused ? 'already' : 'pulled'
-        echo "withVenv: ${pulled.envName} ${pulled.venvVersion} ${where} at ${pulled.dest}"
-        try {
+        try {  // from here on the pull may hold the entry's lease: after-venv.sh lets go of it, whatever happens
+            Map pulled = WithVenvOptions.pulled(readFile("${logDir}/pull.json"))
+            String where = privateDest ? 'pulled (a writable copy for this body)' : pulled.reused ? 'already' : 'pulled'
+            echo "withVenv: ${pulled.envName} ${pulled.venvVersion} ${where} at ${pulled.dest}"
             return withEnv(["VIRTUAL_ENV=${pulled.dest}", "PATH+VENVBUILD=${pulled.dest}/bin", 'PYTHONHOME=',
                             "VENVBUILD_VENV_VERSION=${pulled.venvVersion}"]) {
                 body()

@@ -20,19 +20,33 @@ def aside(folder: Path, prefix: str) -> Path:
     return Path(folder) / f"{prefix}{_HOST}-{os.getpid()}-{secrets.token_hex(4)}"
 
 
+def remove_tree(path: Path) -> None:
+    """rmtree for a read-only tree (a sealed cache entry, a killed pull's folder): folders made writable
+    again first (a read-only folder's entries cannot be removed), links never followed. Gone already is fine."""
+    path = Path(path)
+    if not path.exists() and not path.is_symlink():
+        return
+    if path.is_dir() and not path.is_symlink():
+        for dirpath, dirnames, _ in os.walk(path):
+            try:
+                os.chmod(dirpath, stat.S_IMODE(os.lstat(dirpath).st_mode) | 0o700)
+            except OSError:
+                pass
+            dirnames[:] = [d for d in dirnames if not os.path.islink(os.path.join(dirpath, d))]
+        shutil.rmtree(path, ignore_errors=True)
+    else:
+        path.unlink()
+
+
 def remove_abandoned(folder: Path, prefix: str) -> None:
     """Remove what prefix names in folder and a dead process left: a file or link, or a folder with all it
     holds (never following a link)."""
     for path in Path(folder).glob(prefix + "*"):
         try:
             st = os.lstat(path)
-            if not _abandoned(st, path.name[len(prefix):]):
-                continue
-            if stat.S_ISDIR(st.st_mode):
-                shutil.rmtree(path)
-            else:
-                path.unlink()
-        except FileNotFoundError:
+            if _abandoned(st, path.name[len(prefix):]):
+                remove_tree(path)
+        except OSError:  # best effort: what cannot be removed (another user's) must not stop this process
             pass
 
 

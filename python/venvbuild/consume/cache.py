@@ -17,7 +17,6 @@ Locks, in D/.venvbuild-locks/ (flock, released by the kernel when their holder d
 import fcntl
 import json
 import os
-import shutil
 import stat
 import subprocess
 import sys
@@ -172,24 +171,6 @@ def change(root: Path) -> str | None:
 
 # ---- removing ----------------------------------------------------------------------------------------
 
-def remove_tree(path: Path) -> None:
-    """rmtree for a sealed tree: folders made writable again first (a read-only folder's entries cannot
-    be removed). Gone already is fine."""
-    path = Path(path)
-    if not path.exists() and not path.is_symlink():
-        return
-    if path.is_dir() and not path.is_symlink():
-        for dirpath, dirnames, _ in os.walk(path):
-            try:
-                os.chmod(dirpath, stat.S_IMODE(os.lstat(dirpath).st_mode) | 0o700)
-            except OSError:
-                pass
-            dirnames[:] = [d for d in dirnames if not os.path.islink(os.path.join(dirpath, d))]
-        shutil.rmtree(path, ignore_errors=True)
-    else:
-        path.unlink()
-
-
 # ---- prune -------------------------------------------------------------------------------------------
 
 def _size(path: Path) -> int:
@@ -231,7 +212,7 @@ def _evict(cache: Path, path: Path) -> bool:
             # Out of sight at once (a killed prune leaves a stray that the next one removes), then deleted.
             aside = tempnames.aside(cache, PULL_TEMP)
             os.rename(path, aside)
-            remove_tree(aside)
+            tempnames.remove_tree(aside)
             for suffix in (".lease", ".pull"):
                 lock_path(cache, path.name + suffix).unlink(missing_ok=True)
         finally:
@@ -316,7 +297,7 @@ def _prune_strays(cache: Path, result: dict) -> None:
     for path in sorted(cache.glob(PULL_TEMP + "*")):
         if tempnames.abandoned(path, PULL_TEMP):
             size = _size(path)
-            remove_tree(path)
+            tempnames.remove_tree(path)
             _removed(result, "stray", path, size, "left by a pull or prune that is no longer running")
 
 
@@ -338,7 +319,7 @@ def _prune_helpers(tools: Path, keep_days: float, now: float, result: dict) -> N
             size = _size(tool)
             aside = tempnames.aside(tools, f".{tool.name}.pruned-")
             os.rename(tool, aside)
-            remove_tree(aside)
+            tempnames.remove_tree(aside)
             lease_file.unlink(missing_ok=True)
             _removed(result, "helper", tool, size, "unused for over --keep-days")
         finally:

@@ -96,7 +96,10 @@ def _newest_of_env(store: ObjectStore, env_name: str, python: str | None) -> Dic
         chosen = stored_builds.newest(store, lambda m: m["env_name"] == env_name and m["python_version"] == python)
         return {python: chosen} if chosen is not None else {}
     newest: Dict[str, dict] = {}
-    for record in stored_builds.all_records(store):  # oldest first: the last of each Python is its newest
+    def skipped(exc) -> None:  # one damaged record must not hide every other
+        say(f"warning: skipped: {exc}")
+
+    for record, _ in stored_builds.records_with_digests(store, damaged=skipped):  # oldest first: the last is the newest
         if record["env_name"] == env_name:
             newest[record["python_version"]] = record
     return newest
@@ -185,13 +188,13 @@ def pull(store: ObjectStore, meta: dict, dest: Path, force: bool = False, parame
             _swap_in(root, dest, work, force, parameter)
         except BaseException:
             if work is not None:
-                cache.remove_tree(work)
+                tempnames.remove_tree(work)
                 work = None
             _remove_empty(made)
             raise
         finally:
             if work is not None:
-                cache.remove_tree(work)  # an entry replaced by pull_cached is read-only
+                tempnames.remove_tree(work)  # an entry replaced by pull_cached is read-only
     for rel in meta["relocation"]["binary_files"]:
         say(f"warning: {dest / rel}: a compiled file holds the build folder; it may not work here")
     return read_receipt(dest)
@@ -208,7 +211,7 @@ def pull_cached(store: ObjectStore, meta: dict, cache_dir: Path, hold_while: Pat
     root = Path(os.path.abspath(cache_dir))
     sha = meta["archive_sha256"]
     dest = root / sha
-    check_destination(dest, force=True, parameter="--cache-dir")
+    check_destination(dest, force=True, parameter="--cache-dir", store=store)  # before anything is written
     try:
         lease = cache.take(cache.lock_path(root, f"{sha}.lease"), exclusive=False)
     except OSError as exc:

@@ -2,6 +2,7 @@
 
 from pathlib import Path
 
+from venvbuild._util.terminal import echo
 from venvbuild.cli.command import Command, add_json_option, print_json
 from venvbuild.consume import cache
 from venvbuild.errors import OK, UsageError
@@ -51,13 +52,13 @@ def run(args) -> int:
         print_json(result)
         return OK
     if result["skipped"]:
-        print(f"{result['cache_dir']}: not pruned: {result['skipped']}")
+        echo(f"{result['cache_dir']}: not pruned: {result['skipped']}")
         return OK
     for item in result["removed"]:
-        print(f"removed {item['kind']} {item['path']} ({item['bytes']} bytes): {item['reason']}")
+        echo(f"removed {item['kind']} {item['path']} ({item['bytes']} bytes): {item['reason']}")
     for path in result["in_use"]:
-        print(f"in use, kept: {path}")
-    print(f"{result['cache_dir']}: freed {result['freed_bytes']} bytes, {result['kept_bytes']} bytes of envs kept")
+        echo(f"in use, kept: {path}")
+    echo(f"{result['cache_dir']}: freed {result['freed_bytes']} bytes, {result['kept_bytes']} bytes of envs kept")
     return OK
 
 
