@@ -49,13 +49,13 @@ class ExamplesTest extends PipelineTestBase {
 
         assertEquals('SUCCESS', result())
         assertEquals(['install-helper', 'validate', 'install', 'inspect', 'package', 'metadata', 'verify-helper', 'publish',
-                      'install-helper', 'pull'], fakeHelper.commands)
+                      'install-helper', 'pull', 'after'], fakeHelper.commands)
         List<String> steps = helper.callStack*.methodName
         assertTrue(steps.indexOf('checkout') < steps.indexOf('buildVenv'))
         Map install = shCalls.find { it.env.VB_STAGE == 'install' }
         assertEquals('the index credentials, for the install only', 'ci-reader', install.env.VENVBUILD_INDEX_USER)
-        Map tests = shCalls.last()
-        assertEquals('tests in the published venv', tests.label)
+        Map tests = shCalls.find { it.label == 'tests in the published venv' }
+        assertEquals('the body runs before the venv is released', 'venvbuild: release the venv', shCalls.last().label)
         assertEquals(FakeHelper.VENV_VERSION, tests.env.VENVBUILD_VENV_VERSION)
     }
 
