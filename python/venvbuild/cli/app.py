@@ -15,7 +15,7 @@ from venvbuild.errors import EXIT_CODES, INTERNAL, INTERRUPTED, TERMINATED, USAG
 
 # The modules in venvbuild.cli.commands, each listing its subcommands in COMMANDS; `venvbuild --help` keeps this order.
 COMMAND_MODULES = ("build", "check_pins", "stage_commands", "publish", "tag", "gc", "compact", "pull", "verify",
-                   "ddl", "search", "sql", "diff", "sbom", "catalog")
+                   "ddl", "search", "sql", "diff", "sbom", "vulndb", "audit", "catalog")
 
 
 def commands() -> list[Command]:
