@@ -138,6 +138,8 @@ def apply_ignores(findings: Iterable[Finding], ignores: Sequence[Ignore], today:
     """findings with ignored set where an ignore in effect today covers them. An expired ignore applies to
     nothing; the caller warns about it (expired())."""
     live = [i for i in ignores if i.expires is None or i.expires >= today]
+    if not live:
+        return list(findings)
     result = []
     for finding in findings:
         hit = next((i for i in live if i.covers(finding)), None)

@@ -149,14 +149,29 @@ class Affected:
     """One affected entry of an advisory, for one normalised package name."""
 
     package: str
-    ranges: List[CompiledRange]
-    versions: frozenset  # the `versions` list: normalised PEP 440 strings, or the text as given
+    events: List[Sequence[dict]]  # of each ECOSYSTEM range, compiled the first time a version is asked about
+    listed: Sequence[str]  # the `versions` list as given
     fixed: Tuple[str, ...]
+    _ranges: List[CompiledRange] | None = None
+    _versions: frozenset | None = None
+
+    @property
+    def ranges(self) -> List[CompiledRange]:
+        if self._ranges is None:
+            self._ranges = [compile_range(events) for events in self.events]
+        return self._ranges
+
+    @property
+    def versions(self) -> frozenset:
+        """The `versions` list: normalised PEP 440 strings, or the text as given."""
+        if self._versions is None:
+            self._versions = frozenset(listed_form(text) for text in self.listed)
+        return self._versions
 
     def affects(self, version_text: str) -> bool:
-        version = parse_version(version_text)
-        if listed_form(version_text) in self.versions:
+        if self.listed and listed_form(version_text) in self.versions:
             return True
+        version = parse_version(version_text)
         return version is not None and any(r.affects(version) for r in self.ranges)
 
 
@@ -189,11 +204,10 @@ def advisory(record: dict) -> Advisory:
         package = entry.get("package") or {}
         if package.get("ecosystem") != ECOSYSTEM:
             continue
-        ranges = [compile_range(r["events"]) for r in entry.get("ranges", ()) if r.get("type") == "ECOSYSTEM"]
-        versions = frozenset(listed_form(text) for text in entry.get("versions", ()))
+        ranges = [r["events"] for r in entry.get("ranges", ()) if r.get("type") == "ECOSYSTEM"]
         fixed = tuple(dict.fromkeys(ev["fixed"] for r in entry.get("ranges", ()) if r.get("type") == "ECOSYSTEM"
                                     for ev in r["events"] if "fixed" in ev))
-        affected.append(Affected(canonicalize_name(package["name"]), ranges, versions, fixed))
+        affected.append(Affected(canonicalize_name(package["name"]), ranges, entry.get("versions", ()), fixed))
     return Advisory(
         id=record["id"], aliases=tuple(record.get("aliases", ())), summary=str(record.get("summary") or ""),
         severity=_severity(record, record.get("affected", ())), withdrawn=record.get("withdrawn") or None,
