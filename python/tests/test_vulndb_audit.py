@@ -185,3 +185,43 @@ def test_publish_writes_one_findings_record_per_build_and_new_since_lists_newly_
     result = json.loads(out)
     assert code == 1 and result["new_since"] == imported["snapshot"]
     assert {(f["venv_version"], f["id"]) for f in result["findings"]} == {(OLD, "GHSA-9wx4-h78v-vm56"), (NEW, "GHSA-9wx4-h78v-vm56")}
+
+
+def test_search_vuln_by_any_alias_lists_the_affected_builds_in_search_s_shapes(store, capsys, imported):
+    for name in ("CVE-2023-43804", "GHSA-v845-jxx5-vc9f", "pysec-2023-192"):
+        code, out, err = run_cli(capsys, "search", "--vuln", name, "--store", store, "--json")
+        assert code == 0, err
+        rows = [json.loads(line) for line in out.splitlines()]
+        assert [(r["venv_version"], r["packages"]) for r in rows] == [(OTHER, ["urllib3==2.0.5"]), (OLD, ["urllib3==1.26.15"])]
+        assert set(rows[0]) == {"venv_version", "env_name", "created_at", "python_version", "is_conflict_free", "packages",
+                                "venv_archive"}
+    code, out, _ = run_cli(capsys, "search", "--vuln", "CVE-2023-43804", "--env-name", "web", "--count", "--store", store)
+    assert (code, out) == (0, "1\n")
+    code, out, _ = run_cli(capsys, "search", "--vuln", "CVE-2023-32681", "--store", store)
+    assert code == 0 and OLD in out and "requests==2.30.0" in out and NEW not in out
+
+
+@pytest.mark.parametrize("argv, message", [
+    (("--vuln", "CVE-2019-6446"), "--vuln CVE-2019-6446: no advisory has that id or alias"),
+    (("requests", "--vuln", "CVE-2023-32681"), "--vuln takes no SPEC"),
+    (("--vuln", "X", "--athena", "--database", "d"), "does not run on --athena"),
+])
+def test_search_vuln_bad_usage(store, capsys, imported, argv, message):
+    code, _, err = run_cli(capsys, "search", *argv, "--store", store) if "--athena" not in argv else run_cli(capsys, "search", *argv)
+    assert code == 2 and message in err and err.count("\n") == 1, err
+
+
+def test_diff_shows_the_vulnerabilities_fixed_and_introduced(store, capsys, imported):
+    code, out, _ = run_cli(capsys, "diff", OLD, NEW, "--store", store, "--json")
+    vulns = json.loads(out)["vulnerabilities"]
+    assert code == 1 and vulns["snapshot"] == imported["snapshot"] and vulns["introduced"] == []
+    assert {(f["id"], f["package"]) for f in vulns["fixed"]} == {
+        ("GHSA-j8r2-6x86-q33q", "requests"), ("GHSA-v845-jxx5-vc9f", "urllib3"), ("GHSA-h5c8-rqwp-cp95", "Jinja2"),
+        ("PYSEC-2021-142", "PyYAML")}
+    code, out, _ = run_cli(capsys, "diff", NEW, OLD, "--store", store)
+    assert "vulnerability introduced: GHSA-j8r2-6x86-q33q requests 2.30.0" in out.splitlines()
+
+
+def test_diff_without_a_database_has_no_vulnerabilities(store, capsys):
+    code, out, _ = run_cli(capsys, "diff", OLD, NEW, "--store", store, "--json")
+    assert "vulnerabilities" not in json.loads(out)

@@ -197,3 +197,15 @@ def read_ignores(path) -> List[Ignore]:
                 raise UsageError(f"{at}: expires {expires!r} is not a date YYYY-MM-DD") from None
         found.append(Ignore(entry["id"], entry["reason"], entry.get("package"), expires))
     return found
+
+
+def compare(old: Sequence[Finding], new: Sequence[Finding]) -> Tuple[List[Finding], List[Finding]]:
+    """(fixed, introduced) between two builds' findings: a vulnerability of a package (any shared id or alias)
+    found in one build and not the other."""
+    def missing_from(these, others):
+        by_package: Dict[str, List[frozenset]] = {}
+        for f in others:
+            by_package.setdefault(canonicalize_name(f.package), []).append(f.ids())
+        return [f for f in these if not any(f.ids() & ids for ids in by_package.get(canonicalize_name(f.package), ()))]
+
+    return missing_from(old, new), missing_from(new, old)
