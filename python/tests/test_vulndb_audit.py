@@ -225,3 +225,18 @@ def test_diff_shows_the_vulnerabilities_fixed_and_introduced(store, capsys, impo
 def test_diff_without_a_database_has_no_vulnerabilities(store, capsys):
     code, out, _ = run_cli(capsys, "diff", OLD, NEW, "--store", store, "--json")
     assert "vulnerabilities" not in json.loads(out)
+
+
+def test_json_shapes_are_the_documented_ones(store, capsys, imported):
+    """docs/reference/json-output.md: vulndb import, vulndb status, audit."""
+    assert set(imported) == {"snapshot", "imported_at", "advisories", "withdrawn", "skipped", "new_snapshot"}
+    code, out, _ = run_cli(capsys, "vulndb", "status", "--store", store, "--json")
+    assert set(json.loads(out)) == {"snapshot", "imported_at", "advisories", "withdrawn", "imports"}
+    code, out, _ = run_cli(capsys, "audit", "--all", "--store", store, "--json")
+    result = json.loads(out)
+    assert set(result) == {"snapshot", "new_since", "builds_audited", "affected_builds", "findings"}
+    for finding in result["findings"]:
+        assert set(finding) == {"venv_version", "env_name", "package", "installed_version", "id", "aliases",
+                                "fixed_versions", "severity", "summary", "ignored", "ignore_reason"}
+        assert all(isinstance(finding[k], list) for k in ("aliases", "fixed_versions", "severity"))
+    assert out.count("\n") == 1
