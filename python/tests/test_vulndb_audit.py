@@ -4,9 +4,12 @@ records in the shape of real PyPI advisories (tests/_support/osv_records.py)."""
 import gzip
 import json
 from datetime import date, timedelta
+from pathlib import Path
 
+import jsonschema
 import pytest
 
+import venvbuild
 from tests._support import osv_records
 from tests._support.cli import run_cli
 from tests._support.records import make_metadata, write_record
@@ -172,6 +175,10 @@ def test_publish_writes_one_findings_record_per_build_and_new_since_lists_newly_
     rows = [json.loads(line) for line in (root / f"dt=2025-01-01/{OLD}.json").read_text().splitlines()]
     assert len(rows) == 4 and {r["snapshot"] for r in rows} == {imported["snapshot"]}
     assert (root / f"dt=2025-03-01/{NEW}.json").read_bytes() == b"", "audited, nothing found"
+    schema = json.loads((Path(venvbuild.__file__).parents[2] / "resources/venvbuild/finding.schema.json").read_text())
+    for row in rows:
+        jsonschema.validate(row, schema)
+        assert list(row) == list(schema["properties"])
     code, _, err = run_cli(capsys, "audit", "--all", "--publish", "--store", store)
     assert "0 findings record(s) stored" in err, "a rescan of the same snapshot writes nothing again"
 

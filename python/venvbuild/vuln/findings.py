@@ -3,16 +3,17 @@
 Each record is JSON lines, one finding each (empty: the build was audited against that snapshot and nothing
 was found), at `<prefix>-findings/snapshot=<sha256[:16]>/dt=<build's day>/<version>.json` (venvbuild.store.layout),
 create-only: a rescan against the same snapshot writes only the builds published since. The fields are
-COLUMNS, in the order a table over them would take.
+COLUMNS, finding.schema.json's properties, the columns of `venvbuild ddl --findings`'s table.
 """
 
 import json
 
+from venvbuild._util.resources import load_json
 from venvbuild.store import layout
 from venvbuild.store.base import ObjectExists
 
-COLUMNS = ("venv_version", "env_name", "created_at", "snapshot", "package", "installed_version", "id", "aliases",
-           "fixed_versions", "severity", "summary")
+# resources/venvbuild/finding.schema.json's properties: the fields of a finding line and the table's columns.
+COLUMNS = tuple(load_json("finding.schema.json")["properties"])
 
 
 def record_bytes(database, record: dict) -> bytes:
