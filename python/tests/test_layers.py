@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 PACKAGE = Path(__file__).resolve().parents[1] / "venvbuild"
-LAYERS = ["_util", "errors", "naming", "record", "store", "lifecycle", "build", "consume", "query", "catalog", "cli"]
+LAYERS = ["_util", "errors", "naming", "record", "store", "lifecycle", "build", "consume", "query", "vuln", "catalog", "cli"]
 
 
 def module_name(path: Path) -> str:
