@@ -72,6 +72,13 @@ def test_the_zip_of_osv_s_export_gives_the_same_snapshot_and_status_names_the_ne
     assert status["imports"] == 2 and status["imported_at"] == again["imported_at"]
 
 
+def test_files_without_a_pypi_record_import_nothing(tmp_path, capsys):
+    folder = osv_records.write_folder(tmp_path / "go", records=[osv_records.GO_RECORD])
+    code, _, err = run_cli(capsys, "vulndb", "import", folder, "--store", tmp_path / "s", "-q")
+    assert code == 2 and err == f"venvbuild: error: PATH {folder}: no OSV record of a PyPI package in it; nothing imported\n"
+    assert not (tmp_path / "s" / "venv-builds-vulndb").exists()
+
+
 def test_status_of_an_empty_store_and_a_missing_path(tmp_path, capsys):
     code, out, _ = run_cli(capsys, "vulndb", "status", "--store", tmp_path / "s", "--json")
     assert code == 1 and json.loads(out)["snapshot"] is None

@@ -101,6 +101,9 @@ def import_paths(store, paths: List[Path], now: datetime | None = None) -> Impor
     import hashlib
 
     records, skipped = read_records(paths)
+    if not records:
+        # An empty snapshot would make every audit pass: the wrong file imported must not look like good news.
+        raise UsageError(f"PATH {' '.join(str(p) for p in paths)}: no OSV record of a PyPI package in it; nothing imported")
     data = snapshot_bytes(records)
     digest = hashlib.sha256(data).hexdigest()
     created = True

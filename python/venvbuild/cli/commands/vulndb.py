@@ -10,15 +10,21 @@ from venvbuild.vuln import vulndb
 
 
 def add_arguments(parser) -> None:
+    import argparse
+
+    from venvbuild.cli.app import _add_verbosity  # -q/-v after the action too, as after any command
+
     sub = parser.add_subparsers(dest="action", metavar="ACTION", parser_class=type(parser))
     sub.required = True
     imp = sub.add_parser("import", help="import OSV records: JSON files, folders of them, or OSV's PyPI all.zip")
     imp.add_argument("paths", nargs="+", metavar="PATH", type=Path, help="an OSV JSON file, a folder, or a zip")
     add_json_option(imp, "print the import as one JSON object")
     add_store_arguments(imp, required=False)
+    _add_verbosity(imp, argparse.SUPPRESS)
     status = sub.add_parser("status", help="show the current snapshot: its id, when it was imported, how many advisories")
     add_json_option(status, "print the status as one JSON object")
     add_store_arguments(status, required=False)
+    _add_verbosity(status, argparse.SUPPRESS)
 
 
 def run(args) -> int:
