@@ -1,6 +1,7 @@
 """The audit findings' table (`venvbuild ddl --findings --engine trino`) on the session's real Trino, over the
 findings `venvbuild audit --all --publish` stored: every row is a finding of the local audit, and the column
-types are the schema's."""
+types are the schema's. And `search --vuln --athena` (the tests' Athena stand-in over Trino) answers as the
+local search does."""
 
 import json
 import shutil
@@ -8,6 +9,7 @@ import shutil
 import pytest
 
 from tests._support import osv_records
+from tests._support.athena_on_trino import RESULTS_OUTPUT
 from tests._support.cli import run_cli
 from tests._support.records import make_metadata, write_record
 from venvbuild.query import ddl
@@ -57,3 +59,25 @@ def test_the_findings_table_reads_the_published_findings_as_the_local_audit_has_
     assert [name for name, _ in ddl.finding_columns()] == [c for c in types if c not in ("snapshot_id", "dt")]
     _, none = client.execute(f"SELECT count(*) FROM {ddl.DEFAULT_FINDINGS_TABLE} WHERE snapshot_id = '{'0' * 16}'")
     assert none == [[0]]
+
+
+@pytest.fixture(scope="module")
+def athena_tables(trino, audited):
+    """The search records' table of `venvbuild ddl --engine trino` over the audited store."""
+    client = trino.client()
+    client.execute(f"CREATE SCHEMA IF NOT EXISTS hive.{DATABASE}")
+    for statement in ddl.statements(f"local:///stores/{DATABASE}/venv-builds-metadata/", DATABASE, engine="trino",
+                                    since="2024-12-01"):
+        client.execute(statement)
+    return trino.client(schema=DATABASE)
+
+
+@pytest.mark.usefixtures("results_bucket")
+@pytest.mark.parametrize("argv", [["CVE-2023-43804"], ["GHSA-j8r2-6x86-q33q", "--count"], ["PYSEC-2023-74", "--csv"],
+                                  ["CVE-2024-22195", "--limit", "1"]])
+def test_search_vuln_on_athena_engine_equals_the_local_search(capsys, aws, audited, athena_endpoint, argv):
+    vuln, *rest = argv
+    local = run_cli(capsys, "search", "--vuln", vuln, *rest, "--store", audited)
+    remote = run_cli(capsys, "search", "--vuln", vuln, *rest, "--store", audited, "--athena", "--database", DATABASE,
+                     "--athena-endpoint-url", athena_endpoint.url, "--region", "us-east-1", "--output", RESULTS_OUTPUT)
+    assert remote == local and local[0] == 0

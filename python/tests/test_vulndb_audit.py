@@ -218,7 +218,7 @@ def test_search_vuln_by_any_alias_lists_the_affected_builds_in_search_s_shapes(s
 @pytest.mark.parametrize("argv, message", [
     (("--vuln", "CVE-2019-6446"), "--vuln CVE-2019-6446: no advisory has that id or alias"),
     (("requests", "--vuln", "CVE-2023-32681"), "--vuln takes no SPEC"),
-    (("--vuln", "X", "--athena", "--database", "d"), "does not run on --athena"),
+    (("--vuln", "X", "--athena", "--database", "d", "--reindex"), "--reindex does not apply to --athena"),
 ])
 def test_search_vuln_bad_usage(store, capsys, imported, argv, message):
     code, _, err = run_cli(capsys, "search", *argv, "--store", store) if "--athena" not in argv else run_cli(capsys, "search", *argv)

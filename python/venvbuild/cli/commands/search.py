@@ -32,7 +32,7 @@ def add_arguments(parser):
     parser.add_argument("--pre", action="store_true", help="let version specifiers match pre-releases too")
     parser.add_argument("--vuln", metavar="ID",
                         help="the builds a vulnerability affects: an advisory id or any alias (GHSA-..., PYSEC-..., "
-                             "CVE-...), from the store's vulnerability database (`venvbuild vulndb`); local store only")
+                             "CVE-...), from the vulnerability database of --store (`venvbuild vulndb`); with --athena too")
 
     where = parser.add_argument_group("local store (the default)")
     where.add_argument("--store", metavar="DIR", help=local_search.STORE_HELP)
@@ -119,14 +119,14 @@ def _vuln_matches(args) -> list:
     """The builds installing a version the vulnerability args.vuln names affects, newest first, in search's shapes."""
     from packaging.utils import canonicalize_name
 
-    from venvbuild.store import default_store
-    from venvbuild.store.local import LocalStore
+    from venvbuild.store import default_store, open_store
     from venvbuild.vuln import audit, vulndb
 
     if args.specs or args.tag:
         raise UsageError("--vuln takes no SPEC and no --tag")
-    local_search.metadata_root(args.store)  # the store folder exists
-    current, advisories = vulndb.load_current(LocalStore(args.store or default_store()))
+    if not args.athena:
+        local_search.metadata_root(args.store)  # the store folder exists
+    current, advisories = vulndb.load_current(open_store(args.store or default_store()))
     named = audit.Database(advisories, current["snapshot"]).advisories_named(args.vuln)
     if not named:
         raise UsageError(f"--vuln {args.vuln}: no advisory has that id or alias in snapshot {current['snapshot'][:16]} "
@@ -136,9 +136,16 @@ def _vuln_matches(args) -> list:
         for entry in advisory.affected:
             entries.setdefault(entry.package, []).append(entry)
     rows: dict = {}
+    where = athena.target(args.database, args.table or athena.DEFAULT_TABLE, args.workgroup, args.output, args.region,
+                          args.athena_endpoint_url, args.timeout or athena.DEFAULT_TIMEOUT_S,
+                          args.endpoint_url) if args.athena else None
     for name in sorted(entries):
         wanted = criteria.build([name], args.conflict_free, args.python, args.env_name, args.since, args.pre)
-        for row in local_search.query(args.store, args.reindex, lambda con, w=wanted: local_search.candidates(con, w)):
+        if where is not None:
+            found = athena.candidates(where, wanted)
+        else:
+            found = local_search.query(args.store, args.reindex, lambda con, w=wanted: local_search.candidates(con, w))
+        for row in found:
             rows.setdefault(row[0], row)
 
     def hit(pin: str) -> bool:
@@ -157,11 +164,10 @@ def _check_backend_options(args) -> None:
     if args.athena:
         if not args.database:
             raise UsageError("--database is required with --athena")
-        given = [name for name in _LOCAL_ONLY if getattr(args, name)]
+        # With --vuln, --store names where the vulnerability database is (an s3:// store too).
+        given = [name for name in _LOCAL_ONLY if getattr(args, name) and not (name == "store" and args.vuln is not None)]
         if args.tags_table and not args.tag:
             raise UsageError("--tags-table needs --tag")
-        if args.vuln is not None:
-            raise UsageError("--vuln searches a local store's vulnerability database; it does not run on --athena")
     else:
         given = [name for name in _ATHENA_ONLY if getattr(args, name)]
     if given:
