@@ -19,7 +19,7 @@ SEVEN = {
     "installed_packages.json", "metadata.json",
 }
 # The graph pictures every build adds (SVG only where Graphviz is installed), listed in metadata.json.
-GRAPHS = ["pipdeptree.mmd", "pipdeptree.dot"] + (["pipdeptree.svg"] if shutil.which("dot") else [])
+GRAPHS = ["pipdeptree.mmd", "pipdeptree.dot"] + (["pipdeptree.svg"] if shutil.which("dot") else []) + ["sbom.cdx.json"]
 
 
 def test_pip_build_stores_the_design_layout(tmp_path, requirements):

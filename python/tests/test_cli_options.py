@@ -67,7 +67,8 @@ def test_every_command_is_registered_once_with_a_one_sentence_help():
     names = [c.name for c in commands]
     assert len(names) == len(set(names))
     assert {"build", "check-pins", "validate", "install", "inspect", "package", "metadata", "publish", "tag", "gc",
-            "compact", "pull", "verify", "cache", "ddl", "search", "sql", "diff", "catalog"} == set(names)
+            "compact", "pull", "verify", "cache", "ddl", "search", "sql", "diff", "sbom", "vulndb", "audit",
+            "catalog"} == set(names)
     for command in commands:
         assert command.help[0].isupper() and command.help.endswith(".") and ". " not in command.help.replace("e.g. ", ""), command
     parser = app.build_parser()

@@ -7,6 +7,7 @@ import pytest
 import sqlglot
 from sqlglot import exp
 
+from tests._support.cli import run_cli
 from tests._support.records import make_metadata
 from venvbuild.cli import main
 from venvbuild.record import metadata
@@ -175,3 +176,17 @@ def test_a_projection_start_in_the_future_is_refused(capsys):
     from venvbuild.cli import main
     assert main(["ddl", "--bucket", "my-bucket", "--since", "2999-01-01"]) == 2
     assert "--since 2999-01-01 is in the future" in capsys.readouterr().err
+
+
+def test_the_findings_table_takes_its_columns_from_the_finding_schema(capsys):
+    from venvbuild.vuln import findings
+
+    code, out, _ = run_cli(capsys, "ddl", "--bucket", "my-venvs", "--findings", "--since", "2025-01-01")
+    assert code == 0
+    tree = parse(out)
+    assert [name for name, _ in columns(tree)] == list(findings.COLUMNS)
+    assert dict(columns(tree))["aliases"] == "array<string>" and dict(columns(tree))["created_at"] == "timestamp"
+    assert "'projection.snapshot_id.type' = 'injected'" in out
+    assert "s3://my-venvs/venv-builds-findings/snapshot=${snapshot_id}/dt=${dt}/" in out
+    code, _, err = run_cli(capsys, "ddl", "--bucket", "my-venvs", "--findings", "--tags")
+    assert code == 2 and "--tags and --findings" in err

@@ -4,7 +4,7 @@ each other in a cycle. Every import counts, those inside functions too.
 From the bottom: _util (small tools), errors and naming (exit codes, name rules), record (what a build is
 on paper), store (where builds are kept), lifecycle (tags, reuse, gc, compaction), build (making a build),
 query (search, Athena, diff), consume (pull, verify, the agent's cache: pull finds builds through the
-search records), catalog (the static site), cli (the command).
+search records), vuln (SBOMs, the vulnerability database, audit), catalog (the static site), cli (the command).
 """
 
 import ast
@@ -13,7 +13,8 @@ from pathlib import Path
 import pytest
 
 PACKAGE = Path(__file__).resolve().parents[1] / "venvbuild"
-LAYERS = ["_util", "errors", "naming", "record", "store", "lifecycle", "build", "query", "consume", "catalog", "cli"]
+LAYERS = ["_util", "errors", "naming", "record", "store", "lifecycle", "build", "query", "consume", "vuln", "catalog",
+          "cli"]
 
 
 def module_name(path: Path) -> str:

@@ -27,7 +27,7 @@ from venvbuild.build import (
 from venvbuild.build.workdir import State, WorkDir
 from venvbuild.errors import INSTALL_FAILED, USAGE, ConflictError, InstallError, StageError, UsageError
 from venvbuild.lifecycle import reuse
-from venvbuild.record import artifacts, metadata
+from venvbuild.record import artifacts, metadata, sbom
 from venvbuild.record.versions import created_at_of, version_of
 from venvbuild.store import layout
 
@@ -203,6 +203,7 @@ def inspect(work: WorkDir, fail_on_conflicts: bool = False) -> State:
         with _writing(out / name):
             (out / name).write_text(content, encoding="utf-8")
     write_graphs(tree, out)
+    write_sbom(work, state, tree)
     found = conflicts.find(tree)
     state.installed_packages = pins
     state.content_key = content_key.key_of(work.venv)
@@ -234,6 +235,19 @@ def write_graphs(tree: list, out: Path) -> None:
         failed = graph_pictures.svg(dot_text, out / artifacts.PIPDEPTREE_SVG, dot_program)
         if failed:
             say(f"warning: Graphviz could not draw {artifacts.PIPDEPTREE_SVG}: {failed}")
+
+
+def write_sbom(work: WorkDir, state: State, tree: list) -> None:
+    """sbom.cdx.json: the installed distributions with their licenses, pinned sha256 and dependencies."""
+    pinned: dict = {}
+    for entry in _requirements(state).parsed.entries:
+        if entry.name and entry.hashes.get("sha256"):
+            pinned.setdefault(entry.name, set()).update(entry.hashes["sha256"])
+    site = work.venv / "lib" / f"python{state.python_version}" / "site-packages"
+    found = sbom.installed(site, tree, {name: sorted(digests) for name, digests in pinned.items()})
+    text = sbom.render(found, state.env_name, state.venv_version, state.created_at)
+    with _writing(work.artifacts / artifacts.SBOM):
+        atomic.write_bytes(work.artifacts / artifacts.SBOM, text.encode("utf-8"))
 
 
 @_stage("package", INSTALL_FAILED)
@@ -287,6 +301,8 @@ def write_metadata(work: WorkDir, store=None) -> dict:
     extras = [name for name in artifacts.EXTRAS if (local / name).is_file()]
     if extras:
         meta["extra_artifacts"] = extras
+    if (local / artifacts.SBOM).is_file():
+        meta["sbom_sha256"] = sha256_file(local / artifacts.SBOM)
     if state.build_id:  # a work folder started by an older venvbuild has none
         meta["build_id"] = state.build_id
     if store is not None:

@@ -16,7 +16,7 @@ from venvbuild.errors import EXIT_CODES, INTERNAL, INTERRUPTED, TERMINATED, USAG
 
 # The modules in venvbuild.cli.commands, each listing its subcommands in COMMANDS; `venvbuild --help` keeps this order.
 COMMAND_MODULES = ("build", "check_pins", "stage_commands", "publish", "tag", "gc", "compact", "pull", "verify",
-                   "cache", "ddl", "search", "sql", "diff", "catalog")
+                   "cache", "ddl", "search", "sql", "diff", "sbom", "vulndb", "audit", "catalog")
 
 
 def commands() -> list[Command]:

@@ -29,6 +29,9 @@ DEFAULT_SINCE = "2020-01-01"
 _TABLE_TEMPLATES = {"athena": "athena_ddl.sql", "trino": "trino_ddl.sql"}
 _TAGS_TEMPLATES = {"athena": "athena_tags_ddl.sql", "trino": "trino_tags_ddl.sql"}
 _VIEW_TEMPLATE = "sql/packages_view.sql"
+FINDING_SCHEMA = "finding.schema.json"
+DEFAULT_FINDINGS_TABLE = "venv_build_findings"
+_FINDINGS_TEMPLATES = {"athena": "athena_findings_ddl.sql", "trino": "trino_findings_ddl.sql"}
 
 
 def render(bucket: str, prefix: str, database=None, table: str = DEFAULT_TABLE, since: str = DEFAULT_SINCE,
@@ -55,12 +58,8 @@ def statements(location: str, database=None, table: str = DEFAULT_TABLE, since: 
                engine: str = "athena", view: str = DEFAULT_VIEW) -> list:
     """[CREATE TABLE ..., CREATE OR REPLACE VIEW ...] over the records at location (a folder URL ending in '/'),
     each without its closing ';' (what a client that sends one statement takes)."""
-    naming.check("athena_name", table, "--table")
+    _checked(table, database, engine)
     naming.check("athena_name", view, "--view")
-    if database is not None:
-        naming.check("athena_name", database, "--database")
-    if engine not in ENGINES:
-        raise UsageError(f"--engine {engine!r} is not one of {', '.join(ENGINES)}")
     since = naming.day(since, "--since")
     if since > datetime.datetime.now(datetime.timezone.utc).date().isoformat():
         raise UsageError(f"--since {since} is in the future: the projection runs from it to today")
@@ -108,13 +107,45 @@ def store_tags_statements(bucket: str, prefix: str, database=None, table: str = 
 
 def tags_statement(location: str, database=None, table: str = DEFAULT_TAGS_TABLE, engine: str = "athena") -> str:
     """CREATE TABLE over the tag events at location (a folder URL ending in '/'), without its closing ';'."""
-    naming.check("athena_name", table, "--table")
-    if database is not None:
-        naming.check("athena_name", database, "--database")
-    if engine not in ENGINES:
-        raise UsageError(f"--engine {engine!r} is not one of {', '.join(ENGINES)}")
+    _checked(table, database, engine)
     sql = Template(without_comments(read_text(_TAGS_TEMPLATES[engine]))).substitute(
         table=f"{database}.{table}" if database else table, location=location,
         columns=column_definitions(engine, tag_columns()),
     )
     return sql.strip().rstrip(";")
+
+
+def finding_columns() -> list:
+    """[(name, SqlType)] of the findings' table, from finding.schema.json (what venvbuild.vuln.findings writes)."""
+    return metadata_columns.columns(load_json(FINDING_SCHEMA))
+
+
+def store_findings_statements(bucket: str, prefix: str, database=None, table: str = DEFAULT_FINDINGS_TABLE,
+                              since: str = DEFAULT_SINCE, engine: str = "athena") -> list:
+    """[findings_statement()] over the audit findings of an S3 store."""
+    naming.check("bucket", bucket, "--bucket")
+    naming.check("prefix", prefix, "--prefix")
+    store = S3Store(bucket, prefix)
+    return [findings_statement(store.url(layout.findings_root(store)), database, table, since, engine)]
+
+
+def findings_statement(location: str, database=None, table: str = DEFAULT_FINDINGS_TABLE, since: str = DEFAULT_SINCE,
+                       engine: str = "athena") -> str:
+    """CREATE TABLE over the findings at location (a folder URL ending in '/'), partitioned by snapshot_id
+    (injected: a query names it) and dt (projected days), without its closing ';'."""
+    _checked(table, database, engine)
+    since = naming.day(since, "--since")
+    sql = Template(without_comments(read_text(_FINDINGS_TEMPLATES[engine]))).substitute(
+        table=f"{database}.{table}" if database else table, location=location, since=since,
+        columns=column_definitions(engine, finding_columns()),
+    )
+    return sql.strip().rstrip(";")
+
+
+def _checked(table: str, database, engine: str) -> None:
+    """The options every table's statement takes, checked."""
+    naming.check("athena_name", table, "--table")
+    if database is not None:
+        naming.check("athena_name", database, "--database")
+    if engine not in ENGINES:
+        raise UsageError(f"--engine {engine!r} is not one of {', '.join(ENGINES)}")

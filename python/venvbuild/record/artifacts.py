@@ -1,5 +1,5 @@
 """The design's artifact names: a build folder holds these seven files, plus the ones it lists in
-metadata.json's `extra_artifacts` (builds published before them have none): the graph pictures, and
+metadata.json's `extra_artifacts` (builds published before them have none): the graph pictures, the SBOM, and
 constraints.txt when the build's requirements had constraints (requirements.txt then names it with `-c`:
 pip has no other way to keep a constraint a constraint)."""
 
@@ -16,7 +16,9 @@ CONSTRAINTS = "constraints.txt"
 PIPDEPTREE_MMD = "pipdeptree.mmd"
 PIPDEPTREE_DOT = "pipdeptree.dot"
 PIPDEPTREE_SVG = "pipdeptree.svg"
-EXTRAS = (CONSTRAINTS, PIPDEPTREE_MMD, PIPDEPTREE_DOT, PIPDEPTREE_SVG)
+# The software bill of materials, CycloneDX 1.6 JSON (venvbuild.record.sbom); its sha256 is metadata's sbom_sha256.
+SBOM = "sbom.cdx.json"
+EXTRAS = (CONSTRAINTS, PIPDEPTREE_MMD, PIPDEPTREE_DOT, PIPDEPTREE_SVG, SBOM)
 
 COMPRESSIONS = ("gz", "zst")
 

@@ -31,6 +31,18 @@ Reuse (venvbuild.lifecycle.reuse)
 Tags (venvbuild.lifecycle.tags), append-only events, also an Athena table of their own
     <prefix>-tags/<env_name>~<tag>~<sequence:10 digits>.json
 
+The offline vulnerability database (venvbuild.vuln.vulndb): create-only, never deleted by gc
+    <prefix>-vulndb/snapshots/<sha256>.jsonl.gz     one import's PyPI OSV records, one per line sorted by id,
+                                                    gzip without a timestamp: named by its content's hash
+    <prefix>-vulndb/imports/<YYYYMMDDTHHMMSSffffffZ>-<sha256[:16]>.json
+                                                    one import: which snapshot, when, how many advisories;
+                                                    the newest names the current snapshot
+
+Audit findings (venvbuild.vuln.findings, `audit --all --publish`), an Athena table like the search records
+    <prefix>-findings/snapshot=<sha256[:16]>/dt=YYYY-MM-DD/venv_<version>.json
+                                                one build's findings against one snapshot, one JSON line
+                                                each (empty: audited, nothing found); dt= is the build's day
+
 Garbage collection (venvbuild.lifecycle.retention)
     <prefix>-gc/venv_<version>.json             a tombstone: the build is being deleted (a resumed gc
                                                 finishes it)
@@ -185,6 +197,42 @@ def tombstones_prefix(store: _Store) -> str:
 
 def tombstone_key(store: _Store, version: str) -> str:
     return f"{tombstones_prefix(store)}{version}.json"
+
+
+# The vulnerability database.
+SNAPSHOT_NAME = re.compile(r"([0-9a-f]{64})\.jsonl\.gz")
+IMPORT_NAME = re.compile(r"[0-9]{8}T[0-9]{12}Z-[0-9a-f]{16}\.json")
+
+
+def snapshots_prefix(store: _Store) -> str:
+    return f"{store.prefix}-vulndb/snapshots/"
+
+
+def snapshot_key(store: _Store, sha256: str) -> str:
+    return f"{snapshots_prefix(store)}{sha256}.jsonl.gz"
+
+
+def imports_prefix(store: _Store) -> str:
+    return f"{store.prefix}-vulndb/imports/"
+
+
+def import_key(store: _Store, stamp: str, sha256: str) -> str:
+    """stamp: the import's time, YYYYMMDDTHHMMSSffffffZ, so the newest import sorts last."""
+    return f"{imports_prefix(store)}{stamp}-{sha256[:16]}.json"
+
+
+# Audit findings.
+def findings_root(store: _Store) -> str:
+    """The findings table's LOCATION."""
+    return f"{store.prefix}-findings/"
+
+
+def findings_prefix(store: _Store, snapshot: str) -> str:
+    return f"{findings_root(store)}snapshot={snapshot[:16]}/"
+
+
+def findings_key(store: _Store, snapshot: str, version: str) -> str:
+    return f"{findings_prefix(store, snapshot)}dt={day_of(version)}/{version}.json"
 
 
 def _short_hash(data: bytes) -> str:

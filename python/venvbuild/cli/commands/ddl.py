@@ -14,6 +14,8 @@ def add_arguments(parser) -> None:
     parser.add_argument("--table", help=f"the table (default: {ddl.DEFAULT_TABLE}, {ddl.DEFAULT_TAGS_TABLE} with --tags)")
     parser.add_argument("--tags", action="store_true",
                         help="print the tag events' table instead (over PREFIX-tags/, one row per `venvbuild tag`)")
+    parser.add_argument("--findings", action="store_true",
+                        help="print the audit findings' table instead (over PREFIX-findings/, `venvbuild audit --all --publish`)")
     parser.add_argument("--view", help=f"the packages view (default: {ddl.DEFAULT_VIEW}; not with --tags)")
     parser.add_argument(
         "--engine",
@@ -31,7 +33,15 @@ def add_arguments(parser) -> None:
 
 
 def run(args) -> int:
-    if args.tags:
+    if args.tags and args.findings:
+        raise UsageError("--tags and --findings are two tables: print one at a time")
+    if args.findings:
+        if args.view is not None:
+            raise UsageError("--view does not apply to --findings")
+        statements = ddl.store_findings_statements(args.bucket, args.prefix, args.database,
+                                                   args.table or ddl.DEFAULT_FINDINGS_TABLE,
+                                                   args.since or ddl.DEFAULT_SINCE, args.engine)
+    elif args.tags:
         for option in ("since", "view"):
             if getattr(args, option) is not None:  # the tag events' table has no partitions and no view
                 raise UsageError(f"--{option} does not apply to --tags")

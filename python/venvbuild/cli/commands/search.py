@@ -30,6 +30,9 @@ def add_arguments(parser):
     parser.add_argument("--tag", metavar="TAG", action="append",
                         help="only the builds a current tag points at (repeatable; with --athena, from the tag events' table)")
     parser.add_argument("--pre", action="store_true", help="let version specifiers match pre-releases too")
+    parser.add_argument("--vuln", metavar="ID",
+                        help="the builds a vulnerability affects: an advisory id or any alias (GHSA-..., PYSEC-..., "
+                             "CVE-...), from the vulnerability database of --store (`venvbuild vulndb`); with --athena too")
 
     where = parser.add_argument_group("local store (the default)")
     where.add_argument("--store", metavar="DIR", help=local_search.STORE_HELP)
@@ -54,6 +57,8 @@ def add_arguments(parser):
 
 def run(args) -> int:
     _check_backend_options(args)
+    if args.vuln is not None:
+        return _show(args, _vuln_matches(args), [f"--vuln {args.vuln}"])
     # A SPEC is optional only with --tag (parse_all refuses none); the filters are checked the same way.
     wanted = criteria.build(args.specs or ([] if not args.tag else ["placeholder"]), args.conflict_free, args.python,
                             args.env_name, args.since, args.pre)
@@ -80,7 +85,10 @@ def run(args) -> int:
         else:
             found = local_search.query(args.store, args.reindex, lambda con: local_search.candidates(con, wanted))
     matches = matching.select(found, wanted.specs, args.limit)
+    return _show(args, matches, [s.text for s in wanted.specs] + [f"--tag {t}" for t in args.tag or ()])
 
+
+def _show(args, matches, asked) -> int:
     if args.count:
         count = sum(1 for _ in matches)
         echo(count)
@@ -101,18 +109,63 @@ def run(args) -> int:
         return 0 if count else 1
     rows = [output.match_cells(m) for m in matches]
     if not rows:
-        asked = [s.text for s in wanted.specs] + [f"--tag {t}" for t in args.tag or ()]
         echo("venvbuild: no build matches " + " ".join(asked), file=sys.stderr)
         return 1
     echo(output.table(output.MATCH_HEADERS, rows), lines=True)
     return 0
 
 
+def _vuln_matches(args) -> list:
+    """The builds installing a version the vulnerability args.vuln names affects, newest first, in search's shapes."""
+    from packaging.utils import canonicalize_name
+
+    from venvbuild.store import default_store, open_store
+    from venvbuild.vuln import audit, vulndb
+
+    if args.specs or args.tag:
+        raise UsageError("--vuln takes no SPEC and no --tag")
+    if not args.athena:
+        local_search.metadata_root(args.store)  # the store folder exists
+    current, advisories = vulndb.load_current(open_store(args.store or default_store()))
+    named = audit.Database(advisories, current["snapshot"]).advisories_named(args.vuln)
+    if not named:
+        raise UsageError(f"--vuln {args.vuln}: no advisory has that id or alias in snapshot {current['snapshot'][:16]} "
+                         "(withdrawn ones match nothing)")
+    entries: dict = {}
+    for advisory in named:
+        for entry in advisory.affected:
+            entries.setdefault(entry.package, []).append(entry)
+    rows: dict = {}
+    where = athena.target(args.database, args.table or athena.DEFAULT_TABLE, args.workgroup, args.output, args.region,
+                          args.athena_endpoint_url, args.timeout or athena.DEFAULT_TIMEOUT_S,
+                          args.endpoint_url) if args.athena else None
+    for name in sorted(entries):
+        wanted = criteria.build([name], args.conflict_free, args.python, args.env_name, args.since, args.pre)
+        if where is not None:
+            found = athena.candidates(where, wanted)
+        else:
+            found = local_search.query(args.store, args.reindex, lambda con, w=wanted: local_search.candidates(con, w))
+        for row in found:
+            rows.setdefault(row[0], row)
+
+    def hit(pin: str) -> bool:
+        name, _, version = pin.partition("==")
+        return any(e.affects(version.lstrip("=")) for e in entries.get(canonicalize_name(name), ()))
+
+    found = []
+    for row in sorted(rows.values(), key=lambda r: (str(r[2]), r[0]), reverse=True):
+        packages = tuple(p for p in (row[6] or "").split() if hit(p))
+        if packages:
+            found.append(matching.Match(row, packages))
+    return found[: args.limit] if args.limit else found
+
+
 def _check_backend_options(args) -> None:
     if args.athena:
         if not args.database:
             raise UsageError("--database is required with --athena")
-        given = [name for name in _LOCAL_ONLY if getattr(args, name)]
+        # With --vuln, --store names where the vulnerability database is (an s3:// store too).
+        given = [name for name in _LOCAL_ONLY if getattr(args, name) and not (name == "store" and args.vuln is not None)]
         if args.tags_table and not args.tag:
             raise UsageError("--tags-table needs --tag")
     else:

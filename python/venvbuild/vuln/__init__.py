@@ -1,0 +1,1 @@
+"""Vulnerabilities: OSV records, the offline database in the store, and auditing builds against it."""
