@@ -56,19 +56,33 @@ def advisory(i: int, rng: random.Random) -> list:
     if rng.random() < 0.2:
         affected["versions"] = sorted({_version(rng) for _ in range(rng.randint(5, 60))} | set(versions[:1]))
     cve = f"CVE-20{rng.randint(15, 25)}-{i:05d}"
-    pysec = {"schema_version": "1.6.0", "id": f"PYSEC-20{rng.randint(15, 25)}-{i}", "modified": "2025-01-01T00:00:00Z",
-             "aliases": [cve], "details": "A generated advisory. " * 10, "affected": [affected],
-             "references": [{"type": "WEB", "url": f"https://example.invalid/{i}"}]}
+    pysec = {
+        "schema_version": "1.6.0",
+        "id": f"PYSEC-20{rng.randint(15, 25)}-{i}",
+        "modified": "2025-01-01T00:00:00Z",
+        "aliases": [cve],
+        "details": "A generated advisory. " * 10,
+        "affected": [affected],
+        "references": [{"type": "WEB", "url": f"https://example.invalid/{i}"}],
+    }
     if rng.random() < 0.02:
         pysec["withdrawn"] = "2025-02-01T00:00:00Z"
     records = [pysec]
     if rng.random() < 0.25:
         ghsa_id = f"GHSA-{i:04x}-bench-{rng.getrandbits(16):04x}"
         pysec["aliases"].append(ghsa_id)
-        records.append({"schema_version": "1.6.0", "id": ghsa_id, "modified": "2025-01-02T00:00:00Z", "aliases": [cve],
-                        "summary": f"Generated vulnerability {i} in {name}",
-                        "severity": [{"type": "CVSS_V3", "score": "CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H"}],
-                        "affected": [affected], "database_specific": {"severity": "HIGH"}})
+        records.append(
+            {
+                "schema_version": "1.6.0",
+                "id": ghsa_id,
+                "modified": "2025-01-02T00:00:00Z",
+                "aliases": [cve],
+                "summary": f"Generated vulnerability {i} in {name}",
+                "severity": [{"type": "CVSS_V3", "score": "CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H"}],
+                "affected": [affected],
+                "database_specific": {"severity": "HIGH"},
+            }
+        )
     return records
 
 
@@ -95,8 +109,10 @@ def _timed(label: str, argv) -> tuple:
         code = cli.main([str(a) for a in argv])
     wall = time.perf_counter() - started
     after = resource.getrusage(resource.RUSAGE_SELF)
-    print(f"{label}: {wall:.2f} s ({after.ru_utime - cpu.ru_utime + after.ru_stime - cpu.ru_stime:.2f} CPU s), exit {code}",
-          file=sys.stderr)
+    print(
+        f"{label}: {wall:.2f} s ({after.ru_utime - cpu.ru_utime + after.ru_stime - cpu.ru_stime:.2f} CPU s), exit {code}",
+        file=sys.stderr,
+    )
     return wall, out.getvalue()
 
 
@@ -112,8 +128,10 @@ def main(argv=None) -> int:
         _timed(f"vulndb import of {args.advisories:,} advisories", ["-q", "vulndb", "import", zipped, "--store", root])
         wall, out = _timed(f"audit --all of {args.builds:,} builds", ["-q", "audit", "--all", "--json", "--store", root])
         result = json.loads(out)
-        print(f"audit: {result['builds_audited']:,} builds, {len(result['findings']):,} findings in "
-              f"{result['affected_builds']:,} builds; {wall:.2f} s (target under 10 s)")
+        print(
+            f"audit: {result['builds_audited']:,} builds, {len(result['findings']):,} findings in "
+            f"{result['affected_builds']:,} builds; {wall:.2f} s (target under 10 s)"
+        )
         return 0 if wall < 10 else 1
 
 

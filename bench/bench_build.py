@@ -45,8 +45,22 @@ def wheelhouse(python: str) -> Path:
     if not marker.exists():
         folder.mkdir(parents=True, exist_ok=True)
         # What the three contenders install: the requirements, and what the design's script adds.
-        subprocess.run([python, "-m", "pip", "download", "--dest", str(folder), "-r", str(HERE / "requirements.txt"),
-                        "pip", "pipdeptree", "setuptools"], check=True)
+        subprocess.run(
+            [
+                python,
+                "-m",
+                "pip",
+                "download",
+                "--dest",
+                str(folder),
+                "-r",
+                str(HERE / "requirements.txt"),
+                "pip",
+                "pipdeptree",
+                "setuptools",
+            ],
+            check=True,
+        )
         marker.touch()
     return folder
 
@@ -65,8 +79,7 @@ def spread_root(parent: Path) -> Path:
     """A folder whose subfolders ext4 places in little-used block groups (chattr +T); a plain folder where
     the file system or chattr cannot."""
     root = Path(tempfile.mkdtemp(prefix="bench-build-", dir=parent))
-    marked = bool(shutil.which("chattr")) and subprocess.run(["chattr", "+T", str(root)],
-                                                             capture_output=True).returncode == 0
+    marked = bool(shutil.which("chattr")) and subprocess.run(["chattr", "+T", str(root)], capture_output=True).returncode == 0
     print(f"runs under {root} ({'chattr +T: each run in a little-used block group' if marked else 'chattr +T not applied'})")
     return root
 
@@ -80,8 +93,9 @@ def timed(command, env=None, cwd=None, cpu=None) -> float:
     # What the contender before wrote is flushed first, untimed: no contender pays for another's writeback.
     os.sync()
     used, start = _children_cpu(), time.perf_counter()
-    subprocess.run(command, check=True, env={**os.environ, **(env or {})}, cwd=cwd,
-                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    subprocess.run(
+        command, check=True, env={**os.environ, **(env or {})}, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
     elapsed = time.perf_counter() - start
     if cpu is not None:
         cpu.append(_children_cpu() - used)
@@ -100,15 +114,31 @@ def run_round(args, root: Path, requirements: Path, env: dict, times: dict, cpu:
     path = f"{Path(args.python).parent}:{os.environ['PATH']}" if os.sep in args.python else os.environ["PATH"]
     commands = {"design script": ["bash", str(HERE / "design_script.sh")]}
     for label, extra in CONTENDERS.items():
-        commands[label] = [sys.executable, "-m", "venvbuild", "build", "--requirements", str(requirements),
-                           "--env-name", "bench", "--python", args.python.replace("python", ""), *extra]
+        commands[label] = [
+            sys.executable,
+            "-m",
+            "venvbuild",
+            "build",
+            "--requirements",
+            str(requirements),
+            "--env-name",
+            "bench",
+            "--python",
+            args.python.replace("python", ""),
+            *extra,
+        ]
     for label, command in commands.items():
         with tempfile.TemporaryDirectory(prefix="run-", dir=root) as run:
             run = Path(run)
             for folder in ("tmp", "work"):
                 (run / folder).mkdir()
-            own = {"TMPDIR": str(run / "tmp"), "BENCH_WORK": str(run / "work"), "PATH": path,
-                   "BENCH_REQUIREMENTS": str(requirements), "BENCH_VERSION": "20250722_163000"}
+            own = {
+                "TMPDIR": str(run / "tmp"),
+                "BENCH_WORK": str(run / "work"),
+                "PATH": path,
+                "BENCH_REQUIREMENTS": str(requirements),
+                "BENCH_VERSION": "20250722_163000",
+            }
             if state == "cold":
                 own.update({"PIP_CACHE_DIR": str(run / "cache" / "pip"), "UV_CACHE_DIR": str(run / "cache" / "uv")})
             if label != "design script":
@@ -122,13 +152,31 @@ LOCKED = HERE / "requirements-locked.txt"
 def write_lock(folder: Path, minor: str, offline: dict) -> None:
     """requirements-locked.txt: every package a build of requirements.txt installed, pinned (pip aside)."""
     with tempfile.TemporaryDirectory(prefix="bench-lock-") as tmp:
-        subprocess.run([sys.executable, "-m", "venvbuild", "build", "--requirements", str(local_requirements(folder)),
-                        "--env-name", "bench", "--python", minor, "--store", str(Path(tmp) / "store")],
-                       check=True, env={**os.environ, **offline}, stdout=subprocess.DEVNULL)
+        subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "venvbuild",
+                "build",
+                "--requirements",
+                str(local_requirements(folder)),
+                "--env-name",
+                "bench",
+                "--python",
+                minor,
+                "--store",
+                str(Path(tmp) / "store"),
+            ],
+            check=True,
+            env={**os.environ, **offline},
+            stdout=subprocess.DEVNULL,
+        )
         [meta] = Path(tmp, "store", "venv-builds").glob("*/metadata.json")
         pins = [p for p in json.loads(meta.read_text())["installed_packages"] if not p.lower().startswith("pip==")]
-    LOCKED.write_text("# bench/requirements.txt with its whole closure pinned (bench_build.py --write-lock):\n"
-                      "# what `venvbuild build --reuse` needs to reuse a build.\n" + "".join(f"{p}\n" for p in pins))
+    LOCKED.write_text(
+        "# bench/requirements.txt with its whole closure pinned (bench_build.py --write-lock):\n"
+        "# what `venvbuild build --reuse` needs to reuse a build.\n" + "".join(f"{p}\n" for p in pins)
+    )
     print(f"wrote {LOCKED} ({len(pins)} pins)")
 
 
@@ -139,17 +187,36 @@ def bench_reuse(args, folder: Path, minor: str, offline: dict) -> int:
     times = {"design script": [], "venvbuild build --reuse (hit)": []}
     with tempfile.TemporaryDirectory(prefix="bench-reuse-") as tmp:
         tmp = Path(tmp)
-        build = [sys.executable, "-m", "venvbuild", "build", "--requirements", str(requirements), "--env-name", "bench",
-                 "--python", minor, "--store", str(tmp / "store"), "--reuse"]
+        build = [
+            sys.executable,
+            "-m",
+            "venvbuild",
+            "build",
+            "--requirements",
+            str(requirements),
+            "--env-name",
+            "bench",
+            "--python",
+            minor,
+            "--store",
+            str(tmp / "store"),
+            "--reuse",
+        ]
         subprocess.run(build, check=True, env={**os.environ, **offline}, stdout=subprocess.DEVNULL)  # the build to reuse
         for round_ in range(args.rounds):
             design = tmp / f"design-{round_}"
             design.mkdir()
-            times["design script"].append(timed(
-                ["bash", str(HERE / "design_script.sh")],
-                env={**offline, "BENCH_WORK": str(design), "BENCH_REQUIREMENTS": str(requirements),
-                     "BENCH_VERSION": "20250722_163000"},
-            ))
+            times["design script"].append(
+                timed(
+                    ["bash", str(HERE / "design_script.sh")],
+                    env={
+                        **offline,
+                        "BENCH_WORK": str(design),
+                        "BENCH_REQUIREMENTS": str(requirements),
+                        "BENCH_VERSION": "20250722_163000",
+                    },
+                )
+            )
             start = time.perf_counter()
             hit = subprocess.run(build, env={**os.environ, **offline}, capture_output=True, text=True)
             times["venvbuild build --reuse (hit)"].append(time.perf_counter() - start)
@@ -161,16 +228,21 @@ def bench_reuse(args, folder: Path, minor: str, offline: dict) -> int:
     medians = {k: statistics.median(v) for k, v in times.items()}
     design_s, hit_s = medians["design script"], medians["venvbuild build --reuse (hit)"]
     print()
-    print(f"design script {design_s:.2f}s, reuse hit {hit_s:.2f}s (target < 1.5 s): "
-          f"reuse ratio {design_s / hit_s:.1f}x (target >= 25x); builds in the store: {builds} (expected 1)")
+    print(
+        f"design script {design_s:.2f}s, reuse hit {hit_s:.2f}s (target < 1.5 s): "
+        f"reuse ratio {design_s / hit_s:.1f}x (target >= 25x); builds in the store: {builds} (expected 1)"
+    )
     return 0
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--rounds", type=int, default=3)
-    parser.add_argument("--python", default=f"python{sys.version_info[0]}.{sys.version_info[1]}",
-                        help="the interpreter for all of them (the design's script needs setuptools' pkg_resources)")
+    parser.add_argument(
+        "--python",
+        default=f"python{sys.version_info[0]}.{sys.version_info[1]}",
+        help="the interpreter for all of them (the design's script needs setuptools' pkg_resources)",
+    )
     parser.add_argument("--reuse", action="store_true", help="time a reuse hit against the design's script instead")
     parser.add_argument("--write-lock", action="store_true", help="regenerate bench/requirements-locked.txt and stop")
     args = parser.parse_args()
@@ -192,8 +264,7 @@ def main() -> int:
         for round_ in range(args.rounds):
             run_round(args, root, requirements, offline_env(folder), times, cpu, "cold")
             run_round(args, root, requirements, warm, times, cpu, "warm")
-            print(f"round {round_ + 1}: " + ", ".join(f"{k[0]} {k[1]} {v[-1]:.1f}s" for k, v in times.items()),
-                  flush=True)
+            print(f"round {round_ + 1}: " + ", ".join(f"{k[0]} {k[1]} {v[-1]:.1f}s" for k, v in times.items()), flush=True)
     finally:
         shutil.rmtree(root, ignore_errors=True)
 
@@ -204,8 +275,10 @@ def main() -> int:
         base = medians[("design script", state)]
         for label in labels:
             value = medians[(label, state)]
-            print(f"{label:<20} {state:<5} {value:>7.1f}s {statistics.median(cpu[(label, state)]):>6.1f}s "
-                  f"{base / value:>8.1f}x  {TARGETS.get((label, state), '')}")
+            print(
+                f"{label:<20} {state:<5} {value:>7.1f}s {statistics.median(cpu[(label, state)]):>6.1f}s "
+                f"{base / value:>8.1f}x  {TARGETS.get((label, state), '')}"
+            )
     return 0
 
 

@@ -40,11 +40,20 @@ def tree_of(packages: list, rng: random.Random) -> list:
     for n, pin in enumerate(packages):
         name, _, version = pin.partition("==")
         deps = rng.sample(packages[:n], min(n, rng.randint(0, 3)))
-        entries.append({
-            "package": {"key": name.lower(), "package_name": name, "installed_version": version},
-            "dependencies": [{"key": d.partition("==")[0].lower(), "package_name": d.partition("==")[0],
-                              "installed_version": d.partition("==")[2], "required_version": None} for d in deps],
-        })
+        entries.append(
+            {
+                "package": {"key": name.lower(), "package_name": name, "installed_version": version},
+                "dependencies": [
+                    {
+                        "key": d.partition("==")[0].lower(),
+                        "package_name": d.partition("==")[0],
+                        "installed_version": d.partition("==")[2],
+                        "required_version": None,
+                    }
+                    for d in deps
+                ],
+            }
+        )
     return entries
 
 
@@ -124,8 +133,9 @@ def main() -> None:
                 return [performance.now() - started, document.getElementById("status").textContent];
             }})()""")
             size = (site / "data" / "index.js").stat().st_size
-            print(f"index page usable (median of 3): {sorted(loads)[1]:5.2f} s  "
-                  f"(data/index.js {size / 1e6:.1f} MB; target < 2 s)")
+            print(
+                f"index page usable (median of 3): {sorted(loads)[1]:5.2f} s  (data/index.js {size / 1e6:.1f} MB; target < 2 s)"
+            )
             print(f"search {QUERY!r} in the page:  {searched[0] / 1000:5.2f} s  ({searched[1]})")
             print(f"same search, venvbuild search: {cli_search:5.2f} s  (a new process, the index already built)")
             if browser.errors:

@@ -40,25 +40,43 @@ def main() -> int:
         tmp = Path(tmp)
         store = tmp / "store"
         built = subprocess.run(
-            [sys.executable, "-m", "venvbuild", "build", "--requirements", str(local_requirements(folder)),
-             "--env-name", "bench", "--python", args.python.replace("python", ""), "--store", str(store),
-             "--compression", args.compression, "--work-dir", str(tmp / "work")],
-            check=True, capture_output=True, text=True, env={**os.environ, **offline_env(folder)},
+            [
+                sys.executable,
+                "-m",
+                "venvbuild",
+                "build",
+                "--requirements",
+                str(local_requirements(folder)),
+                "--env-name",
+                "bench",
+                "--python",
+                args.python.replace("python", ""),
+                "--store",
+                str(store),
+                "--compression",
+                args.compression,
+                "--work-dir",
+                str(tmp / "work"),
+            ],
+            check=True,
+            capture_output=True,
+            text=True,
+            env={**os.environ, **offline_env(folder)},
         )
         meta = json.loads((tmp / "work" / "artifacts" / "metadata.json").read_text())
         version = meta["venv_version"]
         archive = store / "venv-builds" / version / f"{version}.tar.{args.compression}"
         tar_flag = "-xzf" if args.compression == "gz" else "--zstd -xf"
-        print(f"{version}: {meta['archive_size'] / 1e6:.0f} MB archive, {len(meta['installed_packages'])} packages",
-              flush=True)
+        print(f"{version}: {meta['archive_size'] / 1e6:.0f} MB archive, {len(meta['installed_packages'])} packages", flush=True)
         del built
         times = {"tar -xf": [], "venvbuild pull": []}
         for round_ in range(args.rounds):
             plain, pulled = tmp / f"tar-{round_}", tmp / f"pull-{round_}"
             plain.mkdir()
             times["tar -xf"].append(timed(["tar", *tar_flag.split(), str(archive), "-C", str(plain)]))
-            times["venvbuild pull"].append(timed(
-                [sys.executable, "-m", "venvbuild", "pull", version, "--store", str(store), "--dest", str(pulled)]))
+            times["venvbuild pull"].append(
+                timed([sys.executable, "-m", "venvbuild", "pull", version, "--store", str(store), "--dest", str(pulled)])
+            )
             shutil.rmtree(plain)
             shutil.rmtree(pulled)
             print(f"round {round_ + 1}: " + ", ".join(f"{k} {v[-1]:.2f}s" for k, v in times.items()), flush=True)

@@ -222,18 +222,35 @@ def _bench_trino(root: Path, searches, store, rounds: int) -> bool:
         location = f"local:///{root.name}/venv-builds-metadata/"
         for statement in ddl.statements(location, database, engine="trino", since="2023-01-01"):
             client.execute(statement)
-        athena = ["--athena", "--database", database, "--athena-endpoint-url", endpoint.url, "--region", "us-east-1",
-                  "--timeout", "3600", "--output", f"s3://{_RESULTS_BUCKET}/results/"]
+        athena = [
+            "--athena",
+            "--database",
+            database,
+            "--athena-endpoint-url",
+            endpoint.url,
+            "--region",
+            "us-east-1",
+            "--timeout",
+            "3600",
+            "--output",
+            f"s3://{_RESULTS_BUCKET}/results/",
+        ]
         engine_count = _counted_search_sql(database, ["kedro"])
-        _time("Trino engine alone, one object per record: the search SQL for kedro, counted",
-              lambda: client.execute(engine_count))
-        _time("venvbuild compact (every day before today - 2, one JSON-lines object per day)",
-              lambda: _via_cli(["compact"] + store))
-        _time("local: the first search after compact (the index reads the compacted days again)",
-              lambda: _via_cli(searches[0] + store))
+        _time(
+            "Trino engine alone, one object per record: the search SQL for kedro, counted", lambda: client.execute(engine_count)
+        )
+        _time(
+            "venvbuild compact (every day before today - 2, one JSON-lines object per day)", lambda: _via_cli(["compact"] + store)
+        )
+        _time(
+            "local: the first search after compact (the index reads the compacted days again)",
+            lambda: _via_cli(searches[0] + store),
+        )
         # A fresh JVM compiles its hot paths over the first queries; Athena's engines are long-running.
-        _time("[compacted] each --athena search twice (untimed warm-up of the new JVM)",
-              lambda: [_in_process(argv + athena) for argv in searches * 2])
+        _time(
+            "[compacted] each --athena search twice (untimed warm-up of the new JVM)",
+            lambda: [_in_process(argv + athena) for argv in searches * 2],
+        )
         _time("Trino engine alone, compacted: the search SQL for kedro, counted", lambda: client.execute(engine_count))
         worst = 0.0
         for argv in searches:
@@ -241,16 +258,21 @@ def _bench_trino(root: Path, searches, store, rounds: int) -> bool:
             _time(f"local, in-process:           {text}", lambda argv=argv: _in_process(argv + store))
             engine, remote = [], []
             for _ in range(rounds):
-                engine.append(_time(f"Trino engine alone, counted: {text}", lambda argv=argv: client.execute(
-                    _counted_search_sql(database, _specs(argv), _filters(argv)))))
+                engine.append(
+                    _time(
+                        f"Trino engine alone, counted: {text}",
+                        lambda argv=argv: client.execute(_counted_search_sql(database, _specs(argv), _filters(argv))),
+                    )
+                )
                 remote.append(_time(f"Trino --athena, compacted:   {text}", lambda argv=argv: _in_process(argv + athena)))
-            print(f"  median of {rounds}: engine {statistics.median(engine):.3f} s, "
-                  f"--athena {statistics.median(remote):.3f} s", flush=True)
+            print(
+                f"  median of {rounds}: engine {statistics.median(engine):.3f} s, --athena {statistics.median(remote):.3f} s",
+                flush=True,
+            )
             worst = max(worst, statistics.median(remote))
         paged = sum(operation == "GetQueryResults" for operation, _ in endpoint.requests)
         print(f"GetQueryResults calls over all --athena searches: {paged} (0: each read its query's result file)")
-        print(f"slowest search on Trino, compacted (median of {rounds}): {worst:.3f} s (target < 5 s); "
-              f"load average {_load()}")
+        print(f"slowest search on Trino, compacted (median of {rounds}): {worst:.3f} s (target < 5 s); load average {_load()}")
         return worst < 5.0
     finally:
         if endpoint:
@@ -272,8 +294,13 @@ def _specs(argv):
 
 def _filters(argv) -> dict:
     """criteria.build's keyword arguments from a search argv's filter options."""
-    options = {"--conflict-free": ("conflict_free", None), "--python": ("python", 1), "--env-name": ("env_name", 1),
-               "--since": ("since", 1), "--pre": ("pre", None)}
+    options = {
+        "--conflict-free": ("conflict_free", None),
+        "--python": ("python", 1),
+        "--env-name": ("env_name", 1),
+        "--since": ("since", 1),
+        "--pre": ("pre", None),
+    }
     found = {}
     for i, word in enumerate(argv):
         if word in options:
@@ -292,8 +319,7 @@ def _counted_search_sql(database: str, specs, filters=None) -> str:
     from venvbuild.query import athena, criteria
 
     sql, parameters = athena.search_sql(athena.target(database), criteria.build(specs, **(filters or {})))
-    return ("EXECUTE IMMEDIATE '" + f"SELECT count(*) FROM ({sql})".replace("'", "''") + "' USING "
-            + ", ".join(parameters))
+    return "EXECUTE IMMEDIATE '" + f"SELECT count(*) FROM ({sql})".replace("'", "''") + "' USING " + ", ".join(parameters)
 
 
 if __name__ == "__main__":

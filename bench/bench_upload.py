@@ -89,7 +89,7 @@ def main() -> int:
             times = {name: [] for name in contenders}
             for n in range(args.rounds):
                 order = list(contenders)
-                order = order[n % len(order):] + order[: n % len(order)]  # rotate, so no one always goes first
+                order = order[n % len(order) :] + order[: n % len(order)]  # rotate, so no one always goes first
                 for name in order:
                     key = f"bench/{n}-{name.replace(' ', '-')}.tar.gz"
                     times[name].append(timed(lambda name=name, key=key: contenders[name](key)))

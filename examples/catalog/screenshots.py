@@ -39,17 +39,27 @@ BUILDS = [
     ("venv_20250715_090000", "ml-train", {}),  # numpy 1.24.4: pandas' numpy>=1.26.0 breaks
     ("venv_20250702_120000", "etl", {"scikit-learn": None, "scipy": None, "pandas": "1.5.3", "numpy": "1.24.4"}),
     ("venv_20250716_120000", "etl", {"scikit-learn": None, "scipy": None, "pandas": "2.0.3", "numpy": "1.24.4"}),
-    ("venv_20250710_150000", "api", {"scikit-learn": None, "scipy": None, "kedro": None, "kedro-telemetry": None,
-                                      "pandas": "2.2.3", "numpy": "2.1.3"}),
+    (
+        "venv_20250710_150000",
+        "api",
+        {"scikit-learn": None, "scipy": None, "kedro": None, "kedro-telemetry": None, "pandas": "2.2.3", "numpy": "2.1.3"},
+    ),
 ]
 
 
 def tree(changes: dict) -> list:
     installed = {n: changes.get(n, v) for n, v, _ in STACK if changes.get(n, v) is not None}
-    return [{"package": {"key": n.lower(), "package_name": n, "installed_version": installed[n]},
-             "dependencies": [{"key": d.lower(), "package_name": d, "installed_version": installed.get(d, "?"),
-                               "required_version": r} for d, r in deps]}
-            for n, _, deps in STACK if n in installed]
+    return [
+        {
+            "package": {"key": n.lower(), "package_name": n, "installed_version": installed[n]},
+            "dependencies": [
+                {"key": d.lower(), "package_name": d, "installed_version": installed.get(d, "?"), "required_version": r}
+                for d, r in deps
+            ],
+        }
+        for n, _, deps in STACK
+        if n in installed
+    ]
 
 
 def build_folder(root: Path, version: str, env: str, changes: dict) -> Path:
@@ -64,19 +74,35 @@ def build_folder(root: Path, version: str, env: str, changes: dict) -> Path:
     write_graphs(entries, folder)
     archive = f"{version}.tar.gz"
     (folder / archive).write_bytes(version.encode())
-    for name, text in [(artifacts.REQUIREMENTS, "\n".join(pins) + "\n"), (artifacts.PIPDEPTREE_TXT, "\n".join(pins)),
-                       (artifacts.INSTALLED_TXT, "\n".join(pins) + "\n"), (artifacts.INSTALLED_JSON, json.dumps(pins))]:
+    for name, text in [
+        (artifacts.REQUIREMENTS, "\n".join(pins) + "\n"),
+        (artifacts.PIPDEPTREE_TXT, "\n".join(pins)),
+        (artifacts.INSTALLED_TXT, "\n".join(pins) + "\n"),
+        (artifacts.INSTALLED_JSON, json.dumps(pins)),
+    ]:
         (folder / name).write_text(text)
     day = version[5:13]
     meta = {
-        "venv_version": version, "created_at": f"{day[:4]}-{day[4:6]}-{day[6:]}T{version[14:16]}:00:00Z",
-        "python_version": "3.11", "requirements_file": (folder / artifacts.REQUIREMENTS).as_uri(),
-        "pipdeptree_output": (folder / artifacts.PIPDEPTREE_JSON).as_uri(), "venv_archive": (folder / archive).as_uri(),
-        "is_conflict_free": not any(c.breaks for c in found), "conflicts": [c.describe() for c in found if c.breaks],
-        "installed_packages": pins, "env_name": env, "python_full_version": "3.11.9", "python_home": "/usr/bin",
-        "platform": "linux-x86_64", "installer": "uv", "archive_sha256": hashlib.sha256(version.encode()).hexdigest(),
-        "archive_size": len(version), "requirements_sha256": hashlib.sha256((folder / artifacts.REQUIREMENTS).read_bytes()).hexdigest(),
-        "venvbuild_version": "0.1.0", "build_url": None, "git_commit": None,
+        "venv_version": version,
+        "created_at": f"{day[:4]}-{day[4:6]}-{day[6:]}T{version[14:16]}:00:00Z",
+        "python_version": "3.11",
+        "requirements_file": (folder / artifacts.REQUIREMENTS).as_uri(),
+        "pipdeptree_output": (folder / artifacts.PIPDEPTREE_JSON).as_uri(),
+        "venv_archive": (folder / archive).as_uri(),
+        "is_conflict_free": not any(c.breaks for c in found),
+        "conflicts": [c.describe() for c in found if c.breaks],
+        "installed_packages": pins,
+        "env_name": env,
+        "python_full_version": "3.11.9",
+        "python_home": "/usr/bin",
+        "platform": "linux-x86_64",
+        "installer": "uv",
+        "archive_sha256": hashlib.sha256(version.encode()).hexdigest(),
+        "archive_size": len(version),
+        "requirements_sha256": hashlib.sha256((folder / artifacts.REQUIREMENTS).read_bytes()).hexdigest(),
+        "venvbuild_version": "0.1.0",
+        "build_url": None,
+        "git_commit": None,
         "conflict_details": [c.as_record() for c in found],
         "extra_artifacts": [n for n in artifacts.EXTRAS if (folder / n).is_file()],
     }
@@ -92,8 +118,7 @@ def main() -> None:
         store = LocalStore(work / "store")
         for version, env, changes in BUILDS:
             publish.publish(build_folder(work / "builds", version, env, changes), store)
-        assert cli.main(["catalog", "--store", str(work / "store"),
-                         "--out", str(work / "site")]) == 0
+        assert cli.main(["catalog", "--store", str(work / "store"), "--out", str(work / "site")]) == 0
         server = StaticServer(work / "site")
         browser = Chromium(work / "profile")
         try:

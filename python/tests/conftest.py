@@ -9,7 +9,11 @@ from tests._support.records import make_build_dir
 
 # A test that uses one of these fixtures, directly or through another, gets the marker beside it.
 MARKER_OF_FIXTURE = {
-    "trino": "trino", "s3_server": "s3", "browser": "browser", "wheelhouse": "build", "athena_endpoint": "athena",
+    "trino": "trino",
+    "s3_server": "s3",
+    "browser": "browser",
+    "wheelhouse": "build",
+    "athena_endpoint": "athena",
 }
 
 
@@ -81,6 +85,7 @@ def wheelhouse(tmp_path_factory):
 @pytest.fixture
 def requirements(tmp_path, wheelhouse):
     """write(*lines): a requirements file installing from the wheelhouse only."""
+
     def write(*lines, name="requirements.txt"):
         path = tmp_path / name
         path.write_text("\n".join(["--no-index", f"--find-links {wheelhouse}", *lines]) + "\n")
@@ -94,8 +99,9 @@ def results_bucket(s3_server):
     """An S3 bucket on the moto server for Athena's query result files; yields its s3:// output prefix."""
     import boto3
 
-    s3 = boto3.client("s3", endpoint_url=s3_server, region_name="us-east-1",
-                      aws_access_key_id="testing", aws_secret_access_key="testing")
+    s3 = boto3.client(
+        "s3", endpoint_url=s3_server, region_name="us-east-1", aws_access_key_id="testing", aws_secret_access_key="testing"
+    )
     s3.create_bucket(Bucket=RESULTS_BUCKET)
     return RESULTS_OUTPUT
 

@@ -43,9 +43,22 @@ def test_sigterm_during_the_install_stops_with_one_line_and_removes_the_work_fol
     temp, store = tmp_path / "tmp", tmp_path / "store"
     temp.mkdir()
     build = subprocess.Popen(
-        [sys.executable, "-m", "venvbuild", "build", "--requirements", str(requirements), "--env-name", "demo",
-         "--store", str(store)],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env={**os.environ, "TMPDIR": str(temp)},
+        [
+            sys.executable,
+            "-m",
+            "venvbuild",
+            "build",
+            "--requirements",
+            str(requirements),
+            "--env-name",
+            "demo",
+            "--store",
+            str(store),
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "TMPDIR": str(temp)},
     )
     # Wait until the installer is running, as when a user aborts a long pip install.
     deadline = time.monotonic() + 120
@@ -110,7 +123,8 @@ def test_a_full_disk_in_the_package_stage_is_the_stages_exit_code_naming_the_fil
         hook.mkdir()
         (hook / "sitecustomize.py").write_text(
             "from pathlib import Path\nfrom venvbuild._util import atomic\n"
-            "atomic.temp_beside = lambda target, part=atomic.PART: Path(str(target) + '.part')\n")
+            "atomic.temp_beside = lambda target, part=atomic.PART: Path(str(target) + '.part')\n"
+        )
         env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(hook), *sys.path])}
         archive.with_name(archive.name + ".part").symlink_to("/dev/full")
 

@@ -77,7 +77,10 @@ def test_build_folder_becomes_the_placeholder_and_is_recorded(tmp_path, tree):
     assert _read(target, "venv/bin/activate") == b'VIRTUAL_ENV="/__venvbuild_prefix__"\nexport VIRTUAL_ENV\n'
     kinds = {f["path"]: f["kind"] for f in packed.relocation["files"]}
     assert kinds == {
-        "bin/activate": "text", "bin/activate-link": "text", "bin/tool": "shebang", "pyvenv.cfg": "text",
+        "bin/activate": "text",
+        "bin/activate-link": "text",
+        "bin/tool": "shebang",
+        "pyvenv.cfg": "text",
         "lib/python3.11/site-packages/pkg-1.0.dist-info/RECORD": "record",
     }
     record = _read(target, "venv/lib/python3.11/site-packages/pkg-1.0.dist-info/RECORD").decode()
@@ -139,21 +142,24 @@ def test_gzip_archive_is_read_by_tar_with_links_and_modes(tmp_path, tree):
         assert link.isreg() and link.size == len(_read(target, "venv/bin/activate"))
         names = tar.getnames()[:-2]
         records = [n for n in names if n.endswith(".dist-info/RECORD")]
-        assert records and names[-len(records):] == records, "RECORD files come after the files they hash"
-        names = names[:-len(records)]
+        assert records and names[-len(records) :] == records, "RECORD files come after the files they hash"
+        names = names[: -len(records)]
         assert names == sorted(names, key=lambda n: n.split("/"))
         assert not [n for n in names if n.startswith("venv/lib64/")], "a symlinked folder is not followed"
 
 
-@pytest.mark.parametrize("executable, args", [
-    ("/opt/envs/demo/bin/python", ""),
-    ("/opt/envs/demo/bin/python", " -u"),
-    ("/opt/" + "x" * 108 + "/bin/python", ""),  # 127 bytes with #! and the newline: still the simple form
-    ("/opt/" + "x" * 109 + "/bin/python", ""),  # one more: the /bin/sh form
-    ("/opt/" + "x" * 109 + "/bin/python", " -E"),
-    ("/opt/with space/bin/python", ""),
-    ("/opt/" + "y" * 200 + " z/bin/python", ""),
-])
+@pytest.mark.parametrize(
+    "executable, args",
+    [
+        ("/opt/envs/demo/bin/python", ""),
+        ("/opt/envs/demo/bin/python", " -u"),
+        ("/opt/" + "x" * 108 + "/bin/python", ""),  # 127 bytes with #! and the newline: still the simple form
+        ("/opt/" + "x" * 109 + "/bin/python", ""),  # one more: the /bin/sh form
+        ("/opt/" + "x" * 109 + "/bin/python", " -E"),
+        ("/opt/with space/bin/python", ""),
+        ("/opt/" + "y" * 200 + " z/bin/python", ""),
+    ],
+)
 def test_shebang_is_the_one_pip_writes(executable, args):
     """pip's own script maker (its vendored distlib, used by this test only) decides the same form; in the
     /bin/sh form the interpreter is always quoted, as distlib quotes it when it holds a space."""
@@ -173,26 +179,29 @@ def test_a_relocated_script_keeps_its_interpreter_arguments():
     assert (kind, archived) == ("shebang", b"#!/__venvbuild_prefix__/bin/python -u\nrun()\n")
     long_dest = b"/opt/" + b"x" * 130 + b"/a&b(c)"
     relocated = relocation.from_placeholder(archived, kind, long_dest)
-    assert relocated == b"#!/bin/sh\n'''exec' \"" + long_dest + b"/bin/python\" -u \"$0\" \"$@\"\n' '''\nrun()\n"
+    assert relocated == b"#!/bin/sh\n'''exec' \"" + long_dest + b'/bin/python" -u "$0" "$@"\n\' \'\'\'\nrun()\n'
 
 
-@pytest.mark.parametrize("name, kind, mode, size, target", [
-    ("venv", "dir", 0o755, 0, ""),
-    ("venv/", "dir", 0o755, 0, ""),
-    ("v" * 99, "dir", 0o755, 0, ""),  # 100 bytes with the slash: the last that fits
-    ("v" * 100, "dir", 0o755, 0, ""),  # 101 with it: a GNU long name
-    ("f" * 100, "file", 0o644, 1, ""),
-    ("f" * 101, "file", 0o644, 1, ""),
-    ("\u00e9" * 50, "file", 0o644, 0, ""),  # 50 characters, 100 bytes
-    ("\u00e9" * 51, "file", 0o644, 0, ""),  # 51 characters, 102 bytes
-    (os.fsdecode(b"venv/not-utf8-\xff"), "file", 0o755, 7, ""),
-    ("venv/bin/python", "symlink", 0o777, 0, "t" * 100),
-    ("venv/bin/python", "symlink", 0o777, 0, "t" * 101),
-    ("venv/bin/python", "symlink", 0o777, 0, os.fsdecode(b"/usr/bin/\xfe")),
-    ("venv/lib/huge.bin", "file", 0o644, 8 ** 11 - 1, ""),  # the largest size in octal
-    ("venv/lib/huge.bin", "file", 0o644, 8 ** 11, ""),  # base 256 from here
-    ("venv/odd-mode", "file", 0o104755, 3, ""),  # bits above 0o7777 are dropped
-])
+@pytest.mark.parametrize(
+    "name, kind, mode, size, target",
+    [
+        ("venv", "dir", 0o755, 0, ""),
+        ("venv/", "dir", 0o755, 0, ""),
+        ("v" * 99, "dir", 0o755, 0, ""),  # 100 bytes with the slash: the last that fits
+        ("v" * 100, "dir", 0o755, 0, ""),  # 101 with it: a GNU long name
+        ("f" * 100, "file", 0o644, 1, ""),
+        ("f" * 101, "file", 0o644, 1, ""),
+        ("\u00e9" * 50, "file", 0o644, 0, ""),  # 50 characters, 100 bytes
+        ("\u00e9" * 51, "file", 0o644, 0, ""),  # 51 characters, 102 bytes
+        (os.fsdecode(b"venv/not-utf8-\xff"), "file", 0o755, 7, ""),
+        ("venv/bin/python", "symlink", 0o777, 0, "t" * 100),
+        ("venv/bin/python", "symlink", 0o777, 0, "t" * 101),
+        ("venv/bin/python", "symlink", 0o777, 0, os.fsdecode(b"/usr/bin/\xfe")),
+        ("venv/lib/huge.bin", "file", 0o644, 8**11 - 1, ""),  # the largest size in octal
+        ("venv/lib/huge.bin", "file", 0o644, 8**11, ""),  # base 256 from here
+        ("venv/odd-mode", "file", 0o104755, 3, ""),  # bits above 0o7777 are dropped
+    ],
+)
 def test_each_header_is_what_tarfile_writes(name, kind, mode, size, target):
     assert archive._header(name, kind, mode, size, target) == archive._tarfile_header(name, kind, mode, size, target)
 

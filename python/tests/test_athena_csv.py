@@ -28,16 +28,19 @@ def test_a_single_column_null_row_is_an_empty_line():
     assert parse('"a"\n\n"x"\n') == (["a"], [(None,), ("x",)])
 
 
-@pytest.mark.parametrize("text", [
-    "",  # no header
-    'a,"b"\n"1","2"\n',  # an unquoted name
-    '"a","b"\n"1"\n',  # too few fields
-    '"a","b"\n"1","2","3"\n',  # too many
-    '"a","b"\n1,"2"\n',  # an unquoted value: Athena quotes every value
-    '"a","b"\n"1"x,"2"\n',  # text after a closing quote
-    '"a","b"\n"1,"2"\n',  # an unclosed quote
-    '"a","b"\r\n"1","2"\r\n',  # Athena ends lines with \n alone
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "",  # no header
+        'a,"b"\n"1","2"\n',  # an unquoted name
+        '"a","b"\n"1"\n',  # too few fields
+        '"a","b"\n"1","2","3"\n',  # too many
+        '"a","b"\n1,"2"\n',  # an unquoted value: Athena quotes every value
+        '"a","b"\n"1"x,"2"\n',  # text after a closing quote
+        '"a","b"\n"1,"2"\n',  # an unclosed quote
+        '"a","b"\r\n"1","2"\r\n',  # Athena ends lines with \n alone
+    ],
+)
 def test_anything_but_athenas_format_is_refused_not_guessed(text):
     with pytest.raises(CsvError):
         parse(text)

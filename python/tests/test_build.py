@@ -15,8 +15,12 @@ from venvbuild.record import metadata
 pytestmark = pytest.mark.build  # real builds with pip or uv
 
 SEVEN = {
-    "requirements.txt", "pipdeptree.txt", "pipdeptree.json", "installed_packages.txt",
-    "installed_packages.json", "metadata.json",
+    "requirements.txt",
+    "pipdeptree.txt",
+    "pipdeptree.json",
+    "installed_packages.txt",
+    "installed_packages.json",
+    "metadata.json",
 }
 # The graph pictures every build adds (SVG only where Graphviz is installed), listed in metadata.json.
 GRAPHS = ["pipdeptree.mmd", "pipdeptree.dot"] + (["pipdeptree.svg"] if shutil.which("dot") else []) + ["sbom.cdx.json"]
@@ -24,8 +28,9 @@ GRAPHS = ["pipdeptree.mmd", "pipdeptree.dot"] + (["pipdeptree.svg"] if shutil.wh
 
 def test_pip_build_stores_the_design_layout(tmp_path, requirements):
     store = tmp_path / "store"
-    done = venvbuild("build", "--requirements", requirements("gamma==1.0", "alpha==1.0", "beta==1.0"),
-                     "--env-name", "demo", "--store", store)
+    done = venvbuild(
+        "build", "--requirements", requirements("gamma==1.0", "alpha==1.0", "beta==1.0"), "--env-name", "demo", "--store", store
+    )
     assert done.returncode == 0, done.stderr
     [version] = builds_in(store)
     folder = store / "venv-builds" / version
@@ -46,6 +51,7 @@ def test_pip_build_stores_the_design_layout(tmp_path, requirements):
     assert meta["pipdeptree_output"] == (folder / "pipdeptree.json").as_uri()
     assert meta["archive_size"] == (folder / f"{version}.tar.gz").stat().st_size
     import hashlib
+
     assert meta["archive_sha256"] == hashlib.sha256((folder / f"{version}.tar.gz").read_bytes()).hexdigest()
     assert meta["python_home"] and meta["installer"] == "pip"
     assert meta["extra_artifacts"] == GRAPHS
@@ -76,45 +82,92 @@ def test_pip_build_stores_the_design_layout(tmp_path, requirements):
 def test_uv_zst_build_and_a_built_venv_that_works(tmp_path, requirements):
     zstandard = pytest.importorskip("zstandard")
     store, work = tmp_path / "store", tmp_path / "work"
-    done = venvbuild("build", "--requirements", requirements("alpha==1.0", "beta==1.0"), "--env-name", "demo.uv_1",
-                     "--store", store, "--installer", "uv", "--compression", "zst", "--work-dir", work)
+    done = venvbuild(
+        "build",
+        "--requirements",
+        requirements("alpha==1.0", "beta==1.0"),
+        "--env-name",
+        "demo.uv_1",
+        "--store",
+        store,
+        "--installer",
+        "uv",
+        "--compression",
+        "zst",
+        "--work-dir",
+        work,
+    )
     assert done.returncode == 0, done.stderr
     [version] = builds_in(store)
     meta = json.loads((store / "venv-builds" / version / "metadata.json").read_text())
     assert meta["installer"] == "uv" and meta["venv_archive"].endswith(f"/{version}.tar.zst")
     assert "pip==" not in " ".join(meta["installed_packages"])
-    with open(store / "venv-builds" / version / f"{version}.tar.zst", "rb") as fh, \
-            zstandard.ZstdDecompressor().stream_reader(fh) as raw, tarfile.open(fileobj=raw, mode="r|") as tar:
+    with (
+        open(store / "venv-builds" / version / f"{version}.tar.zst", "rb") as fh,
+        zstandard.ZstdDecompressor().stream_reader(fh) as raw,
+        tarfile.open(fileobj=raw, mode="r|") as tar,
+    ):
         assert "venv/pyvenv.cfg" in [m.name for m in tar]
-    run = subprocess.run([work / "venv" / "bin" / "python", "-c", "import alpha, beta; print(beta.__version__)"],
-                         capture_output=True, text=True, timeout=CHILD_TIMEOUT_S)
+    run = subprocess.run(
+        [work / "venv" / "bin" / "python", "-c", "import alpha, beta; print(beta.__version__)"],
+        capture_output=True,
+        text=True,
+        timeout=CHILD_TIMEOUT_S,
+    )
     assert run.stdout.strip() == "1.0"
 
 
 def test_conflict_fails_with_fail_on_conflicts_and_stores_nothing(tmp_path, requirements):
     store, work = tmp_path / "store", tmp_path / "work"
     # --no-deps (through pip's environment) installs what the resolver would refuse: a real conflict.
-    done = venvbuild("build", "--requirements", requirements("alpha==1.0", "beta==2.0"), "--env-name", "demo",
-                     "--store", store, "--work-dir", work, "--fail-on-conflicts", env={"PIP_NO_DEPS": "1"})
+    done = venvbuild(
+        "build",
+        "--requirements",
+        requirements("alpha==1.0", "beta==2.0"),
+        "--env-name",
+        "demo",
+        "--store",
+        store,
+        "--work-dir",
+        work,
+        "--fail-on-conflicts",
+        env={"PIP_NO_DEPS": "1"},
+    )
     assert done.returncode == 4, done.stderr
     last = done.stderr.strip().splitlines()[-1]
-    assert last.startswith("venvbuild: error: 1 dependency conflict(s), first: alpha 1.0 requires beta<2, but beta 2.0 is installed")
+    assert last.startswith(
+        "venvbuild: error: 1 dependency conflict(s), first: alpha 1.0 requires beta<2, but beta 2.0 is installed"
+    )
     assert builds_in(store) == [] and records_in(store) == []
     assert json.loads((work / "artifacts" / "pipdeptree.json").read_text())
 
 
 def test_conflict_without_the_flag_is_stored_as_not_conflict_free(tmp_path, requirements):
     store = tmp_path / "store"
-    done = venvbuild("build", "--requirements", requirements("alpha==1.0", "beta==2.0"), "--env-name", "demo",
-                     "--store", store, env={"PIP_NO_DEPS": "1"})
+    done = venvbuild(
+        "build",
+        "--requirements",
+        requirements("alpha==1.0", "beta==2.0"),
+        "--env-name",
+        "demo",
+        "--store",
+        store,
+        env={"PIP_NO_DEPS": "1"},
+    )
     assert done.returncode == 0, done.stderr
     [record] = records_in(store)
     meta = json.loads(record.read_text())
     assert meta["is_conflict_free"] is False
     assert meta["conflicts"] == ["alpha 1.0 requires beta<2, but beta 2.0 is installed"]
-    assert meta["conflict_details"] == [{
-        "kind": "version", "package": "beta", "requirement": "beta<2", "installed_version": "2.0", "required_by": "alpha 1.0",
-    }]
+    assert meta["conflict_details"] == [
+        {
+            "kind": "version",
+            "package": "beta",
+            "requirement": "beta<2",
+            "installed_version": "2.0",
+            "required_by": "alpha 1.0",
+        }
+    ]
     folder = store / "venv-builds" / meta["venv_version"]
     assert '"alpha" -> "beta" [label="<2", color="#d62728"' in (folder / "pipdeptree.dot").read_text()
 
@@ -122,8 +175,17 @@ def test_conflict_without_the_flag_is_stored_as_not_conflict_free(tmp_path, requ
 @pytest.mark.parametrize("installer", ["pip", "uv"])
 def test_resolver_refusal_names_the_clashing_requirements(tmp_path, requirements, installer):
     store = tmp_path / "store"
-    done = venvbuild("build", "--requirements", requirements("alpha==1.0", "beta==2.0"), "--env-name", "demo",
-                     "--store", store, "--installer", installer)
+    done = venvbuild(
+        "build",
+        "--requirements",
+        requirements("alpha==1.0", "beta==2.0"),
+        "--env-name",
+        "demo",
+        "--store",
+        store,
+        "--installer",
+        installer,
+    )
     assert done.returncode == 5, done.stderr
     last = done.stderr.strip().splitlines()[-1]
     assert "install failed: requirements clash:" in last
@@ -136,12 +198,23 @@ def test_credentials_in_an_index_url_never_reach_logs_or_stored_files(tmp_path, 
     req = tmp_path / "requirements.txt"
     # An unreachable index on 127.0.0.1 with credentials; the package comes from the wheelhouse.
     req.write_text(f"--extra-index-url https://builder:s3cr3t-token@127.0.0.1:9/simple\n--find-links {wheelhouse}\nbeta==1.0\n")
-    done = venvbuild("build", "--requirements", req, "--env-name", "demo", "--store", store, "--work-dir", work,
-                     env={"PIP_RETRIES": "0", "PIP_TIMEOUT": "1"})
+    done = venvbuild(
+        "build",
+        "--requirements",
+        req,
+        "--env-name",
+        "demo",
+        "--store",
+        store,
+        "--work-dir",
+        work,
+        env={"PIP_RETRIES": "0", "PIP_TIMEOUT": "1"},
+    )
     assert done.returncode == 0, done.stderr
     assert "127.0.0.1:9" in (work / "install.log").read_text(), "the index URL is logged, redacted"
-    places = [done.stdout, done.stderr] + [p.read_text(errors="replace") for p in work.rglob("*")
-                                           if p.is_file() and p.suffix in (".txt", ".json", ".log")]
+    places = [done.stdout, done.stderr] + [
+        p.read_text(errors="replace") for p in work.rglob("*") if p.is_file() and p.suffix in (".txt", ".json", ".log")
+    ]
     places += [p.read_text() for p in store.rglob("*") if p.suffix in (".txt", ".json")]
     assert not [p for p in places if "s3cr3t" in p or "builder:" in p or "builder@" in p]
 
@@ -159,14 +232,16 @@ def test_bad_env_names_are_refused_before_anything_runs(tmp_path, requirements, 
 
 @pytest.mark.parametrize("version", ["3", "python3.11", "3.11; ls", "3.11.7"])
 def test_bad_python_versions_are_refused(tmp_path, requirements, version):
-    done = venvbuild("build", "--requirements", requirements("beta==1.0"), "--env-name", "demo",
-                     "--store", tmp_path / "s", "--python", version)
+    done = venvbuild(
+        "build", "--requirements", requirements("beta==1.0"), "--env-name", "demo", "--store", tmp_path / "s", "--python", version
+    )
     assert done.returncode == 2 and f"--python {version!r} is not valid" in done.stderr
 
 
 def test_python_version_that_is_not_installed(tmp_path, requirements):
-    done = venvbuild("build", "--requirements", requirements("beta==1.0"), "--env-name", "demo",
-                     "--store", tmp_path / "s", "--python", "3.99")
+    done = venvbuild(
+        "build", "--requirements", requirements("beta==1.0"), "--env-name", "demo", "--store", tmp_path / "s", "--python", "3.99"
+    )
     assert done.returncode == 2
     [line] = done.stderr.strip().splitlines()
     assert line.startswith("venvbuild: error: --python 3.99: no Python 3.99 interpreter found")
@@ -175,14 +250,26 @@ def test_python_version_that_is_not_installed(tmp_path, requirements):
 
 def test_requested_python_version_is_the_one_built(tmp_path, requirements):
     from venvbuild.build import interpreter
+
     other = next((v for v in ("3.12", "3.13", "3.10") if v != "{}.{}".format(*sys.version_info[:2])), None)
     try:
         found = interpreter.find(other)
     except Exception:
         pytest.skip(f"no Python {other} on this machine")
     store = tmp_path / "store"
-    done = venvbuild("build", "--requirements", requirements("beta==1.0"), "--env-name", "demo", "--store", store,
-                     "--python", other, "--installer", "uv")
+    done = venvbuild(
+        "build",
+        "--requirements",
+        requirements("beta==1.0"),
+        "--env-name",
+        "demo",
+        "--store",
+        store,
+        "--python",
+        other,
+        "--installer",
+        "uv",
+    )
     assert done.returncode == 0, done.stderr
     [record] = records_in(store)
     meta = json.loads(record.read_text())
@@ -214,8 +301,18 @@ def test_missing_requirements_file(tmp_path):
 
 def test_allow_unpinned_warns_and_builds(tmp_path, requirements):
     store = tmp_path / "store"
-    done = venvbuild("build", "--requirements", requirements("beta"), "--env-name", "demo", "--store", store,
-                     "--allow-unpinned", "--installer", "uv")
+    done = venvbuild(
+        "build",
+        "--requirements",
+        requirements("beta"),
+        "--env-name",
+        "demo",
+        "--store",
+        store,
+        "--allow-unpinned",
+        "--installer",
+        "uv",
+    )
     assert done.returncode == 0, done.stderr
     assert "warning:" in done.stderr and "beta (no version specifier)" in done.stderr
     assert len(records_in(store)) == 1
@@ -225,16 +322,23 @@ def test_work_dir_that_is_not_empty_is_refused(tmp_path, requirements):
     work = tmp_path / "work"
     work.mkdir()
     (work / "something").write_text("x")
-    done = venvbuild("build", "--requirements", requirements("beta==1.0"), "--env-name", "demo",
-                     "--store", tmp_path / "s", "--work-dir", work)
+    done = venvbuild(
+        "build", "--requirements", requirements("beta==1.0"), "--env-name", "demo", "--store", tmp_path / "s", "--work-dir", work
+    )
     assert done.returncode == 2 and "--work-dir" in done.stderr and "not empty" in done.stderr
 
 
 def test_help_lists_the_exit_codes():
     done = venvbuild("--help")
     assert done.returncode == 0
-    for line in ("0  ok", "2  bad usage or bad input", "3  unpinned requirements",
-                 "4  dependency conflicts with --fail-on-conflicts", "5  install failed", "6  store/publish failed"):
+    for line in (
+        "0  ok",
+        "2  bad usage or bad input",
+        "3  unpinned requirements",
+        "4  dependency conflicts with --fail-on-conflicts",
+        "5  install failed",
+        "6  store/publish failed",
+    ):
         assert line in done.stdout
 
 
@@ -244,7 +348,10 @@ def test_stage_commands_one_by_one_as_jenkins_runs_them(tmp_path, requirements):
     assert venvbuild("install", "--work-dir", work).returncode == 2, "a stage before validate is refused"
     steps = [
         ("validate", "--requirements", req, "--env-name", "demo", "--installer", "uv"),
-        ("install",), ("inspect", "--fail-on-conflicts"), ("package",), ("metadata",),
+        ("install",),
+        ("inspect", "--fail-on-conflicts"),
+        ("package",),
+        ("metadata",),
     ]
     for step in steps:
         done = venvbuild(step[0], "--work-dir", work, *step[1:])
@@ -262,26 +369,51 @@ def test_stage_commands_one_by_one_as_jenkins_runs_them(tmp_path, requirements):
 
 
 def test_build_without_store_uses_the_default_store(tmp_path, requirements):
-    done = venvbuild("build", "--requirements", requirements("beta==1.0"), "--env-name", "demo", "--installer", "uv",
-                     cwd=tmp_path, env={"VENVBUILD_STORE": ""})
+    done = venvbuild(
+        "build",
+        "--requirements",
+        requirements("beta==1.0"),
+        "--env-name",
+        "demo",
+        "--installer",
+        "uv",
+        cwd=tmp_path,
+        env={"VENVBUILD_STORE": ""},
+    )
     assert done.returncode == 0, done.stderr
     assert len(records_in(tmp_path / "venvbuild-store")) == 1
 
 
 def test_build_publishes_to_s3_and_refuses_the_same_version_twice(tmp_path, requirements, s3_server, aws_env):
     import boto3
+
     s3 = boto3.client("s3", endpoint_url=s3_server)
     s3.create_bucket(Bucket="builds")
     work = tmp_path / "work"
-    done = venvbuild("build", "--requirements", requirements("beta==1.0"), "--env-name", "demo", "--installer", "uv",
-                     "--store", "s3://builds/venv-builds", "--endpoint-url", s3_server, "--work-dir", work)
+    done = venvbuild(
+        "build",
+        "--requirements",
+        requirements("beta==1.0"),
+        "--env-name",
+        "demo",
+        "--installer",
+        "uv",
+        "--store",
+        "s3://builds/venv-builds",
+        "--endpoint-url",
+        s3_server,
+        "--work-dir",
+        work,
+    )
     assert done.returncode == 0, done.stderr
     meta = json.loads((work / "artifacts" / "metadata.json").read_text())
     version = meta["venv_version"]
     keys = {o["Key"] for o in s3.list_objects_v2(Bucket="builds")["Contents"]}
     assert keys == {f"venv-builds/{version}/{name}" for name in SEVEN | set(GRAPHS) | {f"{version}.tar.gz"}} | {
-        f"venv-builds-metadata/dt={meta['created_at'][:10]}/{version}.json", f"venv-builds-metadata/_claims/{version}",
-        f"venv-builds-reuse/keys/demo/{meta['build_key']}.json"}  # the first build of these inputs
+        f"venv-builds-metadata/dt={meta['created_at'][:10]}/{version}.json",
+        f"venv-builds-metadata/_claims/{version}",
+        f"venv-builds-reuse/keys/demo/{meta['build_key']}.json",
+    }  # the first build of these inputs
     assert meta["venv_archive"] == f"s3://builds/venv-builds/{version}/{version}.tar.gz"
     stored = s3.get_object(Bucket="builds", Key=f"venv-builds/{version}/metadata.json")["Body"].read().decode()
     assert json.loads(stored) == meta
@@ -294,6 +426,7 @@ def test_version_allocation_skips_a_second_the_store_already_holds(tmp_path):
 
     from venvbuild.build.stages import allocate_version, version_of
     from venvbuild.store.local import LocalStore
+
     store = LocalStore(tmp_path)
     now = datetime(2025, 7, 22, 16, 30, 0, tzinfo=timezone.utc)
     (tmp_path / "venv-builds" / "venv_20250722_163000").mkdir(parents=True)
@@ -305,10 +438,21 @@ def test_version_allocation_skips_a_second_the_store_already_holds(tmp_path):
 def test_work_dir_that_cannot_be_created_is_one_line(tmp_path, requirements):
     blocker = tmp_path / "file"
     blocker.write_text("x")
-    done = venvbuild("build", "--requirements", requirements("beta==1.0"), "--env-name", "demo",
-                     "--store", tmp_path / "s", "--work-dir", blocker / "work")
+    done = venvbuild(
+        "build",
+        "--requirements",
+        requirements("beta==1.0"),
+        "--env-name",
+        "demo",
+        "--store",
+        tmp_path / "s",
+        "--work-dir",
+        blocker / "work",
+    )
     assert done.returncode == 2
-    assert done.stderr.strip().splitlines() == [f"venvbuild: error: --work-dir {blocker / 'work'}: cannot create it: Not a directory"]
+    assert done.stderr.strip().splitlines() == [
+        f"venvbuild: error: --work-dir {blocker / 'work'}: cannot create it: Not a directory"
+    ]
 
 
 @pytest.mark.parametrize("store, message", [("", "--store is empty"), ("{file}", "not a directory")])
@@ -334,15 +478,32 @@ def test_a_refused_publish_leaves_the_build_folder_as_it_was(tmp_path, build_dir
 
 def test_a_dependency_cycle_is_recorded_and_warned_about_but_is_no_conflict(tmp_path, requirements):
     store = tmp_path / "store"
-    done = venvbuild("build", "--requirements", requirements("delta==1.0", "epsilon==1.0"), "--env-name", "demo",
-                     "--store", store, "--installer", "uv", "--fail-on-conflicts")
+    done = venvbuild(
+        "build",
+        "--requirements",
+        requirements("delta==1.0", "epsilon==1.0"),
+        "--env-name",
+        "demo",
+        "--store",
+        store,
+        "--installer",
+        "uv",
+        "--fail-on-conflicts",
+    )
     assert done.returncode == 0, done.stderr
     assert "venvbuild: warning: dependency cycle: delta -> epsilon -> delta" in done.stderr
     [record] = records_in(store)
     meta = json.loads(record.read_text())
     assert meta["is_conflict_free"] is True and meta["conflicts"] == []
-    assert meta["conflict_details"] == [{"kind": "cycle", "package": "delta", "requirement": "delta -> epsilon -> delta",
-                                         "installed_version": "1.0", "required_by": "epsilon 1.0"}]
+    assert meta["conflict_details"] == [
+        {
+            "kind": "cycle",
+            "package": "delta",
+            "requirement": "delta -> epsilon -> delta",
+            "installed_version": "1.0",
+            "required_by": "epsilon 1.0",
+        }
+    ]
     dot = (store / "venv-builds" / meta["venv_version"] / "pipdeptree.dot").read_text()
     assert '"delta" -> "epsilon" [color="#ff7f0e"' in dot and '"epsilon" -> "delta" [color="#ff7f0e"' in dot
 
@@ -351,16 +512,16 @@ def test_the_temporary_work_folder_goes_after_a_build_and_stays_without_its_venv
     scratch = tmp_path / "tmp"
     scratch.mkdir()
     wanted = requirements("alpha==1.0")
-    done = venvbuild("build", "--requirements", wanted, "--env-name", "demo", "--store", tmp_path / "store",
-                     env={"TMPDIR": str(scratch)})
+    done = venvbuild(
+        "build", "--requirements", wanted, "--env-name", "demo", "--store", tmp_path / "store", env={"TMPDIR": str(scratch)}
+    )
     assert done.returncode == 0, done.stderr
     assert [p.name for p in scratch.iterdir() if p.name.startswith("venvbuild-work-")] == []
 
     broken = tmp_path / "broken"
     broken.mkdir()
     (broken / "venv-builds-metadata").write_text("a file where the store keeps its claims and records\n")
-    failed = venvbuild("build", "--requirements", wanted, "--env-name", "demo", "--store", broken,
-                       env={"TMPDIR": str(scratch)})
+    failed = venvbuild("build", "--requirements", wanted, "--env-name", "demo", "--store", broken, env={"TMPDIR": str(scratch)})
 
     assert failed.returncode == 6, failed.stderr
     [work] = [p for p in scratch.iterdir() if p.name.startswith("venvbuild-work-")]
@@ -391,8 +552,9 @@ def test_requirements_with_credentials_changed_after_validate_are_refused_by_ins
     """Credentials are never copied into the work folder, so such a file is installed from where it is:
     only while it still says what validate read."""
     work, req = tmp_path / "work", tmp_path / "requirements.txt"
-    req.write_text(f"--extra-index-url https://builder:s3cr3t@127.0.0.1:9/simple\n--no-index\n"
-                   f"--find-links {wheelhouse}\nbeta==1.0\n")
+    req.write_text(
+        f"--extra-index-url https://builder:s3cr3t@127.0.0.1:9/simple\n--no-index\n--find-links {wheelhouse}\nbeta==1.0\n"
+    )
     assert venvbuild("validate", "--work-dir", work, "--requirements", req, "--env-name", "demo").returncode == 0
     assert "s3cr3t" not in (work / "state.json").read_text()
     req.write_text(req.read_text().replace("beta==1.0", "beta==2.0"))
@@ -400,5 +562,6 @@ def test_requirements_with_credentials_changed_after_validate_are_refused_by_ins
     assert done.returncode == 2
     assert done.stderr.strip().splitlines() == [
         f"venvbuild: error: {req}: changed since the validate stage read it (it holds credentials, which are "
-        "never copied, so it is installed from where it is); run validate again"]
+        "never copied, so it is installed from where it is); run validate again"
+    ]
     assert not (work / "venv").exists()

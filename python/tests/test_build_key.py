@@ -45,22 +45,28 @@ def test_includes_and_env_vars_are_read_as_pip_reads_them(tmp_path, monkeypatch)
     first, _ = key_for(tmp_path, BASE)
     (tmp_path / "web.txt").write_text('requests[socks,security]==2.32.3 ; python_version >= "3.8"\n')
     monkeypatch.setenv("PANDAS_VERSION", "2.2.3")
-    text = ("--index-url https://pypi.example/simple\n-r web.txt\n"
-            "pandas==${PANDAS_VERSION} --hash=sha256:bbbb --hash=sha256:aaaa\nscikit-learn==1.5.2\n")
+    text = (
+        "--index-url https://pypi.example/simple\n-r web.txt\n"
+        "pandas==${PANDAS_VERSION} --hash=sha256:bbbb --hash=sha256:aaaa\nscikit-learn==1.5.2\n"
+    )
     second, _ = key_for(tmp_path, text, name="top.txt")
     assert first == second
 
 
-@pytest.mark.parametrize("edit", [
-    lambda t: t.replace("pandas==2.2.3", "pandas==2.2.2"),
-    lambda t: t.replace("[socks,security]", "[socks]"),
-    lambda t: t.replace('>= "3.8"', '>= "3.9"'),
-    lambda t: t.replace("sha256:aaaa", "sha256:cccc"),
-    lambda t: t.replace("pypi.example", "mirror.example"),
-    lambda t: "--pre\n" + t,
-    lambda t: "--only-binary :all:\n" + t,
-    lambda t: "--find-links https://wheels.example/\n" + t,
-], ids=["pin", "extras", "marker", "hash", "index-url", "pre", "only-binary", "find-links"])
+@pytest.mark.parametrize(
+    "edit",
+    [
+        lambda t: t.replace("pandas==2.2.3", "pandas==2.2.2"),
+        lambda t: t.replace("[socks,security]", "[socks]"),
+        lambda t: t.replace('>= "3.8"', '>= "3.9"'),
+        lambda t: t.replace("sha256:aaaa", "sha256:cccc"),
+        lambda t: t.replace("pypi.example", "mirror.example"),
+        lambda t: "--pre\n" + t,
+        lambda t: "--only-binary :all:\n" + t,
+        lambda t: "--find-links https://wheels.example/\n" + t,
+    ],
+    ids=["pin", "extras", "marker", "hash", "index-url", "pre", "only-binary", "find-links"],
+)
 def test_a_changed_requirement_or_index_option_changes_the_key(tmp_path, edit):
     first, _ = key_for(tmp_path, BASE)
     second, _ = key_for(tmp_path, edit(BASE), name="edited.txt")
@@ -80,8 +86,12 @@ def test_resolution_environment_counts_and_other_variables_do_not(tmp_path):
     plain, _ = key_for(tmp_path, BASE, env={})
     quiet, _ = key_for(tmp_path, BASE, env={"PIP_NO_INPUT": "1", "PIP_PROGRESS_BAR": "off", "HOME": "/x"})
     assert plain == quiet
-    for variable, value in (("PIP_INDEX_URL", "https://other/simple"), ("UV_EXCLUDE_NEWER", "2025-01-01"),
-                            ("PIP_PRE", "1"), ("UV_RESOLUTION", "lowest")):
+    for variable, value in (
+        ("PIP_INDEX_URL", "https://other/simple"),
+        ("UV_EXCLUDE_NEWER", "2025-01-01"),
+        ("PIP_PRE", "1"),
+        ("UV_RESOLUTION", "lowest"),
+    ):
         changed, _ = key_for(tmp_path, BASE, env={variable: value})
         assert changed != plain, variable
 
@@ -98,17 +108,20 @@ def test_a_file_named_by_a_variable_counts_by_its_content(tmp_path, variable):
     assert first != second
 
 
-@pytest.mark.parametrize("field, value", [
-    ("python_version", "3.11.8"),
-    ("installer_version", "99.0"),
-    ("libc", "musllinux_1_2_x86_64"),
-    ("abi", "cpython-312-x86_64-linux-gnu"),
-    ("interpreter", "/opt/python/bin/python3.11"),
-    ("implementation", "pypy"),
-    ("compression", "zst"),
-    ("installer", "uv"),
-    ("archive_format", archive.FORMAT_VERSION + 1),
-])
+@pytest.mark.parametrize(
+    "field, value",
+    [
+        ("python_version", "3.11.8"),
+        ("installer_version", "99.0"),
+        ("libc", "musllinux_1_2_x86_64"),
+        ("abi", "cpython-312-x86_64-linux-gnu"),
+        ("interpreter", "/opt/python/bin/python3.11"),
+        ("implementation", "pypy"),
+        ("compression", "zst"),
+        ("installer", "uv"),
+        ("archive_format", archive.FORMAT_VERSION + 1),
+    ],
+)
 def test_interpreter_platform_installer_and_format_change_the_key(tmp_path, field, value):
     first, inputs = key_for(tmp_path, BASE)
     assert getattr(inputs, field) != value
@@ -136,14 +149,28 @@ def test_unpinned_installed_names_the_first_package_the_requirements_leave_open(
     assert build_key.unpinned_installed(parsed, ["alpha==1.1", "beta==1.0"]) == "alpha==1.1"
 
 
-@pytest.mark.parametrize("variable, value", [
-    ("PIP_REQUIREMENT", "extra.txt"), ("PIP_EDITABLE", "git+https://git.example/pkg.git#egg=pkg"),
-    ("PIP_CONFIG_SETTINGS", "--build-option=--cpp"), ("PIP_IGNORE_REQUIRES_PYTHON", "1"), ("PIP_NO_DEPS", "1"),
-    ("PIP_USE_PEP517", "0"), ("PIP_CERT", "/etc/ssl/other.pem"), ("PIP_TRUSTED_HOST", "mirror.example"),
-    ("PIP_SRC", "/tmp/src"), ("UV_REQUIREMENT", "extra.txt"), ("UV_CONFIG_SETTINGS", "editable_mode=compat"),
-    ("UV_LINK_MODE", "symlink"), ("UV_COMPILE_BYTECODE", "1"), ("UV_OFFLINE", "1"), ("UV_NO_SOURCES", "1"),
-    ("UV_KEYRING_PROVIDER", "subprocess"), ("UV_PYTHON_DOWNLOADS", "never"),
-])
+@pytest.mark.parametrize(
+    "variable, value",
+    [
+        ("PIP_REQUIREMENT", "extra.txt"),
+        ("PIP_EDITABLE", "git+https://git.example/pkg.git#egg=pkg"),
+        ("PIP_CONFIG_SETTINGS", "--build-option=--cpp"),
+        ("PIP_IGNORE_REQUIRES_PYTHON", "1"),
+        ("PIP_NO_DEPS", "1"),
+        ("PIP_USE_PEP517", "0"),
+        ("PIP_CERT", "/etc/ssl/other.pem"),
+        ("PIP_TRUSTED_HOST", "mirror.example"),
+        ("PIP_SRC", "/tmp/src"),
+        ("UV_REQUIREMENT", "extra.txt"),
+        ("UV_CONFIG_SETTINGS", "editable_mode=compat"),
+        ("UV_LINK_MODE", "symlink"),
+        ("UV_COMPILE_BYTECODE", "1"),
+        ("UV_OFFLINE", "1"),
+        ("UV_NO_SOURCES", "1"),
+        ("UV_KEYRING_PROVIDER", "subprocess"),
+        ("UV_PYTHON_DOWNLOADS", "never"),
+    ],
+)
 def test_every_pip_and_uv_variable_counts_unless_it_is_known_not_to_change_the_install(tmp_path, variable, value):
     """pip reads any option from PIP_<OPTION> and uv has dozens of UV_* settings: a list of the variables
     that count always misses one (PIP_REQUIREMENT adds requirements behind the key's back). Every one
@@ -154,13 +181,28 @@ def test_every_pip_and_uv_variable_counts_unless_it_is_known_not_to_change_the_i
     assert changed != plain, variable
 
 
-@pytest.mark.parametrize("variable, value", [
-    ("PIP_PROGRESS_BAR", "off"), ("PIP_NO_COLOR", "1"), ("PIP_QUIET", "2"), ("PIP_VERBOSE", "1"),
-    ("PIP_CACHE_DIR", "/tmp/cache"), ("PIP_NO_CACHE_DIR", "1"), ("PIP_TIMEOUT", "60"), ("PIP_RETRIES", "9"),
-    ("PIP_DISABLE_PIP_VERSION_CHECK", "1"), ("PIP_ROOT_USER_ACTION", "ignore"), ("PIP_LOG", "/tmp/pip.log"),
-    ("UV_NO_PROGRESS", "1"), ("UV_CACHE_DIR", "/tmp/uv"), ("UV_HTTP_TIMEOUT", "60"), ("UV_CONCURRENT_DOWNLOADS", "2"),
-    ("HOME", "/elsewhere"), ("PYTHONDONTWRITEBYTECODE", "1"),
-])
+@pytest.mark.parametrize(
+    "variable, value",
+    [
+        ("PIP_PROGRESS_BAR", "off"),
+        ("PIP_NO_COLOR", "1"),
+        ("PIP_QUIET", "2"),
+        ("PIP_VERBOSE", "1"),
+        ("PIP_CACHE_DIR", "/tmp/cache"),
+        ("PIP_NO_CACHE_DIR", "1"),
+        ("PIP_TIMEOUT", "60"),
+        ("PIP_RETRIES", "9"),
+        ("PIP_DISABLE_PIP_VERSION_CHECK", "1"),
+        ("PIP_ROOT_USER_ACTION", "ignore"),
+        ("PIP_LOG", "/tmp/pip.log"),
+        ("UV_NO_PROGRESS", "1"),
+        ("UV_CACHE_DIR", "/tmp/uv"),
+        ("UV_HTTP_TIMEOUT", "60"),
+        ("UV_CONCURRENT_DOWNLOADS", "2"),
+        ("HOME", "/elsewhere"),
+        ("PYTHONDONTWRITEBYTECODE", "1"),
+    ],
+)
 def test_a_variable_that_cannot_change_the_install_keeps_the_key(tmp_path, variable, value):
     """Output, cache location, timeouts and retries do not decide what is installed: setting them keeps
     reuse working."""
@@ -174,14 +216,17 @@ def test_index_urls_in_variables_count_without_being_written_in_clear(tmp_path):
     url = "https://pkgs.example/api/pypi/t0kenInPath/simple"
     first, inputs = key_for(tmp_path, BASE, env={"PIP_INDEX_URL": url, "UV_INDEX": f"corp={url}"})
     assert "t0kenInPath" not in repr(inputs) and "pkgs.example" not in repr(inputs)
-    second, _ = key_for(tmp_path, BASE, env={"PIP_INDEX_URL": url.replace("t0kenInPath", "other"),
-                                             "UV_INDEX": f"corp={url}"})
+    second, _ = key_for(tmp_path, BASE, env={"PIP_INDEX_URL": url.replace("t0kenInPath", "other"), "UV_INDEX": f"corp={url}"})
     assert first != second
 
 
-@pytest.mark.parametrize("installer, place", [
-    ("pip", "pip/pip.conf"), ("uv", "uv/uv.toml"),
-])
+@pytest.mark.parametrize(
+    "installer, place",
+    [
+        ("pip", "pip/pip.conf"),
+        ("uv", "uv/uv.toml"),
+    ],
+)
 def test_a_configuration_file_in_effect_counts_by_its_content(tmp_path, installer, place):
     """pip.conf and uv.toml set the same options the variables do: the one in effect counts, by its content
     with credentials redacted (a rotated token keeps the key), never its text in clear."""

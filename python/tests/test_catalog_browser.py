@@ -21,45 +21,108 @@ pytestmark = pytest.mark.skipif(not chromium_path(), reason="chromium is not ins
 # versions, 1.10 > 1.9, and a version PEP 440 cannot parse.
 BUILDS = {
     "venv_20250101_100000": dict(installed_packages=["kedro==0.18.14", "numpy==1.24.4", "pandas==1.5.3", "legacy==1.0-1"]),
-    "venv_20250102_100000": dict(installed_packages=["kedro-viz==6.7.0", "numpy==1.24.4+local.1", "pandas==1.10.0"],
-                                 python_version="3.10", python_full_version="3.10.14"),
-    "venv_20250103_100000": dict(installed_packages=["pandas==2.0.0rc1", "scikit_learn==1.5.2", "weird==not.a.version"],
-                                 is_conflict_free=False, conflicts=["x requires y"]),
-    "venv_20250104_100000": dict(installed_packages=["Kedro==0.19.0rc1", "numpy==2.0.0.dev3", "pandas==2.0.0"],
-                                 env_name="other", python_version="3.12", python_full_version="3.12.4"),
-    "venv_20250105_100000": dict(installed_packages=["kedro==0.19.10", "pandas==2.0.0.post1", "Scikit-Learn==1.3.2",
-                                                     "zope.interface==6.0", "legacy==1.0"]),
+    "venv_20250102_100000": dict(
+        installed_packages=["kedro-viz==6.7.0", "numpy==1.24.4+local.1", "pandas==1.10.0"],
+        python_version="3.10",
+        python_full_version="3.10.14",
+    ),
+    "venv_20250103_100000": dict(
+        installed_packages=["pandas==2.0.0rc1", "scikit_learn==1.5.2", "weird==not.a.version"],
+        is_conflict_free=False,
+        conflicts=["x requires y"],
+    ),
+    "venv_20250104_100000": dict(
+        installed_packages=["Kedro==0.19.0rc1", "numpy==2.0.0.dev3", "pandas==2.0.0"],
+        env_name="other",
+        python_version="3.12",
+        python_full_version="3.12.4",
+    ),
+    "venv_20250105_100000": dict(
+        installed_packages=["kedro==0.19.10", "pandas==2.0.0.post1", "Scikit-Learn==1.3.2", "zope.interface==6.0", "legacy==1.0"]
+    ),
     "venv_20250105_120000": dict(installed_packages=["kedro==1!0.1", "pandas==2", "numpy==1.24.4"]),
 }
 
 # (search box text, options): the same question to the page and to `venvbuild search`.
 CORPUS = [
-    ("kedro", {}), ("Kedro", {}), ("kedro-viz", {}), ("KEDRO_VIZ", {}), ("nothing-here", {}),
-    ("pandas>=1.5,<2", {}), ("pandas<2", {}), ("pandas>1.5.3", {}), ("pandas>=2.0.0rc1", {}), ("pandas>2.0.0", {}),
-    ("pandas==2.0.*", {}), ("pandas!=1.5.3", {}), ("pandas~=1.5", {}), ("pandas~=2.0.0", {}), ("pandas<=2.0.0", {}),
-    ("pandas===2.0.0", {}), ("pandas==2", {}), ("pandas>=1.9", {}), ("pandas<2.0.0rc2", {}), ("pandas>2", {}),
-    ("kedro>0.18.14", {}), ("kedro>=1!0", {}), ("kedro<1!0", {}), ("kedro>=0.19.0rc1", {}),
-    ("numpy==1.24.4", {}), ("numpy<=1.24.4", {}), ("numpy>1.24.4", {}), ("numpy>=2.0.0.dev1", {}),
-    ("numpy==1.24.4+local.1", {}), ("numpy!=1.24.4", {}), ("numpy==1.24.*", {}),
-    ("scikit_learn>=1.4", {}), ("Scikit.Learn", {}), ("ZOPE_Interface==6", {}),
-    ("weird", {}), ("weird>=0", {}), ("weird===not.a.version", {}),
-    ("legacy>1.0", {}), ("legacy==1.0.post1", {}), ("legacy>=1.0", {}),
-    ("pandas kedro", {}), ("pandas<2 kedro>=0.19", {}), ("pandas>=1.5 pandas<2", {}), ("pandas >= 1.5, <2", {}),
-    ("kedro>0.18.14", {"pre": True}), ("pandas<2", {"pre": True}), ("numpy<2", {"pre": True}),
+    ("kedro", {}),
+    ("Kedro", {}),
+    ("kedro-viz", {}),
+    ("KEDRO_VIZ", {}),
+    ("nothing-here", {}),
+    ("pandas>=1.5,<2", {}),
+    ("pandas<2", {}),
+    ("pandas>1.5.3", {}),
+    ("pandas>=2.0.0rc1", {}),
+    ("pandas>2.0.0", {}),
+    ("pandas==2.0.*", {}),
+    ("pandas!=1.5.3", {}),
+    ("pandas~=1.5", {}),
+    ("pandas~=2.0.0", {}),
+    ("pandas<=2.0.0", {}),
+    ("pandas===2.0.0", {}),
+    ("pandas==2", {}),
+    ("pandas>=1.9", {}),
+    ("pandas<2.0.0rc2", {}),
+    ("pandas>2", {}),
+    ("kedro>0.18.14", {}),
+    ("kedro>=1!0", {}),
+    ("kedro<1!0", {}),
+    ("kedro>=0.19.0rc1", {}),
+    ("numpy==1.24.4", {}),
+    ("numpy<=1.24.4", {}),
+    ("numpy>1.24.4", {}),
+    ("numpy>=2.0.0.dev1", {}),
+    ("numpy==1.24.4+local.1", {}),
+    ("numpy!=1.24.4", {}),
+    ("numpy==1.24.*", {}),
+    ("scikit_learn>=1.4", {}),
+    ("Scikit.Learn", {}),
+    ("ZOPE_Interface==6", {}),
+    ("weird", {}),
+    ("weird>=0", {}),
+    ("weird===not.a.version", {}),
+    ("legacy>1.0", {}),
+    ("legacy==1.0.post1", {}),
+    ("legacy>=1.0", {}),
+    ("pandas kedro", {}),
+    ("pandas<2 kedro>=0.19", {}),
+    ("pandas>=1.5 pandas<2", {}),
+    ("pandas >= 1.5, <2", {}),
+    ("kedro>0.18.14", {"pre": True}),
+    ("pandas<2", {"pre": True}),
+    ("numpy<2", {"pre": True}),
     ("pandas>2", {"pre": True}),
-    ("pandas<=2.0.0.post1", {}), ("pandas>=2.0.0.post1", {}), ("pandas==2.0.0rc1", {}), ("pandas!=2.0.*", {}),
-    ("kedro~=0.19.0", {}), ("KEDRO>=0.19,!=0.19.10", {}), ("numpy>1.24.4", {"pre": True}), ("legacy<=1.0", {}),
-    ("numpy==1.24.4+LOCAL.1", {}), ("numpy<=1.24.4", {"pre": True}), ("pandas>2.0.0rc1", {}), ("pandas<2.0.0.post1", {}),
-    ("numpy<2.0.0", {"pre": True}), ("numpy>=2.0.0.dev3,<2.0.0", {}), ("kedro===0.19.10", {}),
-    ("kedro", {"python": "3.10"}), ("kedro-viz", {"python": "3.10"}), ("pandas", {"conflict_free": True}),
-    ("kedro", {"env": "other"}), ("pandas", {"since": "2025-01-04"}),
+    ("pandas<=2.0.0.post1", {}),
+    ("pandas>=2.0.0.post1", {}),
+    ("pandas==2.0.0rc1", {}),
+    ("pandas!=2.0.*", {}),
+    ("kedro~=0.19.0", {}),
+    ("KEDRO>=0.19,!=0.19.10", {}),
+    ("numpy>1.24.4", {"pre": True}),
+    ("legacy<=1.0", {}),
+    ("numpy==1.24.4+LOCAL.1", {}),
+    ("numpy<=1.24.4", {"pre": True}),
+    ("pandas>2.0.0rc1", {}),
+    ("pandas<2.0.0.post1", {}),
+    ("numpy<2.0.0", {"pre": True}),
+    ("numpy>=2.0.0.dev3,<2.0.0", {}),
+    ("kedro===0.19.10", {}),
+    ("kedro", {"python": "3.10"}),
+    ("kedro-viz", {"python": "3.10"}),
+    ("pandas", {"conflict_free": True}),
+    ("kedro", {"env": "other"}),
+    ("pandas", {"since": "2025-01-04"}),
 ]
 INVALID = ["pandas>=", "pandas[extra]", "pandas @ http://example.invalid/p.whl", "pandas>=1.*", "pandas==1.0.*+x"]
 
 
 def cli_search(capsys, store, text, options):
-    argv = ["search", *text.split(" "), "--json", "--store", str(store)] if " >= " not in text else \
-        ["search", text, "--json", "--store", str(store)]
+    argv = (
+        ["search", *text.split(" "), "--json", "--store", str(store)]
+        if " >= " not in text
+        else ["search", text, "--json", "--store", str(store)]
+    )
     if options.get("pre"):
         argv.append("--pre")
     if options.get("python"):
@@ -198,10 +261,22 @@ HOSTILE_FIELDS = dict(
     venvbuild_version="<svg onload=window.owned=14>",
     python_full_version='3.11.7"><iframe src="javascript:parent.owned=15">',
     conflicts=["<img src=x onerror=window.owned=16>"],
-    conflict_details=[{"kind": "cycle", "package": "six", "requirement": "<script>window.owned=17</script>",
-                       "installed_version": None, "required_by": "six"},
-                      {"kind": "missing", "package": "x", "requirement": "x", "installed_version": None,
-                       "required_by": "<img src=x onerror=window.owned=16>"}],
+    conflict_details=[
+        {
+            "kind": "cycle",
+            "package": "six",
+            "requirement": "<script>window.owned=17</script>",
+            "installed_version": None,
+            "required_by": "six",
+        },
+        {
+            "kind": "missing",
+            "package": "x",
+            "requirement": "x",
+            "installed_version": None,
+            "required_by": "<img src=x onerror=window.owned=16>",
+        },
+    ],
     is_conflict_free=False,
     installed_packages=["six==1.0</script><script>alert(18)</script>", "evil==<img/src/onerror/alert(19)>"],
 )
@@ -226,8 +301,9 @@ def hostile_site(tmp_path_factory, browser):
 def visit(chromium, url):
     """Open url; what ran there: window.owned (undefined when nothing ran), and whether a dialog opened."""
     chromium.navigate(url)
-    return chromium.evaluate("window.owned === undefined ? null : window.owned"), \
-        "Page.javascriptDialogOpening" in chromium.events
+    return chromium.evaluate(
+        "window.owned === undefined ? null : window.owned"
+    ), "Page.javascriptDialogOpening" in chromium.events
 
 
 @pytest.mark.parametrize("over", ["http", "file"])
@@ -244,8 +320,9 @@ def test_nothing_a_build_stored_runs_in_the_catalog(browser, hostile_site, over)
         assert visit(chromium, address) == (None, False), page
     assert [e for e in chromium.errors if "Failed to load resource" not in e] == [], "only the SVG is not found"
     chromium.errors.clear()
-    chromium.navigate(url + f"builds/{HOSTILE_VERSION}.html" if over == "http"
-                      else (site / "builds" / f"{HOSTILE_VERSION}.html").as_uri())
+    chromium.navigate(
+        url + f"builds/{HOSTILE_VERSION}.html" if over == "http" else (site / "builds" / f"{HOSTILE_VERSION}.html").as_uri()
+    )
     shown = chromium.evaluate("""({
         facts: Array.from(document.querySelectorAll('.facts td')).map(function (td) { return td.textContent; }),
         links: Array.from(document.querySelectorAll('a')).map(function (a) { return a.protocol; }),
@@ -263,8 +340,10 @@ def test_nothing_a_build_stored_runs_in_the_catalog(browser, hostile_site, over)
     assert "script-src 'self'" in shown["csp"] and "object-src 'none'" in shown["csp"]
     chromium.navigate(url + "index.html#q=evil" if over == "http" else (site / "index.html").as_uri() + "#q=evil")
     chromium.wait_for("document.querySelectorAll('#builds tbody tr').length === 1")
-    assert chromium.evaluate("document.querySelector('#builds tbody tr').cells[4].textContent") == \
-        "evil==<img/src/onerror/alert(19)>"
+    assert (
+        chromium.evaluate("document.querySelector('#builds tbody tr').cells[4].textContent")
+        == "evil==<img/src/onerror/alert(19)>"
+    )
     assert chromium.evaluate("window.owned === undefined") and "Page.javascriptDialogOpening" not in chromium.events
     # The missing SVG's 404 may be reported late, on a loaded machine; any other error fails.
     assert [e for e in chromium.errors if "Failed to load resource" not in e] == []
@@ -277,9 +356,11 @@ def test_the_policy_refuses_a_script_that_got_into_a_page(browser, hostile_site)
     site, _ = hostile_site
     chromium.navigate((site / "index.html").as_uri() + "#q=six")
     chromium.wait_for("window.venvbuildCatalogReady")
-    chromium.evaluate("var s = document.createElement('script'); s.textContent = 'window.owned = 20'; "
-                      "document.body.appendChild(s); var i = document.createElement('img'); i.src = 'x'; "
-                      "i.setAttribute('onerror', 'window.owned = 21'); document.body.appendChild(i); 0")
+    chromium.evaluate(
+        "var s = document.createElement('script'); s.textContent = 'window.owned = 20'; "
+        "document.body.appendChild(s); var i = document.createElement('img'); i.src = 'x'; "
+        "i.setAttribute('onerror', 'window.owned = 21'); document.body.appendChild(i); 0"
+    )
     chromium.wait_for("document.querySelectorAll('img').length === 1")
     assert chromium.evaluate("window.owned === undefined")
     refused = [e for e in chromium.errors if "Failed to load resource" not in e]  # the img's 'x' is not found

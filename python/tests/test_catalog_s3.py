@@ -32,27 +32,32 @@ def bucket(s3, s3_server, tmp_path, capsys):
 
 def objects(s3, bucket, prefix):
     listing = s3.list_objects_v2(Bucket=bucket, Prefix=prefix).get("Contents", [])
-    return {o["Key"][len(prefix):]: o for o in listing}
+    return {o["Key"][len(prefix) :]: o for o in listing}
 
 
 def test_diff_reads_builds_from_s3(capsys, bucket, s3_server):
-    code, out, err = run(capsys, "diff", OLD, NEW, "--json", "--store", f"s3://{bucket}/venv-builds",
-                         "--endpoint-url", s3_server)
+    code, out, err = run(capsys, "diff", OLD, NEW, "--json", "--store", f"s3://{bucket}/venv-builds", "--endpoint-url", s3_server)
     assert code == 1, err
     assert json.loads(out)["upgraded"] == [["pandas", "1.5.3", "1.10.0"]]
-    code, _, err = run(capsys, "diff", OLD, "venv_20990101_000000", "--store", f"s3://{bucket}/venv-builds",
-                       "--endpoint-url", s3_server)
+    code, _, err = run(
+        capsys, "diff", OLD, "venv_20990101_000000", "--store", f"s3://{bucket}/venv-builds", "--endpoint-url", s3_server
+    )
     assert code == 2 and f"B venv_20990101_000000: no such build in s3://{bucket}/venv-builds" in err
 
 
 def test_catalog_from_s3_to_s3_uploads_only_what_changed(capsys, bucket, s3, s3_server, tmp_path):
-    argv = ["catalog", "--store", f"s3://{bucket}/venv-builds", "--out", f"s3://{bucket}/catalog",
-            "--endpoint-url", s3_server]
+    argv = ["catalog", "--store", f"s3://{bucket}/venv-builds", "--out", f"s3://{bucket}/catalog", "--endpoint-url", s3_server]
     code, _, err = run(capsys, *argv)
     assert code == 0, err
     stored = objects(s3, bucket, "catalog/")
-    assert {"index.html", "data/index.js", "assets/catalog.js", f"builds/{NEW}.html",
-            "packages/pandas.html", ".venvbuild-catalog.json"} <= set(stored)
+    assert {
+        "index.html",
+        "data/index.js",
+        "assets/catalog.js",
+        f"builds/{NEW}.html",
+        "packages/pandas.html",
+        ".venvbuild-catalog.json",
+    } <= set(stored)
     head = s3.head_object(Bucket=bucket, Key="catalog/index.html")
     assert head["ContentType"].startswith("text/html")
     page = s3.get_object(Bucket=bucket, Key=f"catalog/builds/{NEW}.html")["Body"].read().decode()
@@ -71,8 +76,9 @@ def test_catalog_from_s3_to_s3_uploads_only_what_changed(capsys, bucket, s3, s3_
 
 def test_catalog_refuses_a_prefix_it_did_not_write(capsys, bucket, s3, s3_server):
     s3.put_object(Bucket=bucket, Key="website/index.html", Body=b"<p>hand made</p>")
-    code, _, err = run(capsys, "catalog", "--store", f"s3://{bucket}/venv-builds", "--out", f"s3://{bucket}/website",
-                       "--endpoint-url", s3_server)
+    code, _, err = run(
+        capsys, "catalog", "--store", f"s3://{bucket}/venv-builds", "--out", f"s3://{bucket}/website", "--endpoint-url", s3_server
+    )
     assert code == 2 and "not written by venvbuild catalog" in err and err.count("\n") == 1
     assert set(objects(s3, bucket, "website/")) == {"index.html"}
 
@@ -81,16 +87,23 @@ def test_no_object_of_the_site_is_served_as_svg_or_a_guessed_type(capsys, bucket
     """S3 serves an object with the Content-Type given at upload: a build's SVG uploaded as image/svg+xml
     would run its scripts on the site's origin. The site holds only its own kinds, each with its exact
     type, and nothing from a build."""
-    publish.publish(with_own_svg(make_build_dir(tmp_path / "b", "venv_20250103_100000")),
-                    S3Store(bucket, "venv-builds", endpoint_url=s3_server))
+    publish.publish(
+        with_own_svg(make_build_dir(tmp_path / "b", "venv_20250103_100000")),
+        S3Store(bucket, "venv-builds", endpoint_url=s3_server),
+    )
     capsys.readouterr()
-    code, _, err = run(capsys, "catalog", "--store", f"s3://{bucket}/venv-builds", "--out", f"s3://{bucket}/catalog",
-                       "--endpoint-url", s3_server)
+    code, _, err = run(
+        capsys, "catalog", "--store", f"s3://{bucket}/venv-builds", "--out", f"s3://{bucket}/catalog", "--endpoint-url", s3_server
+    )
     assert code == 0, err
-    types = {key: s3.head_object(Bucket=bucket, Key="catalog/" + key)["ContentType"]
-             for key in objects(s3, bucket, "catalog/")}
-    expected = {"html": "text/html; charset=utf-8", "js": "text/javascript; charset=utf-8",
-                "css": "text/css; charset=utf-8", "json": "application/json", "jsonl": "application/octet-stream"}
+    types = {key: s3.head_object(Bucket=bucket, Key="catalog/" + key)["ContentType"] for key in objects(s3, bucket, "catalog/")}
+    expected = {
+        "html": "text/html; charset=utf-8",
+        "js": "text/javascript; charset=utf-8",
+        "css": "text/css; charset=utf-8",
+        "json": "application/json",
+        "jsonl": "application/octet-stream",
+    }
     assert {key: expected[key.rsplit(".", 1)[-1]] for key in types} == types
     page = s3.get_object(Bucket=bucket, Key="catalog/builds/venv_20250103_100000.html")["Body"].read().decode()
     assert "<script" not in page and ">six 1.16.0</text>" in page

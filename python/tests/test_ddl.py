@@ -68,11 +68,7 @@ def columns(tree: exp.Create) -> list:
 
 
 def properties(tree: exp.Create) -> dict:
-    return {
-        p.this.name: p.args["value"].name
-        for p in tree.args["properties"].expressions
-        if type(p) is exp.Property
-    }
+    return {p.this.name: p.args["value"].name for p in tree.args["properties"].expressions if type(p) is exp.Property}
 
 
 def first(tree: exp.Create, kind):
@@ -174,6 +170,7 @@ def test_bucket_is_required(capsys):
 
 def test_a_projection_start_in_the_future_is_refused(capsys):
     from venvbuild.cli import main
+
     assert main(["ddl", "--bucket", "my-bucket", "--since", "2999-01-01"]) == 2
     assert "--since 2999-01-01 is in the future" in capsys.readouterr().err
 

@@ -12,9 +12,12 @@ from venvbuild.store.local import LocalStore
 
 
 def entry(name, version, *deps):
-    return {"package": {"key": name.lower(), "package_name": name, "installed_version": version},
-            "dependencies": [{"key": d.lower(), "package_name": d, "installed_version": v, "required_version": r}
-                             for d, v, r in deps]}
+    return {
+        "package": {"key": name.lower(), "package_name": name, "installed_version": version},
+        "dependencies": [
+            {"key": d.lower(), "package_name": d, "installed_version": v, "required_version": r} for d, v, r in deps
+        ],
+    }
 
 
 # alpha needs beta<2 (2.0 installed: conflict) and ghost (missing); delta <-> epsilon is a cycle.
@@ -41,8 +44,7 @@ def test_mermaid_styles_exactly_the_bad_edges():
     edges = [line for line in lines if "-->" in line]
     styled = {int(line.split()[1]): line for line in lines if line.strip().startswith("linkStyle")}
     bad = {i for i, line in enumerate(edges) if i in styled}
-    assert [edges[i].strip() for i in sorted(bad)] == [
-        'n0 -->|"<2"| n1', 'n0 -->|">=1"| n4', "n2 --> n3", 'n3 -->|">=1"| n2']
+    assert [edges[i].strip() for i in sorted(bad)] == ['n0 -->|"<2"| n1', 'n0 -->|">=1"| n4', "n2 --> n3", 'n3 -->|">=1"| n2']
     assert "stroke:#d62728" in styled[0] and "stroke:#ff7f0e" in styled[2]
     assert any(":::missing" in line and "ghost (missing)" in line for line in lines)
 
@@ -58,7 +60,7 @@ def test_graphviz_reads_our_dot_and_draws_the_red_edge(tmp_path):
     target = tmp_path / "g.svg"
     assert graph_pictures.svg(graph_pictures.dot(TREE), target, shutil.which("dot")) is None
     svg = target.read_text()
-    assert svg.count("<g id=\"node") == 6 and 'stroke="#d62728"' in svg and 'stroke="#ff7f0e"' in svg
+    assert svg.count('<g id="node') == 6 and 'stroke="#d62728"' in svg and 'stroke="#ff7f0e"' in svg
 
 
 def test_a_failing_graphviz_is_reported_not_raised(tmp_path):
@@ -82,7 +84,11 @@ def test_extra_artifacts_are_published_before_metadata_and_old_records_stay_vali
     order = []
     store = LocalStore(tmp_path / "store")
     real = store.put_new
-    monkeypatch.setattr(store, "put_new", lambda key, path, sha, movable=False: (order.append(key.rsplit("/", 1)[-1]), real(key, path, sha, movable)))
+    monkeypatch.setattr(
+        store,
+        "put_new",
+        lambda key, path, sha, movable=False: (order.append(key.rsplit("/", 1)[-1]), real(key, path, sha, movable)),
+    )
     publish.publish(build, store)
     assert order[-4:] == ["pipdeptree.mmd", "pipdeptree.dot", "metadata.json", "venv_20250101_100000.json"]
 

@@ -20,15 +20,33 @@ def publish_build(tmp_path, version, **fields):
 
 @pytest.fixture
 def store(tmp_path, capsys):
-    publish_build(tmp_path, OLD, installed_packages=["kedro==0.18.14", "numpy==1.24.4", "pandas==1.5.3", "six==1.16.0"],
-                  python_full_version="3.11.7")
-    publish_build(tmp_path, NEW, installed_packages=["Kedro==0.19.10", "numpy==1.24.4", "pandas==1.10.0", "PyYAML==6.0"],
-                  python_full_version="3.11.9", installer="uv", is_conflict_free=False,
-                  conflicts=["kedro 0.19.10 requires pandas<1.6, but pandas 1.10.0 is installed"],
-                  conflict_details=[{"kind": "version", "package": "pandas", "requirement": "pandas<1.6",
-                                     "installed_version": "1.10.0", "required_by": "kedro 0.19.10"}])
-    publish_build(tmp_path, OTHER, installed_packages=["kedro==0.18.14", "numpy==1.24.4", "pandas==1.5.3", "six==1.16.0"],
-                  env_name="other")
+    publish_build(
+        tmp_path,
+        OLD,
+        installed_packages=["kedro==0.18.14", "numpy==1.24.4", "pandas==1.5.3", "six==1.16.0"],
+        python_full_version="3.11.7",
+    )
+    publish_build(
+        tmp_path,
+        NEW,
+        installed_packages=["Kedro==0.19.10", "numpy==1.24.4", "pandas==1.10.0", "PyYAML==6.0"],
+        python_full_version="3.11.9",
+        installer="uv",
+        is_conflict_free=False,
+        conflicts=["kedro 0.19.10 requires pandas<1.6, but pandas 1.10.0 is installed"],
+        conflict_details=[
+            {
+                "kind": "version",
+                "package": "pandas",
+                "requirement": "pandas<1.6",
+                "installed_version": "1.10.0",
+                "required_by": "kedro 0.19.10",
+            }
+        ],
+    )
+    publish_build(
+        tmp_path, OTHER, installed_packages=["kedro==0.18.14", "numpy==1.24.4", "pandas==1.5.3", "six==1.16.0"], env_name="other"
+    )
     capsys.readouterr()
     return tmp_path / "store"
 
@@ -58,10 +76,13 @@ def test_same_installed_packages_exit_0(capsys, store):
     assert code == 0 and out.strip().endswith("no differences")
 
 
-@pytest.mark.parametrize("a,b,message", [
-    ("venv_20990101_000000", NEW, "venvbuild: error: A venv_20990101_000000: no such build in "),
-    (OLD, "latest", "venvbuild: error: B 'latest' is not valid: venv_YYYYMMDD_HHMMSS"),
-])
+@pytest.mark.parametrize(
+    "a,b,message",
+    [
+        ("venv_20990101_000000", NEW, "venvbuild: error: A venv_20990101_000000: no such build in "),
+        (OLD, "latest", "venvbuild: error: B 'latest' is not valid: venv_YYYYMMDD_HHMMSS"),
+    ],
+)
 def test_diff_of_an_unknown_version_is_one_line_exit_2(capsys, store, a, b, message):
     code, out, err = run(capsys, "diff", a, b, "--store", store)
     assert (code, out) == (2, "") and err.startswith(message) and err.count("\n") == 1
@@ -88,7 +109,11 @@ def test_catalog_writes_pages_and_rewrites_only_what_changed(capsys, store, tmp_
     assert code == 0
     changed = {p for p, ino in inodes.items() if not p.exists() or p.stat().st_ino != ino}
     assert {p.relative_to(out).as_posix() for p in changed} == {
-        ".venvbuild-catalog.json", ".venvbuild-catalog-records.jsonl", "data/index.js", "packages/numpy.html"}
+        ".venvbuild-catalog.json",
+        ".venvbuild-catalog-records.jsonl",
+        "data/index.js",
+        "packages/numpy.html",
+    }
     assert (out / "builds" / "venv_20250104_100000.html").exists()
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".site.")], "no temporary folder left"
 
@@ -140,14 +165,25 @@ def test_a_failure_while_writing_leaves_the_old_site(capsys, store, tmp_path, mo
 
 
 MUTATIONS = [
-    ("env_name", None), ("archive_size", True), ("archive_size", "1"), ("installed_packages", ["a==1", "b"]),
-    ("installer", "conda"), ("surprise", 1), ("extra_artifacts", ["../x"]), ("build_url", 3),
-    ("venv_version", "v1"), ("conflict_details", [{"kind": "version"}]), ("archive_size", -1),
-    ("archive_format", 0), ("relocation", {"placeholder": "relative", "files": [], "binary_files": []}),
+    ("env_name", None),
+    ("archive_size", True),
+    ("archive_size", "1"),
+    ("installed_packages", ["a==1", "b"]),
+    ("installer", "conda"),
+    ("surprise", 1),
+    ("extra_artifacts", ["../x"]),
+    ("build_url", 3),
+    ("venv_version", "v1"),
+    ("conflict_details", [{"kind": "version"}]),
+    ("archive_size", -1),
+    ("archive_format", 0),
+    ("relocation", {"placeholder": "relative", "files": [], "binary_files": []}),
     ("extra_artifacts", ["pipdeptree.dot", "pipdeptree.dot"]),
     ("relocation", {"placeholder": "/p", "files": [{"path": "bin/x", "kind": "elf"}], "binary_files": []}),
-    ("conflict_details", [{"kind": "cycle", "package": "a", "requirement": "a", "installed_version": None,
-                           "required_by": "b", "extra": 1}]),
+    (
+        "conflict_details",
+        [{"kind": "cycle", "package": "a", "requirement": "a", "installed_version": None, "required_by": "b", "extra": 1}],
+    ),
 ]
 
 
@@ -158,8 +194,11 @@ def test_the_record_check_refuses_what_the_schema_refuses(field, value):
     from venvbuild.record import metadata
     from venvbuild.store import stored_builds
 
-    good = make_metadata(extra_artifacts=["pipdeptree.dot"], archive_format=2, relocation={
-        "placeholder": "/p", "files": [{"path": "bin/activate", "kind": "text"}], "binary_files": []})
+    good = make_metadata(
+        extra_artifacts=["pipdeptree.dot"],
+        archive_format=2,
+        relocation={"placeholder": "/p", "files": [{"path": "bin/activate", "kind": "text"}], "binary_files": []},
+    )
     assert metadata.is_valid(good)
     bad = dict(good)
     if value is None:
@@ -182,20 +221,24 @@ def test_a_builds_own_svg_never_reaches_the_site(capsys, store, tmp_path):
     assert '<div id="graph" role="img"' in page and ">six 1.16.0</text>" in page, "drawn from pipdeptree.json"
     assert "<script" not in page and "onload" not in page and "foreignObject" not in page and "evil" not in page
     assert [p for p in out.rglob("*") if p.suffix not in (".html", ".js", ".css", ".json", ".jsonl", "")] == []
-    assert all("http-equiv=\"Content-Security-Policy\"" in p.read_text() for p in out.rglob("*.html"))
+    assert all('http-equiv="Content-Security-Policy"' in p.read_text() for p in out.rglob("*.html"))
 
 
 def test_a_package_listed_under_several_spellings_is_reported_not_silently_picked(capsys, store, tmp_path):
     """One record listing six, Six and SIX (PEP 503: one package) is a duplicate the diff names, with the
     record and the pin it compared; it is never one of them chosen in silence."""
     twice = "venv_20250104_100000"
-    publish_build(tmp_path, twice, installed_packages=["kedro==0.18.14", "numpy==1.24.4", "pandas==1.5.3",
-                                                       "six==1.16.0", "Six==1.17.0", "SIX==1.15.0"])
+    publish_build(
+        tmp_path,
+        twice,
+        installed_packages=["kedro==0.18.14", "numpy==1.24.4", "pandas==1.5.3", "six==1.16.0", "Six==1.17.0", "SIX==1.15.0"],
+    )
     capsys.readouterr()
     code, out, err = run(capsys, "diff", OLD, twice, "--store", store)
     assert code == 1 and err == ""
-    assert (f"duplicate in {twice}: six listed as six==1.16.0, Six==1.17.0, SIX==1.15.0; compared as six==1.16.0"
-            in out.splitlines())
+    assert (
+        f"duplicate in {twice}: six listed as six==1.16.0, Six==1.17.0, SIX==1.15.0; compared as six==1.16.0" in out.splitlines()
+    )
     assert not any(line.startswith(("^ ", "v ", "~ ")) for line in out.splitlines()), "six==1.16.0 in both"
     code, out, _ = run(capsys, "diff", OLD, twice, "--json", "--store", store)
     assert code == 1 and json.loads(out)["duplicates"] == [[twice, "six", ["six==1.16.0", "Six==1.17.0", "SIX==1.15.0"]]]
@@ -209,8 +252,10 @@ def test_a_package_listed_under_several_spellings_is_reported_not_silently_picke
 def test_a_record_repeating_an_extra_artifact_is_refused_by_catalog_diff_search_and_pull(capsys, store, tmp_path):
     """uniqueItems is part of the schema: every command that reads records refuses such a record as damaged,
     in one line: diff, which names it, fails; catalog, search and pull --latest leave it out with a warning."""
-    damaged = {**json.loads((store / "venv-builds" / NEW / "metadata.json").read_text()),
-               "extra_artifacts": ["pipdeptree.dot", "pipdeptree.dot"]}
+    damaged = {
+        **json.loads((store / "venv-builds" / NEW / "metadata.json").read_text()),
+        "extra_artifacts": ["pipdeptree.dot", "pipdeptree.dot"],
+    }
     text = json.dumps(damaged) + "\n"
     (store / "venv-builds" / NEW / "metadata.json").write_text(text)
     (store / "venv-builds-metadata" / "dt=2025-01-02" / f"{NEW}.json").write_text(text)
@@ -226,4 +271,5 @@ def test_a_record_repeating_an_extra_artifact_is_refused_by_catalog_diff_search_
     assert code == 0 and NEW not in out and OLD in out
     assert err.count("\n") == 1 and f"{NEW}.json skipped: does not match metadata.schema.json: {why}" in err
     from venvbuild.consume import pull
+
     assert pull.find_build(LocalStore(store), env_name="demo")["venv_version"] == OLD

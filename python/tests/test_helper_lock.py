@@ -26,10 +26,12 @@ def version():
 
 def check(lock_text, dependencies=None, optional=None, at=None):
     meta = project()
-    return helper_lock.problems(helper_lock.parse(lock_text),
-                                meta["dependencies"] if dependencies is None else dependencies,
-                                meta["optional-dependencies"] if optional is None else optional,
-                                at or version())
+    return helper_lock.problems(
+        helper_lock.parse(lock_text),
+        meta["dependencies"] if dependencies is None else dependencies,
+        meta["optional-dependencies"] if optional is None else optional,
+        at or version(),
+    )
 
 
 def test_the_committed_lock_matches_pyproject_and_version():
@@ -111,4 +113,5 @@ def test_the_lock_pins_the_wheel_of_this_tree(tmp_path):
     (pin,) = helper_lock.parse(LOCK.read_text(encoding="utf-8")).pin("venvbuild")
     assert wheel.name == f"venvbuild-{pin.version}-py3-none-any.whl"
     assert pin.hashes == (hashlib.sha256(wheel.read_bytes()).hexdigest(),), (
-        "the lock pins another wheel than this tree's: bump resources/venvbuild/VERSION and run .ci/release-helper")
+        "the lock pins another wheel than this tree's: bump resources/venvbuild/VERSION and run .ci/release-helper"
+    )

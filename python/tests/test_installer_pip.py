@@ -13,8 +13,11 @@ from tests._support.processes import CHILD_TIMEOUT_S
 from venvbuild.build import archive, installer, interpreter
 
 HELPER_PIP = importlib.metadata.version("pip")
-HELPER_FACTS = {"implementation": sys.implementation.name, "bundled_pip": HELPER_PIP,
-                "abi": sysconfig.get_config_var("SOABI") or sys.implementation.cache_tag}
+HELPER_FACTS = {
+    "implementation": sys.implementation.name,
+    "bundled_pip": HELPER_PIP,
+    "abi": sysconfig.get_config_var("SOABI") or sys.implementation.cache_tag,
+}
 
 
 def _build(tmp_path, requirements, name, helper_pip):
@@ -45,27 +48,34 @@ def test_the_helpers_pip_and_the_venvs_own_install_the_same_files(tmp_path, requ
     assert any(c.startswith(f"$ {own_venv}/bin/python -m pip install ") for c in own_commands)
 
     for venv in (helper_venv, own_venv):
-        assert subprocess.run([venv / "bin" / "zeta"], capture_output=True, text=True, timeout=CHILD_TIMEOUT_S).stdout == "zeta 1.0\n"
-        own_pip = subprocess.run([venv / "bin" / "pip", "--version"], capture_output=True, text=True, check=True, timeout=CHILD_TIMEOUT_S)
+        assert (
+            subprocess.run([venv / "bin" / "zeta"], capture_output=True, text=True, timeout=CHILD_TIMEOUT_S).stdout
+            == "zeta 1.0\n"
+        )
+        own_pip = subprocess.run(
+            [venv / "bin" / "pip", "--version"], capture_output=True, text=True, check=True, timeout=CHILD_TIMEOUT_S
+        )
         assert own_pip.stdout.startswith(f"pip {HELPER_PIP} from {venv}/")
     ours = archive.write(helper_venv, tmp_path / "helper.tar.gz", "gz")
     theirs = archive.write(own_venv, tmp_path / "own.tar.gz", "gz")
     assert ours.sha256 == theirs.sha256  # which of the two ran changes nothing in the archive
 
 
-@pytest.mark.parametrize("differs", [
-    {"bundled_pip": "1.0"},  # the base bundles another pip: it installs, as the build key says
-    {"implementation": "pypy"},
-    {"abi": "cpython-311d-x86_64-linux-gnu"},  # a debug build reads other bytecode
-])
+@pytest.mark.parametrize(
+    "differs",
+    [
+        {"bundled_pip": "1.0"},  # the base bundles another pip: it installs, as the build key says
+        {"implementation": "pypy"},
+        {"abi": "cpython-311d-x86_64-linux-gnu"},  # a debug build reads other bytecode
+    ],
+)
 def test_the_helpers_pip_serves_only_as_the_pip_the_venv_would_get_on_the_helpers_abi(differs):
     _serving()
     assert installer.helper_pip_serves(HELPER_FACTS)
     assert not installer.helper_pip_serves({**HELPER_FACTS, **differs})
 
 
-def test_an_inherited_pip_subprocess_marker_cannot_send_the_install_into_the_helper(tmp_path, requirements,
-                                                                                    monkeypatch):
+def test_an_inherited_pip_subprocess_marker_cannot_send_the_install_into_the_helper(tmp_path, requirements, monkeypatch):
     # pip sets it for the interpreter it re-runs under --python; inherited, pip would skip --python.
     _serving()
     monkeypatch.setenv("_PIP_RUNNING_IN_SUBPROCESS", "1")

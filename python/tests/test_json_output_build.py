@@ -8,9 +8,20 @@ import pytest
 from tests._support.processes import venvbuild
 from tests.test_json_output import assert_shape
 
-RECEIPT = {"venv_version": str, "env_name": str, "archive_sha256": str, "archive_url": str, "store": str, "dest": str,
-           "pulled_at": str, "python_full_version": str, "venvbuild_version": str, "build_record_sha256": str,
-           "relocated": dict, "reused": bool}
+RECEIPT = {
+    "venv_version": str,
+    "env_name": str,
+    "archive_sha256": str,
+    "archive_url": str,
+    "store": str,
+    "dest": str,
+    "pulled_at": str,
+    "python_full_version": str,
+    "venvbuild_version": str,
+    "build_record_sha256": str,
+    "relocated": dict,
+    "reused": bool,
+}
 
 
 def one_document(done):
@@ -22,8 +33,18 @@ def one_document(done):
 def built(tmp_path, requirements):
     """(the store, build --json's document) of one real build."""
     store = tmp_path / "store"
-    done = venvbuild("build", "--requirements", requirements("alpha==1.0"), "--env-name", "demo", "--store", store,
-                     "--work-dir", tmp_path / "work", "--json")
+    done = venvbuild(
+        "build",
+        "--requirements",
+        requirements("alpha==1.0"),
+        "--env-name",
+        "demo",
+        "--store",
+        store,
+        "--work-dir",
+        tmp_path / "work",
+        "--json",
+    )
     assert done.returncode == 0, done.stderr
     return store, one_document(done)
 
@@ -52,5 +73,8 @@ def test_pull_and_verify_json(tmp_path, built):
     (dest / "planted.txt").write_text("x\n")
     done = venvbuild("verify", dest, "--json")
     assert done.returncode == 1
-    assert one_document(done) == {"root": str(dest), "unchanged": False,
-                                  "differences": [{"kind": "added", "detail": "planted.txt"}]}
+    assert one_document(done) == {
+        "root": str(dest),
+        "unchanged": False,
+        "differences": [{"kind": "added", "detail": "planted.txt"}],
+    }

@@ -13,8 +13,7 @@ from pathlib import Path
 import pytest
 
 PACKAGE = Path(__file__).resolve().parents[1] / "venvbuild"
-LAYERS = ["_util", "errors", "naming", "record", "store", "lifecycle", "build", "query", "consume", "vuln", "catalog",
-          "cli"]
+LAYERS = ["_util", "errors", "naming", "record", "store", "lifecycle", "build", "query", "consume", "vuln", "catalog", "cli"]
 
 
 def module_name(path: Path) -> str:
@@ -55,8 +54,12 @@ def test_every_module_belongs_to_a_layer():
 
 
 def test_no_module_imports_from_a_higher_layer():
-    upward = [f"{module} -> {target}" for module, targets in graph().items() for target in targets
-              if layer_of(module) is not None and layer_of(target) is not None and layer_of(target) > layer_of(module)]
+    upward = [
+        f"{module} -> {target}"
+        for module, targets in graph().items()
+        for target in targets
+        if layer_of(module) is not None and layer_of(target) is not None and layer_of(target) > layer_of(module)
+    ]
     assert upward == []
 
 
@@ -71,7 +74,7 @@ def test_no_import_cycles():
         state[module] = "open"
         for target in sorted(edges.get(module, ())):
             if state.get(target) == "open":
-                cycles.append(" -> ".join(path[path.index(target):] + [target]))
+                cycles.append(" -> ".join(path[path.index(target) :] + [target]))
             elif target not in state:
                 visit(target, path + [target])
         state[module] = "done"
@@ -85,11 +88,14 @@ def test_no_import_cycles():
 def test_the_checks_see_an_upward_import_and_a_cycle(monkeypatch):
     """Both checks read the graph they are given: a store module importing the CLI, and two modules
     importing each other, are reported."""
-    monkeypatch.setattr("tests.test_layers.graph", lambda: {"venvbuild.store.base": {"venvbuild.cli.app"},
-                                                             "venvbuild.cli.app": set()})
+    monkeypatch.setattr(
+        "tests.test_layers.graph", lambda: {"venvbuild.store.base": {"venvbuild.cli.app"}, "venvbuild.cli.app": set()}
+    )
     with pytest.raises(AssertionError, match="venvbuild.store.base -> venvbuild.cli.app"):
         test_no_module_imports_from_a_higher_layer()
-    monkeypatch.setattr("tests.test_layers.graph", lambda: {"venvbuild.build.a": {"venvbuild.build.b"},
-                                                             "venvbuild.build.b": {"venvbuild.build.a"}})
+    monkeypatch.setattr(
+        "tests.test_layers.graph",
+        lambda: {"venvbuild.build.a": {"venvbuild.build.b"}, "venvbuild.build.b": {"venvbuild.build.a"}},
+    )
     with pytest.raises(AssertionError, match="venvbuild.build.a -> venvbuild.build.b -> venvbuild.build.a"):
         test_no_import_cycles()

@@ -21,13 +21,20 @@ def with_fields(**properties) -> dict:
 
 # Fields of the shapes other changes add to the schema: an object, an integer, strings, a list of objects.
 NEW_FIELDS = {
-    "relocation": {"type": ["object", "null"], "properties": {
-        "relocatable": {"type": "boolean"}, "prefix": {"type": ["string", "null"]}}},
+    "relocation": {
+        "type": ["object", "null"],
+        "properties": {"relocatable": {"type": "boolean"}, "prefix": {"type": ["string", "null"]}},
+    },
     "archive_format": {"type": "integer", "minimum": 1},
     "build_key": {"type": "string", "pattern": "^[0-9a-f]{64}$"},
     "content_key": {"type": ["string", "null"]},
-    "graph_artifacts": {"type": "array", "items": {"type": "object", "properties": {
-        "name": {"type": "string"}, "format": {"enum": ["svg", "dot"]}, "size": {"type": "integer"}}}},
+    "graph_artifacts": {
+        "type": "array",
+        "items": {
+            "type": "object",
+            "properties": {"name": {"type": "string"}, "format": {"enum": ["svg", "dot"]}, "size": {"type": "integer"}},
+        },
+    },
 }
 
 
@@ -37,11 +44,11 @@ def test_new_optional_fields_map_to_sql_types_objects_to_rows():
     assert found["relocation"] == Row((("relocatable", Scalar("boolean")), ("prefix", Scalar("string"))))
     assert found["archive_format"] == Scalar("bigint")
     assert found["build_key"] == found["content_key"] == Scalar("string")
-    assert found["graph_artifacts"] == Array(Row((("name", Scalar("string")), ("format", Scalar("string")),
-                                                   ("size", Scalar("bigint")))))
+    assert found["graph_artifacts"] == Array(
+        Row((("name", Scalar("string")), ("format", Scalar("string")), ("size", Scalar("bigint"))))
+    )
     assert metadata_columns.hive(found["relocation"]) == "struct<relocatable:boolean,prefix:string>"
-    assert metadata_columns.trino(found["graph_artifacts"]) == \
-        'array(row("name" varchar, "format" varchar, "size" bigint))'
+    assert metadata_columns.trino(found["graph_artifacts"]) == 'array(row("name" varchar, "format" varchar, "size" bigint))'
     assert metadata_columns.duckdb(found["graph_artifacts"]) == "JSON"
     assert metadata_columns.duckdb(found["archive_format"]) == "BIGINT"
 
@@ -59,25 +66,31 @@ def test_every_schema_field_is_a_column_of_both_dialects_in_schema_order(monkeyp
     assert relocation.args["kind"].sql("hive").lower().replace(" ", "") == "struct<relocatable:boolean,prefix:string>"
 
 
-@pytest.mark.parametrize("prop, expected", [
-    ({"$ref": "#/$defs/Artifact"}, Row((("name", Scalar("string")),))),
-    ({"anyOf": [{"type": "null"}, {"type": "integer"}]}, Scalar("bigint")),
-    ({"enum": ["pip", "uv", None]}, Scalar("string")),
-    ({"type": "object", "additionalProperties": {"type": "integer"}}, Map(Scalar("bigint"))),
-    ({"type": "array"}, Array(Scalar("string"))),
-    ({"type": ["string", "integer"]}, Scalar("string")),
-    ({"type": "number"}, Scalar("double")),
-])
+@pytest.mark.parametrize(
+    "prop, expected",
+    [
+        ({"$ref": "#/$defs/Artifact"}, Row((("name", Scalar("string")),))),
+        ({"anyOf": [{"type": "null"}, {"type": "integer"}]}, Scalar("bigint")),
+        ({"enum": ["pip", "uv", None]}, Scalar("string")),
+        ({"type": "object", "additionalProperties": {"type": "integer"}}, Map(Scalar("bigint"))),
+        ({"type": "array"}, Array(Scalar("string"))),
+        ({"type": ["string", "integer"]}, Scalar("string")),
+        ({"type": "number"}, Scalar("double")),
+    ],
+)
 def test_schema_forms(prop, expected):
     schema = {"properties": {"x": prop}, "$defs": {"Artifact": {"type": "object", "properties": {"name": {"type": "string"}}}}}
     assert metadata_columns.columns(schema) == [("x", expected)]
 
 
-@pytest.mark.parametrize("prop", [
-    {"anyOf": [{"type": "string"}, {"type": "array", "items": {"type": "string"}}]},
-    {"$ref": "other.json#/x"},
-    {"description": "no type at all"},
-])
+@pytest.mark.parametrize(
+    "prop",
+    [
+        {"anyOf": [{"type": "string"}, {"type": "array", "items": {"type": "string"}}]},
+        {"$ref": "other.json#/x"},
+        {"description": "no type at all"},
+    ],
+)
 def test_a_field_with_no_single_sql_type_is_refused_by_name(prop):
     with pytest.raises(SchemaMappingError, match="^x: "):
         metadata_columns.columns({"properties": {"x": prop}})
@@ -92,8 +105,17 @@ def test_the_view_follows_the_table_over_it(capsys):
     assert view.this.sql() == "tools.venv_build_packages"
     assert [t.sql() for t in view.expression.find_all(exp.Table)] == ["tools.venv_builds_metadata AS b"]
     assert [s.alias_or_name for s in view.expression.selects] == [
-        "venv_version", "env_name", "created_at", "python_version", "is_conflict_free", "venv_archive",
-        "package", "package_name", "version", "dt"]
+        "venv_version",
+        "env_name",
+        "created_at",
+        "python_version",
+        "is_conflict_free",
+        "venv_archive",
+        "package",
+        "package_name",
+        "version",
+        "dt",
+    ]
     assert table_sql.startswith("CREATE EXTERNAL TABLE IF NOT EXISTS tools.venv_builds_metadata (")
     assert "a day with no dt= folder reads as no rows, not an error" in table_sql  # what Athena does
 

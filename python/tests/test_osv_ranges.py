@@ -8,12 +8,30 @@ from packaging.version import Version
 
 from venvbuild.vuln import osv
 
-POOL = ["0.1", "0.9rc1", "1.0.dev0", "1.0a1", "1.0", "1.0.0", "1.0.post1", "1.1", "1.2", "1.10", "1.2.3", "2.0b2",
-        "2.0", "2!0.5", "3.0", "10.0", "1.0+local"]
+POOL = [
+    "0.1",
+    "0.9rc1",
+    "1.0.dev0",
+    "1.0a1",
+    "1.0",
+    "1.0.0",
+    "1.0.post1",
+    "1.1",
+    "1.2",
+    "1.10",
+    "1.2.3",
+    "2.0b2",
+    "2.0",
+    "2!0.5",
+    "3.0",
+    "10.0",
+    "1.0+local",
+]
 
 
 def reference(version: Version, events) -> bool:
     """The schema's pseudo-code: events sorted by version (introduced "0" lowest), then the walk; limits apart."""
+
     def key(event):
         ((kind, text),) = event.items()
         return Version("0") if text == "0" and kind == "introduced" else Version(text)
@@ -55,13 +73,20 @@ def test_compiled_ranges_agree_with_the_schema_algorithm(seed):
             assert compiled.affects(version) == reference(version, events), (events, str(version))
 
 
-@pytest.mark.parametrize("events, yes, no", [
-    ([{"introduced": "0"}, {"fixed": "2.0"}], ["0.1", "1.9.9", "2.0rc1"], ["2.0", "2.1"]),
-    ([{"introduced": "1.0"}, {"last_affected": "1.5"}], ["1.0", "1.5"], ["0.9", "1.5.1"]),
-    ([{"introduced": "1.0"}, {"fixed": "1.2"}, {"introduced": "2.0"}, {"fixed": "2.3"}], ["1.1", "2.2"], ["1.2", "1.9", "2.3"]),
-    ([{"introduced": "0"}, {"limit": "1.4"}], ["1.3"], ["1.4", "5.0"]),
-    ([{"introduced": "1.0"}], ["1.0", "99"], ["0.9"]),
-])
+@pytest.mark.parametrize(
+    "events, yes, no",
+    [
+        ([{"introduced": "0"}, {"fixed": "2.0"}], ["0.1", "1.9.9", "2.0rc1"], ["2.0", "2.1"]),
+        ([{"introduced": "1.0"}, {"last_affected": "1.5"}], ["1.0", "1.5"], ["0.9", "1.5.1"]),
+        (
+            [{"introduced": "1.0"}, {"fixed": "1.2"}, {"introduced": "2.0"}, {"fixed": "2.3"}],
+            ["1.1", "2.2"],
+            ["1.2", "1.9", "2.3"],
+        ),
+        ([{"introduced": "0"}, {"limit": "1.4"}], ["1.3"], ["1.4", "5.0"]),
+        ([{"introduced": "1.0"}], ["1.0", "99"], ["0.9"]),
+    ],
+)
 def test_ranges_as_advisories_write_them(events, yes, no):
     compiled = osv.compile_range(events)
     assert [v for v in yes if compiled.affects(Version(v))] == yes
@@ -69,8 +94,11 @@ def test_ranges_as_advisories_write_them(events, yes, no):
 
 
 def test_a_versions_list_matches_pep_440_equal_versions_and_unparseable_text_exactly():
-    record = {"id": "PYSEC-1", "modified": "2024-01-01T00:00:00Z", "affected": [
-        {"package": {"ecosystem": "PyPI", "name": "Foo_Bar"}, "versions": ["1.0", "weird-1"]}]}
+    record = {
+        "id": "PYSEC-1",
+        "modified": "2024-01-01T00:00:00Z",
+        "affected": [{"package": {"ecosystem": "PyPI", "name": "Foo_Bar"}, "versions": ["1.0", "weird-1"]}],
+    }
     [entry] = osv.advisory(record).affected
     assert entry.package == "foo-bar"
     assert entry.affects("1.0.0") and entry.affects("weird-1") and not entry.affects("1.1")

@@ -24,9 +24,26 @@ def test_build_redirected_to_a_file_gets_the_summary_alone(tmp_path, wheelhouse,
     store = tmp_path / "store"
     result = tmp_path / "result.txt"
     with open(result, "w") as out:  # a real file on the descriptor, as the shell's `>` gives it
-        done = subprocess.run([sys.executable, "-m", "venvbuild", "build", "--requirements", str(requirements),
-                               "--env-name", "demo", "--installer", installer, "--store", str(store)],
-                              stdout=out, stderr=subprocess.PIPE, text=True, timeout=CHILD_TIMEOUT_S)
+        done = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "venvbuild",
+                "build",
+                "--requirements",
+                str(requirements),
+                "--env-name",
+                "demo",
+                "--installer",
+                installer,
+                "--store",
+                str(store),
+            ],
+            stdout=out,
+            stderr=subprocess.PIPE,
+            text=True,
+            timeout=CHILD_TIMEOUT_S,
+        )
     assert done.returncode == 0, done.stderr
 
     [record] = list((store / "venv-builds-metadata").glob("dt=*/*.json"))

@@ -62,7 +62,9 @@ def test_a_build_folder_changed_after_its_metadata_is_not_published_locally(buil
 
 
 @pytest.mark.parametrize("change", sorted(TAMPERING))
-def test_a_build_folder_changed_after_its_metadata_is_not_published_to_s3(build_dir_factory, s3_server, s3_bucket, capsys, change):
+def test_a_build_folder_changed_after_its_metadata_is_not_published_to_s3(
+    build_dir_factory, s3_server, s3_bucket, capsys, change
+):
     client, bucket = s3_bucket
     build = build_dir_factory(archive_bytes=b"archive!")
     TAMPERING[change](build)
@@ -110,8 +112,8 @@ def test_stored_files_and_their_folder_are_synced_before_and_after_the_link(buil
     linked = [i for i, e in enumerate(events) if e[0] == "link"]
     assert len(linked) >= 8
     for i in linked:
-        assert events[i - 1] == ("fsync", "file"), events[i - 1: i + 2]
-        assert events[i + 1] == ("fsync", "dir"), events[i - 1: i + 2]
+        assert events[i - 1] == ("fsync", "file"), events[i - 1 : i + 2]
+        assert events[i + 1] == ("fsync", "dir"), events[i - 1 : i + 2]
 
 
 def test_a_publish_killed_mid_copy_leaves_no_part_after_the_rerun(tmp_path):
@@ -127,9 +129,16 @@ def test_a_publish_killed_mid_copy_leaves_no_part_after_the_rerun(tmp_path):
         resource.setrlimit(resource.RLIMIT_FSIZE, (1 << 20, 1 << 20))
 
     # Python ignores SIGXFSZ; this child takes the signal's default action, death, like a kill -9 mid-write.
-    dies_at_the_limit = [sys.executable, "-c", "import signal, sys; signal.signal(signal.SIGXFSZ, signal.SIG_DFL); "
-                         "from venvbuild.cli import main; sys.exit(main(sys.argv[1:]))", *command[3:]]
-    killed = subprocess.run(dies_at_the_limit, preexec_fn=limit_file_size, capture_output=True, text=True, timeout=CHILD_TIMEOUT_S)
+    dies_at_the_limit = [
+        sys.executable,
+        "-c",
+        "import signal, sys; signal.signal(signal.SIGXFSZ, signal.SIG_DFL); "
+        "from venvbuild.cli import main; sys.exit(main(sys.argv[1:]))",
+        *command[3:],
+    ]
+    killed = subprocess.run(
+        dies_at_the_limit, preexec_fn=limit_file_size, capture_output=True, text=True, timeout=CHILD_TIMEOUT_S
+    )
     assert killed.returncode == -signal.SIGXFSZ, killed.stderr
     folder = store / "venv-builds" / VERSION
     assert [p.name for p in folder.iterdir() if p.name.startswith(".part-")], "the kill left a part behind"
@@ -147,7 +156,9 @@ def twin_builds(root, **differences):
     builds = []
     for i, name in enumerate(("first", "second")):
         fields = {k: v[i] for k, v in differences.items()}
-        builds.append(make_build_dir(root / name, VERSION, archive_bytes=b"identical archive", build_id=uuid.uuid4().hex, **fields))
+        builds.append(
+            make_build_dir(root / name, VERSION, archive_bytes=b"identical archive", build_id=uuid.uuid4().hex, **fields)
+        )
     return builds
 
 
@@ -192,16 +203,24 @@ def test_a_build_rerun_after_its_claim_finds_its_own_claim(tmp_path, capsys):
     assert publish_build(first, LocalStore(tmp_path / "store"))["venv_version"] == VERSION
 
 
-@pytest.mark.parametrize("differences", [{}, {"build_url": ("https://ci/job/1/", "https://ci/job/2/")}], ids=["same-metadata", "other-build-url"])
+@pytest.mark.parametrize(
+    "differences", [{}, {"build_url": ("https://ci/job/1/", "https://ci/job/2/")}], ids=["same-metadata", "other-build-url"]
+)
 def test_concurrent_publishes_of_identical_archives_are_renumbered(tmp_path, differences):
     """Real processes started together, several rounds: each must end published, under its own version."""
     for round_ in range(4):
         root = tmp_path / f"round{round_}"
         builds = twin_builds(root, **differences)
         store = root / "store"
-        procs = [subprocess.Popen([sys.executable, "-m", "venvbuild", "publish", str(b), "--store", str(store),
-                                   "--next-free-version", "--json"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-                 for b in builds]
+        procs = [
+            subprocess.Popen(
+                [sys.executable, "-m", "venvbuild", "publish", str(b), "--store", str(store), "--next-free-version", "--json"],
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                text=True,
+            )
+            for b in builds
+        ]
         results = [(p.wait(timeout=120), *p.communicate()) for p in procs]
         assert [r[0] for r in results] == [0, 0], results
         stored = [json.loads(out) for _, out, _ in results]
@@ -224,7 +243,9 @@ def proxy(s3_server):
 
 
 @pytest.mark.parametrize("body", [b"", b"<html><body>OK</body></html>"], ids=["empty", "web-page"])
-def test_an_endpoint_that_answers_200_to_everything_is_named_and_called_nonsense(build_dir_factory, s3_bucket, proxy, capsys, body):
+def test_an_endpoint_that_answers_200_to_everything_is_named_and_called_nonsense(
+    build_dir_factory, s3_bucket, proxy, capsys, body
+):
     _, bucket = s3_bucket
     proxy.answer(body=body)
 

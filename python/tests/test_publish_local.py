@@ -29,7 +29,9 @@ def test_publish_twice_is_refused(build_dir_factory, tmp_path, capsys):
     code, out, err = publish(capsys, build, store)
 
     assert code == 6 and out == ""
-    assert err.strip().splitlines() == [f"venvbuild: error: {VERSION} is already published in {store}; a version is never overwritten"]
+    assert err.strip().splitlines() == [
+        f"venvbuild: error: {VERSION} is already published in {store}; a version is never overwritten"
+    ]
 
 
 def test_interrupted_publish_is_finished_by_a_rerun(build_dir_factory, tmp_path, capsys):
@@ -66,11 +68,13 @@ def test_stored_object_with_other_content_is_refused(build_dir_factory, tmp_path
 
 def test_a_version_another_build_took_is_refused_or_moved_to_the_next_free_second(build_dir_factory, tmp_path, capsys):
     import json
+
     store = tmp_path / "store"
     first = build_dir_factory(VERSION, archive_bytes=b"first build")
     assert publish(capsys, first, store)[0] == 0
     (tmp_path / "second").mkdir()
     from tests._support.records import make_build_dir
+
     second = make_build_dir(tmp_path / "second", VERSION, archive_bytes=b"second build")
 
     code, _, err = publish(capsys, second, store)

@@ -118,8 +118,9 @@ def assert_one_line_error(err, *fragments):
 def test_publish_stores_the_seven_artifacts_and_the_record_with_their_sha256(build_dir_factory, s3, bucket, s3_server, capsys):
     build = build_dir_factory(archive_bytes=os.urandom(4096))
 
-    code, out, err = run_cli(capsys, "publish", build, "--store", f"s3://{bucket}/venv-builds", "--endpoint-url", s3_server,
-                             "--json")
+    code, out, err = run_cli(
+        capsys, "publish", build, "--store", f"s3://{bucket}/venv-builds", "--endpoint-url", s3_server, "--json"
+    )
 
     assert code == 0, err
     names = artifacts.publish_order(VERSION, "gz")
@@ -139,7 +140,7 @@ def test_publish_stores_the_seven_artifacts_and_the_record_with_their_sha256(bui
     assert meta["pipdeptree_output"] == base + "pipdeptree.json"
     assert meta["venv_archive"] == base + f"{VERSION}.tar.gz"
     for field in ("requirements_file", "pipdeptree_output", "venv_archive"):
-        assert meta[field][len(f"s3://{bucket}/"):] in stored_keys(s3, bucket)
+        assert meta[field][len(f"s3://{bucket}/") :] in stored_keys(s3, bucket)
 
 
 def test_every_object_is_sent_create_only_with_a_sha256_checksum(build_dir_factory, bucket, proxy, capsys):
@@ -192,7 +193,9 @@ def test_interrupted_publish_leaves_no_record_and_a_rerun_finishes_it(
     assert stored_keys(s3, bucket) == {BUILD_PREFIX + n for n in artifacts.publish_order(VERSION, "gz")} | {RECORD_KEY, CLAIM_KEY}
 
 
-def test_another_build_of_an_unfinished_version_is_refused(build_dir_factory, tmp_path, s3, bucket, s3_server, proxy, few_attempts, capsys):
+def test_another_build_of_an_unfinished_version_is_refused(
+    build_dir_factory, tmp_path, s3, bucket, s3_server, proxy, few_attempts, capsys
+):
     first = build_dir_factory(archive_bytes=b"first archive")
     proxy.fail("PUT", "/requirements.txt", status=500)
     assert run_cli(capsys, "publish", first, "--store", f"s3://{bucket}", "--endpoint-url", proxy.url)[0] == 6
@@ -226,7 +229,9 @@ def test_5xx_answers_and_dropped_connections_are_retried(build_dir_factory, s3, 
 def test_missing_bucket_is_one_line_and_exit_6(build_dir_factory, s3_server, aws_env, capsys):
     build = build_dir_factory()
 
-    code, _, err = run_cli(capsys, "publish", build, "--store", "s3://no-such-bucket-here/venv-builds", "--endpoint-url", s3_server)
+    code, _, err = run_cli(
+        capsys, "publish", build, "--store", "s3://no-such-bucket-here/venv-builds", "--endpoint-url", s3_server
+    )
 
     assert code == 6
     assert_one_line_error(err, "bucket 'no-such-bucket-here' does not exist")
@@ -299,7 +304,10 @@ def test_sse_is_applied_to_every_object(build_dir_factory, s3, bucket, s3_server
         (["--store", "s3://bkt", "--kms-key-id", "k"], "--kms-key-id needs --sse aws:kms"),
         (["--store", "s3://Not_A_Bucket/x"], "--store bucket 'Not_A_Bucket' is not valid"),
         (["--store", "s3://bkt/../x"], "--store prefix '../x' is not valid"),
-        (["--store", "s3://bkt", "--endpoint-url", "127.0.0.1:9000"], "--endpoint-url '127.0.0.1:9000' is not valid: an http:// or https:// URL"),
+        (
+            ["--store", "s3://bkt", "--endpoint-url", "127.0.0.1:9000"],
+            "--endpoint-url '127.0.0.1:9000' is not valid: an http:// or https:// URL",
+        ),
         (["--store", "s3://bkt", "--region", "eu west 1"], "--region 'eu west 1' is not valid: an AWS region"),
         (["--store", "{dir}", "--region", "eu-west-1"], "--region only apply to an s3:// --store"),
     ],
@@ -387,9 +395,25 @@ def test_build_publishes_straight_to_s3_and_the_ddl_reads_its_records(tmp_path, 
     requirements.write_text(f"--no-index\n--find-links {wheels}\nalpha==1.0\nbeta==1.0\n")
 
     build = subprocess.run(
-        [sys.executable, "-m", "venvbuild", "build", "--requirements", requirements, "--env-name", "demo",
-         "--store", f"s3://{bucket}/venv-builds", "--endpoint-url", s3_server, "--work-dir", tmp_path / "work"],
-        capture_output=True, text=True, timeout=CHILD_TIMEOUT_S,
+        [
+            sys.executable,
+            "-m",
+            "venvbuild",
+            "build",
+            "--requirements",
+            requirements,
+            "--env-name",
+            "demo",
+            "--store",
+            f"s3://{bucket}/venv-builds",
+            "--endpoint-url",
+            s3_server,
+            "--work-dir",
+            tmp_path / "work",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=CHILD_TIMEOUT_S,
     )
 
     assert build.returncode == 0, build.stderr
@@ -405,15 +429,27 @@ def test_build_publishes_straight_to_s3_and_the_ddl_reads_its_records(tmp_path, 
     assert sha256_of_object(s3, bucket, f"venv-builds/{version}/{version}.tar.gz") == meta["archive_sha256"]
 
     again = subprocess.run(
-        [sys.executable, "-m", "venvbuild", "publish", tmp_path / "work" / "artifacts",
-         "--store", f"s3://{bucket}/venv-builds", "--endpoint-url", s3_server],
-        capture_output=True, text=True, timeout=CHILD_TIMEOUT_S,
+        [
+            sys.executable,
+            "-m",
+            "venvbuild",
+            "publish",
+            tmp_path / "work" / "artifacts",
+            "--store",
+            f"s3://{bucket}/venv-builds",
+            "--endpoint-url",
+            s3_server,
+        ],
+        capture_output=True,
+        text=True,
+        timeout=CHILD_TIMEOUT_S,
     )
     assert again.returncode == 6
     assert_one_line_error(again.stderr, "already published")
 
-    ddl = subprocess.run([sys.executable, "-m", "venvbuild", "ddl", "--bucket", bucket], capture_output=True, text=True,
-                         timeout=CHILD_TIMEOUT_S)
+    ddl = subprocess.run(
+        [sys.executable, "-m", "venvbuild", "ddl", "--bucket", bucket], capture_output=True, text=True, timeout=CHILD_TIMEOUT_S
+    )
     template = next(line for line in ddl.stdout.splitlines() if "storage.location.template" in line)
     location = template.split("= '")[1].rstrip("'")
     assert f"s3://{bucket}/{record_key}" == location.replace("${dt}", meta["created_at"][:10]) + f"{version}.json"

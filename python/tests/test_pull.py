@@ -47,8 +47,9 @@ def requirements_file(tmp_path_factory, wheelhouse):
 
 
 def _build(requirements_file, store, work, *extra, env_name="demo"):
-    done = venvbuild("build", "--requirements", requirements_file, "--env-name", env_name, "--store", store,
-                     "--work-dir", work, *extra)
+    done = venvbuild(
+        "build", "--requirements", requirements_file, "--env-name", env_name, "--store", store, "--work-dir", work, *extra
+    )
     assert done.returncode == 0, done.stderr
     return json.loads((Path(work) / "artifacts" / "metadata.json").read_text())
 
@@ -60,8 +61,7 @@ def store(tmp_path_factory, requirements_file):
     work = tmp_path_factory.mktemp("work")
     builds = {
         "first": _build(requirements_file, root, work / "1"),
-        "uv": _build(requirements_file, root, work / "2", "--installer", "uv", "--compression", "zst",
-                     env_name="demo-uv"),
+        "uv": _build(requirements_file, root, work / "2", "--installer", "uv", "--compression", "zst", env_name="demo-uv"),
         "other": _build(requirements_file, root, work / "3", env_name="other"),
     }
     time.sleep(1)
@@ -95,7 +95,7 @@ def test_two_builds_in_different_folders_give_the_same_archive(tmp_path, require
 
 def urlpath(url: str) -> str:
     assert url.startswith("file://")
-    return url[len("file://"):]
+    return url[len("file://") :]
 
 
 def _run(*command, **kwargs):
@@ -119,8 +119,12 @@ def test_pulled_venv_runs_anywhere_without_activation(tmp_path, store, where, bu
     first_line = (dest / "bin" / "zeta").read_bytes().split(b"\n")[0]
     assert first_line == b"#!/bin/sh", "a space, or over 127 bytes: pip's /bin/sh form"
 
-    activated = _run("bash", "-c", '. "$DEST/bin/activate" && echo "$VIRTUAL_ENV" && command -v python',
-                     env={"DEST": str(dest), "PATH": "/usr/bin:/bin"})
+    activated = _run(
+        "bash",
+        "-c",
+        '. "$DEST/bin/activate" && echo "$VIRTUAL_ENV" && command -v python',
+        env={"DEST": str(dest), "PATH": "/usr/bin:/bin"},
+    )
     assert activated.stdout.splitlines() == [str(dest), str(dest / "bin" / "python")], activated.stderr
 
     if meta["installer"] == "pip":
@@ -171,8 +175,7 @@ def test_pull_by_tag(tmp_path, store):
     copy = _copy_store(root, tmp_path)
     tagged = venvbuild("tag", builds["first"]["venv_version"], "stable", "--store", copy)
     assert tagged.returncode == 0, tagged.stderr
-    done = venvbuild("pull", "--tag", "stable", "--env-name", "demo", "--store", copy, "--dest", tmp_path / "env",
-                     "--json")
+    done = venvbuild("pull", "--tag", "stable", "--env-name", "demo", "--store", copy, "--dest", tmp_path / "env", "--json")
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout)["venv_version"] == builds["first"]["venv_version"]
 
@@ -181,8 +184,7 @@ def test_cache_dir_pulls_once_even_when_two_pulls_race(tmp_path, store):
     root, builds = store
     version, sha = builds["first"]["venv_version"], builds["first"]["archive_sha256"]
     cache = tmp_path / "cache"
-    command = [sys.executable, "-m", "venvbuild", "pull", version, "--store", str(root), "--cache-dir", str(cache),
-               "--json"]
+    command = [sys.executable, "-m", "venvbuild", "pull", version, "--store", str(root), "--cache-dir", str(cache), "--json"]
     racers = [subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for _ in range(2)]
     results = [(wait(p), p.stdout.read(), p.stderr.read()) for p in racers]
     assert [code for code, _, _ in results] == [0, 0], results
@@ -226,14 +228,17 @@ def test_truncated_archive_is_refused(tmp_path, store):
     assert _leftovers(tmp_path) == ["store"]
 
 
-@pytest.mark.parametrize("args, fragments", [
-    (["venv_20200101_000000"], ["venv_20200101_000000", "no such build"]),
-    (["--env-name", "nobody", "--latest"], ["--env-name nobody", "no build"]),
-    (["not-a-version"], ["VERSION 'not-a-version'"]),
-    (["--env-name", "demo"], ["VERSION, --env-name NAME --latest, or --tag TAG"]),
-    (["venv_20200101_000000", "--latest", "--env-name", "demo"], ["one of VERSION, --latest and --tag"]),
-    (["--tag", "stable"], ["--tag stable: no build is tagged stable"]),
-])
+@pytest.mark.parametrize(
+    "args, fragments",
+    [
+        (["venv_20200101_000000"], ["venv_20200101_000000", "no such build"]),
+        (["--env-name", "nobody", "--latest"], ["--env-name nobody", "no build"]),
+        (["not-a-version"], ["VERSION 'not-a-version'"]),
+        (["--env-name", "demo"], ["VERSION, --env-name NAME --latest, or --tag TAG"]),
+        (["venv_20200101_000000", "--latest", "--env-name", "demo"], ["one of VERSION, --latest and --tag"]),
+        (["--tag", "stable"], ["--tag stable: no build is tagged stable"]),
+    ],
+)
 def test_unknown_builds_are_one_line_and_exit_2(tmp_path, store, args, fragments):
     root, _ = store
     done = venvbuild("pull", *args, "--store", root, "--dest", tmp_path / "env")
@@ -298,8 +303,14 @@ def _publish_handmade(tmp_path: Path, archive_bytes: bytes, **fields) -> Path:
     from venvbuild.build import publish
 
     relocation = {"placeholder": "/__venvbuild_prefix__", "files": [], "binary_files": []}
-    meta_fields = {"archive_format": 2, "relocation": relocation, "python_home": BASE_HOME,
-                   "python_version": MINOR, "python_full_version": BASE.version, **fields}
+    meta_fields = {
+        "archive_format": 2,
+        "relocation": relocation,
+        "python_home": BASE_HOME,
+        "python_version": MINOR,
+        "python_full_version": BASE.version,
+        **fields,
+    }
     build_dir = make_build_dir(tmp_path / "builds", archive_bytes=archive_bytes, **meta_fields)
     store = LocalStore(tmp_path / "handmade-store")
     publish.publish(build_dir, store)
@@ -335,13 +346,18 @@ CRAFTED = {
     "outside the venv folder": [_dir("venv"), _member("other/file")],
     "link outside": [_dir("venv"), _member("venv/lib", tarfile.SYMTYPE, link="../../outside")],
     "absolute link": [_dir("venv"), _dir("venv/bin"), _member("venv/bin/tool", tarfile.SYMTYPE, link="/etc/passwd")],
-    "python link to another folder": [_dir("venv"), _dir("venv/bin"),
-                                      _member("venv/bin/python", tarfile.SYMTYPE, link="/tmp/evil/python3")],
-    "write through a link": [_dir("venv"), _member("venv/inside", tarfile.SYMTYPE, link="."),
-                             _member("venv/inside/file")],
-    "write through the python link": [_dir("venv"), _dir("venv/bin"),
-                                      _member("venv/bin/python3", tarfile.SYMTYPE, link=BASE_HOME + "/python3"),
-                                      _member("venv/bin/python3/planted")],
+    "python link to another folder": [
+        _dir("venv"),
+        _dir("venv/bin"),
+        _member("venv/bin/python", tarfile.SYMTYPE, link="/tmp/evil/python3"),
+    ],
+    "write through a link": [_dir("venv"), _member("venv/inside", tarfile.SYMTYPE, link="."), _member("venv/inside/file")],
+    "write through the python link": [
+        _dir("venv"),
+        _dir("venv/bin"),
+        _member("venv/bin/python3", tarfile.SYMTYPE, link=BASE_HOME + "/python3"),
+        _member("venv/bin/python3/planted"),
+    ],
     "hard link": [_dir("venv"), _member("venv/passwd", tarfile.LNKTYPE, link="/etc/passwd")],
     "device": [_dir("venv"), _member("venv/null", tarfile.CHRTYPE)],
     "fifo": [_dir("venv"), _member("venv/pipe", tarfile.FIFOTYPE)],
@@ -373,30 +389,66 @@ def _escape_cases(victim: Path):
     outside = os.path.relpath(victim, "/")
     return {
         "relocation names a path outside": _with_record(
-            [_dir("venv")], relocation={"placeholder": "/__venvbuild_prefix__", "binary_files": [],
-                                        "files": [{"path": "../../../../../../../../" + outside, "kind": "text"}]}),
+            [_dir("venv")],
+            relocation={
+                "placeholder": "/__venvbuild_prefix__",
+                "binary_files": [],
+                "files": [{"path": "../../../../../../../../" + outside, "kind": "text"}],
+            },
+        ),
         "relocation names a device": _with_record(
-            [_dir("venv")], relocation={"placeholder": "/__venvbuild_prefix__", "binary_files": [],
-                                        "files": [{"path": "/dev/zero", "kind": "text"}]}),
+            [_dir("venv")],
+            relocation={
+                "placeholder": "/__venvbuild_prefix__",
+                "binary_files": [],
+                "files": [{"path": "/dev/zero", "kind": "text"}],
+            },
+        ),
         "a chain of links": _with_record(
-            [_dir("venv"), _member("venv/d", tarfile.SYMTYPE, link="."),
-             _member("venv/L", tarfile.SYMTYPE, link="d/d/d/d/../../../..")],
-            files={"d": {"type": "symlink", "target": "."}, "L": {"type": "symlink", "target": "d/d/d/d/../../../.."}}),
+            [
+                _dir("venv"),
+                _member("venv/d", tarfile.SYMTYPE, link="."),
+                _member("venv/L", tarfile.SYMTYPE, link="d/d/d/d/../../../.."),
+            ],
+            files={"d": {"type": "symlink", "target": "."}, "L": {"type": "symlink", "target": "d/d/d/d/../../../.."}},
+        ),
         "the receipt as a link": _with_record(
-            [_dir("venv"), _dir("venv/.venvbuild"),
-             _member("venv/.venvbuild/pulled.json", tarfile.SYMTYPE, link="../../" + victim.name)]),
+            [
+                _dir("venv"),
+                _dir("venv/.venvbuild"),
+                _member("venv/.venvbuild/pulled.json", tarfile.SYMTYPE, link="../../" + victim.name),
+            ]
+        ),
         "a python link that climbs": _with_record(
-            [_dir("venv"), _dir("venv/bin"), _member("venv/bin/python_x", tarfile.SYMTYPE, link=BASE_HOME + "/..")]),
+            [_dir("venv"), _dir("venv/bin"), _member("venv/bin/python_x", tarfile.SYMTYPE, link=BASE_HOME + "/..")]
+        ),
         "a python that is a script": _with_record(
-            [_dir("venv"), _dir("venv/bin"), _member("venv/bin/python", data=b"#!/bin/sh\ntouch /tmp/ran\n"),
-             _member("venv/pyvenv.cfg", data=f"home = {BASE_HOME}\n".encode())],
-            files={"bin": {"type": "dir"}, "bin/python": {"type": "file", "mode": "644", "size": 0, "sha256": ""},
-                   "pyvenv.cfg": {"type": "file", "mode": "644", "size": 0, "sha256": ""}}),
+            [
+                _dir("venv"),
+                _dir("venv/bin"),
+                _member("venv/bin/python", data=b"#!/bin/sh\ntouch /tmp/ran\n"),
+                _member("venv/pyvenv.cfg", data=f"home = {BASE_HOME}\n".encode()),
+            ],
+            files={
+                "bin": {"type": "dir"},
+                "bin/python": {"type": "file", "mode": "644", "size": 0, "sha256": ""},
+                "pyvenv.cfg": {"type": "file", "mode": "644", "size": 0, "sha256": ""},
+            },
+        ),
     }
 
 
-@pytest.mark.parametrize("case", ["relocation names a path outside", "relocation names a device", "a chain of links",
-                                  "the receipt as a link", "a python link that climbs", "a python that is a script"])
+@pytest.mark.parametrize(
+    "case",
+    [
+        "relocation names a path outside",
+        "relocation names a device",
+        "a chain of links",
+        "the receipt as a link",
+        "a python link that climbs",
+        "a python that is a script",
+    ],
+)
 def test_archive_that_would_escape_through_its_own_record_or_links_is_refused(tmp_path, case):
     victim = tmp_path / "victim.txt"
     victim.write_text("untouched /__venvbuild_prefix__\n")
@@ -426,8 +478,9 @@ def test_latest_skips_a_damaged_newer_record_and_an_unpublished_build(tmp_path, 
     copy = _copy_store(root, tmp_path)
     unpublished = copy / "venv-builds" / "venv_20991231_000000"  # a publish stopped before its record
     unpublished.mkdir()
-    (unpublished / "metadata.json").write_text((root / "venv-builds" / builds["latest"]["venv_version"]
-                                                / "metadata.json").read_text())
+    (unpublished / "metadata.json").write_text(
+        (root / "venv-builds" / builds["latest"]["venv_version"] / "metadata.json").read_text()
+    )
     damaged = copy / "venv-builds-metadata" / "dt=2099-12-30" / "venv_20991230_000000.json"
     damaged.parent.mkdir()
     damaged.write_text("{not json")
@@ -452,8 +505,7 @@ def test_verify_sees_a_moved_venv_a_changed_mode_and_a_changed_record(tmp_path, 
 
 
 def test_missing_base_interpreter_is_named(tmp_path):
-    root = _publish_handmade(tmp_path, _tar_gz([_dir("venv")]), python_home="/opt/nowhere/bin",
-                             python_full_version="3.11.99")
+    root = _publish_handmade(tmp_path, _tar_gz([_dir("venv")]), python_home="/opt/nowhere/bin", python_full_version="3.11.99")
     done = venvbuild("pull", "venv_20250722_163000", "--store", root, "--dest", tmp_path / "env")
     assert done.returncode == 2
     _one_error_line(done, "needs Python 3.11.99 at /opt/nowhere/bin")
@@ -483,12 +535,24 @@ def test_sigterm_mid_pull_leaves_no_destination(tmp_path):
     root = _publish_handmade(tmp_path, target.read_bytes(), relocation=packed.relocation)
     pulls = tmp_path / "pulls"
     pulls.mkdir()
-    proc = subprocess.Popen([sys.executable, "-m", "venvbuild", "pull", "venv_20250722_163000", "--store", str(root),
-                             "--dest", str(pulls / "new" / "env")], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            text=True)
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "venvbuild",
+            "pull",
+            "venv_20250722_163000",
+            "--store",
+            str(root),
+            "--dest",
+            str(pulls / "new" / "env"),
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     deadline = time.monotonic() + 60
-    while not list(pulls.glob("new/.venvbuild-pull-*/venv/blob0")) and time.monotonic() < deadline \
-            and proc.poll() is None:
+    while not list(pulls.glob("new/.venvbuild-pull-*/venv/blob0")) and time.monotonic() < deadline and proc.poll() is None:
         time.sleep(0.01)
     assert proc.poll() is None, "the pull ended before it could be interrupted"
     (pulls / "new" / "another-pulls-venv").mkdir()  # made meanwhile by another pull into the new folder
@@ -535,18 +599,28 @@ def test_records_from_before_relocation_still_index_and_search(tmp_path):
 
     store = LocalStore(tmp_path / "mixed-store")
     old = make_build_dir(tmp_path / "builds", "venv_20250101_000000", installed_packages=["kedro==0.19.1"])
-    new = make_build_dir(tmp_path / "builds", "venv_20250102_000000", installed_packages=["kedro==0.19.2"],
-                         archive_format=2,
-                         relocation={"placeholder": "/__venvbuild_prefix__", "binary_files": [],
-                                     "files": [{"path": "bin/activate", "kind": "text"}]})
+    new = make_build_dir(
+        tmp_path / "builds",
+        "venv_20250102_000000",
+        installed_packages=["kedro==0.19.2"],
+        archive_format=2,
+        relocation={
+            "placeholder": "/__venvbuild_prefix__",
+            "binary_files": [],
+            "files": [{"path": "bin/activate", "kind": "text"}],
+        },
+    )
     for build_dir in (old, new):
         publish.publish(build_dir, store)
     found = venvbuild("search", "kedro", "--store", store.root, "--json")
     assert found.returncode == 0, found.stderr
     assert sorted(json.loads(line)["venv_version"] for line in found.stdout.splitlines()) == [
-        "venv_20250101_000000", "venv_20250102_000000"]
-    counted = venvbuild("sql", "SELECT venv_version, archive_format FROM venv_builds_metadata ORDER BY 1",
-                        "--store", store.root, "--json")
+        "venv_20250101_000000",
+        "venv_20250102_000000",
+    ]
+    counted = venvbuild(
+        "sql", "SELECT venv_version, archive_format FROM venv_builds_metadata ORDER BY 1", "--store", store.root, "--json"
+    )
     assert counted.returncode == 0, counted.stderr
     assert [json.loads(line) for line in counted.stdout.splitlines()] == [
         {"venv_version": "venv_20250101_000000", "archive_format": None},
@@ -562,8 +636,16 @@ def test_the_benchmark_stack_pulled_to_a_spaced_path_imports_and_runs(tmp_path):
 
     folder = bench_build.wheelhouse(sys.executable)
     store, dest = tmp_path / "store", tmp_path / "bench envs" / "env"
-    done = venvbuild("build", "--requirements", bench_build.local_requirements(folder), "--env-name", "bench",
-                     "--store", store, env=bench_build.offline_env(folder))
+    done = venvbuild(
+        "build",
+        "--requirements",
+        bench_build.local_requirements(folder),
+        "--env-name",
+        "bench",
+        "--store",
+        store,
+        env=bench_build.offline_env(folder),
+    )
     assert done.returncode == 0, done.stderr
     [version] = builds_in(store)
     assert venvbuild("pull", version, "--store", store, "--dest", dest).returncode == 0
@@ -610,6 +692,7 @@ def _archived(tmp_path: Path, venv: Path, edit_record=None) -> Path:
 def test_an_archive_whose_build_record_lies_is_refused_before_the_rename(tmp_path, lie):
     """A file whose sha256, size or mode is not what build.json lists stops the pull: one line, nothing at
     --dest, nothing beside it (verify would otherwise report the venv as changed right after the pull)."""
+
     def edit(files):
         entry = files["tool.py"]
         if lie == "sha256":
@@ -630,6 +713,7 @@ def test_an_archive_whose_build_record_lies_is_refused_before_the_rename(tmp_pat
 def _bomb(tmp_path: Path, declared_size: int) -> Path:
     """A gzip'd tar of ~1 MiB holding venv/blob of 1 GiB of zeros (one compressed MiB repeated), with a
     build record that declares blob declared_size bytes long."""
+
     def member(info, data=b""):
         return info.tobuf(tarfile.GNU_FORMAT) + data + tarfile.NUL * (-len(data) % tarfile.BLOCKSIZE)
 
@@ -641,14 +725,22 @@ def _bomb(tmp_path: Path, declared_size: int) -> Path:
     venv_dir.type, venv_dir.mode = tarfile.DIRTYPE, 0o755
     blob.size, blob.mode = 1 << 30, 0o644
     relocation = {"placeholder": "/__venvbuild_prefix__", "files": [], "binary_files": []}
-    record = json.dumps({"archive_format": 2, "relocation": relocation, "files": {
-        "blob": {"type": "file", "mode": "644", "size": declared_size, "sha256": "0" * 64}}}).encode()
+    record = json.dumps(
+        {
+            "archive_format": 2,
+            "relocation": relocation,
+            "files": {"blob": {"type": "file", "mode": "644", "size": declared_size, "sha256": "0" * 64}},
+        }
+    ).encode()
     record_dir, record_file = tarfile.TarInfo("venv/.venvbuild"), tarfile.TarInfo("venv/.venvbuild/build.json")
     record_dir.type, record_dir.mode = tarfile.DIRTYPE, 0o755
     record_file.size, record_file.mode = len(record), 0o644
     zeros = gz(b"\0" * (1 << 20))
-    data = (gz(member(venv_dir) + member(blob)) + zeros * 1024
-            + gz(member(record_dir) + member(record_file, record) + tarfile.NUL * 2 * tarfile.BLOCKSIZE))
+    data = (
+        gz(member(venv_dir) + member(blob))
+        + zeros * 1024
+        + gz(member(record_dir) + member(record_file, record) + tarfile.NUL * 2 * tarfile.BLOCKSIZE)
+    )
     return _publish_handmade(tmp_path, data, relocation=relocation)
 
 
@@ -673,8 +765,10 @@ def test_free_space_is_checked_before_anything_is_extracted(tmp_path):
     sizes, before extraction, rather than failing half-way with a full disk."""
     small = tmp_path / "small-disk"
     small.mkdir()
-    if subprocess.run(["mount", "-t", "tmpfs", "-o", "size=8m", "tmpfs", str(small)], capture_output=True,
-                      timeout=30).returncode != 0:
+    if (
+        subprocess.run(["mount", "-t", "tmpfs", "-o", "size=8m", "tmpfs", str(small)], capture_output=True, timeout=30).returncode
+        != 0
+    ):
         pytest.skip("needs root with mount rights for a small tmpfs")
     try:
         root = _archived(tmp_path, _small_venv(tmp_path, [os.urandom(16 << 10) * 2048]))  # 32 MiB, ~1% of it stored
@@ -692,11 +786,13 @@ def test_a_pull_killed_outright_leaves_a_folder_the_next_pull_removes(tmp_path):
     root = _archived(tmp_path, _small_venv(tmp_path, [bytes(range(256)) * (1 << 18)] * 4, name="big"))
     pulls = tmp_path / "pulls"
     pulls.mkdir()
-    proc = subprocess.Popen([sys.executable, "-m", "venvbuild", "pull", "venv_20250722_163000", "--store", str(root),
-                             "--dest", str(pulls / "env")], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "venvbuild", "pull", "venv_20250722_163000", "--store", str(root), "--dest", str(pulls / "env")],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
     deadline = time.monotonic() + 60
-    while not list(pulls.glob(".venvbuild-pull-*/venv/blob0")) and time.monotonic() < deadline \
-            and proc.poll() is None:
+    while not list(pulls.glob(".venvbuild-pull-*/venv/blob0")) and time.monotonic() < deadline and proc.poll() is None:
         time.sleep(0.01)
     assert proc.poll() is None, "the pull ended before it could be killed"
     proc.kill()
@@ -726,12 +822,29 @@ def test_a_dest_that_is_not_utf8_is_named_as_such(tmp_path, store):
     """A --dest with bytes that are not UTF-8 is refused as that, in one line showing the bytes."""
     root, builds = store
     dest = os.fsencode(tmp_path) + b"/caf\xe9/env"
-    done = subprocess.run([sys.executable.encode(), b"-m", b"venvbuild", b"pull", builds["first"]["venv_version"].encode(),
-                           b"--store", os.fsencode(root), b"--dest", dest], capture_output=True, timeout=300)
+    done = subprocess.run(
+        [
+            sys.executable.encode(),
+            b"-m",
+            b"venvbuild",
+            b"pull",
+            builds["first"]["venv_version"].encode(),
+            b"--store",
+            os.fsencode(root),
+            b"--dest",
+            dest,
+        ],
+        capture_output=True,
+        timeout=300,
+    )
     assert done.returncode == 2
     lines = done.stderr.decode("utf-8").strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith("venvbuild: error: --dest ") and "caf\\xe9" in lines[0] \
-        and "not valid UTF-8" in lines[0], lines
+    assert (
+        len(lines) == 1
+        and lines[0].startswith("venvbuild: error: --dest ")
+        and "caf\\xe9" in lines[0]
+        and "not valid UTF-8" in lines[0]
+    ), lines
     assert _leftovers(tmp_path) == []
 
 
@@ -767,8 +880,7 @@ def test_verify_accepts_bytecode_python_wrote_and_reports_a_crafted_pyc(tmp_path
     source = (package / "__init__.py").stat()
     planted = compile("print('planted')\n", str(package / "__init__.py"), "exec", dont_inherit=True)
     pyc.write_bytes(bytes(_code_to_timestamp_pyc(planted, int(source.st_mtime), source.st_size)))
-    assert _run(dest / "bin" / "python", "-c", "import alpha", env=writes_bytecode).stdout == "planted\n", \
-        "Python runs it"
+    assert _run(dest / "bin" / "python", "-c", "import alpha", env=writes_bytecode).stdout == "planted\n", "Python runs it"
     crafted = venvbuild("verify", dest)
     assert crafted.returncode == 1
     assert crafted.stdout.splitlines() == [f"added: {pyc.relative_to(dest)}"]

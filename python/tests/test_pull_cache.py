@@ -39,8 +39,7 @@ def store(tmp_path_factory):
         requirements = inputs / f"{env_name}.txt"
         requirements.write_text(f"--no-index\n--find-links {wheels}\n{packages}")
         work = inputs / f"work-{env_name}"
-        done = venvbuild("build", "--requirements", requirements, "--env-name", env_name, "--store", root,
-                         "--work-dir", work)
+        done = venvbuild("build", "--requirements", requirements, "--env-name", env_name, "--store", root, "--work-dir", work)
         assert done.returncode == 0, done.stderr
         builds[env_name] = json.loads((work / "artifacts" / "metadata.json").read_text())
     assert builds["demo"]["archive_sha256"] != builds["other"]["archive_sha256"]
@@ -139,9 +138,23 @@ def test_two_pulls_of_different_builds_into_one_cache_at_once_each_run_their_own
     root, builds = store
     cache_dir = tmp_path / "cache"
     racers = {
-        env: subprocess.Popen([sys.executable, "-m", "venvbuild", "pull", meta["venv_version"], "--store", str(root),
-                               "--cache-dir", str(cache_dir), "--json"],
-                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        env: subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "venvbuild",
+                "pull",
+                meta["venv_version"],
+                "--store",
+                str(root),
+                "--cache-dir",
+                str(cache_dir),
+                "--json",
+            ],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
         for env, meta in builds.items()
     }
     results = {env: (wait(p), p.stdout.read(), p.stderr.read()) for env, p in racers.items()}
@@ -161,8 +174,9 @@ def _publish_python_builds(tmp_path: Path, root: Path, versions) -> Path:
     copy = tmp_path / "store"
     shutil.copytree(root, copy)
     for venv_version, python in versions:
-        build_dir = make_build_dir(tmp_path / "builds", venv_version, env_name="demo", python_version=python,
-                                   python_full_version=f"{python}.14")
+        build_dir = make_build_dir(
+            tmp_path / "builds", venv_version, env_name="demo", python_version=python, python_full_version=f"{python}.14"
+        )
         publish.publish(build_dir, LocalStore(copy))
     return copy
 
@@ -176,18 +190,17 @@ def test_latest_of_an_env_built_for_several_pythons_needs_python(tmp_path, store
     done = venvbuild("pull", "--env-name", "demo", "--latest", "--store", copy, "--cache-dir", tmp_path / "c")
     assert done.returncode == 2
     lines = done.stderr.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith("venvbuild: error: --env-name demo: its builds are for several "
-                                                   "Python versions"), done.stderr
+    assert len(lines) == 1 and lines[0].startswith(
+        "venvbuild: error: --env-name demo: its builds are for several Python versions"
+    ), done.stderr
     assert f"({', '.join(sorted([other, MINOR]))})" in lines[0] and "give --python" in lines[0]
 
     pulled, _ = _pull(copy, "--latest", tmp_path / "c", "--env-name", "demo", "--python", MINOR)
     assert pulled["venv_version"] == builds["demo"]["venv_version"], "the newest build for that Python"
 
-    none = venvbuild("pull", "--env-name", "demo", "--latest", "--python", "3.99", "--store", copy, "--dest",
-                     tmp_path / "d")
+    none = venvbuild("pull", "--env-name", "demo", "--latest", "--python", "3.99", "--store", copy, "--dest", tmp_path / "d")
     assert none.returncode == 2 and "no build of that env for that Python" in none.stderr
-    wrong = venvbuild("pull", builds["demo"]["venv_version"], "--python", other, "--store", copy, "--dest",
-                      tmp_path / "d")
+    wrong = venvbuild("pull", builds["demo"]["venv_version"], "--python", other, "--store", copy, "--dest", tmp_path / "d")
     assert wrong.returncode == 2 and f"not for --python {other}" in wrong.stderr
 
 
@@ -201,6 +214,7 @@ def test_latest_with_python_picks_the_newest_build_for_that_python(tmp_path, sto
 
 
 # ---- prune ---------------------------------------------------------------------------------------------
+
 
 def _entry(cache_dir: Path, name: str, size: int, days_unused: float) -> Path:
     """A sealed-looking cache entry: read-only folders and files, its lease file last touched days ago."""
@@ -287,10 +301,18 @@ def test_prune_removes_helper_tools_unused_for_keep_days_but_not_one_in_use(tmp_
         then = time.time() - (0 if tool == recent else 30 * 86400)
         os.utime(tool, (then, then))
     holder = subprocess.Popen(
-        [sys.executable, "-c", "import sys, time; from pathlib import Path; from venvbuild.consume import cache; "
-         "fd = cache.take(cache.lock_path(Path(sys.argv[1]), sys.argv[2] + '.lease'), False); "
-         "print('held', flush=True); time.sleep(60)", str(tools), busy.name],
-        stdout=subprocess.PIPE, text=True)
+        [
+            sys.executable,
+            "-c",
+            "import sys, time; from pathlib import Path; from venvbuild.consume import cache; "
+            "fd = cache.take(cache.lock_path(Path(sys.argv[1]), sys.argv[2] + '.lease'), False); "
+            "print('held', flush=True); time.sleep(60)",
+            str(tools),
+            busy.name,
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
     try:
         assert holder.stdout.readline() == "held\n"
         os.utime(cache.lock_path(tools, f"{busy.name}.lease"), (time.time() - 30 * 86400,) * 2)

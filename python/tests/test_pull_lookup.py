@@ -58,7 +58,8 @@ def test_finding_a_build_reads_as_much_in_a_large_store_as_in_a_small_one(tmp_pa
 
 
 def test_without_duckdb_latest_for_a_python_reads_the_records_newest_day_first_and_stops_at_the_build(
-        tmp_path, capsys, monkeypatch):
+    tmp_path, capsys, monkeypatch
+):
     """With --python the records are read newest day first until that Python's build; without it every
     record is read, since builds of the env for another Python would make --latest ambiguous."""
     store = _store(tmp_path, 6)

@@ -51,8 +51,11 @@ def test_at_the_floor_every_runtime_dependency_has_a_locked_version():
     missing = []
     for text in project["dependencies"]:
         requirement = Requirement(text)
-        usable = [p for p in lock.pin(requirement.name)
-                  if (not p.marker or Marker(p.marker).evaluate(at_floor)) and p.version in requirement.specifier]
+        usable = [
+            p
+            for p in lock.pin(requirement.name)
+            if (not p.marker or Marker(p.marker).evaluate(at_floor)) and p.version in requirement.specifier
+        ]
         if not usable:
             missing.append(text)
     assert missing == [], f"no locked version for Python {declared_floor()}"
@@ -61,4 +64,3 @@ def test_at_the_floor_every_runtime_dependency_has_a_locked_version():
 def test_this_interpreter_is_one_the_project_declares():
     running = Version(".".join(map(str, sys.version_info[:3])))
     assert running in declared()
-

@@ -25,10 +25,14 @@ pytestmark = pytest.mark.build  # real builds with pip or uv
         ("https://host/simple/ and mail me@example.com", "https://host/simple/ and mail me@example.com"),
         ("https://h/x.whl?token=abc&v=1", "https://h/x.whl?token=****&v=1"),
         ("https://h/simple?access_token=abc", "https://h/simple?access_token=****"),
-        ("https://b.s3.amazonaws.com/x.whl?X-Amz-Algorithm=AWS4&X-Amz-Credential=AKIA%2F1&X-Amz-Signature=dead&X-Amz-Security-Token=tok",
-         "https://b.s3.amazonaws.com/x.whl?X-Amz-Algorithm=AWS4&X-Amz-Credential=****&X-Amz-Signature=****&X-Amz-Security-Token=****"),
-        ("https://h/x?api_key=k1&Signature=s2&sig=s3&client_secret=s4#sha256=ab",
-         "https://h/x?api_key=****&Signature=****&sig=****&client_secret=****#sha256=ab"),
+        (
+            "https://b.s3.amazonaws.com/x.whl?X-Amz-Algorithm=AWS4&X-Amz-Credential=AKIA%2F1&X-Amz-Signature=dead&X-Amz-Security-Token=tok",
+            "https://b.s3.amazonaws.com/x.whl?X-Amz-Algorithm=AWS4&X-Amz-Credential=****&X-Amz-Signature=****&X-Amz-Security-Token=****",
+        ),
+        (
+            "https://h/x?api_key=k1&Signature=s2&sig=s3&client_secret=s4#sha256=ab",
+            "https://h/x?api_key=****&Signature=****&sig=****&client_secret=****#sha256=ab",
+        ),
         # pip's documented way to keep a secret out of the file is no secret itself.
         ("https://${USER}:${PASSWORD}@host/s?token=${TOKEN}", "https://${USER}:${PASSWORD}@host/s?token=${TOKEN}"),
         ("https://me:${PASSWORD}@host/s?token=x${TOKEN}", "https://****@host/s?token=****"),
@@ -84,8 +88,26 @@ def test_a_build_masks_them_on_the_console_and_in_install_log(tmp_path):
         "beta==1.0\n"
     )
     env = {**os.environ, "INDEX_TOKEN": "tok3n-from-env", "PIP_RETRIES": "0", "PIP_TIMEOUT": "1"}
-    done = subprocess.run([sys.executable, "-m", "venvbuild", "build", "--requirements", str(req), "--env-name", "demo",
-                           "--store", str(store), "--work-dir", str(work)], capture_output=True, text=True, env=env, timeout=CHILD_TIMEOUT_S)
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "venvbuild",
+            "build",
+            "--requirements",
+            str(req),
+            "--env-name",
+            "demo",
+            "--store",
+            str(store),
+            "--work-dir",
+            str(work),
+        ],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=CHILD_TIMEOUT_S,
+    )
     assert done.returncode == 0, done.stderr
     log = (work / "install.log").read_text()
     assert "127.0.0.1:9/other?token=****" in log, "pip names the index; we mask its token"

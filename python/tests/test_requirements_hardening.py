@@ -26,8 +26,13 @@ def _limit_memory():
 
 def check_pins_subprocess(path, timeout=60):
     """`venvbuild check-pins path` in a child with 1 GiB of address space and a time limit."""
-    return subprocess.run([sys.executable, "-m", "venvbuild", "check-pins", str(path)], capture_output=True,
-                          text=True, timeout=timeout, preexec_fn=_limit_memory)
+    return subprocess.run(
+        [sys.executable, "-m", "venvbuild", "check-pins", str(path)],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        preexec_fn=_limit_memory,
+    )
 
 
 def one_error_line(result):
@@ -56,8 +61,9 @@ def test_an_include_that_is_not_a_regular_file_is_refused(tmp_path, target):
 def test_the_top_file_must_be_a_regular_file_too():
     result = check_pins_subprocess("/dev/zero")
     assert result.returncode == 2
-    assert one_error_line(result) == ("venvbuild: error: /dev/zero: is not a regular file (a device, FIFO or socket); "
-                                      "requirements files must be regular files")
+    assert one_error_line(result) == (
+        "venvbuild: error: /dev/zero: is not a regular file (a device, FIFO or socket); requirements files must be regular files"
+    )
 
 
 def test_a_file_over_the_cap_is_refused_without_reading_it_all(tmp_path):
@@ -67,8 +73,9 @@ def test_a_file_over_the_cap_is_refused_without_reading_it_all(tmp_path):
     top = write(tmp_path, "requirements.txt", "pandas==1.5.3\n-r huge.txt\n")
     result = check_pins_subprocess(top)
     assert result.returncode == 2
-    assert one_error_line(result) == (f"venvbuild: error: {top}:2: -r huge.txt: requirements larger than 64 MiB "
-                                      "in all (files and their includes)")
+    assert one_error_line(result) == (
+        f"venvbuild: error: {top}:2: -r huge.txt: requirements larger than 64 MiB in all (files and their includes)"
+    )
 
 
 def test_the_cap_counts_every_include_even_a_repeated_one(tmp_path, monkeypatch):
@@ -85,15 +92,18 @@ def test_includes_nested_too_deep_are_one_line(tmp_path):
     write(tmp_path, "r1500.txt", "pandas==1.5.3\n")
     result = check_pins_subprocess(tmp_path / "r0.txt")
     assert result.returncode == 2
-    assert one_error_line(result) == (f"venvbuild: error: {tmp_path / 'r99.txt'}:1: -r r100.txt: "
-                                      "includes nested more than 100 deep")
+    assert one_error_line(result) == (
+        f"venvbuild: error: {tmp_path / 'r99.txt'}:1: -r r100.txt: includes nested more than 100 deep"
+    )
 
 
 def peak_memory_reading(path):
     """The child's own peak RSS (VmHWM): ru_maxrss would carry over the forking pytest's across exec."""
-    code = ("from venvbuild.build.requirements_gate import check_pins; "
-            f"check_pins({str(path)!r}); "
-            "print([l.split()[1] for l in open('/proc/self/status') if l.startswith('VmHWM:')][0])")
+    code = (
+        "from venvbuild.build.requirements_gate import check_pins; "
+        f"check_pins({str(path)!r}); "
+        "print([l.split()[1] for l in open('/proc/self/status') if l.startswith('VmHWM:')][0])"
+    )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=600)
     return int(done.stdout) * 1024
 
@@ -150,11 +160,14 @@ def test_a_quoted_include_path_and_options_after_a_requirement(tmp_path):
     assert [e.name for e in requirements_gate.parse(top).entries] == ["numpy", "pandas"]
 
 
-@pytest.mark.parametrize("constraint, problem", [
-    ("-e ./project", "editable requirements are not allowed as constraints"),
-    ("https://files.example/x-1.0.tar.gz", "a constraint needs a package name"),
-    ("pandas[excel]<2", "constraints cannot have extras"),
-])
+@pytest.mark.parametrize(
+    "constraint, problem",
+    [
+        ("-e ./project", "editable requirements are not allowed as constraints"),
+        ("https://files.example/x-1.0.tar.gz", "a constraint needs a package name"),
+        ("pandas[excel]<2", "constraints cannot have extras"),
+    ],
+)
 def test_constraints_pip_refuses_are_refused_with_their_line(tmp_path, capsys, constraint, problem):
     write(tmp_path, "constraints.txt", f"numpy<2\n{constraint}\n")
     top = write(tmp_path, "requirements.txt", "pandas==1.5.3\n-c constraints.txt\n")

@@ -107,14 +107,16 @@ def pip_view(path):
     rows = []
     for parsed in pip_req_file.parse_requirements(str(path), session=PipSession()):
         ireq = install_req_from_parsed_requirement(parsed)
-        rows.append((
-            canonicalize_name(ireq.name) if ireq.name else None,
-            str(SpecifierSet(str(ireq.req.specifier))) if ireq.req else "",
-            tuple(sorted(canonicalize_name(e) for e in ireq.extras)),
-            str(Marker(str(ireq.markers))) if ireq.markers else None,
-            bool(ireq.constraint),
-            bool(ireq.editable),
-        ))
+        rows.append(
+            (
+                canonicalize_name(ireq.name) if ireq.name else None,
+                str(SpecifierSet(str(ireq.req.specifier))) if ireq.req else "",
+                tuple(sorted(canonicalize_name(e) for e in ireq.extras)),
+                str(Marker(str(ireq.markers))) if ireq.markers else None,
+                bool(ireq.constraint),
+                bool(ireq.editable),
+            )
+        )
     return rows
 
 

@@ -17,8 +17,7 @@ PINNED = ("alpha==1.0", "beta==1.0")  # alpha needs beta: the whole installed se
 
 
 def build(store, requirements_file, *extra, env_name="demo", env=None):
-    return venvbuild("build", "--requirements", requirements_file, "--env-name", env_name, "--store", store, *extra,
-                     env=env)
+    return venvbuild("build", "--requirements", requirements_file, "--env-name", env_name, "--store", store, *extra, env=env)
 
 
 def store_files(store):
@@ -90,8 +89,19 @@ def test_reuse_is_per_env_name_and_skips_builds_with_unpinned_packages(tmp_path,
 def test_two_concurrent_builds_of_one_key_publish_once(tmp_path, requirements):
     store = tmp_path / "store"
     req = requirements(*PINNED)
-    command = [sys.executable, "-m", "venvbuild", "build", "--requirements", str(req), "--env-name", "demo",
-               "--store", str(store), "--reuse"]
+    command = [
+        sys.executable,
+        "-m",
+        "venvbuild",
+        "build",
+        "--requirements",
+        str(req),
+        "--env-name",
+        "demo",
+        "--store",
+        str(store),
+        "--reuse",
+    ]
     procs = [subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for _ in range(2)]
     outs = [p.communicate(timeout=300) for p in procs]
     assert [p.returncode for p in procs] == [0, 0], [o[1] for o in outs]
@@ -145,14 +155,24 @@ def test_reuse_through_s3(tmp_path, requirements, s3_server, aws_env):
     again = build(store, requirements(*PINNED), "--endpoint-url", s3_server, "--reuse")
     assert again.returncode == 0, again.stderr
     assert "reused venv_" in again.stdout
-    keys = [o["Key"] for o in boto3.client("s3", endpoint_url=s3_server).list_objects_v2(
-        Bucket="reuse-bucket", Prefix="venv-builds-metadata/dt=")["Contents"]]
+    keys = [
+        o["Key"]
+        for o in boto3.client("s3", endpoint_url=s3_server).list_objects_v2(
+            Bucket="reuse-bucket", Prefix="venv-builds-metadata/dt="
+        )["Contents"]
+    ]
     assert len(keys) == 1, "one search record: the second build published nothing"
 
 
 def test_reuse_against_a_store_that_cannot_be_read_is_one_line_and_changes_nothing(tmp_path, requirements, aws_env):
-    done = build("s3://no-such-bucket/venv-builds", requirements(*PINNED), "--endpoint-url", "http://127.0.0.1:9",
-                 "--reuse", env={"AWS_MAX_ATTEMPTS": "1"})
+    done = build(
+        "s3://no-such-bucket/venv-builds",
+        requirements(*PINNED),
+        "--endpoint-url",
+        "http://127.0.0.1:9",
+        "--reuse",
+        env={"AWS_MAX_ATTEMPTS": "1"},
+    )
     assert done.returncode == 6
     assert done.stderr.count("venvbuild: error:") == 1 and done.stderr.strip().startswith("venvbuild: error: --store")
 
@@ -173,14 +193,16 @@ def test_the_jenkins_stage_commands_reuse_too(tmp_path, requirements):
     store, work = tmp_path / "store", tmp_path / "work"
     assert build(store, requirements(*PINNED)).returncode == 0
     [version] = builds_in(store)
-    done = venvbuild("validate", "--work-dir", work, "--requirements", requirements(*PINNED), "--env-name", "demo",
-                     "--reuse", "--store", store)
+    done = venvbuild(
+        "validate", "--work-dir", work, "--requirements", requirements(*PINNED), "--env-name", "demo", "--reuse", "--store", store
+    )
     assert done.returncode == 0, done.stderr
     assert json.loads((work / "reused.json").read_text())["venv_version"] == version
     assert not (work / "venv").exists()
 
-    refused = venvbuild("validate", "--work-dir", tmp_path / "w2", "--requirements", requirements(*PINNED),
-                        "--env-name", "demo", "--store", store)
+    refused = venvbuild(
+        "validate", "--work-dir", tmp_path / "w2", "--requirements", requirements(*PINNED), "--env-name", "demo", "--store", store
+    )
     assert refused.returncode == 2 and refused.stderr.startswith("venvbuild: error: --store needs --reuse")
     refused = venvbuild("publish", work / "artifacts", "--store", store, "--reused-to", tmp_path / "r.json")
     assert refused.returncode == 2 and refused.stderr.startswith("venvbuild: error: --reused-to needs --reuse")
@@ -195,8 +217,9 @@ def test_publish_reuse_returns_the_build_that_claimed_the_key_first(tmp_path, re
     first = venvbuild("publish", works[0] / "artifacts", "--store", store, "--reuse", "--json")
     assert first.returncode == 0, first.stderr
     reused = tmp_path / "reused.json"
-    second = venvbuild("publish", works[1] / "artifacts", "--store", store, "--reuse", "--reused-to", reused,
-                       "--next-free-version", "--json")
+    second = venvbuild(
+        "publish", works[1] / "artifacts", "--store", store, "--reuse", "--reused-to", reused, "--next-free-version", "--json"
+    )
     assert second.returncode == 0, second.stderr
     assert builds_in(store) == [json.loads(first.stdout)["venv_version"]]
     assert json.loads(reused.read_text()) == json.loads(second.stdout) == json.loads(first.stdout)

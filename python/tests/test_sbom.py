@@ -12,9 +12,11 @@ from tests._support.records import builds_in
 from venvbuild.record import sbom
 
 D = sbom.Distribution
-DISTS = [D("Requests", "2.31.0", (("name", "Apache Software License"),), ("a" * 64,), ("idna", "urllib3")),
-         D("urllib3", "2.0.0", (("expression", "MIT"),), ("b" * 64, "c" * 64)),
-         D("idna", "3.4")]
+DISTS = [
+    D("Requests", "2.31.0", (("name", "Apache Software License"),), ("a" * 64,), ("idna", "urllib3")),
+    D("urllib3", "2.0.0", (("expression", "MIT"),), ("b" * 64, "c" * 64)),
+    D("idna", "3.4"),
+]
 
 
 def _render(dists=DISTS, created_at="2026-01-01T00:00:00Z"):
@@ -60,15 +62,22 @@ def _meta(**fields):
     return meta
 
 
-@pytest.mark.parametrize("fields, expected", [
-    (dict(License_Expression="MIT OR Apache-2.0", Classifier="License :: OSI Approved :: MIT License", License="BSD"),
-     (("expression", "MIT OR Apache-2.0"),)),
-    (dict(Classifier=["License :: OSI Approved :: MIT License", "License :: OSI Approved", "Topic :: X"], License="BSD"),
-     (("name", "MIT License"),)),
-    (dict(License="BSD-3-Clause\n\nfull text ..."), (("name", "BSD-3-Clause"),)),
-    (dict(License="UNKNOWN"), ()),
-    ({}, ()),
-])
+@pytest.mark.parametrize(
+    "fields, expected",
+    [
+        (
+            dict(License_Expression="MIT OR Apache-2.0", Classifier="License :: OSI Approved :: MIT License", License="BSD"),
+            (("expression", "MIT OR Apache-2.0"),),
+        ),
+        (
+            dict(Classifier=["License :: OSI Approved :: MIT License", "License :: OSI Approved", "Topic :: X"], License="BSD"),
+            (("name", "MIT License"),),
+        ),
+        (dict(License="BSD-3-Clause\n\nfull text ..."), (("name", "BSD-3-Clause"),)),
+        (dict(License="UNKNOWN"), ()),
+        ({}, ()),
+    ],
+)
 def test_licenses_come_from_the_expression_then_classifiers_then_the_license_field(fields, expected):
     assert sbom.licenses_of(_meta(**fields)) == expected
 
@@ -80,8 +89,9 @@ def test_spdx_holds_the_same_packages_and_dependencies():
     assert names["urllib3"]["licenseDeclared"] == "MIT"
     assert names["Requests"]["checksums"] == [{"algorithm": "SHA256", "checksumValue": "a" * 64}]
     assert names["idna"]["externalRefs"][0]["referenceLocator"] == "pkg:pypi/idna@3.4"
-    depends = {(r["spdxElementId"], r["relatedSpdxElement"]) for r in spdx["relationships"]
-               if r["relationshipType"] == "DEPENDS_ON"}
+    depends = {
+        (r["spdxElementId"], r["relatedSpdxElement"]) for r in spdx["relationships"] if r["relationshipType"] == "DEPENDS_ON"
+    }
     assert ("SPDXRef-Package-requests-2.31.0", "SPDXRef-Package-urllib3-2.0.0") in depends
 
 

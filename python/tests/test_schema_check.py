@@ -19,18 +19,59 @@ MUTATIONS_PER_RECORD = 10
 # Values a mutation puts in place of another: every JSON type, and the edge cases of each keyword
 # (1.0 is an integer to JSON Schema, true is not 1, a pattern is searched, not matched).
 ODD_VALUES = [
-    None, True, False, 0, 1, -1, 1.0, 2.0, -0.5, 10**20, "", "x", "3.11", "pip", "uv", "conda",
-    "venv_20250101_000000", "venv_20250101_000000\n", " venv_20250101_000000", "a==1", "a==", "==1",
-    "s3://b/k", "file:///x/venv_20250101_000000.tar.gz", "http://x", "0" * 64, "G" * 64, "/p", "relative",
-    [], [1], ["x"], ["x", "x"], [None], {}, {"a": 1}, {"kind": "text"},
-    "pipdeptree.dot", "constraints.txt", "missing", "version", "cycle", "record", "shebang",
+    None,
+    True,
+    False,
+    0,
+    1,
+    -1,
+    1.0,
+    2.0,
+    -0.5,
+    10**20,
+    "",
+    "x",
+    "3.11",
+    "pip",
+    "uv",
+    "conda",
+    "venv_20250101_000000",
+    "venv_20250101_000000\n",
+    " venv_20250101_000000",
+    "a==1",
+    "a==",
+    "==1",
+    "s3://b/k",
+    "file:///x/venv_20250101_000000.tar.gz",
+    "http://x",
+    "0" * 64,
+    "G" * 64,
+    "/p",
+    "relative",
+    [],
+    [1],
+    ["x"],
+    ["x", "x"],
+    [None],
+    {},
+    {"a": 1},
+    {"kind": "text"},
+    "pipdeptree.dot",
+    "constraints.txt",
+    "missing",
+    "version",
+    "cycle",
+    "record",
+    "shebang",
 ]
 _PACKAGE_NAMES = ["numpy", "pandas", "Kedro", "py_yaml", "a", "z9", "zope.interface", "ruamel-yaml"]
 
 
 def _version(rng: random.Random) -> str:
-    return f"venv_{rng.randint(2000, 2099)}{rng.randint(1, 12):02d}{rng.randint(1, 28):02d}_" \
-           f"{rng.randint(0, 23):02d}{rng.randint(0, 59):02d}{rng.randint(0, 59):02d}"
+    return (
+        f"venv_{rng.randint(2000, 2099)}{rng.randint(1, 12):02d}{rng.randint(1, 28):02d}_"
+        f"{rng.randint(0, 23):02d}{rng.randint(0, 59):02d}{rng.randint(0, 59):02d}"
+    )
 
 
 def _hex(rng: random.Random, n: int) -> str:
@@ -41,11 +82,20 @@ def valid_record(rng: random.Random) -> dict:
     version = _version(rng)
     day, clock = version[5:13], version[14:]
     scheme = rng.choice(["s3://bucket/venv-builds", "file:///store/venv-builds"])
-    packages = [f"{name}=={rng.randint(0, 30)}.{rng.randint(0, 9)}{rng.choice(['', '.post1', 'rc1', '+local'])}"
-                for name in rng.sample(_PACKAGE_NAMES, rng.randint(0, len(_PACKAGE_NAMES)))]
-    details = [{"kind": rng.choice(["missing", "version", "cycle"]), "package": rng.choice(_PACKAGE_NAMES),
-                "requirement": "x<2", "installed_version": rng.choice([None, "1.0"]), "required_by": "y 1.0"}
-               for _ in range(rng.randint(0, 2))]
+    packages = [
+        f"{name}=={rng.randint(0, 30)}.{rng.randint(0, 9)}{rng.choice(['', '.post1', 'rc1', '+local'])}"
+        for name in rng.sample(_PACKAGE_NAMES, rng.randint(0, len(_PACKAGE_NAMES)))
+    ]
+    details = [
+        {
+            "kind": rng.choice(["missing", "version", "cycle"]),
+            "package": rng.choice(_PACKAGE_NAMES),
+            "requirement": "x<2",
+            "installed_version": rng.choice([None, "1.0"]),
+            "required_by": "y 1.0",
+        }
+        for _ in range(rng.randint(0, 2))
+    ]
     record = {
         "venv_version": version,
         "created_at": f"{day[:4]}-{day[4:6]}-{day[6:]}T{clock[:2]}:{clock[2:4]}:{clock[4:]}Z",
@@ -71,11 +121,14 @@ def valid_record(rng: random.Random) -> dict:
     }
     optional = {
         "archive_format": rng.randint(1, 3),
-        "relocation": {"placeholder": "/placeholder", "binary_files": rng.choice([[], ["lib/x.so"]]),
-                       "files": [{"path": f"bin/s{i}", "kind": rng.choice(["text", "shebang", "record"])}
-                                 for i in range(rng.randint(0, 3))]},
-        "extra_artifacts": rng.sample(["constraints.txt", "pipdeptree.mmd", "pipdeptree.dot", "pipdeptree.svg"],
-                                      rng.randint(0, 4)),
+        "relocation": {
+            "placeholder": "/placeholder",
+            "binary_files": rng.choice([[], ["lib/x.so"]]),
+            "files": [{"path": f"bin/s{i}", "kind": rng.choice(["text", "shebang", "record"])} for i in range(rng.randint(0, 3))],
+        },
+        "extra_artifacts": rng.sample(
+            ["constraints.txt", "pipdeptree.mmd", "pipdeptree.dot", "pipdeptree.svg"], rng.randint(0, 4)
+        ),
         "build_id": _hex(rng, 32),
         "build_key": rng.choice([None, _hex(rng, 64)]),
         "content_key": rng.choice([None, _hex(rng, 64)]),
@@ -92,7 +145,7 @@ def _positions(value, found=None) -> list:
     found = [] if found is None else found
     if isinstance(value, (dict, list)):
         found.append((value, None))
-        for key in (sorted(value) if isinstance(value, dict) else range(len(value))):
+        for key in sorted(value) if isinstance(value, dict) else range(len(value)):
             found.append((value, key))
             _positions(value[key], found)
     return found
@@ -160,9 +213,14 @@ def test_the_compiled_check_answers_as_jsonschema_on_thousands_of_records():
     assert time.monotonic() - started < 10
 
 
-@pytest.mark.parametrize("value,valid", [
-    (["pipdeptree.dot", "pipdeptree.dot"], False), (["pipdeptree.dot", "pipdeptree.svg"], True), ([], True),
-])
+@pytest.mark.parametrize(
+    "value,valid",
+    [
+        (["pipdeptree.dot", "pipdeptree.dot"], False),
+        (["pipdeptree.dot", "pipdeptree.svg"], True),
+        ([], True),
+    ],
+)
 def test_unique_items_is_checked(value, valid):
     from tests._support.records import make_metadata
 

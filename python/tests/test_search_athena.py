@@ -30,17 +30,22 @@ def athena_rows(*rows):
 
 
 def post(endpoint, path, body):
-    request = urllib.request.Request(endpoint + path, data=json.dumps(body).encode(), method="POST",
-                                     headers={"Content-Type": "application/json"})
+    request = urllib.request.Request(
+        endpoint + path, data=json.dumps(body).encode(), method="POST", headers={"Content-Type": "application/json"}
+    )
     with urllib.request.urlopen(request, timeout=30) as response:
         assert response.status in (200, 201)
 
 
 def canned(endpoint, rows, header=HEADER):
-    post(endpoint, "/moto-api/static/athena/query-results", {
-        "region": "us-east-1",
-        "results": [{"rows": rows, "column_info": [{"Name": n, "Label": n, "Type": "varchar"} for n in header]}],
-    })
+    post(
+        endpoint,
+        "/moto-api/static/athena/query-results",
+        {
+            "region": "us-east-1",
+            "results": [{"rows": rows, "column_info": [{"Name": n, "Label": n, "Type": "varchar"} for n in header]}],
+        },
+    )
 
 
 GROUPS = ("packages", "builds")
@@ -67,8 +72,11 @@ def slow_queries(moto):
     """Queries stay QUEUED/RUNNING for a few polls (moto's state manager), on the shared server."""
 
     def set_polls(times):
-        post(moto, "/moto-api/state-manager/set-transition",
-             {"model_name": "athena::execution", "transition": {"progression": "manual", "times": times}})
+        post(
+            moto,
+            "/moto-api/state-manager/set-transition",
+            {"model_name": "athena::execution", "transition": {"progression": "manual", "times": times}},
+        )
 
     yield set_polls
     post(moto, "/moto-api/state-manager/unset-transition", {"model_name": "athena::execution"})
@@ -104,8 +112,21 @@ def executions(endpoint):
 
 def search(capsys, endpoint, *argv):
     try:
-        code = cli.main(["search", *argv, "--athena", "--database", "venvs", "--athena-endpoint-url", endpoint,
-                         "--region", "us-east-1", "--output", "s3://athena-results/venvbuild/"])
+        code = cli.main(
+            [
+                "search",
+                *argv,
+                "--athena",
+                "--database",
+                "venvs",
+                "--athena-endpoint-url",
+                endpoint,
+                "--region",
+                "us-east-1",
+                "--output",
+                "s3://athena-results/venvbuild/",
+            ]
+        )
     except SystemExit as exc:
         code = exc.code
     out, err = capsys.readouterr()
@@ -114,23 +135,46 @@ def search(capsys, endpoint, *argv):
 
 def test_request_flow_parameters_and_filtering(capsys, moto, slow_queries):
     slow_queries(2)  # QUEUED, RUNNING, RUNNING, then SUCCEEDED: the search polls until it is done
-    canned(moto, athena_rows(
-        ["venv_20250105_100000", "other", "2025-01-05 10:00:00.000", "3.12", "true",
-         ARCHIVE.format("venv_20250105_100000"), "Kedro==0.19.10 PyYAML==6.0"],
-        ["venv_20250104_100000", "demo", "2025-01-04 10:00:00.000", "3.11", "false",
-         ARCHIVE.format("venv_20250104_100000"), "kedro==0.19.0rc1 pandas==2.0.0rc1"],
-        ["venv_20250101_100000", "demo", "2025-01-01 10:00:00.000", "3.11", "true", None, "kedro==0.18.14"],
-    ))
+    canned(
+        moto,
+        athena_rows(
+            [
+                "venv_20250105_100000",
+                "other",
+                "2025-01-05 10:00:00.000",
+                "3.12",
+                "true",
+                ARCHIVE.format("venv_20250105_100000"),
+                "Kedro==0.19.10 PyYAML==6.0",
+            ],
+            [
+                "venv_20250104_100000",
+                "demo",
+                "2025-01-04 10:00:00.000",
+                "3.11",
+                "false",
+                ARCHIVE.format("venv_20250104_100000"),
+                "kedro==0.19.0rc1 pandas==2.0.0rc1",
+            ],
+            ["venv_20250101_100000", "demo", "2025-01-01 10:00:00.000", "3.11", "true", None, "kedro==0.18.14"],
+        ),
+    )
     before = executions(moto)
     code, out, err = search(capsys, moto, "kedro>=0.19", "--env-name", "other", "--since", "2025-01-01", "--json")
 
     # Athena (moto) returned three candidates; PEP 440 keeps 0.19.10 only (0.19.0rc1 is a pre-release).
     assert code == 0, err
-    assert [json.loads(line) for line in out.splitlines()] == [{
-        "venv_version": "venv_20250105_100000", "env_name": "other", "created_at": "2025-01-05T10:00:00Z",
-        "python_version": "3.12", "is_conflict_free": True, "packages": ["Kedro==0.19.10"],
-        "venv_archive": ARCHIVE.format("venv_20250105_100000"),
-    }]
+    assert [json.loads(line) for line in out.splitlines()] == [
+        {
+            "venv_version": "venv_20250105_100000",
+            "env_name": "other",
+            "created_at": "2025-01-05T10:00:00Z",
+            "python_version": "3.12",
+            "is_conflict_free": True,
+            "packages": ["Kedro==0.19.10"],
+            "venv_archive": ARCHIVE.format("venv_20250105_100000"),
+        }
+    ]
     (started,) = executions(moto) - before
     execution = client(moto).get_query_execution(QueryExecutionId=started)["QueryExecution"]
     assert execution["Status"]["State"] == "SUCCEEDED"
@@ -139,8 +183,18 @@ def test_request_flow_parameters_and_filtering(capsys, moto, slow_queries):
     query = execution["Query"]
     assert 'FROM "venvs"."venv_builds_metadata"' in query
     assert "kedro" not in query and "other" not in query and "2025-01-01" not in query and "$" not in query
-    assert execution["ExecutionParameters"] == ["'kedro'", "1", "'kedro'", "''", "''", "''", "'other'", "'other'",
-                                                "'2025-01-01'", "'2025-01-01'"]
+    assert execution["ExecutionParameters"] == [
+        "'kedro'",
+        "1",
+        "'kedro'",
+        "''",
+        "''",
+        "''",
+        "'other'",
+        "'other'",
+        "'2025-01-01'",
+        "'2025-01-01'",
+    ]
 
 
 def test_count_from_athena_pages_groups_of_builds_not_builds(capsys, moto):
@@ -198,8 +252,12 @@ def test_results_across_pages_skip_the_header_once():
     columns = [{"Name": "venv_version", "Label": "venv_version"}, {"Name": "packages", "Label": "packages"}]
 
     def page(*rows, token=None):
-        result = {"ResultSet": {"ResultSetMetadata": {"ColumnInfo": columns},
-                                "Rows": [{"Data": [{} if v is None else {"VarCharValue": v} for v in r]} for r in rows]}}
+        result = {
+            "ResultSet": {
+                "ResultSetMetadata": {"ColumnInfo": columns},
+                "Rows": [{"Data": [{} if v is None else {"VarCharValue": v} for v in r]} for r in rows],
+            }
+        }
         return {**result, "NextToken": token} if token else result
 
     pages = [
@@ -216,9 +274,12 @@ def test_results_are_read_across_every_page(capsys, moto, proxy, monkeypatch):
     monkeypatch.setattr(athena, "PAGE_SIZE", 3)
     proxy.rewrite(GET_RESULTS, athena_pages)
     versions = [f"venv_2025010{day}_100000" for day in range(9, 0, -1)]  # newest first, as the SQL orders them
-    canned(moto, athena_rows(*[
-        [v, "demo", f"2025-01-0{v[12]} 10:00:00.000", "3.11", "true", None, f"kedro==0.19.{v[12]}"] for v in versions
-    ]))
+    canned(
+        moto,
+        athena_rows(
+            *[[v, "demo", f"2025-01-0{v[12]} 10:00:00.000", "3.11", "true", None, f"kedro==0.19.{v[12]}"] for v in versions]
+        ),
+    )
     code, out, err = search(capsys, proxy.url, "kedro", "--json")
 
     # The header and nine rows in pages of three: [header, 9, 8] [7, 6, 5] [4, 3, 2] [1].
@@ -246,23 +307,41 @@ def test_polls_until_the_query_succeeds(capsys, moto, proxy):
     operations = [(r.headers.get("x-amz-target"), r.outcome) for r in proxy.requests]
     assert operations == [
         ("AmazonAthena.StartQueryExecution", "forwarded"),
-        (GET_EXECUTION, "rewritten"), (GET_EXECUTION, "rewritten"), (GET_EXECUTION, "rewritten"),
+        (GET_EXECUTION, "rewritten"),
+        (GET_EXECUTION, "rewritten"),
+        (GET_EXECUTION, "rewritten"),
         (GET_EXECUTION, "forwarded"),
         (GET_RESULTS, "forwarded"),  # the results are read only once the query SUCCEEDED
     ]
 
 
-@pytest.mark.parametrize("status, reason", [
-    ({"State": "FAILED", "StateChangeReason": "SYNTAX_ERROR: line 1:8: Column 'x' cannot be resolved",
-      "AthenaError": {"ErrorCategory": 2, "ErrorType": 1100, "Retryable": False,
-                      "ErrorMessage": "SYNTAX_ERROR: line 1:8: Column 'x' cannot be resolved"}},
-     "FAILED: SYNTAX_ERROR: line 1:8: Column 'x' cannot be resolved"),
-    ({"State": "FAILED", "AthenaError": {"ErrorCategory": 1, "ErrorMessage": "Query exhausted resources"}},
-     "FAILED: Query exhausted resources"),
-    ({"State": "FAILED", "StateChangeReason": "HIVE_BAD_DATA: Error parsing field value\n  at row 2\n"},
-     "FAILED: HIVE_BAD_DATA: Error parsing field value at row 2"),
-    ({"State": "CANCELLED"}, "CANCELLED: Athena gave no reason"),
-])
+@pytest.mark.parametrize(
+    "status, reason",
+    [
+        (
+            {
+                "State": "FAILED",
+                "StateChangeReason": "SYNTAX_ERROR: line 1:8: Column 'x' cannot be resolved",
+                "AthenaError": {
+                    "ErrorCategory": 2,
+                    "ErrorType": 1100,
+                    "Retryable": False,
+                    "ErrorMessage": "SYNTAX_ERROR: line 1:8: Column 'x' cannot be resolved",
+                },
+            },
+            "FAILED: SYNTAX_ERROR: line 1:8: Column 'x' cannot be resolved",
+        ),
+        (
+            {"State": "FAILED", "AthenaError": {"ErrorCategory": 1, "ErrorMessage": "Query exhausted resources"}},
+            "FAILED: Query exhausted resources",
+        ),
+        (
+            {"State": "FAILED", "StateChangeReason": "HIVE_BAD_DATA: Error parsing field value\n  at row 2\n"},
+            "FAILED: HIVE_BAD_DATA: Error parsing field value at row 2",
+        ),
+        ({"State": "CANCELLED"}, "CANCELLED: Athena gave no reason"),
+    ],
+)
 def test_a_failed_query_is_one_line_with_athenas_reason(capsys, moto, proxy, status, reason):
     def ended(request, answer):
         times = {k: v for k, v in answer["QueryExecution"]["Status"].items() if k.endswith("DateTime")}
@@ -278,14 +357,17 @@ def test_a_failed_query_is_one_line_with_athenas_reason(capsys, moto, proxy, sta
     assert proxy.calls(GET_RESULTS) == []
 
 
-@pytest.mark.parametrize("argv, option", [
-    (["--tag", "bad tag!"], "--tag"),
-    (["kedro", "--tag", "stable", "--tag", "1st"], "--tag"),
-    (["--tag", "stable,candidate"], "--tag"),  # the tags travel comma-joined: a ',' must never get through
-    (["--tag", "x' OR 1=1 --"], "--tag"),
-    (["--tag", "stable", "--tags-table", "t; DROP TABLE t"], "--tags-table"),
-    (["--tags-table", "venv_build_tags"], "--tags-table"),  # without --tag it would do nothing
-])
+@pytest.mark.parametrize(
+    "argv, option",
+    [
+        (["--tag", "bad tag!"], "--tag"),
+        (["kedro", "--tag", "stable", "--tag", "1st"], "--tag"),
+        (["--tag", "stable,candidate"], "--tag"),  # the tags travel comma-joined: a ',' must never get through
+        (["--tag", "x' OR 1=1 --"], "--tag"),
+        (["--tag", "stable", "--tags-table", "t; DROP TABLE t"], "--tags-table"),
+        (["--tags-table", "venv_build_tags"], "--tags-table"),  # without --tag it would do nothing
+    ],
+)
 def test_bad_tag_input_is_one_line_naming_the_option_and_never_reaches_athena(capsys, moto, tmp_path, argv, option):
     before = executions(moto)
     code, out, err = search(capsys, moto, *argv)
@@ -304,11 +386,14 @@ def test_tags_table_needs_athena(capsys, tmp_path):
     assert (code, capsys.readouterr()) == (2, ("", "venvbuild: error: --tags-table needs --athena\n"))
 
 
-@pytest.mark.parametrize("argv, option", [
-    ([f"--tag=t{n:04d}" for n in range(210)], "--tag"),                       # 210 x 6 characters, comma-joined
-    ([f"package-{n:03d}" for n in range(100)], "SPEC"),                       # the names travel comma-joined too
-    ([f"package-{n:03d}" for n in range(100)] + ["--tag", "stable"], "SPEC"),
-])
+@pytest.mark.parametrize(
+    "argv, option",
+    [
+        ([f"--tag=t{n:04d}" for n in range(210)], "--tag"),  # 210 x 6 characters, comma-joined
+        ([f"package-{n:03d}" for n in range(100)], "SPEC"),  # the names travel comma-joined too
+        ([f"package-{n:03d}" for n in range(100)] + ["--tag", "stable"], "SPEC"),
+    ],
+)
 def test_values_longer_than_one_athena_parameter_are_one_line_and_never_reach_athena(capsys, moto, argv, option):
     """StartQueryExecution refuses an execution parameter over 1024 characters: say which option, exit 2."""
     before = executions(moto)
@@ -356,8 +441,9 @@ def test_athena_execution_parameters_sit_only_in_the_outermost_where():
     assert len(_parameters_outside_the_outer_where(in_the_select)) == 1
 
 
-@pytest.mark.parametrize("text", ["2025-07-22 08:30:00.000", "2025-07-22 08:30:00", "1999-12-31 23:59:59.999",
-                                  "2026-01-01 00:00:00.123456"])
+@pytest.mark.parametrize(
+    "text", ["2025-07-22 08:30:00.000", "2025-07-22 08:30:00", "1999-12-31 23:59:59.999", "2026-01-01 00:00:00.123456"]
+)
 def test_athena_timestamp_text_reads_as_the_datetime_round_trip_gives_it(text):
     from datetime import datetime
 
@@ -370,8 +456,7 @@ def test_athena_and_its_result_files_each_have_their_own_endpoint_option(monkeyp
     """--athena-endpoint-url is Athena's; --endpoint-url is S3's, as on every other command, and wins over
     AWS_ENDPOINT_URL_S3 for the result files."""
     monkeypatch.setenv("AWS_ENDPOINT_URL_S3", "http://127.0.0.1:1")
-    where = athena.target("venvs", region="us-east-1", endpoint_url="http://127.0.0.1:2",
-                          s3_endpoint_url="http://127.0.0.1:3")
+    where = athena.target("venvs", region="us-east-1", endpoint_url="http://127.0.0.1:2", s3_endpoint_url="http://127.0.0.1:3")
     assert athena.make_client(where).meta.endpoint_url == "http://127.0.0.1:2"
     assert athena.make_s3_client(where).meta.endpoint_url == "http://127.0.0.1:3"
     assert athena.make_s3_client(athena.target("venvs", region="us-east-1")).meta.endpoint_url == "http://127.0.0.1:1"

@@ -66,8 +66,16 @@ def test_an_index_locked_by_another_process_does_not_stop_a_search(tmp_path):
     store = make_store(tmp_path / "store")
     assert venvbuild("search", "kedro", "--count", "--store", store).returncode == 0
     index = local_index.index_path(store / "venv-builds-metadata")
-    holder = subprocess.Popen([sys.executable, "-c", "import duckdb, sys, time; c = duckdb.connect(sys.argv[1]); "
-                               "print('locked', flush=True); time.sleep(60)", str(index)], stdout=subprocess.PIPE, text=True)
+    holder = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "import duckdb, sys, time; c = duckdb.connect(sys.argv[1]); print('locked', flush=True); time.sleep(60)",
+            str(index),
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
     try:
         assert holder.stdout.readline().strip() == "locked"
         write_record(store, "venv_20250301_100000")  # a new record: the index must be refreshed, not just read
@@ -94,8 +102,12 @@ def test_concurrent_searches_reindexes_and_publishes_never_fail(tmp_path):
     store = make_store(tmp_path / "store", records=200)
 
     def worker(rounds, *argv):
-        return subprocess.Popen([sys.executable, "-c", WORKER, str(rounds), *map(str, argv)],
-                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        return subprocess.Popen(
+            [sys.executable, "-c", WORKER, str(rounds), *map(str, argv)],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
 
     workers = [worker(25, "search", "kedro", "--count", "--store", store) for _ in range(3)]
     workers += [worker(10, "search", "numpy", "--count", "--reindex", "--store", store) for _ in range(2)]
@@ -151,8 +163,9 @@ def test_records_that_do_not_match_the_schema_are_skipped_with_a_warning_naming_
             [line] = [w for w in warnings if str(bad_paths[name]) + " skipped" in w]
             assert line.startswith("venvbuild: warning: search record ") and reason in line, line
 
-    code = main(["sql", "SELECT count(*) AS n, count(venv_version) AS named FROM venv_builds_metadata", "--json",
-                 "--store", str(store)])
+    code = main(
+        ["sql", "SELECT count(*) AS n, count(venv_version) AS named FROM venv_builds_metadata", "--json", "--store", str(store)]
+    )
     assert (code, json.loads(capsys.readouterr().out)) == (0, {"n": 5, "named": 5}), "no all-NULL rows"
 
     for path in bad_paths.values():

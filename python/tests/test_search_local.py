@@ -29,13 +29,23 @@ WHERE EXISTS (
 BUILDS = {
     # version: fields
     "venv_20250101_100000": dict(installed_packages=["kedro==0.18.14", "numpy==1.24.4", "pandas==1.5.3"]),
-    "venv_20250102_100000": dict(installed_packages=["kedro-datasets==1.8.0", "kedro-viz==6.7.0", "pandas==2.1.4"],
-                                 python_version="3.10", python_full_version="3.10.14"),
+    "venv_20250102_100000": dict(
+        installed_packages=["kedro-datasets==1.8.0", "kedro-viz==6.7.0", "pandas==2.1.4"],
+        python_version="3.10",
+        python_full_version="3.10.14",
+    ),
     "venv_20250103_100000": dict(installed_packages=["pandas==1.5.3", "scikit_learn==1.5.2", "scipy==1.9.3"]),
-    "venv_20250104_100000": dict(installed_packages=["kedro==0.19.0rc1", "pandas==2.0.0rc1"], is_conflict_free=False,
-                                 conflicts=["kedro 0.19.0rc1 requires pandas<2, but 2.0.0rc1 is installed"]),
-    "venv_20250105_100000": dict(installed_packages=["Kedro==0.19.10", "PyYAML==6.0", "scipy==1.10.1"],
-                                 env_name="other", python_version="3.12", python_full_version="3.12.4"),
+    "venv_20250104_100000": dict(
+        installed_packages=["kedro==0.19.0rc1", "pandas==2.0.0rc1"],
+        is_conflict_free=False,
+        conflicts=["kedro 0.19.0rc1 requires pandas<2, but 2.0.0rc1 is installed"],
+    ),
+    "venv_20250105_100000": dict(
+        installed_packages=["Kedro==0.19.10", "PyYAML==6.0", "scipy==1.10.1"],
+        env_name="other",
+        python_version="3.12",
+        python_full_version="3.12.4",
+    ),
     "venv_20250105_120000": dict(installed_packages=["Scikit-Learn==1.3.2", "zope.interface==6.0"]),
 }
 
@@ -109,8 +119,15 @@ def test_table_output_shows_the_matching_versions(capsys, store):
     code, out, err = run(capsys, "search", "kedro", "pandas", "--store", str(store))
     lines = out.splitlines()
     assert code == 0 and lines[0].split() == ["VERSION", "ENV", "CREATED", "PYTHON", "PACKAGES", "CONFLICT-FREE"]
-    assert lines[1].split() == ["venv_20250104_100000", "demo", "2025-01-04T10:00:00Z", "3.11", "kedro==0.19.0rc1",
-                                "pandas==2.0.0rc1", "no"]
+    assert lines[1].split() == [
+        "venv_20250104_100000",
+        "demo",
+        "2025-01-04T10:00:00Z",
+        "3.11",
+        "kedro==0.19.0rc1",
+        "pandas==2.0.0rc1",
+        "no",
+    ]
     assert len(lines) == 3
 
 
@@ -172,11 +189,17 @@ def test_the_index_follows_builds_added_and_removed(capsys, store, tmp_path):
     assert found(capsys, store, "kedro")[1][0] == "venv_20250105_100000"
     assert local_index.index_path(store / "venv-builds-metadata").is_file()
     # A new partition through a real publish, and a new record in an existing partition.
-    publish.publish(make_build_dir(tmp_path / "more", "venv_20250201_090000",
-                                   installed_packages=["kedro==1.0.0"]), LocalStore(store))
+    publish.publish(
+        make_build_dir(tmp_path / "more", "venv_20250201_090000", installed_packages=["kedro==1.0.0"]), LocalStore(store)
+    )
     write_record(store, "venv_20250101_110000", installed_packages=["kedro==0.18.13"])
-    assert found(capsys, store, "kedro")[1] == ["venv_20250201_090000", "venv_20250105_100000", "venv_20250104_100000",
-                                               "venv_20250101_110000", "venv_20250101_100000"]
+    assert found(capsys, store, "kedro")[1] == [
+        "venv_20250201_090000",
+        "venv_20250105_100000",
+        "venv_20250104_100000",
+        "venv_20250101_110000",
+        "venv_20250101_100000",
+    ]
     (store / "venv-builds-metadata" / "dt=2025-01-01" / "venv_20250101_100000.json").unlink()
     assert "venv_20250101_100000" not in found(capsys, store, "kedro")[1]
     for path in (store / "venv-builds-metadata" / "dt=2025-02-01").iterdir():
@@ -226,8 +249,9 @@ def test_an_unreadable_record_is_skipped_with_a_warning_naming_it(capsys, store)
     bad.write_text('{"venv_version": "venv_20250301_000000", "installed_packages": [\n')
     code, out, err = run(capsys, "search", "kedro", "--count", "--store", str(store))
     assert (code, out) == (0, "3\n")
-    assert err.splitlines() == [f"venvbuild: warning: search record {bad} skipped: not valid JSON "
-                                "(Expecting value: line 2 column 1 (char 65))"]
+    assert err.splitlines() == [
+        f"venvbuild: warning: search record {bad} skipped: not valid JSON (Expecting value: line 2 column 1 (char 65))"
+    ]
 
 
 def test_without_duckdb_the_error_says_what_to_install(capsys, store, monkeypatch):
@@ -241,8 +265,7 @@ def test_the_designs_find_query_runs_verbatim(capsys, store):
     rows = [json.loads(line) for line in out.splitlines()]
     # LIKE 'kedro%' also finds kedro-viz (0102) and misses Kedro (0105): why `venvbuild search` exists.
     assert code == 0
-    assert sorted(r["venv_version"] for r in rows) == ["venv_20250101_100000", "venv_20250102_100000",
-                                                        "venv_20250104_100000"]
+    assert sorted(r["venv_version"] for r in rows) == ["venv_20250101_100000", "venv_20250102_100000", "venv_20250104_100000"]
     assert {"venv_version": "venv_20250101_100000", "created_at": "2025-01-01T10:00:00Z"} in rows
 
 
@@ -252,18 +275,34 @@ def test_the_designs_count_query_runs_verbatim(capsys, store):
 
 
 def test_sql_json_gives_lists_and_json_fields_as_values(capsys, store):
-    code, out, err = run(capsys, "sql", "SELECT conflicts, installed_packages, conflict_details FROM venv_builds_metadata "
-                         "WHERE venv_version = 'venv_20250104_100000'", "--json", "--store", str(store))
-    assert json.loads(out) == {"conflicts": BUILDS["venv_20250104_100000"]["conflicts"],
-                               "installed_packages": ["kedro==0.19.0rc1", "pandas==2.0.0rc1"], "conflict_details": []}
+    code, out, err = run(
+        capsys,
+        "sql",
+        "SELECT conflicts, installed_packages, conflict_details FROM venv_builds_metadata "
+        "WHERE venv_version = 'venv_20250104_100000'",
+        "--json",
+        "--store",
+        str(store),
+    )
+    assert json.loads(out) == {
+        "conflicts": BUILDS["venv_20250104_100000"]["conflicts"],
+        "installed_packages": ["kedro==0.19.0rc1", "pandas==2.0.0rc1"],
+        "conflict_details": [],
+    }
 
 
 def test_sql_view_types_follow_the_design(capsys, store):
-    code, out, err = run(capsys, "sql", "SELECT typeof(created_at) AS c, typeof(installed_packages) AS p, "
-                         "typeof(conflicts) AS x, env_name, dt FROM venv_builds_metadata "
-                         "WHERE venv_version = 'venv_20250105_100000'", "--json", "--store", str(store))
-    assert json.loads(out) == {"c": "TIMESTAMP", "p": "VARCHAR[]", "x": "VARCHAR[]", "env_name": "other",
-                               "dt": "2025-01-05"}
+    code, out, err = run(
+        capsys,
+        "sql",
+        "SELECT typeof(created_at) AS c, typeof(installed_packages) AS p, "
+        "typeof(conflicts) AS x, env_name, dt FROM venv_builds_metadata "
+        "WHERE venv_version = 'venv_20250105_100000'",
+        "--json",
+        "--store",
+        str(store),
+    )
+    assert json.loads(out) == {"c": "TIMESTAMP", "p": "VARCHAR[]", "x": "VARCHAR[]", "env_name": "other", "dt": "2025-01-05"}
 
 
 @pytest.mark.parametrize(
@@ -303,11 +342,11 @@ def test_sql_with_no_statement_is_one_line(capsys, store, query):
 def test_search_csv_is_what_a_spreadsheet_reads(capsys, store):
     import csv
     import io
+
     code, out, err = run(capsys, "search", "kedro", "--csv", "--store", str(store))
     rows = list(csv.reader(io.StringIO(out, newline="")))
     assert code == 0 and out.endswith("\r\n")
-    assert rows[0] == ["venv_version", "env_name", "created_at", "python_version", "packages", "is_conflict_free",
-                       "venv_archive"]
+    assert rows[0] == ["venv_version", "env_name", "created_at", "python_version", "packages", "is_conflict_free", "venv_archive"]
     assert [r[0] for r in rows[1:]] == ["venv_20250105_100000", "venv_20250104_100000", "venv_20250101_100000"]
     assert rows[2][1:6] == ["demo", "2025-01-04T10:00:00Z", "3.11", "kedro==0.19.0rc1", "false"]
     assert rows[3][6].endswith("/venv_20250101_100000.tar.gz")
@@ -321,11 +360,20 @@ def rows_header(rows):
 def test_sql_csv_quotes_commas_and_lists_and_leaves_null_empty(capsys, store):
     import csv
     import io
-    code, out, err = run(capsys, "sql", "SELECT venv_version, installed_packages, build_url, 'a,\"b' AS odd "
-                         "FROM venv_builds_metadata WHERE venv_version = 'venv_20250101_100000'", "--csv",
-                         "--store", str(store))
+
+    code, out, err = run(
+        capsys,
+        "sql",
+        "SELECT venv_version, installed_packages, build_url, 'a,\"b' AS odd "
+        "FROM venv_builds_metadata WHERE venv_version = 'venv_20250101_100000'",
+        "--csv",
+        "--store",
+        str(store),
+    )
     rows = list(csv.reader(io.StringIO(out, newline="")))
     assert code == 0
-    assert rows == [["venv_version", "installed_packages", "build_url", "odd"],
-                    ["venv_20250101_100000", '["kedro==0.18.14", "numpy==1.24.4", "pandas==1.5.3"]', "", 'a,"b']]
+    assert rows == [
+        ["venv_version", "installed_packages", "build_url", "odd"],
+        ["venv_20250101_100000", '["kedro==0.18.14", "numpy==1.24.4", "pandas==1.5.3"]', "", 'a,"b'],
+    ]
     assert run(capsys, "sql", "SELECT 1", "--csv", "--json", "--store", str(store))[0] == 2

@@ -22,8 +22,14 @@ def selected(spec_texts, packages_by_build, pre=False):
 
 @pytest.mark.parametrize(
     "text, name",
-    [("kedro", "kedro"), ("Scikit_Learn>=1.3", "scikit-learn"), ("zope.Interface", "zope-interface"),
-     ("pandas>=1.5,<2", "pandas"), ("kedro==0.19.*", "kedro"), ("PyYAML (>=6)", "pyyaml")],
+    [
+        ("kedro", "kedro"),
+        ("Scikit_Learn>=1.3", "scikit-learn"),
+        ("zope.Interface", "zope-interface"),
+        ("pandas>=1.5,<2", "pandas"),
+        ("kedro==0.19.*", "kedro"),
+        ("PyYAML (>=6)", "pyyaml"),
+    ],
 )
 def test_spec_names_are_pep503_normalised(text, name):
     assert spec.parse(text).name == name
@@ -86,8 +92,11 @@ def test_every_spec_must_match_and_the_same_name_twice_combines():
 
 
 def test_limit_counts_matches_not_candidates():
-    rows = [row("kedro==0.18.14", "venv_20250103_100000"), row("kedro==0.19.10", "venv_20250102_100000"),
-            row("kedro==0.19.9", "venv_20250101_100000")]
+    rows = [
+        row("kedro==0.18.14", "venv_20250103_100000"),
+        row("kedro==0.19.10", "venv_20250102_100000"),
+        row("kedro==0.19.9", "venv_20250101_100000"),
+    ]
     specs = spec.parse_all(["kedro>=0.19"])
     assert [m.build.venv_version for m in matching.select(rows, specs, limit=1)] == ["venv_20250102_100000"]
 
@@ -100,8 +109,7 @@ def test_backend_values_are_normalised():
 
 @pytest.mark.parametrize(
     "option, value",
-    [("python", "3"), ("python", "3.11; --"), ("env_name", "x' OR 1=1 --"), ("since", "2025-13-01"),
-     ("since", "yesterday")],
+    [("python", "3"), ("python", "3.11; --"), ("env_name", "x' OR 1=1 --"), ("since", "2025-13-01"), ("since", "yesterday")],
 )
 def test_filters_are_validated_naming_their_option(option, value):
     with pytest.raises(UsageError) as caught:
@@ -132,7 +140,8 @@ def test_athena_sql_placeholders_are_in_where_only_and_it_parses_as_trino():
 
 
 def test_athena_sql_normalises_names_as_pep503():
-    pattern = re.search(r"regexp_replace\(split_part\(pkg, '==', 1\), '([^']+)', '-'\)",
-                        read_text("sql/search_athena.sql")).group(1)
+    pattern = re.search(
+        r"regexp_replace\(split_part\(pkg, '==', 1\), '([^']+)', '-'\)", read_text("sql/search_athena.sql")
+    ).group(1)
     for name in ["Scikit_Learn", "zope.interface", "kedro--viz", "A-_.b", "PyYAML", "ruamel.yaml.clib"]:
         assert re.sub(pattern, "-", name).lower() == canonicalize_name(name)

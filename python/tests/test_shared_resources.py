@@ -17,8 +17,8 @@ def test_the_shared_choice_rules_accept_exactly_the_helpers_choices():
     from venvbuild.build import installer
     from venvbuild.record import artifacts
     from venvbuild.store.s3 import SSE_CHOICES
-    for kind, choices in (("installer", installer.INSTALLERS), ("compression", artifacts.COMPRESSIONS),
-                          ("sse", SSE_CHOICES)):
+
+    for kind, choices in (("installer", installer.INSTALLERS), ("compression", artifacts.COMPRESSIONS), ("sse", SSE_CHOICES)):
         pattern = naming.rule(kind)["pattern"]
         assert [c for c in choices if re.fullmatch(pattern, c)] == list(choices)
         assert not [c for c in ("", "xz", "conda", "pip ", "PIP") if re.fullmatch(pattern, c)]
@@ -35,4 +35,5 @@ def test_an_unexpected_exception_is_one_line_and_exit_70(monkeypatch, capsys, tm
     monkeypatch.delenv("VENVBUILD_DEBUG", raising=False)
     assert cli.main(["check-pins", str(tmp_path / "r.txt")]) == 70
     assert capsys.readouterr().err.splitlines() == [
-        "venvbuild: error: internal error: KeyError: 'boom' (a bug; VENVBUILD_DEBUG=1 shows the traceback)"]
+        "venvbuild: error: internal error: KeyError: 'boom' (a bug; VENVBUILD_DEBUG=1 shows the traceback)"
+    ]

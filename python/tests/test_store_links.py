@@ -71,7 +71,8 @@ def test_links_among_the_records_are_left_out_of_search_catalog_compact_and_gc(t
     record_link.symlink_to(victim / "venv_20250101_200000.json")
     (victim / "day").mkdir()
     (victim / "day" / "venv_20250103_100000.json").write_text(
-        json.dumps(make_metadata("venv_20250103_100000", installed_packages=["kedro==6.6.7"])) + "\n")
+        json.dumps(make_metadata("venv_20250103_100000", installed_packages=["kedro==6.6.7"])) + "\n"
+    )
     day_link = store.root / "venv-builds-metadata" / "dt=2025-01-03"
     day_link.symlink_to(victim / "day", target_is_directory=True)
     before = victim_files(victim)
@@ -117,8 +118,12 @@ def test_gc_does_not_collect_an_old_build_while_it_is_being_published(tmp_path):
     store = LocalStore(tmp_path / "store")
     old = "venv_20200101_000000"
     build_dir = make_build_dir(tmp_path / "builds", old, archive_bytes=b"\0" * (256 << 20))
-    publisher = subprocess.Popen([sys.executable, "-m", "venvbuild", "publish", str(build_dir), "--store",
-                                  str(store.root)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    publisher = subprocess.Popen(
+        [sys.executable, "-m", "venvbuild", "publish", str(build_dir), "--store", str(store.root)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     folder = store.root / "venv-builds" / old
     deadline = time.monotonic() + 60
     while not folder.exists() and publisher.poll() is None and time.monotonic() < deadline:

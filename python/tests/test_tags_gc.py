@@ -31,15 +31,15 @@ def run(capsys, *argv):
 def published_store(tmp_path, versions=OLD, env_name="demo", store=None):
     store = store or LocalStore(tmp_path / "store")
     for version in versions:
-        build_dir = make_build_dir(tmp_path / "builds" / env_name, version, env_name=env_name,
-                                   build_key=version[-6:].rjust(64, "0"), fully_pinned=True)
+        build_dir = make_build_dir(
+            tmp_path / "builds" / env_name, version, env_name=env_name, build_key=version[-6:].rjust(64, "0"), fully_pinned=True
+        )
         publish.publish(build_dir, store)
     return store
 
 
 def files(store: LocalStore):
-    return sorted(str(p.relative_to(store.root)) for p in store.root.rglob("*")
-                  if p.is_file() and "_index" not in p.parts)
+    return sorted(str(p.relative_to(store.root)) for p in store.root.rglob("*") if p.is_file() and "_index" not in p.parts)
 
 
 def search_versions(capsys, store, *argv):
@@ -73,13 +73,16 @@ def test_a_tag_is_per_env_name_and_ambiguous_without_one(tmp_path, capsys):
         tags.resolve(store, "stable")
 
 
-@pytest.mark.parametrize("argv, parameter", [
-    (["venv_20990101_000000", "stable"], "VERSION"),
-    (["not-a-version", "stable"], "VERSION"),
-    ([OLD[0], "bad tag!"], "TAG"),
-    ([OLD[0], "~x"], "TAG"),
-    ([OLD[1], "stable", "--remove"], "TAG"),  # stable points at OLD[0]
-])
+@pytest.mark.parametrize(
+    "argv, parameter",
+    [
+        (["venv_20990101_000000", "stable"], "VERSION"),
+        (["not-a-version", "stable"], "VERSION"),
+        ([OLD[0], "bad tag!"], "TAG"),
+        ([OLD[0], "~x"], "TAG"),
+        ([OLD[1], "stable", "--remove"], "TAG"),  # stable points at OLD[0]
+    ],
+)
 def test_bad_tag_input_is_one_line_and_changes_nothing(tmp_path, capsys, argv, parameter):
     store = published_store(tmp_path, OLD[:2])
     run(capsys, "tag", OLD[0], "stable", "--store", store.root)
@@ -125,8 +128,11 @@ def test_gc_keeps_the_newest_the_recent_and_the_recently_reused(tmp_path, capsys
     store = published_store(tmp_path, OLD + recent)
     reuse.record_returned(store, reuse.published(store, OLD[0]))  # returned today: still in use
     result = retention.plan(store, keep_last=1, keep_days=7)
-    assert result.keep == {recent[0]: "one of the newest 1", recent[1]: "created within the keep window",
-                           OLD[0]: "returned by a reuse within the keep window"}
+    assert result.keep == {
+        recent[0]: "one of the newest 1",
+        recent[1]: "created within the keep window",
+        OLD[0]: "returned by a reuse within the keep window",
+    }
     assert sorted(b.venv_version for b in result.delete) == OLD[1:]
     # Without --keep-days there is no window: only the newest is kept.
     assert set(retention.plan(store, keep_last=1, keep_days=None).keep) == {recent[0]}
@@ -145,8 +151,7 @@ def test_gc_without_a_keep_rule_is_one_line_and_changes_nothing(tmp_path, capsys
 
 
 @pytest.mark.parametrize("fail_at", [1, 2, 4])
-def test_an_interrupted_gc_never_shows_a_build_without_its_archive_and_the_next_run_finishes(tmp_path, capsys,
-                                                                                            fail_at):
+def test_an_interrupted_gc_never_shows_a_build_without_its_archive_and_the_next_run_finishes(tmp_path, capsys, fail_at):
     store = published_store(tmp_path, OLD[:2])
     failing = FailingStore(store.root, fail_at)
     result = retention.plan(failing, keep_last=1, keep_days=None)
@@ -178,8 +183,7 @@ def test_an_incomplete_publish_is_collected_only_once_unchanged_for_a_day(tmp_pa
     assert [b.venv_version for b in result.incomplete] == ["venv_20240101_000000"]
     assert "a publish may be under way" in result.keep["venv_20240102_000000"]
     retention.apply(store, result, print)
-    assert sorted(p.name for p in (store.root / "venv-builds").iterdir()) == sorted([
-        OLD[0], "venv_20240102_000000", fresh])
+    assert sorted(p.name for p in (store.root / "venv-builds").iterdir()) == sorted([OLD[0], "venv_20240102_000000", fresh])
 
 
 def test_tags_and_gc_on_s3(tmp_path, capsys, s3_server, aws_env):
@@ -198,7 +202,9 @@ def test_tags_and_gc_on_s3(tmp_path, capsys, s3_server, aws_env):
     keys = {o["Key"] for o in s3.list_objects_v2(Bucket="gc-bucket")["Contents"]}
     assert {k.split("/")[1] for k in keys if k.startswith("venv-builds/")} == {OLD[0]}
     assert sorted(k for k in keys if k.startswith("venv-builds-metadata/")) == [
-        f"venv-builds-metadata/_claims/{OLD[0]}", f"venv-builds-metadata/dt=2025-01-01/{OLD[0]}.json"]
+        f"venv-builds-metadata/_claims/{OLD[0]}",
+        f"venv-builds-metadata/dt=2025-01-01/{OLD[0]}.json",
+    ]
     assert not [k for k in keys if k.startswith("venv-builds-gc/")]
 
 
@@ -233,8 +239,15 @@ def test_concurrent_taggers_each_get_their_own_event_and_the_newest_wins(tmp_pat
     import sys
 
     store = published_store(tmp_path)
-    taggers = [subprocess.Popen([sys.executable, "-m", "venvbuild", "tag", version, "stable", "--store", str(store.root)],
-                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for version in OLD]
+    taggers = [
+        subprocess.Popen(
+            [sys.executable, "-m", "venvbuild", "tag", version, "stable", "--store", str(store.root)],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for version in OLD
+    ]
     assert [p.wait(timeout=120) for p in taggers] == [0] * len(OLD), [p.stderr.read() for p in taggers]
     history = tags.events(store, "demo", "stable")
     assert [e.sequence for e in history] == [1, 2, 3, 4]
@@ -244,6 +257,7 @@ def test_concurrent_taggers_each_get_their_own_event_and_the_newest_wins(tmp_pat
 
 # --- what an event is (the Athena query, sql/search_athena_tagged.sql, reads the objects by the same rules) ---
 
+
 def event_object(store: LocalStore, name: str, text: str) -> str:
     path = store.root / "venv-builds-tags" / name
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -251,8 +265,15 @@ def event_object(store: LocalStore, name: str, text: str) -> str:
     return store.url(f"venv-builds-tags/{name}")
 
 
-EVENT = {"env_name": "demo", "tag": "stable", "sequence": 2, "venv_version": OLD[1], "action": "add",
-         "created_at": "2025-03-01T00:00:00Z", "build_url": None}
+EVENT = {
+    "env_name": "demo",
+    "tag": "stable",
+    "sequence": 2,
+    "venv_version": OLD[1],
+    "action": "add",
+    "created_at": "2025-03-01T00:00:00Z",
+    "build_url": None,
+}
 GOOD = json.dumps(EVENT)
 DAMAGED = {
     "a blank line": "\n",
@@ -278,8 +299,10 @@ def test_a_damaged_newest_event_leaves_the_tag_unset_and_is_warned_about_once(tm
 
     code, out, err = run(capsys, "search", "--store", store.root, "--tag", "stable", "--json")
     assert (code, out) == (1, "")
-    assert err == (f"venvbuild: warning: tag event {url} is not one line holding a JSON object with a venv_version "
-                   "and an action add or remove: it leaves the tag unset while it is the newest event\n")
+    assert err == (
+        f"venvbuild: warning: tag event {url} is not one line holding a JSON object with a venv_version "
+        "and an action add or remove: it leaves the tag unset while it is the newest event\n"
+    )
     with pytest.raises(UsageError, match="no build is tagged stable"):
         tags.resolve(store, "stable")
     monkeypatch.setattr(tags, "_warned", set())
@@ -318,8 +341,16 @@ def test_an_empty_object_holds_no_event_and_the_next_tag_numbers_past_it(tmp_pat
     assert tags.resolve(store, "stable") == OLD[1]
 
 
-@pytest.mark.parametrize("name", ["demo~stable~2.json", "demo~stable~00000000002.json", "demo~stable~000000000x.json",
-                                  "demo~stable~0000000002.json.bak", "sub/demo~stable~0000000002.json"])
+@pytest.mark.parametrize(
+    "name",
+    [
+        "demo~stable~2.json",
+        "demo~stable~00000000002.json",
+        "demo~stable~000000000x.json",
+        "demo~stable~0000000002.json.bak",
+        "sub/demo~stable~0000000002.json",
+    ],
+)
 def test_only_what_venvbuild_tag_names_is_an_event(tmp_path, capsys, name):
     """A sequence of exactly 10 digits, as event_key writes: no two events of a tag share one."""
     store = published_store(tmp_path, OLD[:2])
@@ -333,8 +364,9 @@ def test_only_what_venvbuild_tag_names_is_an_event(tmp_path, capsys, name):
 def test_an_events_name_not_its_contents_says_whose_event_it_is(tmp_path, capsys):
     store = published_store(tmp_path, OLD[:2])
     run(capsys, "tag", OLD[0], "stable", "--store", store.root)
-    event_object(store, "demo~stable~0000000002.json",
-                 json.dumps({**EVENT, "env_name": "other", "tag": "lts", "sequence": 999999}) + "\n")
+    event_object(
+        store, "demo~stable~0000000002.json", json.dumps({**EVENT, "env_name": "other", "tag": "lts", "sequence": 999999}) + "\n"
+    )
     run(capsys, "tag", OLD[0], "stable", "--store", store.root)  # sequence 3, whatever event 2 says of itself
 
     assert tags.current(store) == {("demo", "stable"): OLD[0]}
@@ -343,18 +375,24 @@ def test_an_events_name_not_its_contents_says_whose_event_it_is(tmp_path, capsys
 def test_an_event_points_only_at_a_build_of_its_own_env_name(tmp_path, capsys):
     store = published_store(tmp_path, OLD[:1])
     published_store(tmp_path, ["venv_20250201_100000"], env_name="other", store=store)
-    event_object(store, "demo~swap~0000000001.json",
-                 json.dumps({**EVENT, "tag": "swap", "sequence": 1, "venv_version": "venv_20250201_100000"}) + "\n")
-    event_object(store, "other~swap~0000000001.json",
-                 json.dumps({**EVENT, "env_name": "other", "tag": "swap", "sequence": 1, "venv_version": OLD[0]}) + "\n")
+    event_object(
+        store,
+        "demo~swap~0000000001.json",
+        json.dumps({**EVENT, "tag": "swap", "sequence": 1, "venv_version": "venv_20250201_100000"}) + "\n",
+    )
+    event_object(
+        store,
+        "other~swap~0000000001.json",
+        json.dumps({**EVENT, "env_name": "other", "tag": "swap", "sequence": 1, "venv_version": OLD[0]}) + "\n",
+    )
 
     assert search_versions(capsys, store, "--tag", "swap") == []
     assert search_versions(capsys, store, "kedro", "--tag", "swap") == []
-    code, out, err = run(capsys, "pull", "--tag", "swap", "--env-name", "other", "--store", store.root,
-                         "--dest", tmp_path / "pulled")
+    code, out, err = run(
+        capsys, "pull", "--tag", "swap", "--env-name", "other", "--store", store.root, "--dest", tmp_path / "pulled"
+    )
     assert (code, out) == (2, "")
-    assert err == (f"venvbuild: error: --tag swap: for env other it points at {OLD[0]}, a build of env demo; "
-                   "not pulled\n")
+    assert err == (f"venvbuild: error: --tag swap: for env other it points at {OLD[0]}, a build of env demo; not pulled\n")
     assert not (tmp_path / "pulled").exists()
 
 

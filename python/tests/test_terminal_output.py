@@ -26,10 +26,20 @@ HOSTILE_TEXT = "linux\x1b[31m\rforged line\nvenvbuild: error: fake\u2066x\u2069\
 def store(tmp_path, capsys):
     store = LocalStore(tmp_path / "store")
     publish.publish(make_build_dir(tmp_path / "builds", OLD, installed_packages=["six==1.0"]), store)
-    publish.publish(make_build_dir(tmp_path / "builds", NEW, installed_packages=[f"six=={HOSTILE_VERSION}"],
-                                   platform=HOSTILE_TEXT, is_conflict_free=False, conflicts=[HOSTILE_TEXT],
-                                   conflict_details=[{"kind": "cycle", "package": "six", "requirement": HOSTILE_TEXT,
-                                                      "installed_version": None, "required_by": "six"}]), store)
+    publish.publish(
+        make_build_dir(
+            tmp_path / "builds",
+            NEW,
+            installed_packages=[f"six=={HOSTILE_VERSION}"],
+            platform=HOSTILE_TEXT,
+            is_conflict_free=False,
+            conflicts=[HOSTILE_TEXT],
+            conflict_details=[
+                {"kind": "cycle", "package": "six", "requirement": HOSTILE_TEXT, "installed_version": None, "required_by": "six"}
+            ],
+        ),
+        store,
+    )
     capsys.readouterr()
     return tmp_path / "store"
 
@@ -60,8 +70,7 @@ def test_search_and_sql_tables_show_record_text_escaped(capsys, store):
     code, out, err = run(capsys, "search", "six", "--store", store)
     assert code == 0 and not ACTIVE.search(out + err) and "\\u202eevil" in out
     assert len(out.splitlines()) == 3, "a header and one row per build"
-    code, out, err = run(capsys, "sql", "SELECT platform FROM venv_builds_metadata ORDER BY venv_version",
-                         "--store", store)
+    code, out, err = run(capsys, "sql", "SELECT platform FROM venv_builds_metadata ORDER BY venv_version", "--store", store)
     assert code == 0 and not ACTIVE.search(out + err), out
     assert out.splitlines()[-1] == printable(HOSTILE_TEXT, lines=False)
     code, out, _ = run(capsys, "search", "six", "--json", "--store", store)

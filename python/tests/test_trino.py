@@ -32,19 +32,36 @@ DATABASE = "venvs"
 # Days with records: 01-01, 01-02, 01-03, 01-05, 01-08; the days between have no dt= folder at all.
 RECORDS = {
     "venv_20250101_100000": dict(installed_packages=["kedro==0.18.14", "numpy==1.24.4", "pandas==1.5.3"]),
-    "venv_20250102_100000": dict(installed_packages=["kedro-datasets==1.8.0", "kedro-viz==6.7.0", "pandas==2.1.4"],
-                                 python_version="3.10", python_full_version="3.10.14"),
+    "venv_20250102_100000": dict(
+        installed_packages=["kedro-datasets==1.8.0", "kedro-viz==6.7.0", "pandas==2.1.4"],
+        python_version="3.10",
+        python_full_version="3.10.14",
+    ),
     "venv_20250103_100000": dict(installed_packages=["pandas==1.5.3", "scikit_learn==1.5.2", "scipy==1.9.3"]),
     "venv_20250103_110000": dict(
-        installed_packages=["Kedro==0.19.0rc1", "pandas==2.0.0rc1"], is_conflict_free=False,
+        installed_packages=["Kedro==0.19.0rc1", "pandas==2.0.0rc1"],
+        is_conflict_free=False,
         conflicts=["kedro 0.19.0rc1 requires pandas<2, but 2.0.0rc1 is installed"],
-        conflict_details=[{"kind": "version", "package": "pandas", "requirement": "pandas<2",
-                           "installed_version": "2.0.0rc1", "required_by": "kedro"}]),
-    "venv_20250105_100000": dict(installed_packages=["Kedro==0.19.10", "PyYAML==6.0", "scipy==1.10.1"],
-                                 env_name="other", python_version="3.12", python_full_version="3.12.4"),
+        conflict_details=[
+            {
+                "kind": "version",
+                "package": "pandas",
+                "requirement": "pandas<2",
+                "installed_version": "2.0.0rc1",
+                "required_by": "kedro",
+            }
+        ],
+    ),
+    "venv_20250105_100000": dict(
+        installed_packages=["Kedro==0.19.10", "PyYAML==6.0", "scipy==1.10.1"],
+        env_name="other",
+        python_version="3.12",
+        python_full_version="3.12.4",
+    ),
     "venv_20250105_120000": dict(installed_packages=["Scikit-Learn==1.3.2", "numpy==2.0.2", "zope.interface==6.0"]),
-    "venv_20250108_090000": dict(installed_packages=["Zope.Interface==5.4", "kedro==0.19.9", "kedro_datasets==3.0.1"],
-                                 env_name="other"),
+    "venv_20250108_090000": dict(
+        installed_packages=["Zope.Interface==5.4", "kedro==0.19.9", "kedro_datasets==3.0.1"], env_name="other"
+    ),
 }
 
 # (argv, at least this many builds): every form of search, compared between Trino and DuckDB.
@@ -87,8 +104,12 @@ def store(trino, tmp_path_factory):
     root.mkdir(parents=True)
     work = tmp_path_factory.mktemp("builds")
     requirements = kedro_requirements(work, kedro_spelling="Kedro")
-    built = subprocess.run([sys.executable, "-m", "venvbuild", "build", "--requirements", requirements,
-                            "--env-name", "real-build", "--store", root], capture_output=True, text=True, timeout=CHILD_TIMEOUT_S)
+    built = subprocess.run(
+        [sys.executable, "-m", "venvbuild", "build", "--requirements", requirements, "--env-name", "real-build", "--store", root],
+        capture_output=True,
+        text=True,
+        timeout=CHILD_TIMEOUT_S,
+    )
     assert built.returncode == 0, built.stderr
     for version, fields in RECORDS.items():
         if version == "venv_20250101_100000":  # one more through the real publish
@@ -121,8 +142,9 @@ def test_the_generated_table_reads_every_field_of_every_record(athena_tables, st
     assert columns == fields + ["dt"]
     assert [r[0] for r in rows] == sorted(on_disk)
     types = dict(metadata_columns.columns())
-    assert any(isinstance(t, metadata_columns.Row) or isinstance(getattr(t, "item", None), metadata_columns.Row)
-               for t in types.values()), "the schema has objects: they must come back as rows"
+    assert any(
+        isinstance(t, metadata_columns.Row) or isinstance(getattr(t, "item", None), metadata_columns.Row) for t in types.values()
+    ), "the schema has objects: they must come back as rows"
     for row in rows:
         record = on_disk[row[0]]
         got = dict(zip(columns, row))
@@ -156,8 +178,9 @@ def test_the_column_types_are_the_ddls(athena_tables):
 
 def test_a_range_over_days_with_no_records_answers_as_athena_does(athena_tables):
     # 2025-01-04, -06 and -07 are projected days with no folder; 2024-12 has none at all.
-    _, rows = athena_tables.execute("SELECT dt, count(*) FROM venv_builds_metadata "
-                            "WHERE dt BETWEEN '2024-12-20' AND '2025-01-07' GROUP BY dt ORDER BY dt")
+    _, rows = athena_tables.execute(
+        "SELECT dt, count(*) FROM venv_builds_metadata WHERE dt BETWEEN '2024-12-20' AND '2025-01-07' GROUP BY dt ORDER BY dt"
+    )
     assert rows == [["2025-01-01", 1], ["2025-01-02", 1], ["2025-01-03", 2], ["2025-01-05", 2]]
     _, rows = athena_tables.execute("SELECT count(*) FROM venv_builds_metadata WHERE dt = '2025-01-06'")
     assert rows == [[0]]
@@ -166,18 +189,32 @@ def test_a_range_over_days_with_no_records_answers_as_athena_does(athena_tables)
 def test_the_designs_exists_form_does_not_run_on_trino(athena_tables):
     """Why the Athena guide shows any_match and CROSS JOIN UNNEST for Athena: the design's query fails there."""
     with pytest.raises(TrinoError, match="cannot be resolved|not supported"):
-        athena_tables.execute("SELECT venv_version FROM venv_builds_metadata WHERE EXISTS "
-                      "(SELECT * FROM UNNEST(installed_packages) AS pkg WHERE pkg LIKE 'kedro%')")
+        athena_tables.execute(
+            "SELECT venv_version FROM venv_builds_metadata WHERE EXISTS "
+            "(SELECT * FROM UNNEST(installed_packages) AS pkg WHERE pkg LIKE 'kedro%')"
+        )
 
 
 @pytest.mark.parametrize("argv, at_least", SEARCHES, ids=[" ".join(a) for a, _ in SEARCHES])
-def test_search_on_athena_engine_equals_the_local_search(capsys, aws, store, athena_endpoint, results_bucket, argv,
-                                                         at_least):
+def test_search_on_athena_engine_equals_the_local_search(capsys, aws, store, athena_endpoint, results_bucket, argv, at_least):
     shape = [] if "--count" in argv else ["--json"]
     local = run_cli(capsys, "search", *argv, *shape, "--store", store)
     before = len(athena_endpoint.requests)
-    remote = run_cli(capsys, "search", *argv, *shape, "--athena", "--database", DATABASE,
-                       "--athena-endpoint-url", athena_endpoint.url, "--region", "us-east-1", "--output", results_bucket)
+    remote = run_cli(
+        capsys,
+        "search",
+        *argv,
+        *shape,
+        "--athena",
+        "--database",
+        DATABASE,
+        "--athena-endpoint-url",
+        athena_endpoint.url,
+        "--region",
+        "us-east-1",
+        "--output",
+        results_bucket,
+    )
 
     assert remote[2].count("venvbuild: error") == 0, remote[2]
     assert remote[:2] == local[:2]
@@ -190,8 +227,21 @@ def test_search_on_athena_engine_equals_the_local_search(capsys, aws, store, ath
 
 def test_search_sends_execution_parameters_never_values_in_the_sql(capsys, aws, store, athena_endpoint):
     before = len(athena_endpoint.requests)
-    code, out, err = run_cli(capsys, "search", "Kedro_Datasets", "--env-name", "other", "--json", "--athena",
-                               "--database", DATABASE, "--athena-endpoint-url", athena_endpoint.url, "--region", "us-east-1")
+    code, out, err = run_cli(
+        capsys,
+        "search",
+        "Kedro_Datasets",
+        "--env-name",
+        "other",
+        "--json",
+        "--athena",
+        "--database",
+        DATABASE,
+        "--athena-endpoint-url",
+        athena_endpoint.url,
+        "--region",
+        "us-east-1",
+    )
 
     assert code == 0, err
     assert [json.loads(line)["venv_version"] for line in out.splitlines()] == ["venv_20250108_090000"]
@@ -214,40 +264,70 @@ def test_a_search_for_several_names_fetches_only_builds_holding_all_of_them(aws,
 
 def test_results_over_many_pages_come_back_whole(capsys, aws, store, athena_endpoint, monkeypatch):
     monkeypatch.setattr(athena, "PAGE_SIZE", 2)
-    code, out, err = run_cli(capsys, "search", "kedro", "--count", "--athena", "--database", DATABASE,
-                               "--athena-endpoint-url", athena_endpoint.url, "--region", "us-east-1")
+    code, out, err = run_cli(
+        capsys,
+        "search",
+        "kedro",
+        "--count",
+        "--athena",
+        "--database",
+        DATABASE,
+        "--athena-endpoint-url",
+        athena_endpoint.url,
+        "--region",
+        "us-east-1",
+    )
     local = run_cli(capsys, "search", "kedro", "--count", "--store", store)
     assert (code, out) == local[:2] and int(out) >= 5
 
 
 def test_a_query_trino_refuses_is_one_line_with_its_reason(capsys, aws, store, athena_endpoint):
-    code, out, err = run_cli(capsys, "search", "kedro", "--athena", "--database", DATABASE, "--table", "no_such_table",
-                               "--athena-endpoint-url", athena_endpoint.url, "--region", "us-east-1")
+    code, out, err = run_cli(
+        capsys,
+        "search",
+        "kedro",
+        "--athena",
+        "--database",
+        DATABASE,
+        "--table",
+        "no_such_table",
+        "--athena-endpoint-url",
+        athena_endpoint.url,
+        "--region",
+        "us-east-1",
+    )
     assert (code, out) == (6, "")
     assert re.fullmatch(r"venvbuild: error: Athena query [0-9a-f-]+ FAILED: TABLE_NOT_FOUND: .*no_such_table.*\n", err)
 
 
-ODD_VALUES = ("SELECT * FROM (VALUES ('say \"hi\", twice', 'a,b', CAST(NULL AS varchar), '', 'one' || chr(10) || 'two',"
-              " ARRAY['x,y', NULL], 7)) AS t(quoted, comma, missing, empty, lines, list, number)")
-ODD_ROWS = (["quoted", "comma", "missing", "empty", "lines", "list", "number"],
-            [('say "hi", twice', "a,b", None, "", "one\ntwo", "[x,y, null]", "7")])
+ODD_VALUES = (
+    "SELECT * FROM (VALUES ('say \"hi\", twice', 'a,b', CAST(NULL AS varchar), '', 'one' || chr(10) || 'two',"
+    " ARRAY['x,y', NULL], 7)) AS t(quoted, comma, missing, empty, lines, list, number)"
+)
+ODD_ROWS = (
+    ["quoted", "comma", "missing", "empty", "lines", "list", "number"],
+    [('say "hi", twice', "a,b", None, "", "one\ntwo", "[x,y, null]", "7")],
+)
 
 
 def test_values_with_quotes_commas_newlines_and_nulls_read_the_same_from_the_result_file_as_paged(
-        aws, athena_endpoint, results_bucket):
+    aws, athena_endpoint, results_bucket
+):
     where = athena.target(DATABASE, output=results_bucket, region="us-east-1", endpoint_url=athena_endpoint.url)
     client = athena.make_client(where)
     before = len(athena_endpoint.requests)
     from_file = athena.run_query(client, ODD_VALUES, [], where)
     assert "GetQueryResults" not in [op for op, _ in athena_endpoint.requests[before:]]
-    paged = athena.run_query(client, ODD_VALUES, [], athena.target(DATABASE, region="us-east-1",
-                                                                   endpoint_url=athena_endpoint.url))
+    paged = athena.run_query(
+        client, ODD_VALUES, [], athena.target(DATABASE, region="us-east-1", endpoint_url=athena_endpoint.url)
+    )
     assert from_file == paged == ODD_ROWS
 
 
 @pytest.mark.parametrize("missing", ["bucket", "object"])
-def test_a_result_file_that_cannot_be_read_falls_back_to_paging_quietly(capsys, aws, store, trino, athena_endpoint,
-                                                                        results_bucket, missing):
+def test_a_result_file_that_cannot_be_read_falls_back_to_paging_quietly(
+    capsys, aws, store, trino, athena_endpoint, results_bucket, missing
+):
     from tests._support.athena_on_trino import AthenaOnTrino
 
     # No such bucket; or a bucket, but an endpoint that writes no result file there (NoSuchKey).
@@ -255,8 +335,21 @@ def test_a_result_file_that_cannot_be_read_falls_back_to_paging_quietly(capsys, 
     output = "s3://no-such-results-bucket/results/" if missing == "bucket" else results_bucket
     try:
         before = len(endpoint.requests)
-        remote = run_cli(capsys, "search", "kedro", "--json", "--athena", "--database", DATABASE,
-                         "--athena-endpoint-url", endpoint.url, "--region", "us-east-1", "--output", output)
+        remote = run_cli(
+            capsys,
+            "search",
+            "kedro",
+            "--json",
+            "--athena",
+            "--database",
+            DATABASE,
+            "--athena-endpoint-url",
+            endpoint.url,
+            "--region",
+            "us-east-1",
+            "--output",
+            output,
+        )
         operations = [op for op, _ in endpoint.requests[before:]]
     finally:
         if endpoint is not athena_endpoint:
@@ -268,6 +361,7 @@ def test_a_result_file_that_cannot_be_read_falls_back_to_paging_quietly(capsys, 
 
 
 # --- the Athena guide's queries (docs/how-to/athena.md) -------------------------------------------
+
 
 def readme_athena_queries():
     """Every ```sql block of the Athena guide's "Querying builds with Athena" section."""
@@ -293,12 +387,15 @@ def expected_rows(query: str, store):
     if "total_kedro_envs" in query:
         return [[sum(any(split(p)[0] == "kedro" for p in r["installed_packages"]) for r in records)]]
     if "FROM venv_build_packages" in query and "0.19." in query:
-        rows = [[r["env_name"], r["venv_version"], split(p)[2]] for r in records for p in r["installed_packages"]
-                if split(p)[0] == "kedro" and split(p)[2].startswith("0.19.")]
+        rows = [
+            [r["env_name"], r["venv_version"], split(p)[2]]
+            for r in records
+            for p in r["installed_packages"]
+            if split(p)[0] == "kedro" and split(p)[2].startswith("0.19.")
+        ]
         return sorted(rows, key=lambda row: row[1], reverse=True)
     if "CROSS JOIN UNNEST" in query:
-        return [[r["venv_version"], p] for r in records for p in r["installed_packages"]
-                if p.lower().startswith("kedro==")]
+        return [[r["venv_version"], p] for r in records for p in r["installed_packages"] if p.lower().startswith("kedro==")]
     if "GROUP BY package" in query:
         counts = {}
         for r in records:
@@ -307,8 +404,11 @@ def expected_rows(query: str, store):
                     counts[split(p)[0]] = counts.get(split(p)[0], 0) + 1
         return sorted(([k, v] for k, v in counts.items()), key=lambda kv: (-kv[1], kv[0]))[:5]
     if "SELECT venv_version, created_at" in query:
-        rows = [[r["venv_version"], r["created_at"]] for r in records
-                if any(p.lower().startswith("kedro==") for p in r["installed_packages"])]
+        rows = [
+            [r["venv_version"], r["created_at"]]
+            for r in records
+            if any(p.lower().startswith("kedro==") for p in r["installed_packages"])
+        ]
         return normalised(sorted(rows, key=lambda row: row[0], reverse=True))
     raise AssertionError(f"no expected rows for this Athena guide query; add them here:\n{query}")
 
@@ -348,8 +448,12 @@ def compacted_store(trino, store):
     shutil.copytree(store, root, ignore=shutil.ignore_patterns("_index"))
     twice = root / "venv-builds-metadata" / "dt=2025-01-03" / "venv_20250103_110000.json"
     single = twice.read_bytes()
-    code = subprocess.run([sys.executable, "-m", "venvbuild", "compact", "--store", root, "--before", "2025-01-04"],
-                          capture_output=True, text=True, timeout=CHILD_TIMEOUT_S)
+    code = subprocess.run(
+        [sys.executable, "-m", "venvbuild", "compact", "--store", root, "--before", "2025-01-04"],
+        capture_output=True,
+        text=True,
+        timeout=CHILD_TIMEOUT_S,
+    )
     assert code.returncode == 0, code.stderr
     twice.write_bytes(single)
     names = sorted(p.name for p in (root / "venv-builds-metadata").glob("dt=2025-01-0[1-3]/*"))
@@ -362,15 +466,27 @@ def compacted_store(trino, store):
     return root
 
 
-def test_search_on_a_compacted_store_equals_the_local_search_and_the_uncompacted_one(capsys, aws, store,
-                                                                                       compacted_store,
-                                                                                       athena_endpoint,
-                                                                                       results_bucket):
+def test_search_on_a_compacted_store_equals_the_local_search_and_the_uncompacted_one(
+    capsys, aws, store, compacted_store, athena_endpoint, results_bucket
+):
     for argv, _ in SEARCHES:
         shape = [] if "--count" in argv else ["--json"]
         before = run_cli(capsys, "search", *argv, *shape, "--store", store)
         local = run_cli(capsys, "search", *argv, *shape, "--store", compacted_store)
-        remote = run_cli(capsys, "search", *argv, *shape, "--athena", "--database", COMPACTED,
-                         "--athena-endpoint-url", athena_endpoint.url, "--region", "us-east-1", "--output", results_bucket)
+        remote = run_cli(
+            capsys,
+            "search",
+            *argv,
+            *shape,
+            "--athena",
+            "--database",
+            COMPACTED,
+            "--athena-endpoint-url",
+            athena_endpoint.url,
+            "--region",
+            "us-east-1",
+            "--output",
+            results_bucket,
+        )
         assert remote[2].count("venvbuild: error") == 0, remote[2]
         assert remote[:2] == local[:2] == before[:2], argv

@@ -29,7 +29,9 @@ def audited(trino, tmp_path_factory):
     for version, packages in BUILDS.items():
         write_record(root, version, installed_packages=packages)
         (root / "venv-builds" / version).mkdir(parents=True)
-        (root / "venv-builds" / version / "metadata.json").write_text(json.dumps(make_metadata(version, installed_packages=packages)))
+        (root / "venv-builds" / version / "metadata.json").write_text(
+            json.dumps(make_metadata(version, installed_packages=packages))
+        )
     osv = osv_records.write_folder(tmp_path_factory.mktemp("osv"), malformed={})
     from venvbuild.cli import main
 
@@ -43,15 +45,18 @@ def test_the_findings_table_reads_the_published_findings_as_the_local_audit_has_
     assert code == 1 and len(result["findings"]) == 4
     client = trino.client()
     client.execute(f"CREATE SCHEMA IF NOT EXISTS hive.{DATABASE}")
-    client.execute(ddl.findings_statement(f"local:///stores/{DATABASE}/venv-builds-findings/", DATABASE,
-                                          since="2024-12-01", engine="trino"))
+    client.execute(
+        ddl.findings_statement(f"local:///stores/{DATABASE}/venv-builds-findings/", DATABASE, since="2024-12-01", engine="trino")
+    )
     client = trino.client(schema=DATABASE)
     snapshot = result["snapshot"]
     columns, rows = client.execute(
         f"SELECT venv_version, package, id, aliases, fixed_versions, snapshot FROM {ddl.DEFAULT_FINDINGS_TABLE} "
-        f"WHERE snapshot_id = '{snapshot[:16]}' ORDER BY venv_version, package")
-    expected = sorted([f["venv_version"], f["package"], f["id"], f["aliases"], f["fixed_versions"], snapshot]
-                      for f in result["findings"])
+        f"WHERE snapshot_id = '{snapshot[:16]}' ORDER BY venv_version, package"
+    )
+    expected = sorted(
+        [f["venv_version"], f["package"], f["id"], f["aliases"], f["fixed_versions"], snapshot] for f in result["findings"]
+    )
     assert sorted(rows) == expected
     _, described = client.execute(f"DESCRIBE {ddl.DEFAULT_FINDINGS_TABLE}")
     types = {r[0]: r[1] for r in described}
@@ -66,18 +71,37 @@ def athena_tables(trino, audited):
     """The search records' table of `venvbuild ddl --engine trino` over the audited store."""
     client = trino.client()
     client.execute(f"CREATE SCHEMA IF NOT EXISTS hive.{DATABASE}")
-    for statement in ddl.statements(f"local:///stores/{DATABASE}/venv-builds-metadata/", DATABASE, engine="trino",
-                                    since="2024-12-01"):
+    for statement in ddl.statements(
+        f"local:///stores/{DATABASE}/venv-builds-metadata/", DATABASE, engine="trino", since="2024-12-01"
+    ):
         client.execute(statement)
     return trino.client(schema=DATABASE)
 
 
 @pytest.mark.usefixtures("results_bucket")
-@pytest.mark.parametrize("argv", [["CVE-2023-43804"], ["GHSA-j8r2-6x86-q33q", "--count"], ["PYSEC-2023-74", "--csv"],
-                                  ["CVE-2024-22195", "--limit", "1"]])
+@pytest.mark.parametrize(
+    "argv",
+    [["CVE-2023-43804"], ["GHSA-j8r2-6x86-q33q", "--count"], ["PYSEC-2023-74", "--csv"], ["CVE-2024-22195", "--limit", "1"]],
+)
 def test_search_vuln_on_athena_engine_equals_the_local_search(capsys, aws, audited, athena_endpoint, argv):
     vuln, *rest = argv
     local = run_cli(capsys, "search", "--vuln", vuln, *rest, "--store", audited)
-    remote = run_cli(capsys, "search", "--vuln", vuln, *rest, "--store", audited, "--athena", "--database", DATABASE,
-                     "--athena-endpoint-url", athena_endpoint.url, "--region", "us-east-1", "--output", RESULTS_OUTPUT)
+    remote = run_cli(
+        capsys,
+        "search",
+        "--vuln",
+        vuln,
+        *rest,
+        "--store",
+        audited,
+        "--athena",
+        "--database",
+        DATABASE,
+        "--athena-endpoint-url",
+        athena_endpoint.url,
+        "--region",
+        "us-east-1",
+        "--output",
+        RESULTS_OUTPUT,
+    )
     assert remote == local and local[0] == 0

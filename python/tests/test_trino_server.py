@@ -42,12 +42,15 @@ def test_the_newest_java_of_24_or_later_is_chosen(monkeypatch, tmp_path):
     assert trino_server.find_java() == "/jvm/25/bin/java"
 
 
-@pytest.mark.parametrize("banner, major", [
-    ('openjdk version "25.0.3" 2026-04-21 LTS', 25),
-    ('openjdk version "17.0.15" 2025-04-15', 17),
-    ('java version "1.8.0_392"', 8),
-    ("not a java", None),
-])
+@pytest.mark.parametrize(
+    "banner, major",
+    [
+        ('openjdk version "25.0.3" 2026-04-21 LTS', 25),
+        ('openjdk version "17.0.15" 2025-04-15', 17),
+        ('java version "1.8.0_392"', 8),
+        ("not a java", None),
+    ],
+)
 def test_java_major_reads_what_java_version_prints(tmp_path, banner, major):
     java = tmp_path / "java"
     java.write_text(f"#!/bin/sh\necho '{banner}' >&2\n")

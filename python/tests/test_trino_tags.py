@@ -28,24 +28,38 @@ BUILDS = {
     D1: dict(installed_packages=["kedro==0.18.14", "numpy==1.24.4", "pandas==1.5.3"]),
     D2: dict(installed_packages=["kedro==0.19.1", "pandas==2.1.4"], python_version="3.10", python_full_version="3.10.14"),
     D3: dict(installed_packages=["Kedro==0.19.3", "numpy==2.0.2", "pandas==2.2.0"]),
-    D4: dict(installed_packages=["kedro==0.19.4rc1", "pandas==2.2.1"], is_conflict_free=False,
-             conflicts=["kedro 0.19.4rc1 requires pandas<2.2, but 2.2.1 is installed"]),
-    O1: dict(installed_packages=["Scikit_Learn==1.5.2", "numpy==1.26.4"], env_name="other", python_version="3.12",
-             python_full_version="3.12.4"),
+    D4: dict(
+        installed_packages=["kedro==0.19.4rc1", "pandas==2.2.1"],
+        is_conflict_free=False,
+        conflicts=["kedro 0.19.4rc1 requires pandas<2.2, but 2.2.1 is installed"],
+    ),
+    O1: dict(
+        installed_packages=["Scikit_Learn==1.5.2", "numpy==1.26.4"],
+        env_name="other",
+        python_version="3.12",
+        python_full_version="3.12.4",
+    ),
     O2: dict(installed_packages=["kedro==0.19.9", "scikit-learn==1.6.0"], env_name="other"),
 }
 
 # `venvbuild tag VERSION TAG [--remove]`, in order.
 TAGGING = [
-    (D1, "stable"), (D3, "stable"),                      # moved: stable (demo) is D3
-    (D2, "candidate"), (D2, "candidate", "--remove"),    # removed: candidate is unset
-    (D1, "old"), (D1, "old", "--remove"), (D1, "old"),  # removed, then added again
-    (D3, "lts"),                                         # a second tag on D3
-    (O1, "stable"),                                      # the same tag name on another env name
-    (O2, "beta"),                                        # a tag only builds of `other` carry
-    (D4, "nightly"), (O2, "nightly"),
-    (O1, "ghost"), (O1, "ghost", "--remove"),            # only ever removed since
-    (D3, "rollback"), (D1, "rollback"),                  # rolled back: the newest event names the older build
+    (D1, "stable"),
+    (D3, "stable"),  # moved: stable (demo) is D3
+    (D2, "candidate"),
+    (D2, "candidate", "--remove"),  # removed: candidate is unset
+    (D1, "old"),
+    (D1, "old", "--remove"),
+    (D1, "old"),  # removed, then added again
+    (D3, "lts"),  # a second tag on D3
+    (O1, "stable"),  # the same tag name on another env name
+    (O2, "beta"),  # a tag only builds of `other` carry
+    (D4, "nightly"),
+    (O2, "nightly"),
+    (O1, "ghost"),
+    (O1, "ghost", "--remove"),  # only ever removed since
+    (D3, "rollback"),
+    (D1, "rollback"),  # rolled back: the newest event names the older build
     *[(D1 if n % 2 else D2, "busy") for n in range(1, 13)],  # 12 events: 0000000012 (D2) is the newest, not 9
 ]
 
@@ -111,8 +125,20 @@ def athena_tables(trino, store):
 
 def on_athena(capsys, endpoint, *argv):
     """search --athena, its results read from the query's result file (the results_bucket on moto)."""
-    return run_cli(capsys, "search", *argv, "--athena", "--database", DATABASE, "--athena-endpoint-url", endpoint.url,
-                   "--region", "us-east-1", "--output", RESULTS_OUTPUT)
+    return run_cli(
+        capsys,
+        "search",
+        *argv,
+        "--athena",
+        "--database",
+        DATABASE,
+        "--athena-endpoint-url",
+        endpoint.url,
+        "--region",
+        "us-east-1",
+        "--output",
+        RESULTS_OUTPUT,
+    )
 
 
 def test_the_tag_events_table_reads_every_event_as_written(athena_tables, store):
@@ -121,8 +147,10 @@ def test_the_tag_events_table_reads_every_event_as_written(athena_tables, store)
 
     assert columns == [name for name, _ in ddl.tag_columns()] == list(on_disk[0])
     assert len(rows) == len(TAGGING) == len(on_disk)
-    expected = sorted(([e[c] if c != "created_at" else e[c].replace("T", " ").replace("Z", ".000") for c in columns]
-                       for e in on_disk), key=lambda r: (r[0], r[1], r[2]))
+    expected = sorted(
+        ([e[c] if c != "created_at" else e[c].replace("T", " ").replace("Z", ".000") for c in columns] for e in on_disk),
+        key=lambda r: (r[0], r[1], r[2]),
+    )
     assert rows == expected
     _, described = athena_tables.execute(f"DESCRIBE {ddl.DEFAULT_TAGS_TABLE}")
     assert {r[0]: r[1] for r in described}["created_at"] == "timestamp(3)"
@@ -131,18 +159,28 @@ def test_the_tag_events_table_reads_every_event_as_written(athena_tables, store)
 def current_tags_by_the_shipped_sql(client, tags_table: str) -> dict:
     """(env name, tag) -> version, from the shipped query's own CTEs (all but its last SELECT)."""
     sql = sqlparams.without_comments(read_text("sql/search_athena_tagged.sql"))
-    ctes = sql[:sql.index("SELECT DISTINCT")].replace("{tags_table}", tags_table)
+    ctes = sql[: sql.index("SELECT DISTINCT")].replace("{tags_table}", tags_table)
     _, rows = client.execute(ctes + "SELECT env_name, venv_version, tag FROM tagged CROSS JOIN UNNEST(tags) AS u(tag)")
     assert len(rows) == len({(env, tag) for env, _, tag in rows})
     return {(env, tag): version for env, version, tag in rows}
 
 
 def test_the_current_tags_in_sql_are_the_local_stores(athena_tables, store):
-    assert current_tags_by_the_shipped_sql(athena_tables, ddl.DEFAULT_TAGS_TABLE) == tags.current(LocalStore(store)) == {
-        ("demo", "stable"): D3, ("demo", "old"): D1, ("demo", "lts"): D3, ("demo", "nightly"): D4,
-        ("other", "stable"): O1, ("other", "beta"): O2, ("other", "nightly"): O2,
-        ("demo", "rollback"): D1, ("demo", "busy"): D2,
-    }
+    assert (
+        current_tags_by_the_shipped_sql(athena_tables, ddl.DEFAULT_TAGS_TABLE)
+        == tags.current(LocalStore(store))
+        == {
+            ("demo", "stable"): D3,
+            ("demo", "old"): D1,
+            ("demo", "lts"): D3,
+            ("demo", "nightly"): D4,
+            ("other", "stable"): O1,
+            ("other", "beta"): O2,
+            ("other", "nightly"): O2,
+            ("demo", "rollback"): D1,
+            ("demo", "busy"): D2,
+        }
+    )
 
 
 @pytest.mark.parametrize("argv, expected", SEARCHES, ids=[" ".join(a) for a, _ in SEARCHES])
@@ -156,13 +194,15 @@ def test_search_by_tag_on_athena_engine_equals_the_local_search(capsys, aws, sto
 
 
 # The other output shapes print from the same rows; a few cases each, with and without SPECs.
-SHAPED = [(argv + [shape], expected) for argv, expected in (SEARCHES[0], SEARCHES[1], SEARCHES[13], SEARCHES[17])
-          for shape in ("--count", "--csv", "--table")]
+SHAPED = [
+    (argv + [shape], expected)
+    for argv, expected in (SEARCHES[0], SEARCHES[1], SEARCHES[13], SEARCHES[17])
+    for shape in ("--count", "--csv", "--table")
+]
 
 
 @pytest.mark.parametrize("argv, expected", SHAPED, ids=[" ".join(a) for a, _ in SHAPED])
-def test_every_output_shape_by_tag_on_athena_engine_equals_the_local_search(capsys, aws, store, athena_endpoint, argv,
-                                                                           expected):
+def test_every_output_shape_by_tag_on_athena_engine_equals_the_local_search(capsys, aws, store, athena_endpoint, argv, expected):
     argv = [a for a in argv if a != "--table"]  # the aligned table is the default shape
     local = run_cli(capsys, "search", *argv, "--store", store)
     remote = on_athena(capsys, athena_endpoint, *argv)
@@ -177,8 +217,9 @@ def test_every_output_shape_by_tag_on_athena_engine_equals_the_local_search(caps
 
 def test_tag_search_sends_execution_parameters_never_values_in_the_sql(capsys, aws, store, athena_endpoint):
     before = len(athena_endpoint.requests)
-    code, out, err = on_athena(capsys, athena_endpoint, "kedro", "--tag", "stable", "--tag", "nightly",
-                               "--env-name", "demo", "--json")
+    code, out, err = on_athena(
+        capsys, athena_endpoint, "kedro", "--tag", "stable", "--tag", "nightly", "--env-name", "demo", "--json"
+    )
 
     assert code == 0, err
     assert [json.loads(line)["venv_version"] for line in out.splitlines()] == [D4, D3]
@@ -197,8 +238,14 @@ def test_a_record_in_two_objects_is_one_build(capsys, aws, trino, store, athena_
     shutil.copytree(store / "venv-builds-metadata", doubled, ignore=shutil.ignore_patterns("_*"))
     for day in doubled.glob("dt=*"):
         (day / "compacted.json").write_text("".join(p.read_text() for p in sorted(day.glob("venv_*.json"))))
-    for statement in ddl.statements("local:///stores/doubled/venv-builds-metadata/", DATABASE, "doubled",
-                                           engine="trino", since="2024-12-01", view="doubled_packages"):
+    for statement in ddl.statements(
+        "local:///stores/doubled/venv-builds-metadata/",
+        DATABASE,
+        "doubled",
+        engine="trino",
+        since="2024-12-01",
+        view="doubled_packages",
+    ):
         athena_tables.execute(statement)
     _, [[count]] = athena_tables.execute("SELECT count(*) FROM doubled")
     assert count == 2 * len(BUILDS)
@@ -220,8 +267,15 @@ E1, E2, E3 = "venv_20250201_100000", "venv_20250202_100000", "venv_20250203_1000
 
 
 def _event(**fields) -> str:
-    event = {"env_name": "demo", "tag": "x", "sequence": 2, "venv_version": E2, "action": "add",
-             "created_at": "2025-03-01T00:00:00Z", "build_url": None}
+    event = {
+        "env_name": "demo",
+        "tag": "x",
+        "sequence": 2,
+        "venv_version": E2,
+        "action": "add",
+        "created_at": "2025-03-01T00:00:00Z",
+        "build_url": None,
+    }
     event.update(fields)
     return json.dumps({k: v for k, v in event.items() if v is not ...}) + "\n"
 
@@ -238,12 +292,22 @@ EDGE = {
     "unknown": ({"demo~unknown~0000000002.json": _event(action="delete")}, []),
     "twice": ({"demo~twice~0000000002.json": _event() + _event()}, []),
     "spaced": ({"demo~spaced~0000000002.json": _event() + "\n"}, []),
-    "bigseq": ({"demo~bigseq~0000000002.json": _event(sequence=999999), "demo~bigseq~0000000003.json": _event(
-        sequence=3, venv_version=E1)}, [E1]),
+    "bigseq": (
+        {
+            "demo~bigseq~0000000002.json": _event(sequence=999999),
+            "demo~bigseq~0000000003.json": _event(sequence=3, venv_version=E1),
+        },
+        [E1],
+    ),
     "unpadded": ({"demo~unpadded~2.json": _event(), "demo~unpadded~00000000002.json": _event()}, [E1]),
     "mis": ({"demo~mis~0000000002.json": _event(env_name="other", tag="elsewhere")}, [E2]),
-    "swap": ({"demo~swap~0000000001.json": _event(sequence=1, venv_version=E3),
-              "other~swap~0000000001.json": _event(env_name="other", sequence=1, venv_version=E1)}, None),
+    "swap": (
+        {
+            "demo~swap~0000000001.json": _event(sequence=1, venv_version=E3),
+            "other~swap~0000000001.json": _event(env_name="other", sequence=1, venv_version=E1),
+        },
+        None,
+    ),
 }
 EDGE_SEARCHES = [(["--tag", t], found or []) for t, (_, found) in EDGE.items()] + [
     ([a for t in EDGE for a in ("--tag", t)], [E2, E1]),
@@ -258,31 +322,38 @@ def edge(trino, athena_tables, tmp_path_factory):
     shutil.rmtree(root, ignore_errors=True)
     work = tmp_path_factory.mktemp("edge-builds")
     for version, env_name in ((E1, "demo"), (E2, "demo"), (E3, "other")):
-        publish.publish(make_build_dir(work, version, env_name=env_name, installed_packages=["kedro==0.19.1"]),
-                        LocalStore(root))
+        publish.publish(make_build_dir(work, version, env_name=env_name, installed_packages=["kedro==0.19.1"]), LocalStore(root))
     for tag, (objects, found) in EDGE.items():
         if found is not None:
             assert main(["tag", E1, tag, "--store", str(root)]) == 0
         for name, contents in objects.items():
             (root / "venv-builds-tags" / name).write_text(contents)
     base = "local:///stores/edge/venv-builds"
-    for statement in ddl.statements(base + "-metadata/", DATABASE, "edge", engine="trino", since="2024-12-01",
-                                           view="edge_packages"):
+    for statement in ddl.statements(
+        base + "-metadata/", DATABASE, "edge", engine="trino", since="2024-12-01", view="edge_packages"
+    ):
         athena_tables.execute(statement)
     athena_tables.execute(ddl.tags_statement(base + "-tags/", DATABASE, "edge_tags", engine="trino"))
     return root
 
 
 def test_damaged_and_hand_made_events_read_the_same_in_sql_as_in_the_local_store(athena_tables, edge):
-    assert current_tags_by_the_shipped_sql(athena_tables, "edge_tags") == tags.current(LocalStore(edge)) == {
-        **{("demo", t): E1 for t in ("emptied", "bigseq", "unpadded")}, ("demo", "mis"): E2,
-        ("demo", "swap"): E3, ("other", "swap"): E1,
-    }
+    assert (
+        current_tags_by_the_shipped_sql(athena_tables, "edge_tags")
+        == tags.current(LocalStore(edge))
+        == {
+            **{("demo", t): E1 for t in ("emptied", "bigseq", "unpadded")},
+            ("demo", "mis"): E2,
+            ("demo", "swap"): E3,
+            ("other", "swap"): E1,
+        }
+    )
 
 
 @pytest.mark.parametrize("argv, expected", EDGE_SEARCHES, ids=[" ".join(a)[:60] for a, _ in EDGE_SEARCHES])
-def test_search_by_tag_over_damaged_events_on_athena_engine_equals_the_local_search(capsys, aws, edge, athena_endpoint,
-                                                                                    argv, expected):
+def test_search_by_tag_over_damaged_events_on_athena_engine_equals_the_local_search(
+    capsys, aws, edge, athena_endpoint, argv, expected
+):
     local = run_cli(capsys, "search", *argv, "--json", "--store", edge)
     remote = on_athena(capsys, athena_endpoint, *argv, "--json", "--table", "edge", "--tags-table", "edge_tags")
 

@@ -30,11 +30,19 @@ def _publish(store, version, **fields):
 @pytest.fixture
 def store(tmp_path):
     root = tmp_path / "store"
-    _publish(root, OLD, env_name="web", installed_packages=[
-        "requests==2.30.0", "urllib3==1.26.15", "Jinja2==3.1.2", "PyYAML==5.3.1", "numpy==1.26.0"])
+    _publish(
+        root,
+        OLD,
+        env_name="web",
+        installed_packages=["requests==2.30.0", "urllib3==1.26.15", "Jinja2==3.1.2", "PyYAML==5.3.1", "numpy==1.26.0"],
+    )
     _publish(root, OTHER, env_name="etl", installed_packages=["urllib3==2.0.5", "idna==3.4"])
-    _publish(root, NEW, env_name="web", installed_packages=[
-        "requests==2.31.0", "urllib3==2.0.7", "Jinja2==3.1.3", "PyYAML==6.0.1", "numpy==1.26.0"])
+    _publish(
+        root,
+        NEW,
+        env_name="web",
+        installed_packages=["requests==2.31.0", "urllib3==2.0.7", "Jinja2==3.1.3", "PyYAML==6.0.1", "numpy==1.26.0"],
+    )
     return root
 
 
@@ -93,8 +101,10 @@ def test_audit_all_finds_each_vulnerability_once_per_build_and_package(store, ca
     assert result["builds_audited"] == 3 and result["affected_builds"] == 2
     got = {(f["venv_version"], f["package"], f["id"]) for f in result["findings"]}
     assert got == {
-        (OLD, "requests", "GHSA-j8r2-6x86-q33q"), (OLD, "urllib3", "GHSA-v845-jxx5-vc9f"),
-        (OLD, "Jinja2", "GHSA-h5c8-rqwp-cp95"), (OLD, "PyYAML", "PYSEC-2021-142"),
+        (OLD, "requests", "GHSA-j8r2-6x86-q33q"),
+        (OLD, "urllib3", "GHSA-v845-jxx5-vc9f"),
+        (OLD, "Jinja2", "GHSA-h5c8-rqwp-cp95"),
+        (OLD, "PyYAML", "PYSEC-2021-142"),
         (OTHER, "urllib3", "GHSA-v845-jxx5-vc9f"),
     }, "numpy's record is withdrawn; the PYSEC and GHSA records of requests' CVE are one finding"
     requests = next(f for f in result["findings"] if f["package"] == "requests")
@@ -116,14 +126,17 @@ def test_audit_by_version_and_by_env_name_and_exit_0_when_clean(store, capsys, i
     assert code == 1 and "GHSA-j8r2-6x86-q33q" in out and OLD in out and OTHER not in out
 
 
-@pytest.mark.parametrize("argv, message", [
-    ((), "name the builds to audit"),
-    (("--all", "--latest"), "--latest needs --env-name"),
-    (("--env-name", "nosuch"), "--env-name nosuch: no published build"),
-    (("venv_20990101_000000",), "VERSION venv_20990101_000000: no such build"),
-    ((OLD, "--publish"), "--publish needs --all"),
-    (("--all", "--new-since", "zz"), "--new-since zz: not a snapshot id"),
-])
+@pytest.mark.parametrize(
+    "argv, message",
+    [
+        ((), "name the builds to audit"),
+        (("--all", "--latest"), "--latest needs --env-name"),
+        (("--env-name", "nosuch"), "--env-name nosuch: no published build"),
+        (("venv_20990101_000000",), "VERSION venv_20990101_000000: no such build"),
+        ((OLD, "--publish"), "--publish needs --all"),
+        (("--all", "--new-since", "zz"), "--new-since zz: not a snapshot id"),
+    ],
+)
 def test_audit_bad_usage_is_one_line_and_exit_2(store, capsys, imported, argv, message):
     code, _, err = run_cli(capsys, "audit", *argv, "--store", store)
     assert code == 2 and err.startswith("venvbuild: error: ") and message in err and err.count("\n") == 1, err
@@ -142,10 +155,12 @@ def _ignore_file(tmp_path, *entries):
 
 def test_ignored_findings_stay_marked_and_an_expired_ignore_warns_and_stops_applying(store, tmp_path, capsys, imported):
     tomorrow, yesterday = (date.today() + timedelta(days=1)).isoformat(), (date.today() - timedelta(days=1)).isoformat()
-    ignores = _ignore_file(tmp_path,
-                           {"id": "CVE-2023-32681", "reason": "no proxies in use", "package": "requests", "expires": tomorrow},
-                           {"id": "PYSEC-2021-142", "reason": "yaml input is trusted"},
-                           {"id": "GHSA-v845-jxx5-vc9f", "reason": "was fine until yesterday", "expires": yesterday})
+    ignores = _ignore_file(
+        tmp_path,
+        {"id": "CVE-2023-32681", "reason": "no proxies in use", "package": "requests", "expires": tomorrow},
+        {"id": "PYSEC-2021-142", "reason": "yaml input is trusted"},
+        {"id": "GHSA-v845-jxx5-vc9f", "reason": "was fine until yesterday", "expires": yesterday},
+    )
     code, out, err = run_cli(capsys, "audit", OLD, "--ignore-file", ignores, "--store", store, "--json")
     assert code == 1
     by_id = {f["id"]: f for f in json.loads(out)["findings"]}
@@ -153,19 +168,25 @@ def test_ignored_findings_stay_marked_and_an_expired_ignore_warns_and_stops_appl
     assert by_id["PYSEC-2021-142"]["ignored"]
     assert not by_id["GHSA-v845-jxx5-vc9f"]["ignored"] and not by_id["GHSA-h5c8-rqwp-cp95"]["ignored"]
     assert [line for line in err.splitlines() if "expired" in line] == [
-        f"venvbuild: warning: --ignore-file {ignores}: the ignore of GHSA-v845-jxx5-vc9f expired on {yesterday}; its findings count again"]
-    everything = _ignore_file(tmp_path, *({"id": i, "reason": "accepted"} for i in
-                                          ("GHSA-j8r2-6x86-q33q", "PYSEC-2021-142", "CVE-2023-43804", "CVE-2024-22195")))
+        f"venvbuild: warning: --ignore-file {ignores}: the ignore of GHSA-v845-jxx5-vc9f expired on {yesterday}; its findings count again"
+    ]
+    everything = _ignore_file(
+        tmp_path,
+        *({"id": i, "reason": "accepted"} for i in ("GHSA-j8r2-6x86-q33q", "PYSEC-2021-142", "CVE-2023-43804", "CVE-2024-22195")),
+    )
     code, out, _ = run_cli(capsys, "audit", OLD, "--ignore-file", everything, "--store", store)
     assert code == 0 and out.count("(ignored)") == 4
 
 
-@pytest.mark.parametrize("content, message", [
-    ("{", "not valid JSON"),
-    ('{"ignore": [{"id": "X"}]}', "ignore[0]: reason is required"),
-    ('{"ignore": [{"id": "X", "reason": "r", "expires": "31/12/2025"}]}', "ignore[0]: expires '31/12/2025' is not a date"),
-    ('{"ignores": []}', "not an ignore file"),
-])
+@pytest.mark.parametrize(
+    "content, message",
+    [
+        ("{", "not valid JSON"),
+        ('{"ignore": [{"id": "X"}]}', "ignore[0]: reason is required"),
+        ('{"ignore": [{"id": "X", "reason": "r", "expires": "31/12/2025"}]}', "ignore[0]: expires '31/12/2025' is not a date"),
+        ('{"ignores": []}', "not an ignore file"),
+    ],
+)
 def test_a_bad_ignore_file_is_one_error_naming_it(store, tmp_path, capsys, imported, content, message):
     path = tmp_path / "bad.json"
     path.write_text(content)
@@ -189,16 +210,27 @@ def test_publish_writes_one_findings_record_per_build_and_new_since_lists_newly_
     code, _, err = run_cli(capsys, "audit", "--all", "--publish", "--store", store)
     assert "0 findings record(s) stored" in err, "a rescan of the same snapshot writes nothing again"
 
-    later = dict(osv_records.REQUESTS_GHSA, id="GHSA-9wx4-h78v-vm56", aliases=["CVE-2024-35195"],
-                 summary="Requests Session object does not verify requests after making first request with verify=False",
-                 affected=[{"package": {"ecosystem": "PyPI", "name": "requests"},
-                            "ranges": [{"type": "ECOSYSTEM", "events": [{"introduced": "0"}, {"fixed": "2.32.0"}]}]}])
+    later = dict(
+        osv_records.REQUESTS_GHSA,
+        id="GHSA-9wx4-h78v-vm56",
+        aliases=["CVE-2024-35195"],
+        summary="Requests Session object does not verify requests after making first request with verify=False",
+        affected=[
+            {
+                "package": {"ecosystem": "PyPI", "name": "requests"},
+                "ranges": [{"type": "ECOSYSTEM", "events": [{"introduced": "0"}, {"fixed": "2.32.0"}]}],
+            }
+        ],
+    )
     folder = osv_records.write_folder(tmp_path / "osv2", records=[*osv_records.GOOD, later], malformed={})
     assert run_cli(capsys, "vulndb", "import", folder, "--store", store)[0] == 0
     code, out, _ = run_cli(capsys, "audit", "--all", "--new-since", imported["snapshot"][:12], "--store", store, "--json")
     result = json.loads(out)
     assert code == 1 and result["new_since"] == imported["snapshot"]
-    assert {(f["venv_version"], f["id"]) for f in result["findings"]} == {(OLD, "GHSA-9wx4-h78v-vm56"), (NEW, "GHSA-9wx4-h78v-vm56")}
+    assert {(f["venv_version"], f["id"]) for f in result["findings"]} == {
+        (OLD, "GHSA-9wx4-h78v-vm56"),
+        (NEW, "GHSA-9wx4-h78v-vm56"),
+    }
 
 
 def test_search_vuln_by_any_alias_lists_the_affected_builds_in_search_s_shapes(store, capsys, imported):
@@ -207,21 +239,33 @@ def test_search_vuln_by_any_alias_lists_the_affected_builds_in_search_s_shapes(s
         assert code == 0, err
         rows = [json.loads(line) for line in out.splitlines()]
         assert [(r["venv_version"], r["packages"]) for r in rows] == [(OTHER, ["urllib3==2.0.5"]), (OLD, ["urllib3==1.26.15"])]
-        assert set(rows[0]) == {"venv_version", "env_name", "created_at", "python_version", "is_conflict_free", "packages",
-                                "venv_archive"}
+        assert set(rows[0]) == {
+            "venv_version",
+            "env_name",
+            "created_at",
+            "python_version",
+            "is_conflict_free",
+            "packages",
+            "venv_archive",
+        }
     code, out, _ = run_cli(capsys, "search", "--vuln", "CVE-2023-43804", "--env-name", "web", "--count", "--store", store)
     assert (code, out) == (0, "1\n")
     code, out, _ = run_cli(capsys, "search", "--vuln", "CVE-2023-32681", "--store", store)
     assert code == 0 and OLD in out and "requests==2.30.0" in out and NEW not in out
 
 
-@pytest.mark.parametrize("argv, message", [
-    (("--vuln", "CVE-2019-6446"), "--vuln CVE-2019-6446: no advisory has that id or alias"),
-    (("requests", "--vuln", "CVE-2023-32681"), "--vuln takes no SPEC"),
-    (("--vuln", "X", "--athena", "--database", "d", "--reindex"), "--reindex does not apply to --athena"),
-])
+@pytest.mark.parametrize(
+    "argv, message",
+    [
+        (("--vuln", "CVE-2019-6446"), "--vuln CVE-2019-6446: no advisory has that id or alias"),
+        (("requests", "--vuln", "CVE-2023-32681"), "--vuln takes no SPEC"),
+        (("--vuln", "X", "--athena", "--database", "d", "--reindex"), "--reindex does not apply to --athena"),
+    ],
+)
 def test_search_vuln_bad_usage(store, capsys, imported, argv, message):
-    code, _, err = run_cli(capsys, "search", *argv, "--store", store) if "--athena" not in argv else run_cli(capsys, "search", *argv)
+    code, _, err = (
+        run_cli(capsys, "search", *argv, "--store", store) if "--athena" not in argv else run_cli(capsys, "search", *argv)
+    )
     assert code == 2 and message in err and err.count("\n") == 1, err
 
 
@@ -230,8 +274,11 @@ def test_diff_shows_the_vulnerabilities_fixed_and_introduced(store, capsys, impo
     vulns = json.loads(out)["vulnerabilities"]
     assert code == 1 and vulns["snapshot"] == imported["snapshot"] and vulns["introduced"] == []
     assert {(f["id"], f["package"]) for f in vulns["fixed"]} == {
-        ("GHSA-j8r2-6x86-q33q", "requests"), ("GHSA-v845-jxx5-vc9f", "urllib3"), ("GHSA-h5c8-rqwp-cp95", "Jinja2"),
-        ("PYSEC-2021-142", "PyYAML")}
+        ("GHSA-j8r2-6x86-q33q", "requests"),
+        ("GHSA-v845-jxx5-vc9f", "urllib3"),
+        ("GHSA-h5c8-rqwp-cp95", "Jinja2"),
+        ("PYSEC-2021-142", "PyYAML"),
+    }
     code, out, _ = run_cli(capsys, "diff", NEW, OLD, "--store", store)
     assert "vulnerability introduced: GHSA-j8r2-6x86-q33q requests 2.30.0" in out.splitlines()
 
@@ -250,7 +297,18 @@ def test_json_shapes_are_the_documented_ones(store, capsys, imported):
     result = json.loads(out)
     assert set(result) == {"snapshot", "new_since", "builds_audited", "affected_builds", "findings"}
     for finding in result["findings"]:
-        assert set(finding) == {"venv_version", "env_name", "package", "installed_version", "id", "aliases",
-                                "fixed_versions", "severity", "summary", "ignored", "ignore_reason"}
+        assert set(finding) == {
+            "venv_version",
+            "env_name",
+            "package",
+            "installed_version",
+            "id",
+            "aliases",
+            "fixed_versions",
+            "severity",
+            "summary",
+            "ignored",
+            "ignore_reason",
+        }
         assert all(isinstance(finding[k], list) for k in ("aliases", "fixed_versions", "severity"))
     assert out.count("\n") == 1

@@ -59,4 +59,3 @@ class StageError(VenvbuildError):
     def __init__(self, message: str, exit_code: int):
         super().__init__(message)
         self.exit_code = exit_code
-

@@ -25,11 +25,11 @@ _HASH = re.compile(r"--hash=sha256:([0-9a-f]{64})")
 
 @dataclass
 class Pin:
-    name: str           # canonical
+    name: str  # canonical
     version: str
-    marker: str         # '' when none
+    marker: str  # '' when none
     hashes: Tuple[str, ...]
-    line: int           # where the entry starts, 1-based
+    line: int  # where the entry starts, 1-based
 
 
 @dataclass
@@ -108,9 +108,11 @@ def collision(existing: str, version: str, sha256: str) -> str | None:
     pinned = {(p.version, h) for p in parse(existing).pin(HELPER) for h in p.hashes}
     held = sorted(h for v, h in pinned if v == version)
     if held and sha256 not in held:
-        return (f"{HELPER} {version} is already locked as the wheel sha256:{held[0]}; this tree's wheel is "
-                f"sha256:{sha256}. Bump resources/venvbuild/VERSION (a version names one wheel's bytes), then "
-                f"run .ci/release-helper again")
+        return (
+            f"{HELPER} {version} is already locked as the wheel sha256:{held[0]}; this tree's wheel is "
+            f"sha256:{sha256}. Bump resources/venvbuild/VERSION (a version names one wheel's bytes), then "
+            f"run .ci/release-helper again"
+        )
     return None
 
 
@@ -131,7 +133,7 @@ def _replace_helper(text: str, entry: str) -> str:
     end = helper.line - 1
     while lines[end].rstrip().endswith("\\"):
         end += 1
-    return "".join(lines[:helper.line - 1]) + entry + "".join(lines[end + 1:])
+    return "".join(lines[: helper.line - 1]) + entry + "".join(lines[end + 1 :])
 
 
 def markers_hold(pin: Pin) -> bool:

@@ -90,10 +90,11 @@ class Execution:
             return
         from botocore.exceptions import ClientError
 
-        bucket, _, key = location[len("s3://"):].partition("/")
+        bucket, _, key = location[len("s3://") :].partition("/")
         s3 = _s3_client(self.s3_endpoint)
-        text = result_csv([c["name"] for c in columns],
-                          [[_text(v, c.get("typeSignature")) for v, c in zip(row, columns)] for row in rows])
+        text = result_csv(
+            [c["name"] for c in columns], [[_text(v, c.get("typeSignature")) for v, c in zip(row, columns)] for row in rows]
+        )
         try:
             s3.put_object(Bucket=bucket, Key=key, Body=text.encode("utf-8"))
         except ClientError:
@@ -123,8 +124,7 @@ class Execution:
             status["CompletionDateTime"] = self.completed
         if self.reason:
             status["StateChangeReason"] = self.reason
-            status["AthenaError"] = {"ErrorCategory": 2, "ErrorType": 1100, "Retryable": False,
-                                     "ErrorMessage": self.reason}
+            status["AthenaError"] = {"ErrorCategory": 2, "ErrorType": 1100, "Retryable": False, "ErrorMessage": self.reason}
         described = {
             "QueryExecutionId": self.id,
             "Query": request["QueryString"],
@@ -147,7 +147,7 @@ class Execution:
         end = start + max_results
         served = header[start:end] + [
             [_text(v, c.get("typeSignature")) for v, c in zip(row, self.columns)]
-            for row in self.rows[max(start - len(header), 0):max(end - len(header), 0)]
+            for row in self.rows[max(start - len(header), 0) : max(end - len(header), 0)]
         ]
         answer = {
             "UpdateCount": 0,
@@ -166,12 +166,14 @@ def _s3_client(endpoint: str):
     """One client per S3 endpoint (boto3 clients are thread-safe): making one costs ~0.15 s a query."""
     import boto3
 
-    return boto3.client("s3", endpoint_url=endpoint, region_name="us-east-1",
-                        aws_access_key_id="testing", aws_secret_access_key="testing")
+    return boto3.client(
+        "s3", endpoint_url=endpoint, region_name="us-east-1", aws_access_key_id="testing", aws_secret_access_key="testing"
+    )
 
 
 def result_csv(columns: list, rows: list) -> str:
     """Athena's result file: each non-NULL value quoted with quotes doubled, NULL an empty unquoted field."""
+
     def line(values):
         return ",".join("" if v is None else '"' + v.replace('"', '""') + '"' for v in values) + "\n"
 
@@ -179,9 +181,18 @@ def result_csv(columns: list, rows: list) -> str:
 
 
 def _column_info(column: dict) -> dict:
-    return {"CatalogName": "hive", "SchemaName": "", "TableName": "", "Name": column["name"], "Label": column["name"],
-            "Type": column["type"].split("(", 1)[0], "Precision": 0, "Scale": 0, "Nullable": "UNKNOWN",
-            "CaseSensitive": column["type"].startswith("varchar")}
+    return {
+        "CatalogName": "hive",
+        "SchemaName": "",
+        "TableName": "",
+        "Name": column["name"],
+        "Label": column["name"],
+        "Type": column["type"].split("(", 1)[0],
+        "Precision": 0,
+        "Scale": 0,
+        "Nullable": "UNKNOWN",
+        "CaseSensitive": column["type"].startswith("varchar"),
+    }
 
 
 def _text(value, signature):
@@ -194,10 +205,14 @@ def _text(value, signature):
     arguments = (signature or {}).get("arguments", [])
     if isinstance(value, list) and raw == "row":
         fields = [a["value"] for a in arguments]
-        return "{" + ", ".join(
-            f"{f.get('fieldName', {}).get('name', f'field{i}')}={_text(v, f.get('typeSignature')) or 'null'}"
-            for i, (f, v) in enumerate(zip(fields, value))
-        ) + "}"
+        return (
+            "{"
+            + ", ".join(
+                f"{f.get('fieldName', {}).get('name', f'field{i}')}={_text(v, f.get('typeSignature')) or 'null'}"
+                for i, (f, v) in enumerate(zip(fields, value))
+            )
+            + "}"
+        )
     if isinstance(value, list):
         item = arguments[0]["value"] if arguments else None
         return "[" + ", ".join(_text(v, item) or "null" for v in value) + "]"
@@ -268,8 +283,7 @@ class AthenaOnTrino:
     def answer(self, operation: str, request: dict) -> dict:
         if operation == "StartQueryExecution":
             database = request.get("QueryExecutionContext", {}).get("Database")
-            execution = Execution(request, TrinoClient(self.trino_url, catalog=self.catalog, schema=database),
-                                  self.s3_endpoint)
+            execution = Execution(request, TrinoClient(self.trino_url, catalog=self.catalog, schema=database), self.s3_endpoint)
             self.executions[execution.id] = execution
             return {"QueryExecutionId": execution.id}
         execution = self.executions.get(request.get("QueryExecutionId"))
@@ -284,8 +298,9 @@ class AthenaOnTrino:
         if operation == "GetQueryResults":
             with execution.lock:
                 if execution.state != "SUCCEEDED":
-                    raise ProtocolError("InvalidRequestException",
-                                       f"Query has not yet finished. Current state: {execution.state}")
+                    raise ProtocolError(
+                        "InvalidRequestException", f"Query has not yet finished. Current state: {execution.state}"
+                    )
                 max_results = request.get("MaxResults", MAX_RESULTS)
                 if not 1 <= max_results <= MAX_RESULTS:
                     raise ProtocolError("InvalidRequestException", f"MaxResults {max_results} is not 1 to {MAX_RESULTS}")

@@ -79,7 +79,8 @@ class _Route:
                 regex += f"(?P<{group}>{'.+' if greedy else '[^/]+'})"
                 self.uri_members[group] = next(
                     (m for m, spec in input_shape.items() if spec.get("location") == "uri" and spec.get("locationName") == name),
-                    name)
+                    name,
+                )
         self.pattern = re.compile(regex)
         self.placeholders = groups
         for member, spec in input_shape.items():

@@ -155,8 +155,16 @@ class FaultProxy:
                     body = json.dumps(members).encode()
                     headers["x-amz-target"] = TARGET_PREFIX + operation
                     kept = {k: v for k, v in forward[2].items() if k.lower() not in ("content-type", "content-length")}
-                    forward = ("POST", "/", {**kept, "Content-Type": "application/x-amz-json-1.1",
-                                             "X-Amz-Target": headers["x-amz-target"], "Content-Length": str(len(body))})
+                    forward = (
+                        "POST",
+                        "/",
+                        {
+                            **kept,
+                            "Content-Type": "application/x-amz-json-1.1",
+                            "X-Amz-Target": headers["x-amz-target"],
+                            "Content-Length": str(len(body)),
+                        },
+                    )
                 rule = proxy._decide(forward[0], path, query, headers.get("x-amz-target"))
 
                 def log(outcome):
@@ -187,8 +195,9 @@ class FaultProxy:
                         answer = rule.edit(json.loads(body or b"{}"), json.loads(data or b"{}"))
                         data = json.dumps(answer).encode()
                         kept = [(k, v) for k, v in kept if k.lower() != "x-amz-crc32"]
-                    self._send(response.status, kept, data, head=self.command == "HEAD",
-                               length=response.getheader("Content-Length"))
+                    self._send(
+                        response.status, kept, data, head=self.command == "HEAD", length=response.getheader("Content-Length")
+                    )
                 finally:
                     upstream.close()
 
@@ -209,6 +218,5 @@ class FaultProxy:
 def _error_xml(status: int) -> bytes:
     code = {500: "InternalError", 503: "SlowDown"}.get(status, "ServiceUnavailable")
     return (
-        f'<?xml version="1.0" encoding="UTF-8"?><Error><Code>{code}</Code>'
-        f"<Message>injected by the test proxy</Message></Error>"
+        f'<?xml version="1.0" encoding="UTF-8"?><Error><Code>{code}</Code><Message>injected by the test proxy</Message></Error>'
     ).encode()

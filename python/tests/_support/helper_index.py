@@ -38,9 +38,26 @@ def download_dependencies(lock_text: str, cache: Path) -> None:
     cache.mkdir(parents=True, exist_ok=True)
     requirements = cache / "dependencies.txt"
     requirements.write_text(helper_lock.without_helper(lock_text), encoding="utf-8")
-    subprocess.run([sys.executable, "-m", "pip", "download", "--quiet", "--disable-pip-version-check",
-                    "--no-deps", "--only-binary", ":all:", "--require-hashes", "-r", str(requirements),
-                    "-d", str(cache)], check=True, timeout=CHILD_TIMEOUT_S)
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "download",
+            "--quiet",
+            "--disable-pip-version-check",
+            "--no-deps",
+            "--only-binary",
+            ":all:",
+            "--require-hashes",
+            "-r",
+            str(requirements),
+            "-d",
+            str(cache),
+        ],
+        check=True,
+        timeout=CHILD_TIMEOUT_S,
+    )
 
 
 def project_of(filename: str) -> str:
@@ -58,7 +75,9 @@ def write_index(files: Path, out: Path) -> None:
     for project, paths in projects.items():
         links = "".join(
             f'<a href="../../files/{html.escape(p.name)}#sha256={hashlib.sha256(p.read_bytes()).hexdigest()}">'
-            f"{html.escape(p.name)}</a><br>\n" for p in paths)
+            f"{html.escape(p.name)}</a><br>\n"
+            for p in paths
+        )
         (simple / project).mkdir(parents=True, exist_ok=True)
         (simple / project / "index.html").write_text(f"<!DOCTYPE html><html><body>\n{links}</body></html>\n")
     listing = "".join(f'<a href="{p}/">{p}</a><br>\n' for p in projects)

@@ -37,5 +37,4 @@ def wait(process: subprocess.Popen, timeout: float = CHILD_TIMEOUT_S) -> int:
     except subprocess.TimeoutExpired:
         process.kill()
         process.wait(10)
-        pytest.fail(f"child process hung: {' '.join(map(str, process.args))} did not end within {timeout:g} s",
-                    pytrace=False)
+        pytest.fail(f"child process hung: {' '.join(map(str, process.args))} did not end within {timeout:g} s", pytrace=False)

@@ -81,16 +81,19 @@ def records_in(store: Path):
 
 # A dependency picture that runs code when opened as a document: a script, an onload handler, a foreignObject
 # holding a javascript: frame, an external image. Each script sets window.owned.
-HOSTILE_SVG = (b'<svg xmlns="http://www.w3.org/2000/svg" xmlns:xlink="http://www.w3.org/1999/xlink" '
-               b'onload="window.owned = 1"><script>window.owned = 2</script><foreignObject><iframe '
-               b'src="javascript:parent.owned = 3"/></foreignObject><image xlink:href="https://evil.example/x.png"/></svg>')
+HOSTILE_SVG = (
+    b'<svg xmlns="http://www.w3.org/2000/svg" xmlns:xlink="http://www.w3.org/1999/xlink" '
+    b'onload="window.owned = 1"><script>window.owned = 2</script><foreignObject><iframe '
+    b'src="javascript:parent.owned = 3"/></foreignObject><image xlink:href="https://evil.example/x.png"/></svg>'
+)
 
 
 def with_own_svg(build_dir: Path, svg: bytes = HOSTILE_SVG) -> Path:
     """build_dir with its own pipdeptree.svg (listed in extra_artifacts) and a pipdeptree.json of one package."""
     (build_dir / artifacts.PIPDEPTREE_SVG).write_bytes(svg)
-    (build_dir / artifacts.PIPDEPTREE_JSON).write_text(json.dumps([
-        {"package": {"key": "six", "package_name": "six", "installed_version": "1.16.0"}, "dependencies": []}]))
+    (build_dir / artifacts.PIPDEPTREE_JSON).write_text(
+        json.dumps([{"package": {"key": "six", "package_name": "six", "installed_version": "1.16.0"}, "dependencies": []}])
+    )
     meta = json.loads((build_dir / artifacts.METADATA).read_text())
     metadata.write({**meta, "extra_artifacts": [artifacts.PIPDEPTREE_SVG]}, build_dir / artifacts.METADATA)
     return build_dir

@@ -81,8 +81,10 @@ def find_java() -> str:
     good = [f for f in found if f[0] >= MIN_JAVA]
     if not good:
         have = ", ".join(f"{path} is {major}" for major, path in found) or "no java found"
-        raise Unavailable(f"Trino {VERSION} needs Java {MIN_JAVA}+ ({have}); install one "
-                          f"(e.g. Temurin 25) or set VENVBUILD_JAVA to its bin/java")
+        raise Unavailable(
+            f"Trino {VERSION} needs Java {MIN_JAVA}+ ({have}); install one "
+            f"(e.g. Temurin 25) or set VENVBUILD_JAVA to its bin/java"
+        )
     return max(good)[1]
 
 
@@ -98,9 +100,18 @@ def prepare() -> Path:
     if not tarball.exists():
         try:
             fetched = subprocess.run(
-                ["mvn", "-B", "-q", f"-Dmaven.repo.local={repo}", "dependency:get", f"-Dartifact={ARTIFACT}",
-                 "-Dtransitive=false"],
-                capture_output=True, text=True, timeout=FETCH_TIMEOUT_S,
+                [
+                    "mvn",
+                    "-B",
+                    "-q",
+                    f"-Dmaven.repo.local={repo}",
+                    "dependency:get",
+                    f"-Dartifact={ARTIFACT}",
+                    "-Dtransitive=false",
+                ],
+                capture_output=True,
+                text=True,
+                timeout=FETCH_TIMEOUT_S,
             )
         except subprocess.TimeoutExpired:
             raise Unavailable(f"fetching {ARTIFACT} with mvn did not end within {FETCH_TIMEOUT_S:g} s") from None
@@ -121,8 +132,10 @@ def prepare() -> Path:
 def installed_home() -> Path:
     home = server_home()
     if not (home / ".unpacked").exists():
-        raise Unavailable(f"Trino {VERSION} is not unpacked in {home}: run `PYTHONPATH=python python -m tests._support.trino_server prepare` "
-                          "(or .ci/run)")
+        raise Unavailable(
+            f"Trino {VERSION} is not unpacked in {home}: run `PYTHONPATH=python python -m tests._support.trino_server prepare` "
+            "(or .ci/run)"
+        )
     return home
 
 
@@ -135,8 +148,16 @@ def _free_port() -> int:
 class TrinoServer:
     """One Trino process over `warehouse` (local:///x is warehouse/x); start() waits until it scans a table."""
 
-    def __init__(self, workdir: Path, java: str = None, home: Path = None, heap: str = HEAP, warehouse: Path = None,
-                 config: dict = None, catalog: dict = None):
+    def __init__(
+        self,
+        workdir: Path,
+        java: str = None,
+        home: Path = None,
+        heap: str = HEAP,
+        warehouse: Path = None,
+        config: dict = None,
+        catalog: dict = None,
+    ):
         self.extra_config = config or {}
         self.extra_catalog = catalog or {}
         self.workdir = Path(workdir)
@@ -164,39 +185,54 @@ class TrinoServer:
         if not (plugins / "hive").exists():
             (plugins / "hive").symlink_to(self.home / "plugin" / "hive")  # the one plugin we use: faster start
         self.warehouse.mkdir(parents=True, exist_ok=True)
-        (etc / "config.properties").write_text(_properties({
-            "coordinator": "true",
-            "node-scheduler.include-coordinator": "true",
-            "http-server.http.port": self.port,
-            "http-server.log.enabled": "false",
-            "discovery.uri": self.url,
-            "node.environment": "venvbuild_tests",
-            "node.id": "venvbuild-tests",
-            "node.bind-ip": "127.0.0.1",
-            "node.internal-address": "127.0.0.1",
-            "plugin.dir": plugins,
-            "catalog.config-dir": etc / "catalog",
-            **self.extra_config,
-        }))
-        (etc / "catalog" / "hive.properties").write_text(_properties({
-            "connector.name": "hive",
-            "hive.metastore": "file",
-            "hive.metastore.catalog.dir": "local:///metastore",
-            "fs.native-local.enabled": "true",
-            "local.location": self.warehouse,
-            # Athena answers a projected day with no objects with no rows, not an error; so does this.
-            "hive.ignore-absent-partitions": "true",
-            **self.extra_catalog,
-        }))
+        (etc / "config.properties").write_text(
+            _properties(
+                {
+                    "coordinator": "true",
+                    "node-scheduler.include-coordinator": "true",
+                    "http-server.http.port": self.port,
+                    "http-server.log.enabled": "false",
+                    "discovery.uri": self.url,
+                    "node.environment": "venvbuild_tests",
+                    "node.id": "venvbuild-tests",
+                    "node.bind-ip": "127.0.0.1",
+                    "node.internal-address": "127.0.0.1",
+                    "plugin.dir": plugins,
+                    "catalog.config-dir": etc / "catalog",
+                    **self.extra_config,
+                }
+            )
+        )
+        (etc / "catalog" / "hive.properties").write_text(
+            _properties(
+                {
+                    "connector.name": "hive",
+                    "hive.metastore": "file",
+                    "hive.metastore.catalog.dir": "local:///metastore",
+                    "fs.native-local.enabled": "true",
+                    "local.location": self.warehouse,
+                    # Athena answers a projected day with no objects with no rows, not an error; so does this.
+                    "hive.ignore-absent-partitions": "true",
+                    **self.extra_catalog,
+                }
+            )
+        )
         command = [
-            self.java, f"-Xmx{self.heap}", "-XX:+UseG1GC", "-XX:+ExitOnOutOfMemoryError",
-            "-Djdk.attach.allowAttachSelf=true", "--enable-native-access=ALL-UNNAMED",
-            f"-Dconfig={etc / 'config.properties'}", "-cp", str(self.home / "lib" / "*"),
+            self.java,
+            f"-Xmx{self.heap}",
+            "-XX:+UseG1GC",
+            "-XX:+ExitOnOutOfMemoryError",
+            "-Djdk.attach.allowAttachSelf=true",
+            "--enable-native-access=ALL-UNNAMED",
+            f"-Dconfig={etc / 'config.properties'}",
+            "-cp",
+            str(self.home / "lib" / "*"),
             "io.trino.server.TrinoServer",
         ]
         with open(self.log_path, "ab") as log:
-            self.process = subprocess.Popen(command, cwd=self.workdir, stdout=log, stderr=subprocess.STDOUT,
-                                            stdin=subprocess.DEVNULL, start_new_session=True)
+            self.process = subprocess.Popen(
+                command, cwd=self.workdir, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True
+            )
         try:
             self._wait_until_it_scans(timeout_s)
         except BaseException:
@@ -219,8 +255,10 @@ class TrinoServer:
                 client = self.client()
                 if not created:
                     client.execute("CREATE SCHEMA IF NOT EXISTS hive.readiness")
-                    client.execute("CREATE TABLE IF NOT EXISTS hive.readiness.probe (x bigint) "
-                                   "WITH (format = 'OPENX_JSON', external_location = 'local:///readiness/')")
+                    client.execute(
+                        "CREATE TABLE IF NOT EXISTS hive.readiness.probe (x bigint) "
+                        "WITH (format = 'OPENX_JSON', external_location = 'local:///readiness/')"
+                    )
                     created = True
                 if client.execute("SELECT count(*) FROM hive.readiness.probe")[1] == [[1]]:
                     return

@@ -18,8 +18,7 @@ def write_wheel(folder: Path, name: str, version: str, requires=(), console_scri
     files = {
         f"{name}/__init__.py": code.encode(),
         f"{dist_info}/METADATA": (
-            f"Metadata-Version: 2.1\nName: {name}\nVersion: {version}\n"
-            + "".join(f"Requires-Dist: {r}\n" for r in requires)
+            f"Metadata-Version: 2.1\nName: {name}\nVersion: {version}\n" + "".join(f"Requires-Dist: {r}\n" for r in requires)
         ).encode(),
         f"{dist_info}/WHEEL": b"Wheel-Version: 1.0\nGenerator: venvbuild-tests\nRoot-Is-Purelib: true\nTag: py3-none-any\n",
     }

@@ -20,12 +20,12 @@ _ONLY_VARIABLES = re.compile(r"(?:\$\{[A-Z0-9_]+\}|:)+")
 
 
 def _userinfo(match: "re.Match[str]") -> str:
-    userinfo = match.group(0)[len(match.group("scheme")):-1]
+    userinfo = match.group(0)[len(match.group("scheme")) : -1]
     return match.group(0) if _ONLY_VARIABLES.fullmatch(userinfo) else match.group("scheme") + "****@"
 
 
 def _param(match: "re.Match[str]") -> str:
-    value = match.group(0)[len(match.group("name")):]
+    value = match.group(0)[len(match.group("name")) :]
     return match.group(0) if _ONLY_VARIABLES.fullmatch(value) else match.group("name") + "****"
 
 

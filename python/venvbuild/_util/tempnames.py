@@ -44,7 +44,7 @@ def remove_abandoned(folder: Path, prefix: str) -> None:
     for path in Path(folder).glob(prefix + "*"):
         try:
             st = os.lstat(path)
-            if _abandoned(st, path.name[len(prefix):]):
+            if _abandoned(st, path.name[len(prefix) :]):
                 remove_tree(path)
         except OSError:  # best effort: what cannot be removed (another user's) must not stop this process
             pass
@@ -56,7 +56,7 @@ def abandoned(path: Path, prefix: str) -> bool:
         st = os.lstat(path)
     except FileNotFoundError:
         return False
-    return _abandoned(st, Path(path).name[len(prefix):])
+    return _abandoned(st, Path(path).name[len(prefix) :])
 
 
 def _abandoned(st: os.stat_result, tag: str) -> bool:

@@ -11,8 +11,19 @@ from venvbuild.build.workdir import WorkDir
 from venvbuild.record import metadata
 
 
-def build(requirements_file, env_name, python, *, store, fail_on_conflicts=False, installer_name="pip",
-          compression="gz", allow_unpinned=False, work_dir=None, reuse=False) -> Tuple[dict, bool]:
+def build(
+    requirements_file,
+    env_name,
+    python,
+    *,
+    store,
+    fail_on_conflicts=False,
+    installer_name="pip",
+    compression="gz",
+    allow_unpinned=False,
+    work_dir=None,
+    reuse=False,
+) -> Tuple[dict, bool]:
     """Build and publish; returns (the stored metadata, reused). With reuse, a published build of the same
     build_key is returned instead, before installing (or, when another build of the key published first
     meanwhile, instead of publishing). A temporary work folder is removed after success or an abort, and kept,
@@ -22,9 +33,17 @@ def build(requirements_file, env_name, python, *, store, fail_on_conflicts=False
     succeeded = aborted = installing = False
     removing = None
     try:
-        stages.validate(work, requirements_file, env_name, python, allow_unpinned=allow_unpinned,
-                        installer_name=installer_name, compression=compression, store=store,
-                        reuse_store=store if reuse else None)
+        stages.validate(
+            work,
+            requirements_file,
+            env_name,
+            python,
+            allow_unpinned=allow_unpinned,
+            installer_name=installer_name,
+            compression=compression,
+            store=store,
+            reuse_store=store if reuse else None,
+        )
         if work.reused_file.exists():
             succeeded = True
             return metadata.read(work.reused_file), True

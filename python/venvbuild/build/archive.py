@@ -96,7 +96,6 @@ def _zstd_writer(out: _HashingWriter):
     return compressor.stream_writer(out, closefd=False)
 
 
-
 @dataclass
 class Packed:
     sha256: str
@@ -143,7 +142,7 @@ def _relative_link(entry: _Entry, prefixes: Sequence[bytes]) -> str:
     for prefix in prefixes:
         target = entry.target.encode()
         if target == prefix or target.startswith(prefix + b"/"):
-            inside = target[len(prefix):].decode().lstrip("/")
+            inside = target[len(prefix) :].decode().lstrip("/")
             return os.path.relpath("/" + inside, "/" + os.path.dirname(entry.rel))
     return entry.target
 
@@ -230,7 +229,7 @@ class _Contents:
 
 _TYPES = {"dir": tarfile.DIRTYPE, "file": tarfile.REGTYPE, "symlink": tarfile.SYMTYPE}
 _GNU_MAGIC = tarfile.GNU_MAGIC
-_OCTAL_12 = 8 ** 11  # a size from here on is written in base 256: tarfile's business
+_OCTAL_12 = 8**11  # a size from here on is written in base 256: tarfile's business
 
 
 def _header(name: str, kind: str, mode: int, size: int = 0, target: str = "") -> bytes:
@@ -244,14 +243,14 @@ def _header(name: str, kind: str, mode: int, size: int = 0, target: str = "") ->
     if len(raw_name) > tarfile.LENGTH_NAME or len(raw_target) > tarfile.LENGTH_LINK or size >= _OCTAL_12:
         return _tarfile_header(name, kind, mode, size, target)
     block = bytearray(tarfile.BLOCKSIZE)
-    block[0:len(raw_name)] = raw_name
+    block[0 : len(raw_name)] = raw_name
     block[100:108] = b"%07o\0" % (mode & 0o7777)
     block[108:124] = b"0000000\0" * 2  # uid, gid
     block[124:136] = b"%011o\0" % size
     block[136:148] = b"%011o\0" % MTIME
     block[148:156] = b" " * 8  # the checksum counts its own field as spaces
     block[156:157] = _TYPES[kind]
-    block[157:157 + len(raw_target)] = raw_target
+    block[157 : 157 + len(raw_target)] = raw_target
     block[257:265] = _GNU_MAGIC
     block[148:155] = b"%06o\0" % sum(block)
     return bytes(block)
@@ -306,8 +305,7 @@ class _TarWriter:
         self._flush()
 
 
-def write(venv: Path, target: Path, compression: str, arcroot: str = "venv",
-          prefixes: Sequence[str] = ()) -> Packed:
+def write(venv: Path, target: Path, compression: str, arcroot: str = "venv", prefixes: Sequence[str] = ()) -> Packed:
     """Archive venv as arcroot/ into target. prefixes: the paths the venv was built at besides its path
     as given and resolved, replaced by the placeholder in text files.
 

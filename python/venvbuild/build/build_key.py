@@ -35,6 +35,7 @@ a URL's user-info keeps the key, anything else about an index changes it.
 The requirements are read through the reader's model (venvbuild.build.requirements_reader, via requirements.parse), in
 requirement_lines() and index_options() only.
 """
+
 import hashlib
 import json
 import os
@@ -55,22 +56,54 @@ from venvbuild.errors import InstallError
 # other PIP_* and UV_* variable counts.
 IGNORED_ENV = {
     # what is shown or logged
-    "PIP_PROGRESS_BAR", "PIP_NO_COLOR", "PIP_VERBOSE", "PIP_QUIET", "PIP_LOG", "PIP_LOG_FILE", "PIP_LOCAL_LOG",
-    "PIP_DISABLE_PIP_VERSION_CHECK", "PIP_NO_PYTHON_VERSION_WARNING", "PIP_NO_WARN_SCRIPT_LOCATION",
-    "PIP_NO_WARN_CONFLICTS", "PIP_ROOT_USER_ACTION", "UV_NO_PROGRESS",
+    "PIP_PROGRESS_BAR",
+    "PIP_NO_COLOR",
+    "PIP_VERBOSE",
+    "PIP_QUIET",
+    "PIP_LOG",
+    "PIP_LOG_FILE",
+    "PIP_LOCAL_LOG",
+    "PIP_DISABLE_PIP_VERSION_CHECK",
+    "PIP_NO_PYTHON_VERSION_WARNING",
+    "PIP_NO_WARN_SCRIPT_LOCATION",
+    "PIP_NO_WARN_CONFLICTS",
+    "PIP_ROOT_USER_ACTION",
+    "UV_NO_PROGRESS",
     # prompts (venvbuild sets PIP_NO_INPUT itself) and refusing to run outside a venv (the build is one)
-    "PIP_NO_INPUT", "PIP_REQUIRE_VIRTUALENV",
+    "PIP_NO_INPUT",
+    "PIP_REQUIRE_VIRTUALENV",
     # where the cache is, and whether it is used
-    "PIP_CACHE_DIR", "PIP_NO_CACHE_DIR", "UV_CACHE_DIR", "UV_NO_CACHE",
+    "PIP_CACHE_DIR",
+    "PIP_NO_CACHE_DIR",
+    "UV_CACHE_DIR",
+    "UV_NO_CACHE",
     # how long and how often a download is tried, how many at once
-    "PIP_TIMEOUT", "PIP_DEFAULT_TIMEOUT", "PIP_RETRIES", "UV_HTTP_TIMEOUT", "UV_REQUEST_TIMEOUT",
-    "UV_HTTP_RETRIES", "UV_CONCURRENT_DOWNLOADS", "UV_CONCURRENT_BUILDS", "UV_CONCURRENT_INSTALLS",
+    "PIP_TIMEOUT",
+    "PIP_DEFAULT_TIMEOUT",
+    "PIP_RETRIES",
+    "UV_HTTP_TIMEOUT",
+    "UV_REQUEST_TIMEOUT",
+    "UV_HTTP_RETRIES",
+    "UV_CONCURRENT_DOWNLOADS",
+    "UV_CONCURRENT_BUILDS",
+    "UV_CONCURRENT_INSTALLS",
     # bookkeeping: removed before pip runs (installer._run), or set by pip and uv for their own children
-    "PIP_PYTHON", "PIP_BUILD_TRACKER", "PIP_REQ_TRACKER", "UV_RUN_RECURSION_DEPTH",
+    "PIP_PYTHON",
+    "PIP_BUILD_TRACKER",
+    "PIP_REQ_TRACKER",
+    "UV_RUN_RECURSION_DEPTH",
 }
 # Variables naming files: they count by the files' content.
-FILE_ENV = {"PIP_REQUIREMENT", "PIP_CONSTRAINT", "PIP_BUILD_CONSTRAINT", "PIP_CONFIG_FILE", "UV_CONSTRAINT",
-            "UV_OVERRIDE", "UV_BUILD_CONSTRAINT", "UV_CONFIG_FILE"}
+FILE_ENV = {
+    "PIP_REQUIREMENT",
+    "PIP_CONSTRAINT",
+    "PIP_BUILD_CONSTRAINT",
+    "PIP_CONFIG_FILE",
+    "UV_CONSTRAINT",
+    "UV_OVERRIDE",
+    "UV_BUILD_CONSTRAINT",
+    "UV_CONFIG_FILE",
+}
 
 
 @dataclass(frozen=True)
@@ -207,14 +240,16 @@ def config_files(installer_name: str, environ, cwd: Path | None = None) -> List[
         if environ.get("PIP_CONFIG_FILE") == os.devnull:  # pip then reads no configuration file at all
             return []
         places = [d / "pip" / "pip.conf" for d in config_dirs] + [
-            Path("/etc/pip.conf"), home / ".pip" / "pip.conf", config_home / "pip" / "pip.conf",
-            home / "Library" / "Application Support" / "pip" / "pip.conf"]
+            Path("/etc/pip.conf"),
+            home / ".pip" / "pip.conf",
+            config_home / "pip" / "pip.conf",
+            home / "Library" / "Application Support" / "pip" / "pip.conf",
+        ]
         found = [(str(p), p) for p in places if p.is_file()]
         helper = Path(sys.prefix) / "pip.conf"  # the helper's pip (installer.helper_pip_serves) reads its own
         if helper.is_file():
             found.append(("helper prefix pip.conf", helper))
-    named = [(label.replace(str(home), "~", 1) if label.startswith(str(home)) else label, path)
-             for label, path in found]
+    named = [(label.replace(str(home), "~", 1) if label.startswith(str(home)) else label, path) for label, path in found]
     return [f"{installer_name} config {label}={_file_digest(path)}" for label, path in named]
 
 

@@ -95,8 +95,15 @@ def _cycles(tree: list) -> List[Conflict]:
         if len(group) == 1 and start not in graph.get(start, []):
             continue
         path = _path_back(graph, start, group)
-        records.append(Conflict("cycle", names[start], " -> ".join(names[k] for k in path), versions[start],
-                                f"{names[path[-2]]} {versions[path[-2]]}"))
+        records.append(
+            Conflict(
+                "cycle",
+                names[start],
+                " -> ".join(names[k] for k in path),
+                versions[start],
+                f"{names[path[-2]]} {versions[path[-2]]}",
+            )
+        )
     return records
 
 

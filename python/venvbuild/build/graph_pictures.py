@@ -34,9 +34,12 @@ class Edge:
 
 def graph(tree: list):
     """(nodes, edges) of pipdeptree's JSON tree, nodes sorted by key, edges in the tree's order."""
-    nodes = {e["package"]["key"]: Node(e["package"]["key"],
-                                       f"{e['package']['package_name']} {e['package']['installed_version']}", False)
-             for e in tree}
+    nodes = {
+        e["package"]["key"]: Node(
+            e["package"]["key"], f"{e['package']['package_name']} {e['package']['installed_version']}", False
+        )
+        for e in tree
+    }
     cyclic = conflicts.cyclic_keys(tree)
     edges: List[Edge] = []
     for entry in tree:
@@ -75,8 +78,12 @@ def mermaid(tree: list) -> str:
 
 def dot(tree: list) -> str:
     nodes, edges = graph(tree)
-    lines = ["digraph pipdeptree {", "  rankdir=LR;", '  node [shape=box, fontname="Helvetica", fontsize=10];',
-             '  edge [fontname="Helvetica", fontsize=9];']
+    lines = [
+        "digraph pipdeptree {",
+        "  rankdir=LR;",
+        '  node [shape=box, fontname="Helvetica", fontsize=10];',
+        '  edge [fontname="Helvetica", fontsize=9];',
+    ]
     for node in nodes:
         style = f', style=dashed, color="{CONFLICT_COLOUR}", fontcolor="{CONFLICT_COLOUR}"' if node.missing else ""
         lines.append(f"  {_dot_id(node.key)} [label={_dot_id(node.label)}{style}];")

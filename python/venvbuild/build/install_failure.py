@@ -35,7 +35,7 @@ def _uv_causes(lines: List[str]) -> str | None:
     # uv: "× No solution found when resolving dependencies:" then "╰─▶ Because ..." lines.
     for index, line in enumerate(lines):
         if "No solution found when resolving dependencies" in line:
-            rest = [later.strip().lstrip("╰─▶").strip() for later in lines[index + 1:]]
+            rest = [later.strip().lstrip("╰─▶").strip() for later in lines[index + 1 :]]
             text = " ".join(part for part in rest if part and not part.startswith("hint:"))
             return text or None
     return None
@@ -48,7 +48,7 @@ def error_line(lines: List[str]) -> str:
     if not starts:
         return next((text.strip() for text in reversed(lines) if text.strip()), "no output")[:300]
     parts = [lines[starts[0]].strip()]
-    for line in lines[starts[0] + 1:]:
+    for line in lines[starts[0] + 1 :]:
         cause = _CAUSE.match(line.rstrip("\n"))
         if cause:
             parts.append(cause.group("text").strip())

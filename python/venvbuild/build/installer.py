@@ -57,9 +57,24 @@ def create_venv(base_python: str, venv: Path, installer: str, log: Path, prompt:
     # direct_url.json and `pip freeze --all` would print `pip @ file:///...`.
     pins = ["==".join(Path(w).name.split("-")[:2]) for w in wheels]
     run_pip = _helper_pip_command(venv) if helper_pip else [str(venv_python(venv)), f"{pip_wheel}/pip"]
-    _run([*run_pip, "install", "--no-compile", "--no-index", "--no-deps",
-          "--find-links", str(Path(pip_wheel).parent), "--disable-pip-version-check", "--no-cache-dir", "--quiet",
-          *pins], log, failure, hermetic=True)
+    _run(
+        [
+            *run_pip,
+            "install",
+            "--no-compile",
+            "--no-index",
+            "--no-deps",
+            "--find-links",
+            str(Path(pip_wheel).parent),
+            "--disable-pip-version-check",
+            "--no-cache-dir",
+            "--quiet",
+            *pins,
+        ],
+        log,
+        failure,
+        hermetic=True,
+    )
 
 
 # pip's --python: run this pip's code with another interpreter, installing into that interpreter's env.
@@ -84,8 +99,12 @@ def helper_pip_serves(facts: dict) -> bool:
     if Path(str(pip.locate_file(""))).resolve() != Path(sysconfig.get_paths()["purelib"]).resolve():
         return False
     helper_abi = sysconfig.get_config_var("SOABI") or sys.implementation.cache_tag
-    return (usable and found == facts.get("bundled_pip") and facts.get("implementation") == sys.implementation.name
-            and facts.get("abi") == helper_abi)
+    return (
+        usable
+        and found == facts.get("bundled_pip")
+        and facts.get("implementation") == sys.implementation.name
+        and facts.get("abi") == helper_abi
+    )
 
 
 def _helper_pip_command(venv: Path) -> List[str]:
@@ -95,8 +114,10 @@ def _helper_pip_command(venv: Path) -> List[str]:
 
 def _bundled_wheels(base_python: str) -> list[str]:
     """The wheels `python -m ensurepip` installs, from the base interpreter's own ensurepip."""
-    probe = ("import ensurepip, glob, os; "
-             "print('\\n'.join(sorted(glob.glob(os.path.join(os.path.dirname(ensurepip.__file__), '_bundled', '*.whl')))))")
+    probe = (
+        "import ensurepip, glob, os; "
+        "print('\\n'.join(sorted(glob.glob(os.path.join(os.path.dirname(ensurepip.__file__), '_bundled', '*.whl')))))"
+    )
     try:
         done = subprocess.run([base_python, "-c", probe], capture_output=True, text=True, timeout=60)
     except (OSError, subprocess.TimeoutExpired):
@@ -105,8 +126,9 @@ def _bundled_wheels(base_python: str) -> list[str]:
     return wheels if any(Path(w).name.startswith("pip-") for w in wheels) else []
 
 
-def install(venv: Path, requirements: Path, installer: str, log: Path, helper_pip: bool = False,
-            named: Path | None = None) -> None:
+def install(
+    venv: Path, requirements: Path, installer: str, log: Path, helper_pip: bool = False, named: Path | None = None
+) -> None:
     """Install requirements into venv; named: the file to name in a failure (the user's, of which
     requirements is a copy)."""
     python = str(venv_python(venv))
@@ -138,8 +160,9 @@ def _run(command: List[str], log: Path, failure, hermetic: bool = False):
     with open(log, "a", encoding="utf-8") as out:
         out.write("$ " + redact(" ".join(command)) + "\n")
         try:
-            proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=env,
-                                    text=True, errors="replace", bufsize=1)
+            proc = subprocess.Popen(
+                command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=env, text=True, errors="replace", bufsize=1
+            )
         except OSError as exc:
             raise InstallError(f"cannot run {command[0]}: {exc.strerror}") from None
         assert proc.stdout is not None  # stdout=PIPE

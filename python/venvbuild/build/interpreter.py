@@ -58,8 +58,7 @@ def probe(executable) -> Interpreter | None:
     # A venv's python (the helper's own, say) stands for its base interpreter: a venv made from it
     # records the base, and so does the `command` line of its pyvenv.cfg.
     real = info.get("base_executable") or info["executable"]
-    return Interpreter(executable=real, version=info["version"], platform=info["platform"],
-                       identity=info.get("identity"))
+    return Interpreter(executable=real, version=info["version"], platform=info["platform"], identity=info.get("identity"))
 
 
 def _candidates(minor: str) -> list[str]:

@@ -42,8 +42,10 @@ def run(python: Path):
 
 def packages(tree: list) -> list[Package]:
     """Every distribution in the environment, sorted by name (case-insensitively)."""
-    found = {entry["package"]["key"]: Package(entry["package"]["package_name"], entry["package"]["installed_version"])
-             for entry in tree}
+    found = {
+        entry["package"]["key"]: Package(entry["package"]["package_name"], entry["package"]["installed_version"])
+        for entry in tree
+    }
     return sorted(found.values(), key=lambda p: (p.name.lower(), p.version))
 
 

@@ -20,8 +20,9 @@ class VersionTaken(StoreError):
     """Another build holds this version in the store."""
 
 
-def publish(build_dir: Path, store: ObjectStore, renumber: bool = False, pointer_claimed: bool = False,
-            give_up_archive: bool = False) -> dict:
+def publish(
+    build_dir: Path, store: ObjectStore, renumber: bool = False, pointer_claimed: bool = False, give_up_archive: bool = False
+) -> dict:
     """give_up_archive: build_dir is a temporary build's, never written again, so a local store on the same
     file system may link its archive into place instead of copying it."""
     try:
@@ -30,8 +31,7 @@ def publish(build_dir: Path, store: ObjectStore, renumber: bool = False, pointer
         raise StoreError(f"publish: {exc.filename or build_dir}: {exc.strerror or exc}") from None
 
 
-def _publish(build_dir: Path, store: ObjectStore, renumber: bool, pointer_claimed: bool,
-             give_up_archive: bool = False) -> dict:
+def _publish(build_dir: Path, store: ObjectStore, renumber: bool, pointer_claimed: bool, give_up_archive: bool = False) -> dict:
     """Publish the seven artifacts of build_dir (and the extra ones its metadata lists); returns the metadata as stored.
 
     Re-running after an interruption finishes the job: objects already stored with the same sha256 are
@@ -51,8 +51,10 @@ def _publish(build_dir: Path, store: ObjectStore, renumber: bool, pointer_claime
     _put(store, layout.record_key(store, version), meta_path_of(build_dir), version)
     say(f"published {version} to {store.url(layout.build_folder(store, version))}")
     if claimed_as is not None and claimed_as != version:
-        say(f"warning: the build_key's reuse pointer names {claimed_as}, which another build took; "
-            "`venvbuild gc` clears it and the next build of these inputs claims it again")
+        say(
+            f"warning: the build_key's reuse pointer names {claimed_as}, which another build took; "
+            "`venvbuild gc` clears it and the next build of these inputs claims it again"
+        )
     elif claimed_as is None and _claims_pointer(meta):
         try:
             reuse.claim(store, meta["env_name"], meta["build_key"], version, _claim_id(build_dir, meta))
@@ -61,8 +63,9 @@ def _publish(build_dir: Path, store: ObjectStore, renumber: bool, pointer_claime
     return meta
 
 
-def publish_or_reuse(build_dir: Path, store: ObjectStore, renumber: bool = False,
-                     give_up_archive: bool = False) -> Tuple[dict, bool]:
+def publish_or_reuse(
+    build_dir: Path, store: ObjectStore, renumber: bool = False, give_up_archive: bool = False
+) -> Tuple[dict, bool]:
     """Publish, unless another build of the same build_key claimed the key's pointer first: then
     publish nothing and return that build once it is published. Returns (metadata, reused)."""
     build_dir = Path(build_dir)
@@ -75,8 +78,10 @@ def publish_or_reuse(build_dir: Path, store: ObjectStore, renumber: bool = False
         return publish(build_dir, store, renumber, pointer_claimed=True, give_up_archive=give_up_archive), False
     winner = reuse.wait_for_winner(store, held, meta["build_key"])
     if winner is None:
-        say(f"reuse: the build_key's pointer names {held.get('venv_version')}, which is not a published build "
-            "of these inputs; publishing this build")
+        say(
+            f"reuse: the build_key's pointer names {held.get('venv_version')}, which is not a published build "
+            "of these inputs; publishing this build"
+        )
         return publish(build_dir, store, renumber, give_up_archive=give_up_archive), False
     reuse.record_returned(store, winner)
     say(f"reuse: {winner['venv_version']} claimed this build_key first; returning it, nothing published")
@@ -125,11 +130,17 @@ def _note_other_content(build_dir: Path, meta: dict, store: ObjectStore) -> dict
         earlier = reuse.published(store, version)
     except ValueError:
         return meta
-    if earlier is None or earlier.get("build_key") != meta["build_key"] or not earlier.get("content_key") \
-            or earlier.get("content_key") == meta.get("content_key"):
+    if (
+        earlier is None
+        or earlier.get("build_key") != meta["build_key"]
+        or not earlier.get("content_key")
+        or earlier.get("content_key") == meta.get("content_key")
+    ):
         return meta
-    say(f"warning: {version} has the same build_key but other content: the index served different files "
-        f"for the same inputs (recorded as content_differs_from)")
+    say(
+        f"warning: {version} has the same build_key but other content: the index served different files "
+        f"for the same inputs (recorded as content_differs_from)"
+    )
     meta = {**meta, "content_differs_from": version}
     metadata.write(meta, meta_path_of(build_dir))
     return meta
@@ -154,8 +165,14 @@ def _claim_version(build_dir: Path, meta: dict, store: ObjectStore, renumber: bo
             metadata.write(meta, build_dir / artifacts.METADATA)
             archive = _names(meta)[0]
             # _verify checked the archive against archive_sha256 moments ago: not hashed again.
-            _put(store, layout.artifact_key(store, version, archive), build_dir / archive, version,
-                 sha256=meta["archive_sha256"], movable=give_up_archive)
+            _put(
+                store,
+                layout.artifact_key(store, version, archive),
+                build_dir / archive,
+                version,
+                sha256=meta["archive_sha256"],
+                movable=give_up_archive,
+            )
             return meta
         except VersionTaken:
             if not renumber:
@@ -178,13 +195,17 @@ def _verify(build_dir: Path, meta: dict) -> None:
     archive = build_dir / _names(meta)[0]
     size = archive.stat().st_size
     if size != meta["archive_size"]:
-        raise StoreError(f"{archive}: {size} bytes, but {artifacts.METADATA} records archive_size "
-                         f"{meta['archive_size']}; the build folder changed after the Metadata stage, nothing published")
+        raise StoreError(
+            f"{archive}: {size} bytes, but {artifacts.METADATA} records archive_size "
+            f"{meta['archive_size']}; the build folder changed after the Metadata stage, nothing published"
+        )
     for path, field in ((archive, "archive_sha256"), (build_dir / artifacts.REQUIREMENTS, "requirements_sha256")):
         found = sha256_file(path)
         if found != meta[field]:
-            raise StoreError(f"{path}: sha256 {found}, but {artifacts.METADATA} records {field} {meta[field]}; "
-                             "the build folder changed after the Metadata stage, nothing published")
+            raise StoreError(
+                f"{path}: sha256 {found}, but {artifacts.METADATA} records {field} {meta[field]}; "
+                "the build folder changed after the Metadata stage, nothing published"
+            )
 
 
 def _names(meta: dict) -> list:
@@ -222,8 +243,9 @@ def _renumbered(build_dir: Path, meta: dict, store: ObjectStore) -> dict:
     return meta
 
 
-def _put(store: ObjectStore, key: str, path: Path, version: str, quiet: bool = False,
-         sha256: str | None = None, movable: bool = False) -> None:
+def _put(
+    store: ObjectStore, key: str, path: Path, version: str, quiet: bool = False, sha256: str | None = None, movable: bool = False
+) -> None:
     local = sha256 or sha256_file(path)
     stored = store.checksum(key)
     if stored is None:
@@ -234,8 +256,6 @@ def _put(store: ObjectStore, key: str, path: Path, version: str, quiet: bool = F
         except ObjectExists:
             stored = store.checksum(key)
     if stored != local:
-        raise VersionTaken(
-            f"{store.url(key)} already exists with other content: {version} belongs to another build"
-        )
+        raise VersionTaken(f"{store.url(key)} already exists with other content: {version} belongs to another build")
     if not quiet:
         say(f"{key} already stored with the same sha256, skipped")

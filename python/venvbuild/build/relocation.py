@@ -22,9 +22,7 @@ MAX_SHEBANG = 127  # Linux's limit, and pip's (distlib's) threshold for the /bin
 TEXT, SHEBANG, RECORD = "text", "shebang", "record"
 
 # pip and uv write the long (or spaced) form as three lines: #!/bin/sh, '''exec' "EXE" ARGS "$0" "$@", ' '''
-_SH_EXEC = re.compile(
-    rb"\A#!/bin/sh\n'''exec' (?P<q>[\"']?)(?P<exe>.+?)(?P=q)(?P<args>[^\n]*?) \"\$0\" \"\$@\"\n' '''\n"
-)
+_SH_EXEC = re.compile(rb"\A#!/bin/sh\n'''exec' (?P<q>[\"']?)(?P<exe>.+?)(?P=q)(?P<args>[^\n]*?) \"\$0\" \"\$@\"\n' '''\n")
 _SIMPLE = re.compile(rb"\A#!(?P<exe>[^\s]+)(?P<args>[^\n]*)\n")
 
 
@@ -35,7 +33,7 @@ def is_text(data: bytes) -> bool:
 def _parse_shebang(data: bytes) -> Tuple[bytes, bytes, bytes] | None:
     """(interpreter, its arguments, the script after the shebang) in either of pip's forms; None without one."""
     match = _SH_EXEC.match(data) or _SIMPLE.match(data)
-    return (match.group("exe"), match.group("args"), data[match.end():]) if match else None
+    return (match.group("exe"), match.group("args"), data[match.end() :]) if match else None
 
 
 def shebang(executable: bytes, args: bytes = b"") -> bytes:
@@ -43,7 +41,7 @@ def shebang(executable: bytes, args: bytes = b"") -> bytes:
     form always quotes the interpreter: a long path may hold characters such as '&' or '(' that sh reads."""
     if b" " not in executable and len(executable) + len(args) + 3 <= MAX_SHEBANG:
         return b"#!" + executable + args + b"\n"
-    return b"#!/bin/sh\n'''exec' \"" + executable + b"\"" + args + b" \"$0\" \"$@\"\n' '''\n"
+    return b"#!/bin/sh\n'''exec' \"" + executable + b'"' + args + b" \"$0\" \"$@\"\n' '''\n"
 
 
 def _own_script(data: bytes, prefix: bytes) -> Tuple[bytes, bytes, bytes] | None:
@@ -62,7 +60,7 @@ def to_placeholder(data: bytes, prefixes: Iterable[bytes]) -> tuple | None:
         script = _own_script(data, prefix)
         if script is not None:
             exe, args, body = script
-            data = b"#!" + PLACEHOLDER + exe[len(prefix):] + args + b"\n" + body
+            data = b"#!" + PLACEHOLDER + exe[len(prefix) :] + args + b"\n" + body
             kind = SHEBANG
         data = data.replace(prefix, PLACEHOLDER)
     return kind, data
@@ -73,7 +71,7 @@ def from_placeholder(data: bytes, kind: str, dest: bytes) -> bytes:
     parsed = _parse_shebang(data) if kind == SHEBANG and data.startswith(b"#!" + PLACEHOLDER + b"/") else None
     if parsed is not None:
         exe, args, body = parsed
-        data = shebang(dest + exe[len(PLACEHOLDER):], args) + body
+        data = shebang(dest + exe[len(PLACEHOLDER) :], args) + body
     return data.replace(PLACEHOLDER, dest)
 
 
@@ -108,4 +106,3 @@ def rewrite_record(record_path: str, data: bytes, changed: Dict[str, bytes]) -> 
 def is_record(path: str) -> bool:
     parent = posixpath.basename(posixpath.dirname(path))
     return posixpath.basename(path) == "RECORD" and parent.endswith(".dist-info")
-

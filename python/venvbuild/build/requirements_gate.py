@@ -34,8 +34,24 @@ from venvbuild.build.requirements_reader import (
 from venvbuild.errors import UnpinnedError, UsageError
 from venvbuild.record import artifacts
 
-__all__ = ["MAX_BYTES", "Entry", "Line", "Option", "Requirements", "parse", "walk", "PinCheck", "pin_gate",
-           "check_pins", "unpinned_report", "Stored", "stored_text", "Read", "read", "read_back"]
+__all__ = [
+    "MAX_BYTES",
+    "Entry",
+    "Line",
+    "Option",
+    "Requirements",
+    "parse",
+    "walk",
+    "PinCheck",
+    "pin_gate",
+    "check_pins",
+    "unpinned_report",
+    "Stored",
+    "stored_text",
+    "Read",
+    "read",
+    "read_back",
+]
 
 
 def _pin_key(specifier: str) -> str:
@@ -66,9 +82,15 @@ class _PinGate:
     def add(self, entry: Entry) -> None:
         if entry.kind == "constraint":
             # pip's resolver refuses these (check_invalid_constraint_type); say so before installing.
-            problem = ("editable requirements are not allowed as constraints" if entry.editable
-                       else "a constraint needs a package name" if entry.name is None
-                       else "constraints cannot have extras" if entry.extras else None)
+            problem = (
+                "editable requirements are not allowed as constraints"
+                if entry.editable
+                else "a constraint needs a package name"
+                if entry.name is None
+                else "constraints cannot have extras"
+                if entry.extras
+                else None
+            )
             if problem:
                 raise UsageError(f"{entry.line.where()}: {problem} (pip refuses it)")
         if entry.kind == "requirement":
@@ -86,8 +108,10 @@ class _PinGate:
         elif hash(key) in self.only:
             earlier = self.first_pin.setdefault(key, (entry.specifier, entry.line.path, entry.line.lineno))
             if earlier[0] != entry.specifier and _pin_key(earlier[0]) != _pin_key(entry.specifier):
-                self.report.append(f"{entry.line.where()}: {entry.name} pinned to {entry.pinned_version}, "
-                                   f"but to {earlier[0].lstrip('=')} at {earlier[1]}:{earlier[2]}")
+                self.report.append(
+                    f"{entry.line.where()}: {entry.name} pinned to {entry.pinned_version}, "
+                    f"but to {earlier[0].lstrip('=')} at {earlier[1]}:{earlier[2]}"
+                )
 
 
 def _gate(entries) -> "_PinGate":

@@ -45,13 +45,43 @@ _ENV_VAR = re.compile(r"\$\{(?P<name>[A-Z0-9_]+)\}")
 _BREAKS = "\n\r\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029"
 _CHUNK = 1 << 16
 _URL_SCHEMES = {"http", "https", "file", "ftp"} | {
-    "bzr+file", "bzr+ftp", "bzr+http", "bzr+https", "bzr+lp", "bzr+sftp", "bzr+ssh", "git+file", "git+git",
-    "git+http", "git+https", "git+ssh", "hg+file", "hg+http", "hg+https", "hg+ssh", "hg+static-http", "svn+file",
-    "svn+http", "svn+https", "svn+ssh", "svn+svn",
+    "bzr+file",
+    "bzr+ftp",
+    "bzr+http",
+    "bzr+https",
+    "bzr+lp",
+    "bzr+sftp",
+    "bzr+ssh",
+    "git+file",
+    "git+git",
+    "git+http",
+    "git+https",
+    "git+ssh",
+    "hg+file",
+    "hg+http",
+    "hg+https",
+    "hg+ssh",
+    "hg+static-http",
+    "svn+file",
+    "svn+http",
+    "svn+https",
+    "svn+ssh",
+    "svn+svn",
 }
 _VCS = ("git", "hg", "svn", "bzr")
 _ARCHIVES = (
-    ".zip", ".whl", ".tar.bz2", ".tbz", ".tar.gz", ".tgz", ".tar", ".tar.xz", ".txz", ".tlz", ".tar.lz", ".tar.lzma",
+    ".zip",
+    ".whl",
+    ".tar.bz2",
+    ".tbz",
+    ".tar.gz",
+    ".tgz",
+    ".tar",
+    ".tar.xz",
+    ".txz",
+    ".tlz",
+    ".tar.lz",
+    ".tar.lzma",
 )
 _EGG = re.compile(r"[#&]egg=([^&]*)")
 _FULL_COMMIT = re.compile(r"@(?:[0-9a-f]{40}|[0-9a-f]{64})$")
@@ -86,8 +116,7 @@ class _LineOptions(optparse.OptionParser):
         add("--use-feature", dest="features_enabled", action="append")
         add("--global-option", dest="global_options", action="append")
         add("--hash", dest="hashes", action="callback", type="string", callback=_hash_option)
-        add("-C", "--config-settings", dest="config_settings", action="callback", type="string",
-            callback=_config_setting)
+        add("-C", "--config-settings", dest="config_settings", action="callback", type="string", callback=_config_setting)
 
     def error(self, msg):
         unknown = msg.partition("no such option: ")[2]
@@ -237,8 +266,9 @@ def _walk(path: Path, kind: str, chain, budget: _Budget, included_at: Tuple[Line
     resolved = path.resolve()
     if resolved in chain and included_at is not None:  # the top file starts the chain
         line, option = included_at
-        raise UsageError(f"{line.where()}: {option}: includes itself through "
-                         f"{' -> '.join(p.name for p in chain)} (an include cycle)")
+        raise UsageError(
+            f"{line.where()}: {option}: includes itself through {' -> '.join(p.name for p in chain)} (an include cycle)"
+        )
     if len(chain) >= MAX_DEPTH and included_at is not None:
         raise UsageError(f"{included_at[0].where()}: {included_at[1]}: includes nested more than {MAX_DEPTH} deep")
     chain = (*chain, resolved)
@@ -265,8 +295,7 @@ def _item(line: Line, kind: str) -> Item:
         else:
             option, value, include_kind = "-c", values["constraints"][0], "constraint"
         if "://" in value or re.match(r"(?i)(https?|file):", value):
-            raise UsageError(f"{line.where()}: {option} {redact(value)}: "
-                             "remote includes are not supported, use a local file")
+            raise UsageError(f"{line.where()}: {option} {redact(value)}: remote includes are not supported, use a local file")
         return Include(line, line.path.parent / value, include_kind, f"{option} {value}", kind)
     return Option(line, values, kind)
 
@@ -275,9 +304,15 @@ def to_records(items) -> List[Dict[str, Any]]:
     """items as JSON values: where each line was read, the kind of file it was in and its text as written
     (before ${VAR} expansion: no variable's value, often a credential, is kept), credentials redacted.
     from_records gives the items back, without reading any file."""
-    return [{"path": str(item.line.path), "lineno": item.line.lineno, "written": redact(item.line.written),
-             "kind": item.file_kind if isinstance(item, (Option, Include)) else item.kind}
-            for item in items]
+    return [
+        {
+            "path": str(item.line.path),
+            "lineno": item.line.lineno,
+            "written": redact(item.line.written),
+            "kind": item.file_kind if isinstance(item, (Option, Include)) else item.kind,
+        }
+        for item in items
+    ]
 
 
 def from_records(records) -> List[Item]:
@@ -312,8 +347,7 @@ def _physical_lines(path: Path, budget: _Budget, included_at) -> Iterator[str]:
         if stat.S_ISDIR(info.st_mode):
             raise UsageError(f"{where}is a directory, not a requirements file")
         if not stat.S_ISREG(info.st_mode):
-            raise UsageError(f"{where}is not a regular file (a device, FIFO or socket); "
-                             "requirements files must be regular files")
+            raise UsageError(f"{where}is not a regular file (a device, FIFO or socket); requirements files must be regular files")
         if info.st_size > budget.left:
             raise UsageError(too_large)
         decoder = codecs.getincrementaldecoder("utf-8")()
@@ -400,8 +434,7 @@ def _parse_options(line: Line, options: str) -> Dict[str, Any]:
 
 
 def _requirement(line: Line, kind: str, text: str, options: Dict[str, Any], editable: bool) -> Entry:
-    entry = Entry(line=line, kind=kind, editable=editable, requirement_text=text,
-                  hashes=dict(options.get("hashes") or {}))
+    entry = Entry(line=line, kind=kind, editable=editable, requirement_text=text, hashes=dict(options.get("hashes") or {}))
     if editable:
         entry.url = text
         egg = _EGG.search(text)

@@ -69,8 +69,18 @@ def allocate_version(now: datetime, store=None) -> datetime:
 
 
 @_stage("validate", USAGE)
-def validate(work: WorkDir, requirements_file, env_name: str, python: str | None, *, allow_unpinned=False,
-             installer_name="pip", compression="gz", store=None, reuse_store=None) -> State:
+def validate(
+    work: WorkDir,
+    requirements_file,
+    env_name: str,
+    python: str | None,
+    *,
+    allow_unpinned=False,
+    installer_name="pip",
+    compression="gz",
+    store=None,
+    reuse_store=None,
+) -> State:
     """Check the inputs and start the work folder. With reuse_store, a published build of the same
     build_key found there is written to work.reused_file and recorded as returned; the build stops there."""
     naming.check("env_name", env_name, "--env-name")
@@ -131,8 +141,9 @@ def install(work: WorkDir) -> State:
     state = work.load(after="validate")
     requirements = _install_file(work, state)
     with _writing(work.log):
-        installer.create_venv(state.interpreter, work.venv, state.installer, work.log, prompt=state.env_name,
-                              helper_pip=_helper_pip(state))
+        installer.create_venv(
+            state.interpreter, work.venv, state.installer, work.log, prompt=state.env_name, helper_pip=_helper_pip(state)
+        )
     got = interpreter.probe(installer.venv_python(work.venv))
     if got is None or got.minor != state.python_version:
         found = got.version if got else "nothing that runs"
@@ -140,8 +151,9 @@ def install(work: WorkDir) -> State:
     state.python_full_version, state.platform = got.version, got.platform
     state.python_home = _pyvenv_home(work.venv)
     with _writing(work.log):
-        installer.install(work.venv, requirements, state.installer, work.log,
-                          helper_pip=_helper_pip(state), named=Path(state.requirements))
+        installer.install(
+            work.venv, requirements, state.installer, work.log, helper_pip=_helper_pip(state), named=Path(state.requirements)
+        )
     work.save(state, "install")
     return state
 
@@ -161,9 +173,11 @@ def _install_file(work: WorkDir, state: State) -> Path:
         return Path(state.requirements)
     if state.requirements_credentials:
         if requirements_gate.read(state.requirements).records != state.requirements_read:
-            raise UsageError(f"{state.requirements}: changed since the validate stage read it (it holds "
-                             "credentials, which are never copied, so it is installed from where it is); "
-                             "run validate again")
+            raise UsageError(
+                f"{state.requirements}: changed since the validate stage read it (it holds "
+                "credentials, which are never copied, so it is installed from where it is); "
+                "run validate again"
+            )
         return Path(state.requirements)
     stored = _requirements(state).stored()
     folder = work.path / "install"
@@ -177,8 +191,11 @@ def _install_file(work: WorkDir, state: State) -> Path:
 def _helper_pip(state: State) -> bool:
     """validate's choice, checked again: `venvbuild install --work-dir` may run in another helper."""
     inputs = state.build_inputs or {}
-    facts = {"implementation": inputs.get("implementation"), "abi": inputs.get("abi"),
-             "bundled_pip": inputs.get("installer_version")}
+    facts = {
+        "implementation": inputs.get("implementation"),
+        "abi": inputs.get("abi"),
+        "bundled_pip": inputs.get("installer_version"),
+    }
     return state.helper_pip and installer.helper_pip_serves(facts)
 
 
@@ -197,9 +214,12 @@ def inspect(work: WorkDir, fail_on_conflicts: bool = False) -> State:
     tree = pipdeptree_run.load(as_json)
     out = work.artifacts
     pins = [p.pin() for p in pipdeptree_run.packages(tree)]
-    for name, content in ((artifacts.PIPDEPTREE_TXT, text), (artifacts.PIPDEPTREE_JSON, json.dumps(tree, indent=2) + "\n"),
-                          (artifacts.INSTALLED_TXT, "".join(f"{pin}\n" for pin in pins)),
-                          (artifacts.INSTALLED_JSON, json.dumps(pins, indent=2) + "\n")):
+    for name, content in (
+        (artifacts.PIPDEPTREE_TXT, text),
+        (artifacts.PIPDEPTREE_JSON, json.dumps(tree, indent=2) + "\n"),
+        (artifacts.INSTALLED_TXT, "".join(f"{pin}\n" for pin in pins)),
+        (artifacts.INSTALLED_JSON, json.dumps(pins, indent=2) + "\n"),
+    ):
         with _writing(out / name):
             (out / name).write_text(content, encoding="utf-8")
     write_graphs(tree, out)
@@ -210,17 +230,17 @@ def inspect(work: WorkDir, fail_on_conflicts: bool = False) -> State:
     unpinned = build_key.unpinned_installed(_requirements(state).parsed, pins)
     state.fully_pinned = unpinned is None
     if unpinned is not None and state.reuse:
-        say(f"reuse: {unpinned} is installed but not pinned by the requirements: this build cannot be reused "
-            "(pin the whole installed set, e.g. from installed_packages.txt)")
+        say(
+            f"reuse: {unpinned} is installed but not pinned by the requirements: this build cannot be reused "
+            "(pin the whole installed set, e.g. from installed_packages.txt)"
+        )
     state.conflicts = [c.as_record() for c in found]
     work.save(state, "inspect")
     breaking = [c for c in found if c.breaks]
     for conflict in found:
         say(f"{'conflict' if conflict.breaks else 'warning'}: {conflict.describe()}")
     if breaking and fail_on_conflicts:
-        raise ConflictError(
-            f"{len(breaking)} dependency conflict(s), first: {breaking[0].describe()} (reports in {out})"
-        )
+        raise ConflictError(f"{len(breaking)} dependency conflict(s), first: {breaking[0].describe()} (reports in {out})")
     say(f"{len(pins)} packages installed, {len(breaking)} conflict(s)")
     return state
 

@@ -1,10 +1,10 @@
 """The work folder shared by the stages of one build, and the state each stage leaves for the next.
 
-    <work>/state.json     what the stages found so far
-    <work>/venv/          the environment being built
-    <work>/install.log    the installer's output, credentials redacted
-    <work>/artifacts/     the seven artifacts, i.e. the build folder that `venvbuild publish` takes
-    <work>/reused.json    only when a reuse returned a published build instead: its metadata
+<work>/state.json     what the stages found so far
+<work>/venv/          the environment being built
+<work>/install.log    the installer's output, credentials redacted
+<work>/artifacts/     the seven artifacts, i.e. the build folder that `venvbuild publish` takes
+<work>/reused.json    only when a reuse returned a published build instead: its metadata
 """
 
 import json

@@ -56,26 +56,32 @@ def generate(store, store_spec: str, target) -> dict:
             version = meta["venv_version"]
             before = catalog.previous[version]
             page = pages.build_page_path(version)
-            inputs = _digest(fingerprint, record_digest[version], before and record_digest[before["venv_version"]],
-                             store_spec)
+            inputs = _digest(fingerprint, record_digest[version], before and record_digest[before["venv_version"]], store_spec)
             # A published build never changes: neither does its page (same inputs).
             if previous.unchanged(page, inputs) and writer.keep(page, inputs):
                 continue
             writer.add(page, pages.build_page(meta, before, store_spec, _picture(store, meta)).encode(), inputs)
         for name, entry in catalog.packages.items():
             page = pages.package_page_path(name)
-            inputs = _digest(fingerprint, entry.pins, [[catalog.builds[i]["venv_version"] for i in b] for b in entry.builds],
-                             [[catalog.builds[i]["env_name"] for i in b] for b in entry.builds])
+            inputs = _digest(
+                fingerprint,
+                entry.pins,
+                [[catalog.builds[i]["venv_version"] for i in b] for b in entry.builds],
+                [[catalog.builds[i]["env_name"] for i in b] for b in entry.builds],
+            )
             if not (previous.unchanged(page, inputs) and writer.keep(page, inputs)):
                 writer.add(page, pages.package_page(entry, catalog).encode(), inputs)
-        writer.add(site.RECORDS, b"".join(json.dumps([digest, meta], separators=(",", ":")).encode() + b"\n"
-                                          for meta, digest in records))
+        writer.add(
+            site.RECORDS, b"".join(json.dumps([digest, meta], separators=(",", ":")).encode() + b"\n" for meta, digest in records)
+        )
         counts = writer.commit()
     except BaseException:
         writer.abort()
         raise
-    say(f"catalog of {len(catalog.builds)} build(s) in {target.where}: {counts['written']} file(s) written, "
-        f"{counts['kept']} unchanged, {counts['removed']} removed")
+    say(
+        f"catalog of {len(catalog.builds)} build(s) in {target.where}: {counts['written']} file(s) written, "
+        f"{counts['kept']} unchanged, {counts['removed']} removed"
+    )
     return {**counts, "builds": len(catalog.builds)}
 
 

@@ -24,20 +24,26 @@ def svg(tree: list) -> str:
             where[node.key] = (_MARGIN + column * _COLUMN, _MARGIN + row * _ROW)
     width = _MARGIN * 2 + (max(columns, default=0)) * _COLUMN + _BOX_W
     height = _MARGIN * 2 + max((len(m) for m in columns.values()), default=1) * _ROW
-    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
-             f'viewBox="0 0 {width} {height}" font-family="sans-serif" font-size="11">']
+    parts = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
+        f'viewBox="0 0 {width} {height}" font-family="sans-serif" font-size="11">'
+    ]
     for edge in edges:
         (x1, y1), (x2, y2) = where[edge.parent], where[edge.child]
         colour = _COLOURS[edge.kind]
         title = f"{edge.parent} requires {edge.child}" + ("" if edge.requirement == "Any" else edge.requirement)
-        parts.append(f'<line x1="{x1 + _BOX_W}" y1="{y1 + _BOX_H // 2}" x2="{x2}" y2="{y2 + _BOX_H // 2}" '
-                     f'stroke="{colour}" stroke-width="{1 if edge.kind == "ok" else 2}"><title>{escape(title)}</title></line>')
+        parts.append(
+            f'<line x1="{x1 + _BOX_W}" y1="{y1 + _BOX_H // 2}" x2="{x2}" y2="{y2 + _BOX_H // 2}" '
+            f'stroke="{colour}" stroke-width="{1 if edge.kind == "ok" else 2}"><title>{escape(title)}</title></line>'
+        )
     for node in nodes:
         x, y = where[node.key]
         stroke = graph_pictures.CONFLICT_COLOUR if node.missing else "#444"
         dash = ' stroke-dasharray="4 2"' if node.missing else ""
-        parts.append(f'<rect x="{x}" y="{y}" width="{_BOX_W}" height="{_BOX_H}" rx="3" fill="#fff" stroke="{stroke}"{dash}/>'
-                     f'<text x="{x + 6}" y="{y + 15}">{escape(node.label[:30])}</text>')
+        parts.append(
+            f'<rect x="{x}" y="{y}" width="{_BOX_W}" height="{_BOX_H}" rx="3" fill="#fff" stroke="{stroke}"{dash}/>'
+            f'<text x="{x + 6}" y="{y + 15}">{escape(node.label[:30])}</text>'
+        )
     parts.append("</svg>")
     return "\n".join(parts) + "\n"
 

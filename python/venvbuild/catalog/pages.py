@@ -33,20 +33,22 @@ def package_page_path(name: str) -> str:
     return f"packages/{name}.html"
 
 
-CSP = ("default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'none'; "
-       "object-src 'none'; base-uri 'none'; form-action 'none'")
+CSP = (
+    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'none'; "
+    "object-src 'none'; base-uri 'none'; form-action 'none'"
+)
 
 
 def _page(title: str, body: str, depth: int, scripts=()) -> str:
     up = "../" * depth
     tags = "".join(f'<script src="{up}{escape(s)}"></script>' for s in scripts)
     return (
-        "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
-        f"<meta http-equiv=\"Content-Security-Policy\" content=\"{escape(CSP)}\">"
-        "<meta name=\"referrer\" content=\"no-referrer\">"
-        "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
-        f"<title>{escape(title)}</title><link rel=\"icon\" href=\"data:,\"><link rel=\"stylesheet\" href=\"{up}{CSS}\"></head>\n"
-        f"<body><header><a href=\"{up}{INDEX}\">venvbuild catalog</a></header>\n<main>\n{body}\n</main>"
+        '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
+        f'<meta http-equiv="Content-Security-Policy" content="{escape(CSP)}">'
+        '<meta name="referrer" content="no-referrer">'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">'
+        f'<title>{escape(title)}</title><link rel="icon" href="data:,"><link rel="stylesheet" href="{up}{CSS}"></head>\n'
+        f'<body><header><a href="{up}{INDEX}">venvbuild catalog</a></header>\n<main>\n{body}\n</main>'
         f"<footer>venvbuild {escape(__version__)}</footer>{tags}</body></html>\n"
     )
 
@@ -70,8 +72,9 @@ def index_page() -> str:
 
 def index_data(catalog: model.Catalog) -> str:
     """The index's data as a script (a script loads from file://, where fetching JSON is refused)."""
-    builds = [[m["venv_version"], m["env_name"], m["python_version"], m["created_at"], m["is_conflict_free"]]
-              for m in catalog.builds]
+    builds = [
+        [m["venv_version"], m["env_name"], m["python_version"], m["created_at"], m["is_conflict_free"]] for m in catalog.builds
+    ]
     packages = {
         name: {"v": [[pin, model.version_parts(pin.partition("==")[2])] for pin in entry.pins], "b": entry.builds}
         for name, entry in catalog.packages.items()
@@ -100,17 +103,26 @@ def build_page(meta: dict, previous, store_spec: str, picture) -> str:
     ]
     rows = "".join(f"<tr><th>{k}</th><td>{v}</td></tr>" for k, v in facts)
     downloads = [
-        (artifacts.archive_name(version, archive), meta["venv_archive"], meta["archive_sha256"],
-         f"{meta['archive_size']:,} bytes"),
+        (
+            artifacts.archive_name(version, archive),
+            meta["venv_archive"],
+            meta["archive_sha256"],
+            f"{meta['archive_size']:,} bytes",
+        ),
         (artifacts.REQUIREMENTS, meta["requirements_file"], meta["requirements_sha256"], ""),
         (artifacts.PIPDEPTREE_JSON, meta["pipdeptree_output"], "", ""),
     ]
     base = meta["venv_archive"].rsplit("/", 1)[0]
-    for name in (artifacts.PIPDEPTREE_TXT, artifacts.INSTALLED_TXT, artifacts.INSTALLED_JSON,
-                 *meta.get("extra_artifacts", ()), artifacts.METADATA):
+    for name in (
+        artifacts.PIPDEPTREE_TXT,
+        artifacts.INSTALLED_TXT,
+        artifacts.INSTALLED_JSON,
+        *meta.get("extra_artifacts", ()),
+        artifacts.METADATA,
+    ):
         downloads.append((name, f"{base}/{name}", "", ""))
     download_rows = "".join(
-        f"<tr><td>{_link_or_text(url, name)}</td><td class=\"sha\">{escape(sha)}</td><td>{escape(size)}</td></tr>"
+        f'<tr><td>{_link_or_text(url, name)}</td><td class="sha">{escape(sha)}</td><td>{escape(size)}</td></tr>'
         for name, url, sha, size in downloads
     )
     pull = f"venvbuild pull {version} --store {_shell_word(store_spec)} --dest ./{version}"
@@ -130,7 +142,7 @@ def build_page(meta: dict, previous, store_spec: str, picture) -> str:
 <table class="downloads"><thead><tr><th>Artifact</th><th>sha256</th><th>Size</th></tr></thead><tbody>{download_rows}</tbody></table>
 <h2>Conflicts</h2><ul id="conflicts">{conflicts}</ul>
 <h2>Dependency graph</h2>{picture}
-<h2>Changes since the previous {escape(meta['env_name'])} build</h2>
+<h2>Changes since the previous {escape(meta["env_name"])} build</h2>
 {diff_html(previous, meta)}
 <h2>Packages</h2><ul id="packages" class="columns">{packages}</ul>"""
     return _page(version, body, 1)
@@ -142,22 +154,30 @@ def diff_html(previous, meta: dict) -> str:
     diff = build_diff.compare(previous, meta)
     rows = (
         [("environment", label, was, now) for label, was, now in diff.environment]
-        + [("added", n, "", v) for n, v in diff.added] + [("removed", n, v, "") for n, v in diff.removed]
+        + [("added", n, "", v) for n, v in diff.added]
+        + [("removed", n, v, "") for n, v in diff.removed]
         + [("upgraded", n, a, b) for n, a, b in diff.upgraded]
         + [("downgraded", n, a, b) for n, a, b in diff.downgraded]
         + [("changed", n, a, b) for n, a, b in diff.changed]
         + [("conflict gained", c, "", "") for c in diff.conflicts_gained]
         + [("conflict lost", c, "", "") for c in diff.conflicts_lost]
-        + [("duplicate", f"{name} in {version}: listed as {', '.join(pins)}; compared as {pins[0]}", "", "")
-           for version, name, pins in diff.duplicates]
+        + [
+            ("duplicate", f"{name} in {version}: listed as {', '.join(pins)}; compared as {pins[0]}", "", "")
+            for version, name, pins in diff.duplicates
+        ]
     )
     link = f'<a href="{escape(previous["venv_version"])}.html">{escape(previous["venv_version"])}</a>'
     if not rows:
         return f'<p id="diff">Same as {link}.</p>'
-    cells = "".join(f'<tr class="{kind.split()[0]}"><td>{escape(kind)}</td><td>{escape(str(what))}</td>'
-                    f"<td>{escape(str(a or ''))}</td><td>{escape(str(b or ''))}</td></tr>" for kind, what, a, b in rows)
-    return (f'<p>Against {link}:</p><table id="diff"><thead><tr><th>Change</th><th>What</th><th>Before</th>'
-            f"<th>After</th></tr></thead><tbody>{cells}</tbody></table>")
+    cells = "".join(
+        f'<tr class="{kind.split()[0]}"><td>{escape(kind)}</td><td>{escape(str(what))}</td>'
+        f"<td>{escape(str(a or ''))}</td><td>{escape(str(b or ''))}</td></tr>"
+        for kind, what, a, b in rows
+    )
+    return (
+        f'<p>Against {link}:</p><table id="diff"><thead><tr><th>Change</th><th>What</th><th>Before</th>'
+        f"<th>After</th></tr></thead><tbody>{cells}</tbody></table>"
+    )
 
 
 def package_page(entry: model.PackageVersions, catalog: model.Catalog) -> str:
@@ -165,7 +185,7 @@ def package_page(entry: model.PackageVersions, catalog: model.Catalog) -> str:
     for pin, indexes in reversed(list(zip(entry.pins, entry.builds))):
         links = "".join(
             f'<li><a href="../{build_page_path(catalog.builds[i]["venv_version"])}">'
-            f'{escape(catalog.builds[i]["venv_version"])}</a> {escape(catalog.builds[i]["env_name"])}</li>'
+            f"{escape(catalog.builds[i]['venv_version'])}</a> {escape(catalog.builds[i]['env_name'])}</li>"
             for i in indexes
         )
         sections.append(f"<h2>{escape(pin.partition('==')[2])}</h2><ul>{links}</ul>")

@@ -18,8 +18,12 @@ from venvbuild.catalog import pages
 from venvbuild.catalog.site import MARKER, Previous, Writer, marker, parse_marker
 from venvbuild.errors import UsageError
 
-_TYPES = {"html": "text/html; charset=utf-8", "js": "text/javascript; charset=utf-8", "css": "text/css; charset=utf-8",
-          "json": "application/json"}
+_TYPES = {
+    "html": "text/html; charset=utf-8",
+    "js": "text/javascript; charset=utf-8",
+    "css": "text/css; charset=utf-8",
+    "json": "application/json",
+}
 OTHER_TYPE = "application/octet-stream"
 _LAST = (pages.DATA, pages.INDEX)
 
@@ -36,8 +40,10 @@ class S3Site:
         data = self.store.read(self.key(MARKER))
         if data is None:
             if self.store.any_under(self.store.prefix + "/"):
-                raise UsageError(f"--out {self.where}: the prefix holds objects but was not written by venvbuild "
-                                 f"catalog (no {MARKER}); give an empty or new prefix")
+                raise UsageError(
+                    f"--out {self.where}: the prefix holds objects but was not written by venvbuild "
+                    f"catalog (no {MARKER}); give an empty or new prefix"
+                )
             return Previous()
         return parse_marker(data, self.where)
 

@@ -65,8 +65,10 @@ class LocalSite:
         path = self.out / MARKER
         if not path.is_file():
             if any(self.out.iterdir()):
-                raise UsageError(f"--out {self.where}: the folder is not empty and was not written by venvbuild "
-                                 f"catalog (no {MARKER}); give an empty or new folder")
+                raise UsageError(
+                    f"--out {self.where}: the folder is not empty and was not written by venvbuild "
+                    f"catalog (no {MARKER}); give an empty or new folder"
+                )
             return Previous()
         return parse_marker(path.read_bytes(), self.where)
 

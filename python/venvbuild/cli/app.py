@@ -15,13 +15,32 @@ from venvbuild.consume import cache
 from venvbuild.errors import EXIT_CODES, INTERNAL, INTERRUPTED, TERMINATED, USAGE, VenvbuildError
 
 # The modules in venvbuild.cli.commands, each listing its subcommands in COMMANDS; `venvbuild --help` keeps this order.
-COMMAND_MODULES = ("build", "check_pins", "stage_commands", "publish", "tag", "gc", "compact", "pull", "verify",
-                   "cache", "ddl", "search", "sql", "diff", "sbom", "vulndb", "audit", "catalog")
+COMMAND_MODULES = (
+    "build",
+    "check_pins",
+    "stage_commands",
+    "publish",
+    "tag",
+    "gc",
+    "compact",
+    "pull",
+    "verify",
+    "cache",
+    "ddl",
+    "search",
+    "sql",
+    "diff",
+    "sbom",
+    "vulndb",
+    "audit",
+    "catalog",
+)
 
 
 def commands() -> list[Command]:
-    return [command for module in COMMAND_MODULES
-            for command in importlib.import_module(f"venvbuild.cli.commands.{module}").COMMANDS]
+    return [
+        command for module in COMMAND_MODULES for command in importlib.import_module(f"venvbuild.cli.commands.{module}").COMMANDS
+    ]
 
 
 class _Parser(argparse.ArgumentParser):
@@ -39,10 +58,24 @@ def _exit_code_epilog() -> str:
 def _add_verbosity(parser, default) -> None:
     """-q/-v, before the subcommand or after it (there the default is SUPPRESS, so it does not undo one before)."""
     group = parser.add_mutually_exclusive_group()
-    group.add_argument("-q", "--quiet", dest="verbosity", action="store_const", const=console.QUIET, default=default,
-                       help="print only the result and errors: no progress, note or warning lines")
-    group.add_argument("-v", "--verbose", dest="verbosity", action="store_const", const=console.VERBOSE,
-                       default=default, help="also print detail lines on stderr: the store, keys written, timings")
+    group.add_argument(
+        "-q",
+        "--quiet",
+        dest="verbosity",
+        action="store_const",
+        const=console.QUIET,
+        default=default,
+        help="print only the result and errors: no progress, note or warning lines",
+    )
+    group.add_argument(
+        "-v",
+        "--verbose",
+        dest="verbosity",
+        action="store_const",
+        const=console.VERBOSE,
+        default=default,
+        help="also print detail lines on stderr: the store, keys written, timings",
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -84,8 +117,7 @@ def _run(args) -> int:
     try:
         code = args._run(args)
     except Terminated:
-        print("venvbuild: error: terminated by SIGTERM; stopped and cleaned up",
-              file=sys.stderr)
+        print("venvbuild: error: terminated by SIGTERM; stopped and cleaned up", file=sys.stderr)
         return TERMINATED
     except VenvbuildError as exc:
         print(f"venvbuild: error: {printable(str(exc), lines=False)}", file=sys.stderr)
@@ -101,8 +133,11 @@ def _run(args) -> int:
     except Exception as exc:
         if os.environ.get("VENVBUILD_DEBUG"):
             raise
-        print(f"venvbuild: error: internal error: {type(exc).__name__}: {printable(' '.join(str(exc).split()))} "
-              "(a bug; VENVBUILD_DEBUG=1 shows the traceback)", file=sys.stderr)
+        print(
+            f"venvbuild: error: internal error: {type(exc).__name__}: {printable(' '.join(str(exc).split()))} "
+            "(a bug; VENVBUILD_DEBUG=1 shows the traceback)",
+            file=sys.stderr,
+        )
         return INTERNAL
     console.detail(f"{args.command}: exit {code} after {time.monotonic() - started:.2f} s")
     return code

@@ -38,6 +38,7 @@ _JENKINS_COOKIES = ("JENKINS_NODE_COOKIE", "BUILD_ID", "HUDSON_COOKIE", "JENKINS
 
 # ---- locks -------------------------------------------------------------------------------------------
 
+
 def lock_path(cache: Path, name: str) -> Path:
     return Path(cache) / LOCKS / name
 
@@ -81,10 +82,28 @@ def hold_in_background(fd: int, while_exists: Path, max_hours: float) -> int:
     while_exists.write_text("venvbuild: the pulled venv is in use while this file exists\n", encoding="utf-8")
     env = {k: v for k, v in os.environ.items() if k not in _JENKINS_COOKIES}
     holder = subprocess.Popen(
-        [sys.executable, "-m", "venvbuild", "-q", "cache", "hold", "--fd", str(fd), "--while-exists",
-         str(while_exists), "--max-hours", str(max_hours)],
-        pass_fds=(fd,), start_new_session=True, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL, cwd="/")
+        [
+            sys.executable,
+            "-m",
+            "venvbuild",
+            "-q",
+            "cache",
+            "hold",
+            "--fd",
+            str(fd),
+            "--while-exists",
+            str(while_exists),
+            "--max-hours",
+            str(max_hours),
+        ],
+        pass_fds=(fd,),
+        start_new_session=True,
+        env=env,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        cwd="/",
+    )
     return holder.pid
 
 
@@ -97,6 +116,7 @@ def wait_while_exists(fd: int, while_exists: Path, max_hours: float, poll_s: flo
 
 
 # ---- sealing and checking ----------------------------------------------------------------------------
+
 
 def _stat_all(root: Path) -> Dict[str, list]:
     """rel -> [type, mode, size, mtime_ns, ctime_ns, inode, link target] of everything under root
@@ -112,14 +132,20 @@ def _stat_all(root: Path) -> Dict[str, list]:
             if rel == SEAL:
                 continue
             st = os.lstat(os.path.join(dirpath, name))
-            kind = "symlink" if stat.S_ISLNK(st.st_mode) else "dir" if stat.S_ISDIR(st.st_mode) else \
-                "file" if stat.S_ISREG(st.st_mode) else "other"
+            kind = (
+                "symlink"
+                if stat.S_ISLNK(st.st_mode)
+                else "dir"
+                if stat.S_ISDIR(st.st_mode)
+                else "file"
+                if stat.S_ISREG(st.st_mode)
+                else "other"
+            )
             if rel in _TIMES_NOT_KEPT:
                 found[rel] = [kind, stat.S_IMODE(st.st_mode)]
                 continue
             target = os.readlink(os.path.join(dirpath, name)) if kind == "symlink" else ""
-            found[rel] = [kind, stat.S_IMODE(st.st_mode), st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino,
-                          target]
+            found[rel] = [kind, stat.S_IMODE(st.st_mode), st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino, target]
     return found
 
 
@@ -173,6 +199,7 @@ def change(root: Path) -> str | None:
 
 # ---- prune -------------------------------------------------------------------------------------------
 
+
 def _size(path: Path) -> int:
     """The bytes of the files under path (folders not counted)."""
     total = 0
@@ -186,8 +213,7 @@ def _size(path: Path) -> int:
 
 
 def _is_entry(path: Path) -> bool:
-    return len(path.name) == 64 and all(c in "0123456789abcdef" for c in path.name) and path.is_dir() \
-        and not path.is_symlink()
+    return len(path.name) == 64 and all(c in "0123456789abcdef" for c in path.name) and path.is_dir() and not path.is_symlink()
 
 
 def _last_use(cache: Path, path: Path) -> float:
@@ -246,15 +272,19 @@ def helper_lease(prefix: str = sys.prefix) -> Iterator[None]:
             os.close(fd)
 
 
-def prune(cache: Path, max_bytes: int | None = None, keep_days: float | None = None,
-          helpers: Path | None = None, now: float | None = None) -> dict:
+def prune(
+    cache: Path,
+    max_bytes: int | None = None,
+    keep_days: float | None = None,
+    helpers: Path | None = None,
+    now: float | None = None,
+) -> dict:
     """Evict pulled envs not used for keep_days, then the least recently used until the rest fit in
     max_bytes; stray pull folders of dead processes; helper tools in helpers not used for keep_days.
     Nothing in use is removed. One prune at a time: a second returns at once with skipped set."""
     cache = Path(os.path.abspath(cache))
     now = time.time() if now is None else now
-    result: dict = {"cache_dir": str(cache), "removed": [], "in_use": [], "kept_bytes": 0, "freed_bytes": 0,
-                    "skipped": None}
+    result: dict = {"cache_dir": str(cache), "removed": [], "in_use": [], "kept_bytes": 0, "freed_bytes": 0, "skipped": None}
     guard = take(lock_path(cache, "prune.lock"), exclusive=True, wait=False) if cache.is_dir() else -1
     if guard is None:
         result["skipped"] = "another prune of this cache is running"

@@ -64,8 +64,10 @@ class _Bounded:
         data = self.stream.read(n if n is not None and n >= 0 else _COPY)
         self.read_so_far += len(data)
         if self.read_so_far > self.bound:
-            raise UnsafeArchive(f"{self.source}: decompresses to more than {self.bound} bytes, {MAX_RATIO} times "
-                                f"its {self.size} bytes (a compression bomb?); refusing to extract")
+            raise UnsafeArchive(
+                f"{self.source}: decompresses to more than {self.bound} bytes, {MAX_RATIO} times "
+                f"its {self.size} bytes (a compression bomb?); refusing to extract"
+            )
         return data
 
 
@@ -107,9 +109,14 @@ def _relative(member: tarfile.TarInfo, source: str) -> str:
 
 def is_base_interpreter_link(rel: str, target: str, base_home: str) -> bool:
     """The one link allowed to leave the venv: bin/python* straight to a file in the base interpreter's folder."""
-    return (posixpath.dirname(rel) == "bin" and posixpath.basename(rel).startswith("python")
-            and target.startswith("/") and posixpath.normpath(target) == target and "/.." not in target
-            and posixpath.dirname(target) == posixpath.normpath(base_home))
+    return (
+        posixpath.dirname(rel) == "bin"
+        and posixpath.basename(rel).startswith("python")
+        and target.startswith("/")
+        and posixpath.normpath(target) == target
+        and "/.." not in target
+        and posixpath.dirname(target) == posixpath.normpath(base_home)
+    )
 
 
 def _check_link_text(member: tarfile.TarInfo, rel: str, base_home: str, source: str) -> None:
@@ -124,13 +131,11 @@ def _check_link_text(member: tarfile.TarInfo, rel: str, base_home: str, source: 
 def _check_links_resolve_inside(target: Path, links: Dict[str, str], base_home: str, source: str) -> None:
     """Once every link is in place: each resolves inside target (a chain of links too)."""
     root = os.path.realpath(target)
-    interpreters = {os.path.realpath(link) for rel, link in links.items()
-                    if is_base_interpreter_link(rel, link, base_home)}
+    interpreters = {os.path.realpath(link) for rel, link in links.items() if is_base_interpreter_link(rel, link, base_home)}
     for rel in links:
         resolved = os.path.realpath(target / rel)
         if resolved not in interpreters and resolved != root and not resolved.startswith(root + os.sep):
-            raise UnsafeArchive(f"{source}: member {ROOT}/{rel} resolves to {resolved}, outside the venv; "
-                                "refusing to extract")
+            raise UnsafeArchive(f"{source}: member {ROOT}/{rel} resolves to {resolved}, outside the venv; refusing to extract")
 
 
 def scan(archive: Path, compression: str, base_home: str, source: str) -> Tuple[Dict[str, Member], bytes | None]:
@@ -160,8 +165,7 @@ def scan(archive: Path, compression: str, base_home: str, source: str) -> Tuple[
     return members, record
 
 
-def extract(archive: Path, compression: str, target: Path, base_home: str, source: str,
-            sha256: Dict[str, str]) -> Dict[str, str]:
+def extract(archive: Path, compression: str, target: Path, base_home: str, source: str, sha256: Dict[str, str]) -> Dict[str, str]:
     """Extract archive's venv/ folder into target, an empty folder that exists. source names the archive
     in messages; sha256: each file's, as the build record lists it (a file whose bytes differ stops the
     extraction there). Returns what was extracted: venv-relative path -> 'file', 'dir' or 'symlink'."""
@@ -224,21 +228,29 @@ def _check_member(member, base_home: str, source: str, links: dict, seen) -> str
     parents = rel.split("/")[:-1]
     if any("/".join(parents[: i + 1]) in links for i in range(len(parents))):
         raise UnsafeArchive(f"{source}: member {member.name!r} lies behind a symlink; refusing to extract")
-    if rel.split("/")[0] == RECORD_DIR and not ((rel == RECORD_DIR and member.isdir())
-                                                or (rel == BUILD_RECORD and member.isreg())):
-        raise UnsafeArchive(f"{source}: member {member.name!r}: {ROOT}/{RECORD_DIR}/ holds only the build record; "
-                            "refusing to extract")
+    if rel.split("/")[0] == RECORD_DIR and not (
+        (rel == RECORD_DIR and member.isdir()) or (rel == BUILD_RECORD and member.isreg())
+    ):
+        raise UnsafeArchive(
+            f"{source}: member {member.name!r}: {ROOT}/{RECORD_DIR}/ holds only the build record; refusing to extract"
+        )
     if member.issym():
         _check_link_text(member, rel, base_home, source)
     elif not member.isdir() and not (member.isreg() and member.type != tarfile.GNUTYPE_SPARSE and not member.sparse):
-        what = ("hard link" if member.islnk() else "sparse file" if member.type == tarfile.GNUTYPE_SPARSE
-                else "device, FIFO or special file")
+        what = (
+            "hard link"
+            if member.islnk()
+            else "sparse file"
+            if member.type == tarfile.GNUTYPE_SPARSE
+            else "device, FIFO or special file"
+        )
         raise UnsafeArchive(f"{source}: member {member.name!r} is a {what}; refusing to extract")
     return rel
 
 
-def _extract_member(tar, member, target: Path, base_home: str, source: str, links: dict, made: dict,
-                    sha256: Dict[str, str]) -> str:
+def _extract_member(
+    tar, member, target: Path, base_home: str, source: str, links: dict, made: dict, sha256: Dict[str, str]
+) -> str:
     rel = _check_member(member, base_home, source, links, made)
     path = target / rel if rel else target
     if member.isdir():
@@ -252,8 +264,9 @@ def _extract_member(tar, member, target: Path, base_home: str, source: str, link
         if rel not in sha256:
             raise UnsafeArchive(f"{source}: member {member.name!r} is not in its {BUILD_RECORD}; refusing to extract")
         if _write(tar, member, path) != sha256[rel]:
-            raise UnsafeArchive(f"{source}: member {member.name!r}: its sha256 is not the one its {BUILD_RECORD} "
-                                "lists; refusing to extract")
+            raise UnsafeArchive(
+                f"{source}: member {member.name!r}: its sha256 is not the one its {BUILD_RECORD} lists; refusing to extract"
+            )
     return rel
 
 

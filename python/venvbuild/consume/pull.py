@@ -37,8 +37,7 @@ _SLACK_PER_ENTRY = 4096  # a file system's block and inode overhead per file, fo
 _MAX_RELOCATED = 64 << 20  # a file listed for relocation larger than this is no script or config file
 
 
-def find_build(store: ObjectStore, version: str | None = None, env_name: str | None = None,
-               python: str | None = None) -> dict:
+def find_build(store: ObjectStore, version: str | None = None, env_name: str | None = None, python: str | None = None) -> dict:
     """The metadata of version, or of env_name's newest build (for Python python, when given); one line
     naming what is unknown. Without python, builds of env_name for several Python versions are ambiguous:
     the newest of each is a different venv, and which one a job runs must not depend on build order."""
@@ -58,11 +57,12 @@ def find_build(store: ObjectStore, version: str | None = None, env_name: str | N
             return newest[python]
         others = _newest_of_env(store, env, None)
         found = f" (it has builds for Python {', '.join(sorted(others, key=_minor))})" if others else ""
-        raise UsageError(f"--env-name {env} --python {python}: no build of that env for that Python in "
-                         f"{store.describe()}{found}")
+        raise UsageError(f"--env-name {env} --python {python}: no build of that env for that Python in {store.describe()}{found}")
     if len(newest) > 1:
-        raise UsageError(f"--env-name {env}: its builds are for several Python versions "
-                         f"({', '.join(sorted(newest, key=_minor))}); give --python to choose one")
+        raise UsageError(
+            f"--env-name {env}: its builds are for several Python versions "
+            f"({', '.join(sorted(newest, key=_minor))}); give --python to choose one"
+        )
     if newest:
         return next(iter(newest.values()))
     raise UsageError(f"--env-name {env}: no build of that env in {store.describe()}")
@@ -96,6 +96,7 @@ def _newest_of_env(store: ObjectStore, env_name: str, python: str | None) -> Dic
         chosen = stored_builds.newest(store, lambda m: m["env_name"] == env_name and m["python_version"] == python)
         return {python: chosen} if chosen is not None else {}
     newest: Dict[str, dict] = {}
+
     def skipped(exc) -> None:  # one damaged record must not hide every other
         say(f"warning: skipped: {exc}")
 
@@ -119,8 +120,9 @@ def base_interpreter(meta: dict) -> str:
                 return os.path.realpath(candidate)
             seen.append(f"{candidate} is {got.version if got else 'not runnable'}")
     found = "; ".join(seen) or "nothing there"
-    raise UsageError(f"{meta['venv_version']} needs Python {full} at {home} (the base interpreter it was built "
-                     f"with, python_home); {found}")
+    raise UsageError(
+        f"{meta['venv_version']} needs Python {full} at {home} (the base interpreter it was built with, python_home); {found}"
+    )
 
 
 def check_destination(dest: Path, force: bool, parameter: str = "--dest", store: ObjectStore | None = None) -> Path:
@@ -130,8 +132,10 @@ def check_destination(dest: Path, force: bool, parameter: str = "--dest", store:
         str(dest).encode("utf-8")
     except UnicodeEncodeError:
         shown = os.fsencode(dest).decode("utf-8", "backslashreplace")
-        raise UsageError(f"{parameter} {shown}: not valid UTF-8 (a byte shown as \\x..); the venv's scripts, "
-                         "activate and pyvenv.cfg hold its folder as UTF-8 text: give a UTF-8 path") from None
+        raise UsageError(
+            f"{parameter} {shown}: not valid UTF-8 (a byte shown as \\x..); the venv's scripts, "
+            "activate and pyvenv.cfg hold its folder as UTF-8 text: give a UTF-8 path"
+        ) from None
     dest = Path(os.path.abspath(dest))
     naming.check("dest", str(dest), parameter)
     if store is not None:
@@ -143,8 +147,10 @@ def check_destination(dest: Path, force: bool, parameter: str = "--dest", store:
             if not force:
                 raise UsageError(f"{parameter} {dest}: exists and is not empty; give --force to replace it")
             if not (dest / RECEIPT).is_file():
-                raise UsageError(f"{parameter} {dest}: --force replaces only a venv that venvbuild pulled "
-                                 f"(with {RECEIPT}); this folder is something else")
+                raise UsageError(
+                    f"{parameter} {dest}: --force replaces only a venv that venvbuild pulled "
+                    f"(with {RECEIPT}); this folder is something else"
+                )
     parent = dest.parent
     while not parent.exists():
         parent = parent.parent
@@ -164,8 +170,14 @@ def _check_outside_store(store: ObjectStore, dest: Path, parameter: str) -> None
         raise UsageError(f"{parameter} {dest}: holds the store {root}; pull to a folder outside it")
 
 
-def pull(store: ObjectStore, meta: dict, dest: Path, force: bool = False, parameter: str = "--dest",
-         before_swap: Callable[[Path], None] | None = None) -> dict:
+def pull(
+    store: ObjectStore,
+    meta: dict,
+    dest: Path,
+    force: bool = False,
+    parameter: str = "--dest",
+    before_swap: Callable[[Path], None] | None = None,
+) -> dict:
     """Pull meta's build to dest; returns the receipt. before_swap(venv) runs on the finished venv just
     before it is renamed into place (the cache seals it there)."""
     dest = check_destination(dest, force, parameter, store)
@@ -200,8 +212,9 @@ def pull(store: ObjectStore, meta: dict, dest: Path, force: bool = False, parame
     return read_receipt(dest)
 
 
-def pull_cached(store: ObjectStore, meta: dict, cache_dir: Path, hold_while: Path | None = None,
-                hold_hours: float = 48.0) -> Tuple[dict, bool]:
+def pull_cached(
+    store: ObjectStore, meta: dict, cache_dir: Path, hold_while: Path | None = None, hold_hours: float = 48.0
+) -> Tuple[dict, bool]:
     """Pull meta's build into cache_dir/<archive sha256>, unless an earlier pull put it there and it is
     unchanged since (consume/cache.py: sealed, checked before every use); (receipt, whether it was
     reused). A changed entry is pulled again. With hold_while, the entry's lease is kept by a background
@@ -224,8 +237,7 @@ def pull_cached(store: ObjectStore, meta: dict, cache_dir: Path, hold_while: Pat
             if not reused:
                 if (dest / RECEIPT).is_file():  # changed, or another archive's: replaced as a whole
                     os.chmod(dest, 0o755)  # a read-only folder cannot be moved aside
-                pull(store, meta, dest, force=(dest / RECEIPT).is_file(), parameter="--cache-dir",
-                     before_swap=cache.seal)
+                pull(store, meta, dest, force=(dest / RECEIPT).is_file(), parameter="--cache-dir", before_swap=cache.seal)
                 cache.seal_root(dest)
         receipt = read_receipt(dest)
         if hold_while is not None:
@@ -273,8 +285,10 @@ class _DestinationTaken(UsageError):
 
 def _check_relocatable(meta: dict) -> None:
     if meta.get("archive_format", 1) < 2 or not meta.get("relocation"):
-        raise UsageError(f"{meta['venv_version']} was built by venvbuild {meta['venvbuild_version']}, whose archives "
-                         "are not relocatable; rebuild it to pull it")
+        raise UsageError(
+            f"{meta['venv_version']} was built by venvbuild {meta['venvbuild_version']}, whose archives "
+            "are not relocatable; rebuild it to pull it"
+        )
 
 
 def _make_parents(parent: Path) -> List[Path]:
@@ -340,8 +354,10 @@ def _unpack(store: ObjectStore, meta: dict, work: Path, dest: Path, base: str) -
 def _check_archive(path: Path, meta: dict, url: str) -> None:
     size, digest = path.stat().st_size, sha256_file(path)
     if size != meta["archive_size"] or digest != meta["archive_sha256"]:
-        raise StoreError(f"{url}: {size} bytes with sha256 {digest}, but metadata.json says {meta['archive_size']} "
-                         f"bytes with sha256 {meta['archive_sha256']}: changed or damaged, nothing extracted")
+        raise StoreError(
+            f"{url}: {size} bytes with sha256 {digest}, but metadata.json says {meta['archive_size']} "
+            f"bytes with sha256 {meta['archive_sha256']}: changed or damaged, nothing extracted"
+        )
 
 
 def _build_record(raw: bytes | None, meta: dict, members: Dict[str, extract.Member], url: str) -> Tuple[dict, str]:
@@ -360,8 +376,9 @@ def _build_record(raw: bytes | None, meta: dict, members: Dict[str, extract.Memb
     found = {rel: member for rel, member in members.items() if rel.split("/")[0] != archive.RECORD_DIR}
     for rel in sorted(set(record["files"]) | set(found)):
         if rel not in found or not _listed_as(record["files"].get(rel), found[rel]):
-            raise UsageError(f"{url}: {archive.BUILD_RECORD} does not list what the archive holds (first: {rel}); "
-                             "refusing to extract")
+            raise UsageError(
+                f"{url}: {archive.BUILD_RECORD} does not list what the archive holds (first: {rel}); refusing to extract"
+            )
     return record, hashlib.sha256(raw).hexdigest()
 
 
@@ -371,8 +388,7 @@ def _listed_as(entry, member: extract.Member) -> bool:
     if member.kind == "symlink":
         return entry.get("target") == member.target
     if member.kind == "file":
-        return (entry.get("size") == member.size and entry.get("mode") == member.mode
-                and isinstance(entry.get("sha256"), str))
+        return entry.get("size") == member.size and entry.get("mode") == member.mode and isinstance(entry.get("sha256"), str)
     return True
 
 
@@ -383,8 +399,10 @@ def _check_space(work: Path, record: dict, dest: Path) -> None:
     fs = os.statvfs(work)
     free = fs.f_bavail * fs.f_frsize
     if free < needed:
-        raise UsageError(f"{dest}: the venv needs {needed} bytes (what its {archive.BUILD_RECORD} declares), "
-                         f"{free} are free in {dest.parent}; nothing extracted")
+        raise UsageError(
+            f"{dest}: the venv needs {needed} bytes (what its {archive.BUILD_RECORD} declares), "
+            f"{free} are free in {dest.parent}; nothing extracted"
+        )
 
 
 def _relocate(root: Path, record: dict, extracted: Dict[str, str], dest: bytes, url: str) -> Dict[str, str]:

@@ -128,9 +128,15 @@ def _bytecode(root: Path, listed: dict, found: dict, trusted: bool) -> List[str]
             rel = f"{pycache}/{name}"
             source = f"{folder}/{name.split('.')[0]}.py" if folder else f"{name.split('.')[0]}.py"
             mode = os.lstat(root / rel).st_mode
-            if (not stat.S_ISREG(mode) or stat.S_IMODE(mode) & ~_PYC_MODES or not name.endswith(".pyc")
-                    or not isinstance(listed.get(source), dict) or listed[source].get("type") != "file"
-                    or source not in found or not trusted):
+            if (
+                not stat.S_ISREG(mode)
+                or stat.S_IMODE(mode) & ~_PYC_MODES
+                or not name.endswith(".pyc")
+                or not isinstance(listed.get(source), dict)
+                or listed[source].get("type") != "file"
+                or source not in found
+                or not trusted
+            ):
                 lines.append(f"added: {rel}")
             else:
                 candidates[rel] = source
@@ -150,8 +156,10 @@ def _base_interpreter(root: Path, listed: dict) -> str:
             break
         rel = os.path.normpath(os.path.join(os.path.dirname(rel), target))
     if not os.path.isabs(target) or not os.path.isfile(target):
-        raise UsageError(f"{root}: cannot check its bytecode: its build.json lists no base interpreter for "
-                         f"bin/python ({target or 'none'}) that is here")
+        raise UsageError(
+            f"{root}: cannot check its bytecode: its build.json lists no base interpreter for "
+            f"bin/python ({target or 'none'}) that is here"
+        )
     return os.path.realpath(target)
 
 
@@ -159,8 +167,14 @@ def _not_compiled_from_source(python: str, root: Path, candidates: Dict[str, str
     """The .pyc files (venv-relative) that are not what python compiles from their source."""
     pairs = [[str(root / pyc), str(root / source)] for pyc, source in candidates.items()]
     try:
-        done = subprocess.run([python, "-I", "-S", "-B", "-c", _COMPARE], input=json.dumps(pairs), text=True,
-                              capture_output=True, timeout=_TIMEOUT_S, cwd="/")
+        done = subprocess.run(
+            [python, "-I", "-S", "-B", "-c", _COMPARE],
+            input=json.dumps(pairs),
+            text=True,
+            capture_output=True,
+            timeout=_TIMEOUT_S,
+            cwd="/",
+        )
         different = json.loads(done.stdout) if done.returncode == 0 else None
     except (OSError, subprocess.TimeoutExpired, ValueError):
         different = None

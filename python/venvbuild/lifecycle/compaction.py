@@ -44,7 +44,7 @@ def days(store: ObjectStore) -> Dict[str, List[str]]:
     found: Dict[str, List[str]] = {}
     prefix = layout.days_prefix(store)
     for key in stored_builds.record_keys(store):
-        found.setdefault(key[len(prefix):len(prefix) + 10], []).append(key)
+        found.setdefault(key[len(prefix) : len(prefix) + 10], []).append(key)
     return found
 
 
@@ -52,8 +52,9 @@ class DayNotCompacted(StoreError):
     """A day left as it is (damaged or conflicting records): the run goes on with the next day."""
 
 
-def compact(store: ObjectStore, before: date, say: Callable[[str], None],
-            gone: Callable[[], frozenset] = frozenset) -> List[DayResult]:
+def compact(
+    store: ObjectStore, before: date, say: Callable[[str], None], gone: Callable[[], frozenset] = frozenset
+) -> List[DayResult]:
     """Compact every day before `before` that has a single record or more than one compacted file; the
     records of versions in gone() (being collected, read again after each day's file is written) are left
     out. A day that cannot be compacted is left untouched, said, and in the results with skipped set."""
@@ -72,13 +73,16 @@ def compact(store: ObjectStore, before: date, say: Callable[[str], None],
             continue
         results.append(result)
         if result.left:
-            say(f"dt={day}: its new compacted file was folded by another run meanwhile; nothing deleted, "
-                "the next run finishes the day")
+            say(
+                f"dt={day}: its new compacted file was folded by another run meanwhile; nothing deleted, "
+                "the next run finishes the day"
+            )
         elif result.written is None:
             say(f"dt={day}: no record left to keep; removed {len(result.read)} object(s)")
         else:
-            say(f"dt={day}: {result.records} record(s) from {len(result.read)} object(s) into "
-                f"{result.written.rsplit('/', 1)[-1]}")
+            say(
+                f"dt={day}: {result.records} record(s) from {len(result.read)} object(s) into {result.written.rsplit('/', 1)[-1]}"
+            )
     return results
 
 
@@ -97,12 +101,13 @@ def compact_day(store: ObjectStore, day: str, keys: List[str], gone: Callable[[]
             expected = stored_builds.version_in(line) if compacted else stored_builds.single_version(key)
             version, created_at = _record_of(line, store.url(key) + (f" ({expected})" if compacted else ""))
             if version != expected or stored_builds.day_of(version) != day or b"\n" in line.rstrip(b"\n"):
-                raise DayNotCompacted(f"{store.url(key)}: damaged build record, not {expected}'s one-line "
-                                      f"record of dt={day}")
+                raise DayNotCompacted(f"{store.url(key)}: damaged build record, not {expected}'s one-line record of dt={day}")
             line = line if line.endswith(b"\n") else line + b"\n"
             if version in records and records[version][1] != line:
-                raise DayNotCompacted(f"{store.url(key)}: {version}'s record differs from its copy in another "
-                                      "object of the day; compare them and delete the wrong one")
+                raise DayNotCompacted(
+                    f"{store.url(key)}: {version}'s record differs from its copy in another "
+                    "object of the day; compare them and delete the wrong one"
+                )
             records[version] = (created_at, line)
     collected = gone()
     for _ in range(3):
@@ -153,8 +158,11 @@ def _record_of(line: bytes, where: str):
             meta = json.loads(line)
         except ValueError:
             raise DayNotCompacted(str(exc)) from None
-        if not isinstance(meta, dict) or not isinstance(meta.get("venv_version"), str) \
-                or not isinstance(meta.get("created_at"), str):
+        if (
+            not isinstance(meta, dict)
+            or not isinstance(meta.get("venv_version"), str)
+            or not isinstance(meta.get("created_at"), str)
+        ):
             raise DayNotCompacted(str(exc)) from None
         console.say(f"warning: {exc}; folded as it is")
         return meta["venv_version"], meta["created_at"]
@@ -173,8 +181,7 @@ def write_compacted(store: ObjectStore, day: str, data: bytes) -> str | None:
     if stored is None:
         return None
     if stored != data:
-        raise StoreError(f"{store.url(key)}: read back {len(stored)} bytes that are not the "
-                         f"{len(data)} written; nothing deleted")
+        raise StoreError(f"{store.url(key)}: read back {len(stored)} bytes that are not the {len(data)} written; nothing deleted")
     return key
 
 
@@ -201,10 +208,11 @@ def remove_record(store: ObjectStore, version: str) -> None:
                 continue
             clean = False
             if kept and write_compacted(store, day, b"".join(kept)) is None:
-                raise StoreError(f"{store.url(key)}: rewriting it without {version} failed (its new file "
-                                 "vanished); run gc again")
+                raise StoreError(f"{store.url(key)}: rewriting it without {version} failed (its new file vanished); run gc again")
             store.delete(key)
         if clean:
             return
-    raise StoreError(f"dt={day}: {version}'s record keeps reappearing in the day's compacted files "
-                     "(a compact running meanwhile?); run gc again")
+    raise StoreError(
+        f"dt={day}: {version}'s record keeps reappearing in the day's compacted files "
+        "(a compact running meanwhile?); run gc again"
+    )

@@ -34,8 +34,17 @@ lease_key = layout.lease_key
 def held(store: ObjectStore, command: str, now: datetime | None = None, ttl: timedelta = LEASE_TTL):
     """Hold the store's maintenance lease for the with block; StoreError when another run holds it."""
     now = now or datetime.now(timezone.utc)
-    body = (json.dumps({"owner": f"{socket.gethostname()} pid {os.getpid()}", "command": command,
-                        "started_at": now.strftime(_STAMP), "expires_at": (now + ttl).strftime(_STAMP)}) + "\n").encode()
+    body = (
+        json.dumps(
+            {
+                "owner": f"{socket.gethostname()} pid {os.getpid()}",
+                "command": command,
+                "started_at": now.strftime(_STAMP),
+                "expires_at": (now + ttl).strftime(_STAMP),
+            }
+        )
+        + "\n"
+    ).encode()
     broke = take(store, body, now)
     try:
         yield
@@ -92,10 +101,14 @@ def _time(text) -> datetime:
 def _held_message(store: ObjectStore, holder: dict | None, now: datetime) -> str:
     where = store.url(lease_key(store))
     if holder is None:
-        return (f"{where}: the maintenance lease is held and unreadable; gc --apply and compact wait for it "
-                "(delete it only if no gc or compact is running)")
+        return (
+            f"{where}: the maintenance lease is held and unreadable; gc --apply and compact wait for it "
+            "(delete it only if no gc or compact is running)"
+        )
     age = int((now - holder["started_at"]).total_seconds())
-    return (f"{where}: a {holder.get('command', '?')} by {holder.get('owner', '?')} holds the maintenance lease "
-            f"since {holder['started_at'].strftime(_STAMP)} ({age // 60} min {age % 60} s ago, expires "
-            f"{holder['expires_at'].strftime(_STAMP)}); gc --apply and compact do not run at the same time, "
-            "try again when it ends")
+    return (
+        f"{where}: a {holder.get('command', '?')} by {holder.get('owner', '?')} holds the maintenance lease "
+        f"since {holder['started_at'].strftime(_STAMP)} ({age // 60} min {age % 60} s ago, expires "
+        f"{holder['expires_at'].strftime(_STAMP)}); gc --apply and compact do not run at the same time, "
+        "try again when it ends"
+    )

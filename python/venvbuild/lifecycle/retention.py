@@ -64,8 +64,9 @@ def check_rules(keep_last: int | None, keep_days: int | None) -> None:
             raise UsageError(f"{option} {value} is negative")
 
 
-def plan(store: ObjectStore, keep_last: int | None, keep_days: int | None, env_name: str | None = None,
-         now: datetime | None = None) -> Plan:
+def plan(
+    store: ObjectStore, keep_last: int | None, keep_days: int | None, env_name: str | None = None, now: datetime | None = None
+) -> Plan:
     check_rules(keep_last, keep_days)
     if env_name is not None:
         naming.check("env_name", env_name, "--env-name")
@@ -143,8 +144,9 @@ def apply(store: ObjectStore, result: Plan, say) -> int:
     for key in result.stale_pointers:
         body = reuse.read_json(store, key) or {}
         version = str(body.get("venv_version"))
-        if layout.VERSION.fullmatch(version) \
-                and (reuse.published(store, version) or {}).get("build_key") == body.get("build_key"):
+        if layout.VERSION.fullmatch(version) and (reuse.published(store, version) or {}).get("build_key") == body.get(
+            "build_key"
+        ):
             say(f"kept the reuse pointer {key}: {version} is published (its record moved while the plan was made)")
             continue
         store.delete(key)
@@ -154,8 +156,13 @@ def apply(store: ObjectStore, result: Plan, say) -> int:
 
 def _delete_build(store: ObjectStore, build: Build) -> None:
     tomb = layout.tombstone_key(store, build.venv_version)
-    body = {"venv_version": build.venv_version, "env_name": build.env_name, "record_key": build.record_key,
-            "build_key": build.build_key, "started_at": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")}
+    body = {
+        "venv_version": build.venv_version,
+        "env_name": build.env_name,
+        "record_key": build.record_key,
+        "build_key": build.build_key,
+        "started_at": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
+    }
     try:
         store.put_new_bytes(tomb, (json.dumps(body) + "\n").encode())
     except ObjectExists:
@@ -196,8 +203,10 @@ def tombstones(store: ObjectStore) -> List[Build]:
 def _changed_recently(store: ObjectStore, version: str, now: datetime | None = None) -> bool:
     """Whether an object of version's folder, or its claim, was written within INCOMPLETE_AFTER."""
     now = now or datetime.now(timezone.utc)
-    changes = [store.last_change(layout.build_folder(store, version).rstrip("/")),
-               store.last_change(layout.claim_key(store, version))]
+    changes = [
+        store.last_change(layout.build_folder(store, version).rstrip("/")),
+        store.last_change(layout.claim_key(store, version)),
+    ]
     newest = max((t for t in changes if t is not None), default=None)
     return newest is not None and now - datetime.fromtimestamp(newest, timezone.utc) <= INCOMPLETE_AFTER
 

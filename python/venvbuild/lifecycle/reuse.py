@@ -51,8 +51,12 @@ def pointer(store: ObjectStore, env_name: str, build_key: str) -> dict | None:
 
 
 def reusable(meta: dict | None, build_key: str) -> bool:
-    return meta is not None and meta.get("build_key") == build_key and meta.get("is_conflict_free") is True \
+    return (
+        meta is not None
+        and meta.get("build_key") == build_key
+        and meta.get("is_conflict_free") is True
         and meta.get("fully_pinned") is True
+    )
 
 
 def find(store: ObjectStore, env_name: str, build_key: str) -> dict | None:
@@ -67,16 +71,23 @@ def find(store: ObjectStore, env_name: str, build_key: str) -> dict | None:
     except ValueError:  # not a version: a pointer venvbuild did not write
         meta = None
     if not reusable(meta, build_key):
-        say(f"reuse: the build_key's pointer names {version or 'nothing'}, which is not a published, "
-            "conflict-free, fully pinned build of these inputs; building")
+        say(
+            f"reuse: the build_key's pointer names {version or 'nothing'}, which is not a published, "
+            "conflict-free, fully pinned build of these inputs; building"
+        )
         return None
     return meta
 
 
 def claim(store: ObjectStore, env_name: str, build_key: str, version: str, claim_id: str) -> dict | None:
     """Claim the key's pointer for version; None when claimed, else the pointer held (maybe by claim_id)."""
-    body = {"build_key": build_key, "env_name": env_name, "venv_version": version, "claim_id": claim_id,
-            "claimed_at": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")}
+    body = {
+        "build_key": build_key,
+        "env_name": env_name,
+        "venv_version": version,
+        "claim_id": claim_id,
+        "claimed_at": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
+    }
     try:
         store.put_new_bytes(layout.pointer_key(store, env_name, build_key), (json.dumps(body) + "\n").encode())
         return None
@@ -116,8 +127,12 @@ def _fresh(claim_held: dict) -> bool:
 def record_returned(store: ObjectStore, meta: dict) -> None:
     """Note that a reuse returned this build now: retention keeps a build returned within its keep window."""
     now = datetime.now(timezone.utc)
-    event = {"venv_version": meta["venv_version"], "env_name": meta.get("env_name"),
-             "build_key": meta.get("build_key"), "returned_at": now.strftime("%Y-%m-%dT%H:%M:%SZ")}
+    event = {
+        "venv_version": meta["venv_version"],
+        "env_name": meta.get("env_name"),
+        "build_key": meta.get("build_key"),
+        "returned_at": now.strftime("%Y-%m-%dT%H:%M:%SZ"),
+    }
     key = layout.returned_key(store, meta["venv_version"], now.strftime(_STAMP), secrets.token_hex(4))
     store.put_new_bytes(key, (json.dumps(event) + "\n").encode())
 

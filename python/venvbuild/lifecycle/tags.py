@@ -42,9 +42,15 @@ class Event:
     created_at: str
 
     def as_record(self) -> dict:
-        return {"env_name": self.env_name, "tag": self.tag, "sequence": self.sequence,
-                "venv_version": self.venv_version, "action": self.action, "created_at": self.created_at,
-                "build_url": os.environ.get("BUILD_URL") or None}
+        return {
+            "env_name": self.env_name,
+            "tag": self.tag,
+            "sequence": self.sequence,
+            "venv_version": self.venv_version,
+            "action": self.action,
+            "created_at": self.created_at,
+            "build_url": os.environ.get("BUILD_URL") or None,
+        }
 
 
 def check_tag(tag: str, parameter: str = "TAG") -> str:
@@ -60,7 +66,7 @@ def events(store: ObjectStore, env_name: str | None = None, tag: str | None = No
 def _scan(store: ObjectStore, env_name: str | None, tag: str | None) -> list:
     found = []
     for key in store.keys_under(layout.tag_events_prefix(store, env_name, tag)):
-        name = layout.TAG_EVENT_NAME.fullmatch(key[len(layout.tags_prefix(store)):])
+        name = layout.TAG_EVENT_NAME.fullmatch(key[len(layout.tags_prefix(store)) :])
         if name is None or (tag and name.group(2) != tag):
             continue
         data = store.read(key)
@@ -68,13 +74,25 @@ def _scan(store: ObjectStore, env_name: str | None, tag: str | None) -> list:
             continue  # deleted since it was listed
         record = _contents(data)
         if record is None:
-            _warn(store, key, "is empty: it holds no tag event" if not data else
-                  "is not one line holding a JSON object with a venv_version and an action add or remove: "
-                  "it leaves the tag unset while it is the newest event")
+            _warn(
+                store,
+                key,
+                "is empty: it holds no tag event"
+                if not data
+                else "is not one line holding a JSON object with a venv_version and an action add or remove: "
+                "it leaves the tag unset while it is the newest event",
+            )
         action = _EMPTY if not data else record["action"] if record else ""
-        found.append(Event(name.group(1), name.group(2), int(name.group(3)),
-                           record["venv_version"] if record else "", action,
-                           str(record.get("created_at", "")) if record else ""))
+        found.append(
+            Event(
+                name.group(1),
+                name.group(2),
+                int(name.group(3)),
+                record["venv_version"] if record else "",
+                action,
+                str(record.get("created_at", "")) if record else "",
+            )
+        )
     return sorted(found, key=lambda e: (e.env_name, e.tag, e.sequence))
 
 
@@ -93,8 +111,11 @@ def _contents(data: bytes) -> dict | None:
         record = json.loads(lines[0])
     except ValueError:
         return None
-    if (not isinstance(record, dict) or not isinstance(record.get("venv_version"), str)
-            or record.get("action") not in (ADD, REMOVE)):
+    if (
+        not isinstance(record, dict)
+        or not isinstance(record.get("venv_version"), str)
+        or record.get("action") not in (ADD, REMOVE)
+    ):
         return None
     return record
 
@@ -130,8 +151,7 @@ def resolve(store: ObjectStore, tag: str, env_name: str | None = None) -> str:
     meta = reuse.published(store, version)
     if meta is not None and meta.get("env_name") != env:
         # What search --tag (locally and on Athena) counts as no build: an event points only into its own env.
-        raise UsageError(f"--tag {tag}: for env {env} it points at {version}, a build of env "
-                         f"{meta.get('env_name')}; not pulled")
+        raise UsageError(f"--tag {tag}: for env {env} it points at {version}, a build of env {meta.get('env_name')}; not pulled")
     return version
 
 
@@ -155,11 +175,19 @@ def tag(store: ObjectStore, version: str, tag_name: str, remove: bool = False) -
         if not remove and last is not None and points_at == version:
             say(f"{tag_name} already points at {version} (env {env_name})")
             return last
-        event = Event(env_name, tag_name, sequence, version, REMOVE if remove else ADD,
-                      datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"))
+        event = Event(
+            env_name,
+            tag_name,
+            sequence,
+            version,
+            REMOVE if remove else ADD,
+            datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        )
         try:
-            store.put_new_bytes(layout.tag_event_key(store, env_name, tag_name, event.sequence),
-                                (json.dumps(event.as_record()) + "\n").encode("utf-8"))
+            store.put_new_bytes(
+                layout.tag_event_key(store, env_name, tag_name, event.sequence),
+                (json.dumps(event.as_record()) + "\n").encode("utf-8"),
+            )
             return event
         except ObjectExists:
             continue  # another tagger took this sequence number: read the history again

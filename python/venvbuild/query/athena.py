@@ -39,8 +39,16 @@ class Target:
     s3_endpoint_url: str | None = None  # where the result files are read from
 
 
-def target(database, table=DEFAULT_TABLE, workgroup=None, output=None, region=None, endpoint_url=None,
-           timeout_s=DEFAULT_TIMEOUT_S, s3_endpoint_url=None) -> Target:
+def target(
+    database,
+    table=DEFAULT_TABLE,
+    workgroup=None,
+    output=None,
+    region=None,
+    endpoint_url=None,
+    timeout_s=DEFAULT_TIMEOUT_S,
+    s3_endpoint_url=None,
+) -> Target:
     """A validated Target; each bad value is a UsageError naming its option."""
     # Spliced into the SQL (identifiers cannot be parameters): only names the naming rule allows.
     naming.check("athena_name", database, "--database")
@@ -50,7 +58,7 @@ def target(database, table=DEFAULT_TABLE, workgroup=None, output=None, region=No
     if output is not None:
         if not output.startswith("s3://") or any(c.isspace() for c in output):
             raise UsageError(f"--output {output!r} is not an s3://bucket/prefix/ URL")
-        naming.check("bucket", output[len("s3://"):].split("/", 1)[0], "--output bucket")
+        naming.check("bucket", output[len("s3://") :].split("/", 1)[0], "--output bucket")
     if region is not None:
         naming.check("region", region, "--region")
     if endpoint_url is not None:
@@ -111,8 +119,7 @@ def make_s3_client(where: Target):
     # Short connect timeout, few retries: an S3 this machine cannot reach costs seconds before paging, not minutes.
     config = Config(connect_timeout=5, retries={"max_attempts": 2, "mode": "standard"})
     try:
-        return boto3.session.Session(region_name=where.region).client("s3", config=config,
-                                                                      endpoint_url=where.s3_endpoint_url)
+        return boto3.session.Session(region_name=where.region).client("s3", config=config, endpoint_url=where.s3_endpoint_url)
     except BotoCoreError:
         return None  # then the results are paged; the Athena client made with the same settings worked
 
@@ -148,7 +155,7 @@ def result_file(s3, location: str):
     """
     from botocore.exceptions import BotoCoreError, ClientError
 
-    bucket, _, key = location[len("s3://"):].partition("/") if location.startswith("s3://") else ("", "", "")
+    bucket, _, key = location[len("s3://") :].partition("/") if location.startswith("s3://") else ("", "", "")
     if s3 is None or not bucket or not key:
         return None
     try:

@@ -19,9 +19,11 @@ def candidates(where: athena.Target, criteria, tag_names, tags_table: str = DEFA
     """Rows (matching.ROW_COLUMNS) of the builds some current tag among tag_names points at, newest first;
     with SPECs only those holding every requested name."""
     check(tag_names, tags_table)
-    sql = (read_text("sql/search_athena_tagged.sql")
-           .replace("{tags_table}", f'"{where.database}"."{tags_table}"')
-           .replace("{table}", f'"{where.database}"."{where.table}"'))
+    sql = (
+        read_text("sql/search_athena_tagged.sql")
+        .replace("{tags_table}", f'"{where.database}"."{tags_table}"')
+        .replace("{table}", f'"{where.database}"."{where.table}"')
+    )
     values = {**criteria.sql_parameters(), "tags": ",".join(tag_names)}  # tag names hold no ','
     sql, parameters = sqlparams.positional(sql, values)
     _, rows = athena.run_query(client or athena.make_client(where), sql, parameters, where)

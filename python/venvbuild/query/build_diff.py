@@ -117,8 +117,10 @@ def as_text(diff: BuildDiff) -> str:
     lines += [f"~ {name} {was} -> {now}" for name, was, now in diff.changed]
     lines += [f"conflict gained: {c}" for c in diff.conflicts_gained]
     lines += [f"conflict lost: {c}" for c in diff.conflicts_lost]
-    lines += [f"duplicate in {version}: {name} listed as {', '.join(pins)}; compared as {pins[0]}"
-              for version, name, pins in diff.duplicates]
+    lines += [
+        f"duplicate in {version}: {name} listed as {', '.join(pins)}; compared as {pins[0]}"
+        for version, name, pins in diff.duplicates
+    ]
     if len(lines) == 1:
         lines.append("no differences")
     elif diff.same_packages:
@@ -128,10 +130,12 @@ def as_text(diff: BuildDiff) -> str:
 
 def _printable(diff: BuildDiff) -> BuildDiff:
     """The diff with every text made printable, as one value of a line (None stays None)."""
+
     def clean(value):
         if isinstance(value, list):
             return [clean(v) for v in value]
         return printable(value, lines=False) if isinstance(value, str) else value
+
     return BuildDiff(**{name: clean(value) for name, value in vars(diff).items()})
 
 
@@ -141,9 +145,13 @@ def as_markdown(diff: BuildDiff) -> str:
         out += ["| | before | after |", "| --- | --- | --- |"]
         out += [f"| {label} | {_md(was)} | {_md(now)} |" for label, was, now in diff.environment]
         out.append("")
-    rows = ([("added", n, "", v) for n, v in diff.added] + [("removed", n, v, "") for n, v in diff.removed]
-            + [("upgraded", n, a, b) for n, a, b in diff.upgraded] + [("downgraded", n, a, b) for n, a, b in diff.downgraded]
-            + [("changed", n, a, b) for n, a, b in diff.changed])
+    rows = (
+        [("added", n, "", v) for n, v in diff.added]
+        + [("removed", n, v, "") for n, v in diff.removed]
+        + [("upgraded", n, a, b) for n, a, b in diff.upgraded]
+        + [("downgraded", n, a, b) for n, a, b in diff.downgraded]
+        + [("changed", n, a, b) for n, a, b in diff.changed]
+    )
     if rows:
         out += ["| change | package | before | after |", "| --- | --- | --- | --- |"]
         out += [f"| {kind} | {_md(name)} | {_md(a)} | {_md(b)} |" for kind, name, a, b in rows]
@@ -152,8 +160,10 @@ def as_markdown(diff: BuildDiff) -> str:
         out += ["Same installed packages.", ""]
     out += [f"- conflict gained: {_md(c)}" for c in diff.conflicts_gained]
     out += [f"- conflict lost: {_md(c)}" for c in diff.conflicts_lost]
-    out += [f"- duplicate in `{version}`: {_md(name)} listed as {_md(', '.join(pins))}; compared as {_md(pins[0])}"
-            for version, name, pins in diff.duplicates]
+    out += [
+        f"- duplicate in `{version}`: {_md(name)} listed as {_md(', '.join(pins))}; compared as {_md(pins[0])}"
+        for version, name, pins in diff.duplicates
+    ]
     return "\n".join(out).rstrip() + "\n"
 
 

@@ -34,8 +34,15 @@ DEFAULT_FINDINGS_TABLE = "venv_build_findings"
 _FINDINGS_TEMPLATES = {"athena": "athena_findings_ddl.sql", "trino": "trino_findings_ddl.sql"}
 
 
-def render(bucket: str, prefix: str, database=None, table: str = DEFAULT_TABLE, since: str = DEFAULT_SINCE,
-           engine: str = "athena", view: str = DEFAULT_VIEW) -> str:
+def render(
+    bucket: str,
+    prefix: str,
+    database=None,
+    table: str = DEFAULT_TABLE,
+    since: str = DEFAULT_SINCE,
+    engine: str = "athena",
+    view: str = DEFAULT_VIEW,
+) -> str:
     """The statements for an S3 store, each ending in ';', separated by a blank line."""
     return joined(store_statements(bucket, prefix, database, table, since, engine, view))
 
@@ -45,8 +52,15 @@ def joined(statements: list) -> str:
     return "\n".join(s + ";\n" for s in statements)
 
 
-def store_statements(bucket: str, prefix: str, database=None, table: str = DEFAULT_TABLE,
-                     since: str = DEFAULT_SINCE, engine: str = "athena", view: str = DEFAULT_VIEW) -> list:
+def store_statements(
+    bucket: str,
+    prefix: str,
+    database=None,
+    table: str = DEFAULT_TABLE,
+    since: str = DEFAULT_SINCE,
+    engine: str = "athena",
+    view: str = DEFAULT_VIEW,
+) -> list:
     """statements() over the search records of an S3 store."""
     naming.check("bucket", bucket, "--bucket")
     naming.check("prefix", prefix, "--prefix")
@@ -54,8 +68,14 @@ def store_statements(bucket: str, prefix: str, database=None, table: str = DEFAU
     return statements(store.url(layout.metadata_prefix(store) + "/"), database, table, since, engine, view)
 
 
-def statements(location: str, database=None, table: str = DEFAULT_TABLE, since: str = DEFAULT_SINCE,
-               engine: str = "athena", view: str = DEFAULT_VIEW) -> list:
+def statements(
+    location: str,
+    database=None,
+    table: str = DEFAULT_TABLE,
+    since: str = DEFAULT_SINCE,
+    engine: str = "athena",
+    view: str = DEFAULT_VIEW,
+) -> list:
     """[CREATE TABLE ..., CREATE OR REPLACE VIEW ...] over the records at location (a folder URL ending in '/'),
     each without its closing ';' (what a client that sends one statement takes)."""
     _checked(table, database, engine)
@@ -65,10 +85,14 @@ def statements(location: str, database=None, table: str = DEFAULT_TABLE, since: 
         raise UsageError(f"--since {since} is in the future: the projection runs from it to today")
     qualified = (lambda name: f"{database}.{name}") if database else (lambda name: name)
     table_sql = Template(without_comments(read_text(_TABLE_TEMPLATES[engine]))).substitute(
-        table=qualified(table), columns=column_definitions(engine), location=location, since=since,
+        table=qualified(table),
+        columns=column_definitions(engine),
+        location=location,
+        since=since,
     )
     view_sql = Template(without_comments(read_text(_VIEW_TEMPLATE))).substitute(
-        view=qualified(view), table=qualified(table),
+        view=qualified(view),
+        table=qualified(table),
     )
     return [table_sql.strip().rstrip(";"), view_sql.strip().rstrip(";")]
 
@@ -88,15 +112,15 @@ def tag_columns() -> list:
     return metadata_columns.columns(load_json(TAG_EVENT_SCHEMA))
 
 
-def render_tags(bucket: str, prefix: str, database=None, table: str = DEFAULT_TAGS_TABLE,
-                engine: str = "athena") -> str:
+def render_tags(bucket: str, prefix: str, database=None, table: str = DEFAULT_TAGS_TABLE, engine: str = "athena") -> str:
     """The tag events' table (venvbuild.lifecycle.tags) for an S3 store: one row per event, over `<prefix>-tags/` only.
     The tag's current build is its highest `sequence` per (env_name, tag), when that event's action is 'add'."""
     return joined(store_tags_statements(bucket, prefix, database, table, engine))
 
 
-def store_tags_statements(bucket: str, prefix: str, database=None, table: str = DEFAULT_TAGS_TABLE,
-                          engine: str = "athena") -> list:
+def store_tags_statements(
+    bucket: str, prefix: str, database=None, table: str = DEFAULT_TAGS_TABLE, engine: str = "athena"
+) -> list:
     """[tags_statement()] over the tag events of an S3 store."""
     naming.check("bucket", bucket, "--bucket")
     naming.check("prefix", prefix, "--prefix")
@@ -109,7 +133,8 @@ def tags_statement(location: str, database=None, table: str = DEFAULT_TAGS_TABLE
     """CREATE TABLE over the tag events at location (a folder URL ending in '/'), without its closing ';'."""
     _checked(table, database, engine)
     sql = Template(without_comments(read_text(_TAGS_TEMPLATES[engine]))).substitute(
-        table=f"{database}.{table}" if database else table, location=location,
+        table=f"{database}.{table}" if database else table,
+        location=location,
         columns=column_definitions(engine, tag_columns()),
     )
     return sql.strip().rstrip(";")
@@ -120,8 +145,14 @@ def finding_columns() -> list:
     return metadata_columns.columns(load_json(FINDING_SCHEMA))
 
 
-def store_findings_statements(bucket: str, prefix: str, database=None, table: str = DEFAULT_FINDINGS_TABLE,
-                              since: str = DEFAULT_SINCE, engine: str = "athena") -> list:
+def store_findings_statements(
+    bucket: str,
+    prefix: str,
+    database=None,
+    table: str = DEFAULT_FINDINGS_TABLE,
+    since: str = DEFAULT_SINCE,
+    engine: str = "athena",
+) -> list:
     """[findings_statement()] over the audit findings of an S3 store."""
     naming.check("bucket", bucket, "--bucket")
     naming.check("prefix", prefix, "--prefix")
@@ -129,14 +160,17 @@ def store_findings_statements(bucket: str, prefix: str, database=None, table: st
     return [findings_statement(store.url(layout.findings_root(store)), database, table, since, engine)]
 
 
-def findings_statement(location: str, database=None, table: str = DEFAULT_FINDINGS_TABLE, since: str = DEFAULT_SINCE,
-                       engine: str = "athena") -> str:
+def findings_statement(
+    location: str, database=None, table: str = DEFAULT_FINDINGS_TABLE, since: str = DEFAULT_SINCE, engine: str = "athena"
+) -> str:
     """CREATE TABLE over the findings at location (a folder URL ending in '/'), partitioned by snapshot_id
     (injected: a query names it) and dt (projected days), without its closing ';'."""
     _checked(table, database, engine)
     since = naming.day(since, "--since")
     sql = Template(without_comments(read_text(_FINDINGS_TEMPLATES[engine]))).substitute(
-        table=f"{database}.{table}" if database else table, location=location, since=since,
+        table=f"{database}.{table}" if database else table,
+        location=location,
+        since=since,
         columns=column_definitions(engine, finding_columns()),
     )
     return sql.strip().rstrip(";")

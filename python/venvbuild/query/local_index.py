@@ -293,9 +293,7 @@ def _checked(data: bytes):
 
 
 def _drop_partition(con, dt: str) -> None:
-    con.execute(
-        "DELETE FROM packages WHERE record_id IN (SELECT record_id FROM records WHERE dt = $dt)", {"dt": dt}
-    )
+    con.execute("DELETE FROM packages WHERE record_id IN (SELECT record_id FROM records WHERE dt = $dt)", {"dt": dt})
     con.execute("DELETE FROM records WHERE dt = $dt", {"dt": dt})
     con.execute("DELETE FROM record_files WHERE dt = $dt", {"dt": dt})
     con.execute("DELETE FROM rejected WHERE dt = $dt", {"dt": dt})
@@ -317,9 +315,7 @@ def _create_schema(con, drop_first: bool = False) -> None:
     con.execute("CREATE TABLE names (name VARCHAR, name_normalised VARCHAR)")
     con.execute("CREATE TABLE packages (record_id BIGINT, name_normalised VARCHAR, name VARCHAR, version VARCHAR)")
     # The design's table for `venvbuild sql`: its columns, then the extras, then the partition.
-    con.execute(
-        f"CREATE VIEW venv_builds_metadata AS SELECT {', '.join(_quote(n) for n, _ in columns)}, dt FROM records"
-    )
+    con.execute(f"CREATE VIEW venv_builds_metadata AS SELECT {', '.join(_quote(n) for n, _ in columns)}, dt FROM records")
     # Athena's view of the same name (resources/venvbuild/sql/packages_view.sql), from the packages table.
     con.execute(
         "CREATE VIEW venv_build_packages AS SELECT r.venv_version, r.env_name, r.created_at, r.python_version, "
@@ -342,8 +338,6 @@ def _current_format(con):
     except engine.duckdb().Error:
         return None
     return row[0] if row else None
-
-
 
 
 def _in_memory(duckdb, metadata_root: Path, why: str):

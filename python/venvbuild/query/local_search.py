@@ -56,13 +56,17 @@ def _query(root: Path, reindex: bool, run):
 
 def newest_versions_by_python(store: LocalStore, env_name: str) -> dict:
     """python_version -> the venv_version of env_name's newest build for it, from the store's search index."""
+
     def run(con):
-        rows = con.execute("SELECT python_version, venv_version FROM records WHERE env_name = $env "
-                           "ORDER BY created_at DESC, venv_version DESC", {"env": env_name}).fetchall()
+        rows = con.execute(
+            "SELECT python_version, venv_version FROM records WHERE env_name = $env ORDER BY created_at DESC, venv_version DESC",
+            {"env": env_name},
+        ).fetchall()
         newest: dict = {}
         for python_version, version in rows:
             newest.setdefault(python_version, version)
         return newest
+
     return _query(records_folder(store), False, run)
 
 

@@ -12,8 +12,7 @@ from typing import NamedTuple
 
 from packaging.utils import canonicalize_name
 
-ROW_COLUMNS = ("venv_version", "env_name", "created_at", "python_version", "is_conflict_free", "venv_archive",
-               "packages")
+ROW_COLUMNS = ("venv_version", "env_name", "created_at", "python_version", "is_conflict_free", "venv_archive", "packages")
 
 
 _ATHENA_TEXT = re.compile(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d(?:\.\d{1,6})?")  # CAST(timestamp AS varchar)
@@ -30,8 +29,7 @@ class Build(NamedTuple):
     @classmethod
     def from_row(cls, row) -> "Build":
         venv_version, env_name, created_at, python_version, is_conflict_free, venv_archive = row[:6]
-        return cls(venv_version, env_name, _iso_utc(created_at), python_version, _boolean(is_conflict_free),
-                   venv_archive)
+        return cls(venv_version, env_name, _iso_utc(created_at), python_version, _boolean(is_conflict_free), venv_archive)
 
 
 class Match(NamedTuple):

@@ -16,8 +16,7 @@ from decimal import Decimal
 from venvbuild._util.terminal import printable
 
 MATCH_HEADERS = ("VERSION", "ENV", "CREATED", "PYTHON", "PACKAGES", "CONFLICT-FREE")
-MATCH_CSV_HEADERS = ("venv_version", "env_name", "created_at", "python_version", "packages", "is_conflict_free",
-                     "venv_archive")
+MATCH_CSV_HEADERS = ("venv_version", "env_name", "created_at", "python_version", "packages", "is_conflict_free", "venv_archive")
 
 
 def match_json(match) -> str:
@@ -38,19 +37,34 @@ def match_json(match) -> str:
 def match_cells(match) -> tuple:
     build = match.build
     conflict_free = {True: "yes", False: "no"}.get(build.is_conflict_free, "?")
-    return (build.venv_version, build.env_name or "", build.created_at, build.python_version or "",
-            " ".join(match.packages), conflict_free)
+    return (
+        build.venv_version,
+        build.env_name or "",
+        build.created_at,
+        build.python_version or "",
+        " ".join(match.packages),
+        conflict_free,
+    )
 
 
 def match_csv_row(match) -> tuple:
     build = match.build
     conflict_free = {True: "true", False: "false"}.get(build.is_conflict_free, "")
-    return (build.venv_version, build.env_name or "", build.created_at, build.python_version or "",
-            " ".join(match.packages), conflict_free, build.venv_archive or "")
+    return (
+        build.venv_version,
+        build.env_name or "",
+        build.created_at,
+        build.python_version or "",
+        " ".join(match.packages),
+        conflict_free,
+        build.venv_archive or "",
+    )
 
 
-CSV_HELP = ("print CSV with a header row, for spreadsheets; a text cell starting with =, +, -, @, tab or CR "
-            "gets a ' in front, so no spreadsheet runs it as a formula")
+CSV_HELP = (
+    "print CSV with a header row, for spreadsheets; a text cell starting with =, +, -, @, tab or CR "
+    "gets a ' in front, so no spreadsheet runs it as a formula"
+)
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 

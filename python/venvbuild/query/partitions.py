@@ -27,6 +27,9 @@ def scan(metadata_root: Path) -> dict:
 
 def record_names(partition: Partition) -> set:
     # Not the `.part-*` files of a write in progress.
-    return {e.name for e in local.listing(partition.path)
-            if (layout.SINGLE_RECORD_NAME.fullmatch(e.name) or layout.COMPACTED_NAME.fullmatch(e.name))
-            and e.is_file(follow_symlinks=False)}
+    return {
+        e.name
+        for e in local.listing(partition.path)
+        if (layout.SINGLE_RECORD_NAME.fullmatch(e.name) or layout.COMPACTED_NAME.fullmatch(e.name))
+        and e.is_file(follow_symlinks=False)
+    }

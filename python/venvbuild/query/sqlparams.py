@@ -33,8 +33,10 @@ def positional(sql: str, values: dict):
     for name, parameter in zip(order, parameters):
         if len(parameter) > ATHENA_MAX_PARAMETER:
             option = _GIVEN_AS.get(name, name)
-            raise UsageError(f"{option}: the values given join to {len(parameter)} characters in one Athena query "
-                             f"parameter, more than the {ATHENA_MAX_PARAMETER} Athena takes; give fewer {option}")
+            raise UsageError(
+                f"{option}: the values given join to {len(parameter)} characters in one Athena query "
+                f"parameter, more than the {ATHENA_MAX_PARAMETER} Athena takes; give fewer {option}"
+            )
     return _PLACEHOLDER.sub("?", sql), parameters
 
 

@@ -146,8 +146,7 @@ def hive(t: SqlType) -> str:
     return "struct<" + ",".join(f"{name}:{hive(field)}" for name, field in t.fields) + ">"
 
 
-_TRINO_SCALARS = {"string": "varchar", "timestamp": "timestamp(3)", "boolean": "boolean", "bigint": "bigint",
-                  "double": "double"}
+_TRINO_SCALARS = {"string": "varchar", "timestamp": "timestamp(3)", "boolean": "boolean", "bigint": "bigint", "double": "double"}
 
 
 def trino(t: SqlType) -> str:
@@ -161,8 +160,7 @@ def trino(t: SqlType) -> str:
     return "row(" + ", ".join(f"{quote(name)} {trino(field)}" for name, field in t.fields) + ")"
 
 
-_DUCKDB_SCALARS = {"string": "VARCHAR", "timestamp": "TIMESTAMP", "boolean": "BOOLEAN", "bigint": "BIGINT",
-                   "double": "DOUBLE"}
+_DUCKDB_SCALARS = {"string": "VARCHAR", "timestamp": "TIMESTAMP", "boolean": "BOOLEAN", "bigint": "BIGINT", "double": "DOUBLE"}
 
 
 def duckdb(t: SqlType) -> str:

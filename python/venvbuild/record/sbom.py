@@ -44,8 +44,13 @@ def licenses_of(meta: Message) -> Tuple[Tuple[str, str], ...]:
     expression = (meta.get("License-Expression") or "").strip()
     if expression:
         return (("expression", expression),)
-    classifiers = sorted({c.split("::")[-1].strip() for c in meta.get_all("Classifier") or ()
-                          if c.startswith("License ::") and c.split("::")[-1].strip() != "OSI Approved"})
+    classifiers = sorted(
+        {
+            c.split("::")[-1].strip()
+            for c in meta.get_all("Classifier") or ()
+            if c.startswith("License ::") and c.split("::")[-1].strip() != "OSI Approved"
+        }
+    )
     if classifiers:
         return tuple(("name", c) for c in classifiers)
     text = (meta.get("License") or "").strip()
@@ -68,12 +73,19 @@ def installed(site_packages: Path, tree: list, pinned: Dict[str, List[str]]) -> 
     for entry in tree:
         package = entry["package"]
         key = canonicalize_name(package["key"])
-        requires = tuple(sorted({canonicalize_name(d["key"]) for d in entry.get("dependencies", ())
-                                 if d.get("installed_version")}))
+        requires = tuple(
+            sorted({canonicalize_name(d["key"]) for d in entry.get("dependencies", ()) if d.get("installed_version")})
+        )
         meta = metas.get(key)
-        found.append(Distribution(name=package["package_name"], version=package["installed_version"],
-                                  licenses=licenses_of(meta) if meta is not None else (),
-                                  sha256=tuple(sorted(pinned.get(key, ()))), requires=requires))
+        found.append(
+            Distribution(
+                name=package["package_name"],
+                version=package["installed_version"],
+                licenses=licenses_of(meta) if meta is not None else (),
+                sha256=tuple(sorted(pinned.get(key, ()))),
+                requires=requires,
+            )
+        )
     return sorted(found, key=lambda d: d.key)
 
 
@@ -87,21 +99,32 @@ def render(distributions: Iterable[Distribution], env_name: str, venv_version: s
     from packageurl import PackageURL
 
     dists = sorted(distributions, key=lambda d: d.key)
-    facts = json.dumps([env_name, venv_version, created_at,
-                        [[d.key, d.version, d.licenses, d.sha256, d.requires] for d in dists]])
+    facts = json.dumps(
+        [env_name, venv_version, created_at, [[d.key, d.version, d.licenses, d.sha256, d.requires] for d in dists]]
+    )
     serial = uuid.UUID(bytes=hashlib.sha256(facts.encode("utf-8")).digest()[:16], version=5)
     root = Component(type=ComponentType.APPLICATION, name=env_name, version=venv_version, bom_ref=ROOT_REF)
     components = {}
     for d in dists:
-        licenses: list = [LicenseExpression(value) if kind == "expression" else DisjunctiveLicense(name=value)
-                          for kind, value in d.licenses]
+        licenses: list = [
+            LicenseExpression(value) if kind == "expression" else DisjunctiveLicense(name=value) for kind, value in d.licenses
+        ]
         hashes = [HashType(alg=HashAlgorithm.SHA_256, content=d.sha256[0])] if len(d.sha256) == 1 else []
         properties = [Property(name="venvbuild:pinned-sha256", value=" ".join(d.sha256))] if len(d.sha256) > 1 else []
-        components[d.key] = Component(type=ComponentType.LIBRARY, name=d.name, version=d.version, bom_ref=d.purl,
-                                      purl=PackageURL(type="pypi", name=d.key, version=d.version), licenses=licenses,
-                                      hashes=hashes, properties=properties)
-    bom = Bom(serial_number=serial, metadata=BomMetaData(component=root, timestamp=datetime.fromisoformat(
-        created_at.replace("Z", "+00:00"))))
+        components[d.key] = Component(
+            type=ComponentType.LIBRARY,
+            name=d.name,
+            version=d.version,
+            bom_ref=d.purl,
+            purl=PackageURL(type="pypi", name=d.key, version=d.version),
+            licenses=licenses,
+            hashes=hashes,
+            properties=properties,
+        )
+    bom = Bom(
+        serial_number=serial,
+        metadata=BomMetaData(component=root, timestamp=datetime.fromisoformat(created_at.replace("Z", "+00:00"))),
+    )
     for component in components.values():
         bom.components.add(component)
     needed = {r for d in dists for r in d.requires}
@@ -130,8 +153,9 @@ def to_spdx(cdx: dict) -> dict:
 
     def spdx_id(ref: str) -> str:
         if ref not in refs:
-            refs[ref] = "SPDXRef-" + ("Root" if ref == ROOT_REF else
-                                      "Package-" + "".join(c if c.isalnum() or c in ".-" else "-" for c in ref[9:]))
+            refs[ref] = "SPDXRef-" + (
+                "Root" if ref == ROOT_REF else "Package-" + "".join(c if c.isalnum() or c in ".-" else "-" for c in ref[9:])
+            )
         return refs[ref]
 
     def license_of(component: dict) -> str:
@@ -143,30 +167,50 @@ def to_spdx(cdx: dict) -> dict:
                 parts.append(entry["license"]["id"])
         return " AND ".join(parts) if parts else "NOASSERTION"
 
-    packages = [{"SPDXID": spdx_id(ROOT_REF), "name": root.get("name", ""), "versionInfo": root.get("version", ""),
-                 "downloadLocation": "NOASSERTION", "filesAnalyzed": False, "licenseConcluded": "NOASSERTION",
-                 "licenseDeclared": "NOASSERTION", "primaryPackagePurpose": "APPLICATION"}]
+    packages = [
+        {
+            "SPDXID": spdx_id(ROOT_REF),
+            "name": root.get("name", ""),
+            "versionInfo": root.get("version", ""),
+            "downloadLocation": "NOASSERTION",
+            "filesAnalyzed": False,
+            "licenseConcluded": "NOASSERTION",
+            "licenseDeclared": "NOASSERTION",
+            "primaryPackagePurpose": "APPLICATION",
+        }
+    ]
     for c in cdx.get("components", ()):
-        package = {"SPDXID": spdx_id(c["bom-ref"]), "name": c["name"], "versionInfo": c.get("version", ""),
-                   "downloadLocation": "NOASSERTION", "filesAnalyzed": False, "licenseConcluded": "NOASSERTION",
-                   "licenseDeclared": license_of(c), "primaryPackagePurpose": "LIBRARY",
-                   "externalRefs": [{"referenceCategory": "PACKAGE-MANAGER", "referenceType": "purl",
-                                     "referenceLocator": c["purl"]}]}
+        package = {
+            "SPDXID": spdx_id(c["bom-ref"]),
+            "name": c["name"],
+            "versionInfo": c.get("version", ""),
+            "downloadLocation": "NOASSERTION",
+            "filesAnalyzed": False,
+            "licenseConcluded": "NOASSERTION",
+            "licenseDeclared": license_of(c),
+            "primaryPackagePurpose": "LIBRARY",
+            "externalRefs": [{"referenceCategory": "PACKAGE-MANAGER", "referenceType": "purl", "referenceLocator": c["purl"]}],
+        }
         sums = [{"algorithm": "SHA256", "checksumValue": h["content"]} for h in c.get("hashes", ()) if h["alg"] == "SHA-256"]
         if sums:
             package["checksums"] = sums
         packages.append(package)
-    relationships = [{"spdxElementId": "SPDXRef-DOCUMENT", "relationshipType": "DESCRIBES",
-                      "relatedSpdxElement": spdx_id(ROOT_REF)}]
+    relationships = [
+        {"spdxElementId": "SPDXRef-DOCUMENT", "relationshipType": "DESCRIBES", "relatedSpdxElement": spdx_id(ROOT_REF)}
+    ]
     for dep in cdx.get("dependencies", ()):
         for target in dep.get("dependsOn", ()):
-            relationships.append({"spdxElementId": spdx_id(dep["ref"]), "relationshipType": "DEPENDS_ON",
-                                  "relatedSpdxElement": spdx_id(target)})
+            relationships.append(
+                {"spdxElementId": spdx_id(dep["ref"]), "relationshipType": "DEPENDS_ON", "relatedSpdxElement": spdx_id(target)}
+            )
     serial = cdx.get("serialNumber", "").removeprefix("urn:uuid:")
     return {
-        "spdxVersion": "SPDX-2.3", "dataLicense": "CC0-1.0", "SPDXID": "SPDXRef-DOCUMENT",
+        "spdxVersion": "SPDX-2.3",
+        "dataLicense": "CC0-1.0",
+        "SPDXID": "SPDXRef-DOCUMENT",
         "name": f"{root.get('name', '')}-{root.get('version', '')}",
         "documentNamespace": f"urn:uuid:{serial}",
         "creationInfo": {"created": meta.get("timestamp", "").replace("+00:00", "Z"), "creators": ["Tool: venvbuild"]},
-        "packages": packages, "relationships": relationships,
+        "packages": packages,
+        "relationships": relationships,
     }

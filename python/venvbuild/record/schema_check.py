@@ -34,8 +34,11 @@ class UnsupportedSchema(ValueError):
 
 
 def compile_schema(schema: dict) -> Check:
-    unknown = set(schema) - _ANNOTATIONS - {"type", "pattern", "enum", "minimum", "items", "uniqueItems",
-                                            "properties", "required", "additionalProperties"}
+    unknown = (
+        set(schema)
+        - _ANNOTATIONS
+        - {"type", "pattern", "enum", "minimum", "items", "uniqueItems", "properties", "required", "additionalProperties"}
+    )
     if unknown:
         raise UnsupportedSchema(", ".join(sorted(unknown)))
     kinds = schema.get("type")

@@ -134,7 +134,7 @@ def is_record_key(store: _Store, key: str) -> bool:
     start = metadata_prefix(store) + "/"
     if not key.startswith(start):
         return False
-    rest = key[len(start):]
+    rest = key[len(start) :]
     return bool(_SINGLE_RECORD.fullmatch(rest) or _COMPACTED.fullmatch(rest))
 
 

@@ -35,8 +35,10 @@ def warn_link(path) -> None:
     """The one line that reports a link in a store, once per path and process."""
     if str(path) not in _warned:
         _warned.add(str(path))
-        say(f"warning: {path}: a symbolic link in the store, left alone (never followed or deleted through; "
-            "a store holds no links: remove it)")
+        say(
+            f"warning: {path}: a symbolic link in the store, left alone (never followed or deleted through; "
+            "a store holds no links: remove it)"
+        )
 
 
 def listing(folder) -> List[os.DirEntry]:
@@ -238,4 +240,3 @@ def _make_dirs(folder: Path) -> None:
         except FileExistsError:
             continue
         atomic.fsync_dir(new.parent)
-

@@ -79,7 +79,7 @@ class S3Store(ObjectStore):
     @classmethod
     def from_url(cls, spec: str, **options) -> "S3Store":
         """`s3://BUCKET` or `s3://BUCKET/PREFIX` (default prefix venv-builds); options as for __init__."""
-        rest = spec[len("s3://"):] if spec.startswith("s3://") else None
+        rest = spec[len("s3://") :] if spec.startswith("s3://") else None
         if not rest:
             raise UsageError(f"--store {spec!r} is not s3://BUCKET/PREFIX")
         bucket, _, prefix = rest.partition("/")
@@ -112,9 +112,7 @@ class S3Store(ObjectStore):
             options["response_checksum_validation"] = "when_required"
         session = boto3.session.Session(botocore_session=core)
         try:
-            return session.client(
-                "s3", region_name=self.region, endpoint_url=self.endpoint_url, config=Config(**options)
-            )
+            return session.client("s3", region_name=self.region, endpoint_url=self.endpoint_url, config=Config(**options))
         except Exception as exc:  # botocore raises plain ValueError etc. for a bad region or endpoint
             raise StoreError(f"--store {self.describe()}: cannot set up the S3 client: {exc}") from exc
 
@@ -200,11 +198,9 @@ class S3Store(ObjectStore):
         found = []
         builds = layout.builds_prefix(self)
         with self._errors(self.prefix):
-            pages = self.client.get_paginator("list_objects_v2").paginate(
-                Bucket=self.bucket, Prefix=builds, Delimiter="/"
-            )
+            pages = self.client.get_paginator("list_objects_v2").paginate(Bucket=self.bucket, Prefix=builds, Delimiter="/")
             for page in pages:
-                found += [p["Prefix"][len(builds):].rstrip("/") for p in page.get("CommonPrefixes", [])]
+                found += [p["Prefix"][len(builds) :].rstrip("/") for p in page.get("CommonPrefixes", [])]
         return sorted(found)
 
     def any_under(self, key_prefix: str) -> bool:
@@ -222,8 +218,12 @@ class S3Store(ObjectStore):
     def last_change(self, key_prefix: str) -> float | None:
         with self._errors(key_prefix):
             pages = self.client.get_paginator("list_objects_v2").paginate(Bucket=self.bucket, Prefix=key_prefix)
-            times = [item["LastModified"].timestamp() for page in pages for item in page.get("Contents", ())
-                     if item["Key"] == key_prefix or item["Key"].startswith(key_prefix.rstrip("/") + "/")]
+            times = [
+                item["LastModified"].timestamp()
+                for page in pages
+                for item in page.get("Contents", ())
+                if item["Key"] == key_prefix or item["Key"].startswith(key_prefix.rstrip("/") + "/")
+            ]
         return max(times, default=None)
 
     def delete(self, key: str) -> None:
@@ -270,10 +270,7 @@ class S3Store(ObjectStore):
 
         pool = ThreadPoolExecutor(max_workers=self.max_concurrency, thread_name_prefix="s3-part")
         try:
-            futures = [
-                pool.submit(upload, number, offset)
-                for number, offset in enumerate(range(0, size, part_size), start=1)
-            ]
+            futures = [pool.submit(upload, number, offset) for number, offset in enumerate(range(0, size, part_size), start=1)]
             wait(futures, return_when=FIRST_EXCEPTION)
             for future in futures:
                 failure = future.exception() if future.done() else None

@@ -114,8 +114,10 @@ def read_listed(store, day: str, keys: list, relist, skip=lambda key: False) -> 
         else:
             return read
         keys = relist()
-    raise StoreError(f"{store.url(layout.day_prefix(store, day))}: the store changed while reading "
-                     f"the day's search records ({READ_ATTEMPTS} times; a compact or gc is under way); try again")
+    raise StoreError(
+        f"{store.url(layout.day_prefix(store, day))}: the store changed while reading "
+        f"the day's search records ({READ_ATTEMPTS} times; a compact or gc is under way); try again"
+    )
 
 
 def entries(store, skip=frozenset()) -> list:
@@ -157,14 +159,16 @@ def _days(store) -> dict:
     by_day: dict = {}
     start = len(layout.days_prefix(store))
     for key in record_keys(store):
-        by_day.setdefault(key[start:start + 10], []).append(key)
+        by_day.setdefault(key[start : start + 10], []).append(key)
     return by_day
 
 
 def _day_entries(store, day: str, keys: list, skip=frozenset()) -> list:
     """[(venv_version, key, record bytes or None)] of one day, a version once, its single record first."""
+
     def relist():
         return _singles_first(day_keys(store, day))
+
     found: dict = {}
     for key, data in read_listed(store, day, _singles_first(keys), relist, skip=lambda k: single_version(k) in skip):
         version = single_version(key)
@@ -199,8 +203,7 @@ def find_record(store, version: str) -> bytes | None:
 
 def is_published(store, version: str) -> bool:
     """Whether version's search record is in the store (a HEAD, then its day's compacted files)."""
-    return store.checksum(layout.record_key(store, version)) is not None \
-        or _compacted_line(store, version) is not None
+    return store.checksum(layout.record_key(store, version)) is not None or _compacted_line(store, version) is not None
 
 
 def _compacted_line(store, version: str) -> bytes | None:
@@ -210,6 +213,7 @@ def _compacted_line(store, version: str) -> bytes | None:
 
     def relist():
         return compacted_keys(store, day)
+
     for _key, data in read_listed(store, day, relist(), relist):
         for line in lines(data):
             if version_in(line) == version:

@@ -31,10 +31,19 @@ class Finding:
         return frozenset((self.id, *self.aliases))
 
     def as_json(self) -> dict:
-        return {"venv_version": self.venv_version, "env_name": self.env_name, "package": self.package,
-                "installed_version": self.installed_version, "id": self.id, "aliases": list(self.aliases),
-                "fixed_versions": list(self.fixed_versions), "severity": list(self.severity), "summary": self.summary,
-                "ignored": self.ignored is not None, "ignore_reason": self.ignored}
+        return {
+            "venv_version": self.venv_version,
+            "env_name": self.env_name,
+            "package": self.package,
+            "installed_version": self.installed_version,
+            "id": self.id,
+            "aliases": list(self.aliases),
+            "fixed_versions": list(self.fixed_versions),
+            "severity": list(self.severity),
+            "summary": self.summary,
+            "ignored": self.ignored is not None,
+            "ignore_reason": self.ignored,
+        }
 
 
 def _rank(identifier: str) -> tuple:
@@ -103,15 +112,25 @@ class Database:
                 continue
             version = version.lstrip("=")
             for vid, aliases, fixed, severity, summary in self.matching(name, version):
-                findings.append(Finding(record["venv_version"], record.get("env_name") or "", name, version, vid,
-                                        aliases, fixed, severity, summary))
+                findings.append(
+                    Finding(
+                        record["venv_version"],
+                        record.get("env_name") or "",
+                        name,
+                        version,
+                        vid,
+                        aliases,
+                        fixed,
+                        severity,
+                        summary,
+                    )
+                )
         return findings
 
     def advisories_named(self, identifier: str) -> List[osv.Advisory]:
         """The advisories of the vulnerability identifier names (its id or any alias), withdrawn ones left out."""
         wanted = identifier.upper()
-        groups = {self._group[a.id] for a in self.advisories
-                  if wanted in {a.id.upper(), *(x.upper() for x in a.aliases)}}
+        groups = {self._group[a.id] for a in self.advisories if wanted in {a.id.upper(), *(x.upper() for x in a.aliases)}}
         return [a for a in self.advisories if self._group[a.id] in groups and not a.withdrawn]
 
 
@@ -202,6 +221,7 @@ def read_ignores(path) -> List[Ignore]:
 def compare(old: Sequence[Finding], new: Sequence[Finding]) -> Tuple[List[Finding], List[Finding]]:
     """(fixed, introduced) between two builds' findings: a vulnerability of a package (any shared id or alias)
     found in one build and not the other."""
+
     def missing_from(these, others):
         by_package: Dict[str, List[frozenset]] = {}
         for f in others:

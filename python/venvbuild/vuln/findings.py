@@ -19,10 +19,19 @@ COLUMNS = tuple(load_json("finding.schema.json")["properties"])
 def record_bytes(database, record: dict) -> bytes:
     lines = []
     for f in database.audit(record):
-        row = {"venv_version": f.venv_version, "env_name": f.env_name, "created_at": record["created_at"],
-               "snapshot": database.snapshot, "package": f.package, "installed_version": f.installed_version,
-               "id": f.id, "aliases": list(f.aliases), "fixed_versions": list(f.fixed_versions),
-               "severity": list(f.severity), "summary": f.summary}
+        row = {
+            "venv_version": f.venv_version,
+            "env_name": f.env_name,
+            "created_at": record["created_at"],
+            "snapshot": database.snapshot,
+            "package": f.package,
+            "installed_version": f.installed_version,
+            "id": f.id,
+            "aliases": list(f.aliases),
+            "fixed_versions": list(f.fixed_versions),
+            "severity": list(f.severity),
+            "summary": f.summary,
+        }
         lines.append(json.dumps({k: row[k] for k in COLUMNS}, ensure_ascii=True) + "\n")
     return "".join(lines).encode("utf-8")
 

@@ -47,8 +47,11 @@ def problem(record) -> str | None:
         if not isinstance(entry, dict):
             return f"{where} is not an object"
         package = entry.get("package")
-        if package is not None and (not isinstance(package, dict) or not isinstance(package.get("ecosystem"), str)
-                                    or not isinstance(package.get("name"), str)):
+        if package is not None and (
+            not isinstance(package, dict)
+            or not isinstance(package.get("ecosystem"), str)
+            or not isinstance(package.get("name"), str)
+        ):
             return f"{where}.package has no ecosystem and name"
         if not isinstance(entry.get("versions", []), list) or not all(isinstance(v, str) for v in entry.get("versions", [])):
             return f"{where}.versions is not a list of strings"
@@ -59,8 +62,12 @@ def problem(record) -> str | None:
             if not isinstance(one, dict) or not isinstance(one.get("type"), str) or not isinstance(one.get("events"), list):
                 return f"{where}.ranges[{r_index}] has no type and events"
             for event in one["events"]:
-                if (not isinstance(event, dict) or len(event) != 1 or next(iter(event)) not in EVENT_KINDS
-                        or not isinstance(next(iter(event.values())), str)):
+                if (
+                    not isinstance(event, dict)
+                    or len(event) != 1
+                    or next(iter(event)) not in EVENT_KINDS
+                    or not isinstance(next(iter(event.values())), str)
+                ):
                     return f"{where}.ranges[{r_index}] has an event that is not one of {', '.join(EVENT_KINDS)}"
     return None
 
@@ -205,13 +212,25 @@ def advisory(record: dict) -> Advisory:
         if package.get("ecosystem") != ECOSYSTEM:
             continue
         ranges = [r["events"] for r in entry.get("ranges", ()) if r.get("type") == "ECOSYSTEM"]
-        fixed = tuple(dict.fromkeys(ev["fixed"] for r in entry.get("ranges", ()) if r.get("type") == "ECOSYSTEM"
-                                    for ev in r["events"] if "fixed" in ev))
+        fixed = tuple(
+            dict.fromkeys(
+                ev["fixed"]
+                for r in entry.get("ranges", ())
+                if r.get("type") == "ECOSYSTEM"
+                for ev in r["events"]
+                if "fixed" in ev
+            )
+        )
         affected.append(Affected(canonicalize_name(package["name"]), ranges, entry.get("versions", ()), fixed))
     return Advisory(
-        id=record["id"], aliases=tuple(record.get("aliases", ())), summary=str(record.get("summary") or ""),
-        severity=_severity(record, record.get("affected", ())), withdrawn=record.get("withdrawn") or None,
-        modified=record["modified"], affected=affected)
+        id=record["id"],
+        aliases=tuple(record.get("aliases", ())),
+        summary=str(record.get("summary") or ""),
+        severity=_severity(record, record.get("affected", ())),
+        withdrawn=record.get("withdrawn") or None,
+        modified=record["modified"],
+        affected=affected,
+    )
 
 
 def by_package(advisories: Sequence[Advisory]) -> Dict[str, List[Tuple[Advisory, Affected]]]:

@@ -33,8 +33,14 @@ class Imported:
     created: bool  # False when the store already held this snapshot
 
     def as_json(self) -> dict:
-        return {"snapshot": self.snapshot, "imported_at": self.imported_at, "advisories": self.advisories,
-                "withdrawn": self.withdrawn, "skipped": self.skipped, "new_snapshot": self.created}
+        return {
+            "snapshot": self.snapshot,
+            "imported_at": self.imported_at,
+            "advisories": self.advisories,
+            "withdrawn": self.withdrawn,
+            "skipped": self.skipped,
+            "new_snapshot": self.created,
+        }
 
 
 def _sources(path: Path) -> Iterator[Tuple[str, bytes]]:
@@ -112,13 +118,20 @@ def import_paths(store, paths: List[Path], now: datetime | None = None) -> Impor
     except ObjectExists:
         created = False  # the same records imported before: the same snapshot
     moment = now or datetime.now(timezone.utc)
-    result = Imported(snapshot=digest, imported_at=moment.strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
-                      advisories=len(records), withdrawn=sum(1 for r in records.values() if r.get("withdrawn")),
-                      skipped=skipped, created=created)
+    result = Imported(
+        snapshot=digest,
+        imported_at=moment.strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
+        advisories=len(records),
+        withdrawn=sum(1 for r in records.values() if r.get("withdrawn")),
+        skipped=skipped,
+        created=created,
+    )
     record = {k: v for k, v in result.as_json().items() if k != "new_snapshot"}
     try:
-        store.put_new_bytes(layout.import_key(store, moment.strftime("%Y%m%dT%H%M%S%fZ"), digest),
-                            (json.dumps(record, sort_keys=True) + "\n").encode("utf-8"))
+        store.put_new_bytes(
+            layout.import_key(store, moment.strftime("%Y%m%dT%H%M%S%fZ"), digest),
+            (json.dumps(record, sort_keys=True) + "\n").encode("utf-8"),
+        )
     except ObjectExists:
         raise StoreError(f"{store.describe()}: another import of the same records at the same microsecond") from None
     return result
@@ -152,8 +165,11 @@ def resolve(store, wanted: str, parameter: str) -> str:
     wanted = wanted.lower()
     if len(wanted) < 8 or any(c not in "0123456789abcdef" for c in wanted):
         raise UsageError(f"{parameter} {wanted}: not a snapshot id (8 to 64 hex digits, from `venvbuild vulndb status`)")
-    names = [m.group(1) for key in store.keys_under(layout.snapshots_prefix(store))
-             if (m := layout.SNAPSHOT_NAME.fullmatch(key.rsplit("/", 1)[-1]))]
+    names = [
+        m.group(1)
+        for key in store.keys_under(layout.snapshots_prefix(store))
+        if (m := layout.SNAPSHOT_NAME.fullmatch(key.rsplit("/", 1)[-1]))
+    ]
     matches = [n for n in names if n.startswith(wanted)]
     if len(matches) != 1:
         what = "no snapshot" if not matches else f"{len(matches)} snapshots"

@@ -21,11 +21,13 @@ def add_arguments(parser) -> None:
     parser.add_argument("--env-name", metavar="NAME", help="audit the builds of this environment name")
     parser.add_argument("--latest", action="store_true", help="with --env-name: only its newest build")
     parser.add_argument("--all", action="store_true", help="audit every published build")
-    parser.add_argument("--ignore-file", metavar="FILE", help="ignores: JSON {\"ignore\": [{id, reason, package?, expires?}]}")
-    parser.add_argument("--new-since", metavar="SNAPSHOT",
-                        help="only findings the current snapshot has and SNAPSHOT (an earlier one) had not")
-    parser.add_argument("--publish", action="store_true",
-                        help="with --all: store one findings record per build for the current snapshot")
+    parser.add_argument("--ignore-file", metavar="FILE", help='ignores: JSON {"ignore": [{id, reason, package?, expires?}]}')
+    parser.add_argument(
+        "--new-since", metavar="SNAPSHOT", help="only findings the current snapshot has and SNAPSHOT (an earlier one) had not"
+    )
+    parser.add_argument(
+        "--publish", action="store_true", help="with --all: store one findings record per build for the current snapshot"
+    )
     add_json_option(parser, "print the audit as one JSON object")
     add_store_arguments(parser, required=False)
 
@@ -59,8 +61,10 @@ def run(args) -> int:
     ignores = audit.read_ignores(args.ignore_file) if args.ignore_file else []
     today = datetime.now(timezone.utc).date().isoformat()
     for ignore in audit.expired(ignores, today):
-        say(f"warning: --ignore-file {args.ignore_file}: the ignore of {ignore.id} expired on {ignore.expires}; "
-            "its findings count again")
+        say(
+            f"warning: --ignore-file {args.ignore_file}: the ignore of {ignore.id} expired on {ignore.expires}; "
+            "its findings count again"
+        )
     records = _selected(store, args)
     current, advisories = vulndb.load_current(store)
     database = audit.Database(advisories, current["snapshot"])
@@ -76,26 +80,45 @@ def run(args) -> int:
     found = audit.apply_ignores(found, ignores, today)
     counted = [f for f in found if f.ignored is None]
     if args.json:
-        print_json({"snapshot": current["snapshot"], "new_since": since, "builds_audited": len(records),
-                    "affected_builds": len({f.venv_version for f in counted}),
-                    "findings": [f.as_json() for f in found]})
+        print_json(
+            {
+                "snapshot": current["snapshot"],
+                "new_since": since,
+                "builds_audited": len(records),
+                "affected_builds": len({f.venv_version for f in counted}),
+                "findings": [f.as_json() for f in found],
+            }
+        )
     elif found:
-        rows = [(f.venv_version, f.env_name, f.package, f.installed_version,
-                 f.id + (" (ignored)" if f.ignored else ""), ",".join(f.fixed_versions) or "-",
-                 ",".join(f.severity) or "-", f.summary) for f in found]
+        rows = [
+            (
+                f.venv_version,
+                f.env_name,
+                f.package,
+                f.installed_version,
+                f.id + (" (ignored)" if f.ignored else ""),
+                ",".join(f.fixed_versions) or "-",
+                ",".join(f.severity) or "-",
+                f.summary,
+            )
+            for f in found
+        ]
         echo(output.table(HEADERS, rows), lines=True)
     else:
-        echo(f"venvbuild: no finding in {len(records)} build(s) against snapshot {current['snapshot'][:16]}",
-             file=sys.stderr)
+        echo(f"venvbuild: no finding in {len(records)} build(s) against snapshot {current['snapshot'][:16]}", file=sys.stderr)
     return 1 if counted else 0
 
 
-COMMANDS = [Command(
-    "audit", "Report which published builds install package versions that known vulnerabilities affect.",
-    add_arguments, run,
-    details="Against the store's current vulnerability database (`venvbuild vulndb import`), offline. One finding "
-            "per build, package and vulnerability: the records of one vulnerability (GHSA, PYSEC, CVE ids naming each "
-            "other) merged. Ignored findings are printed marked ignored and do not count.\n"
-            "Exit 0 when nothing is found, 1 when something is, 2 for bad usage, an unknown version or a store without "
-            "a database, 6 when the store fails or holds a damaged snapshot.",
-)]
+COMMANDS = [
+    Command(
+        "audit",
+        "Report which published builds install package versions that known vulnerabilities affect.",
+        add_arguments,
+        run,
+        details="Against the store's current vulnerability database (`venvbuild vulndb import`), offline. One finding "
+        "per build, package and vulnerability: the records of one vulnerability (GHSA, PYSEC, CVE ids naming each "
+        "other) merged. Ignored findings are printed marked ignored and do not count.\n"
+        "Exit 0 when nothing is found, 1 when something is, 2 for bad usage, an unknown version or a store without "
+        "a database, 6 when the store fails or holds a damaged snapshot.",
+    )
+]

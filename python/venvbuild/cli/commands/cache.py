@@ -17,6 +17,7 @@ def _non_negative(kind):
         if value < 0:
             raise UsageError(f"{text} is negative")
         return value
+
     return parse
 
 
@@ -25,12 +26,23 @@ def add_arguments(parser) -> None:
     sub.required = True
     prune = sub.add_parser("prune", help="evict pulled envs, stray pull folders and old helper tools; never one in use")
     prune.add_argument("--cache-dir", metavar="DIR", required=True, help="the pull cache (pull --cache-dir)")
-    prune.add_argument("--max-bytes", metavar="N", type=_non_negative(int),
-                       help="then evict the least recently used envs until the rest take at most N bytes")
-    prune.add_argument("--keep-days", metavar="D", type=_non_negative(float),
-                       help="evict envs (and with --helpers-dir, helper tools) not used for D days")
-    prune.add_argument("--helpers-dir", metavar="DIR",
-                       help="the helper tool folder (withVenv's helperToolRoot, default ~/.cache/venvbuild/helpers)")
+    prune.add_argument(
+        "--max-bytes",
+        metavar="N",
+        type=_non_negative(int),
+        help="then evict the least recently used envs until the rest take at most N bytes",
+    )
+    prune.add_argument(
+        "--keep-days",
+        metavar="D",
+        type=_non_negative(float),
+        help="evict envs (and with --helpers-dir, helper tools) not used for D days",
+    )
+    prune.add_argument(
+        "--helpers-dir",
+        metavar="DIR",
+        help="the helper tool folder (withVenv's helperToolRoot, default ~/.cache/venvbuild/helpers)",
+    )
     add_json_option(prune, "print what was removed and what was in use as one JSON object")
     hold = sub.add_parser("hold", help="(internal: started by pull --hold-while) keep a lease while a file exists")
     hold.add_argument("--fd", type=int, required=True)
@@ -46,8 +58,9 @@ def run(args) -> int:
         raise UsageError("give --max-bytes N, --keep-days D or both: what to keep")
     if args.helpers_dir is not None and args.keep_days is None:
         raise UsageError("--helpers-dir needs --keep-days: helper tools are evicted by age only")
-    result = cache.prune(Path(args.cache_dir), args.max_bytes, args.keep_days,
-                         Path(args.helpers_dir) if args.helpers_dir else None)
+    result = cache.prune(
+        Path(args.cache_dir), args.max_bytes, args.keep_days, Path(args.helpers_dir) if args.helpers_dir else None
+    )
     if args.json:
         print_json(result)
         return OK
@@ -62,9 +75,13 @@ def run(args) -> int:
     return OK
 
 
-COMMANDS = [Command(
-    "cache", "Prune an agent's pull cache: evict old or excess pulled envs, stray pull folders and old helper tools.",
-    add_arguments, run,
-    details="Nothing in use is removed: a pull, and a withVenv body (pull --hold-while), hold a lease on its entry; "
-            "a helper holds one on its tool while it runs. One prune of a cache at a time.",
-)]
+COMMANDS = [
+    Command(
+        "cache",
+        "Prune an agent's pull cache: evict old or excess pulled envs, stray pull folders and old helper tools.",
+        add_arguments,
+        run,
+        details="Nothing in use is removed: a pull, and a withVenv body (pull --hold-while), hold a lease on its entry; "
+        "a helper holds one on its tool while it runs. One prune of a cache at a time.",
+    )
+]

@@ -20,15 +20,21 @@ def run(args) -> int:
     if checked.report:
         for line in checked.report:
             echo(line, file=sys.stderr)
-        echo(f"venvbuild: error: {args.file}: {len(checked.report)} requirement(s) not pinned to one version with '=='",
-             file=sys.stderr)
+        echo(
+            f"venvbuild: error: {args.file}: {len(checked.report)} requirement(s) not pinned to one version with '=='",
+            file=sys.stderr,
+        )
         return UNPINNED
     if not args.json:
         echo(f"{args.file}: all {checked.requirements} requirement(s) pinned")
     return OK
 
 
-COMMANDS = [Command(
-    "check-pins", "Check that every requirement in FILE (and the files it includes) is pinned with ==.",
-    add_arguments, run,
-)]
+COMMANDS = [
+    Command(
+        "check-pins",
+        "Check that every requirement in FILE (and the files it includes) is pinned with ==.",
+        add_arguments,
+        run,
+    )
+]

@@ -60,16 +60,23 @@ def _vulnerabilities(store, old: dict, new: dict) -> dict | None:
     database = audit.Database(vulndb.load(store, current["snapshot"]), current["snapshot"])
     fixed, introduced = audit.compare(database.audit(old), database.audit(new))
     keep = ("id", "aliases", "package", "installed_version", "fixed_versions", "severity", "summary")
-    return {"snapshot": current["snapshot"], "fixed": [{k: f.as_json()[k] for k in keep} for f in fixed],
-            "introduced": [{k: f.as_json()[k] for k in keep} for f in introduced]}
+    return {
+        "snapshot": current["snapshot"],
+        "fixed": [{k: f.as_json()[k] for k in keep} for f in fixed],
+        "introduced": [{k: f.as_json()[k] for k in keep} for f in introduced],
+    }
 
 
-COMMANDS = [Command(
-    "diff", "Show what changed between two published builds: packages, Python, platform, installer, conflicts.",
-    add_arguments, run,
-    details="Packages are matched by PEP 503 name; upgraded and downgraded follow PEP 440 order.\n"
-            "A package a record lists more than once (six==1.16.0 and Six==1.17.0) is reported as a duplicate, "
-            "its first pin compared.\n"
-            "Exit 0 when both builds have the same installed packages, 1 when they differ (as diff does) or a "
-            "package is listed twice, 2 for an unknown version, 6 when the store fails or holds a damaged record.",
-)]
+COMMANDS = [
+    Command(
+        "diff",
+        "Show what changed between two published builds: packages, Python, platform, installer, conflicts.",
+        add_arguments,
+        run,
+        details="Packages are matched by PEP 503 name; upgraded and downgraded follow PEP 440 order.\n"
+        "A package a record lists more than once (six==1.16.0 and Six==1.17.0) is reported as a duplicate, "
+        "its first pin compared.\n"
+        "Exit 0 when both builds have the same installed packages, 1 when they differ (as diff does) or a "
+        "package is listed twice, 2 for an unknown version, 6 when the store fails or holds a damaged record.",
+    )
+]

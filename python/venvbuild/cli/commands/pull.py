@@ -1,6 +1,5 @@
 """`venvbuild pull`: a published build onto this machine, at any folder."""
 
-
 from venvbuild._util.terminal import echo
 from venvbuild.cli.command import Command, add_json_option, print_json
 from venvbuild.consume import pull
@@ -14,17 +13,24 @@ def add_arguments(parser) -> None:
     parser.add_argument("--env-name", metavar="NAME", help="with --latest: the env whose newest build to pull")
     parser.add_argument("--latest", action="store_true", help="pull the newest build of --env-name")
     parser.add_argument("--tag", metavar="TAG", help="pull the build TAG points at (venvbuild tag), of --env-name if given")
-    parser.add_argument("--python", metavar="X.Y",
-                        help="the build's Python version: with --latest, the newest build for it (needed when the "
-                             "env has builds for several); otherwise the build must be for it")
+    parser.add_argument(
+        "--python",
+        metavar="X.Y",
+        help="the build's Python version: with --latest, the newest build for it (needed when the "
+        "env has builds for several); otherwise the build must be for it",
+    )
     where = parser.add_mutually_exclusive_group(required=True)
     where.add_argument("--dest", metavar="DIR", help="where the venv goes (absent or empty, or --force)")
-    where.add_argument("--cache-dir", metavar="DIR",
-                       help="pull into DIR/<archive sha256>, reusing an earlier pull of the same archive")
+    where.add_argument(
+        "--cache-dir", metavar="DIR", help="pull into DIR/<archive sha256>, reusing an earlier pull of the same archive"
+    )
     parser.add_argument("--force", action="store_true", help="replace a non-empty --dest")
-    parser.add_argument("--hold-while", metavar="FILE",
-                        help="with --cache-dir: write FILE and keep the entry leased (never pruned) until FILE is "
-                             "removed, by a background process")
+    parser.add_argument(
+        "--hold-while",
+        metavar="FILE",
+        help="with --cache-dir: write FILE and keep the entry leased (never pruned) until FILE is "
+        "removed, by a background process",
+    )
     add_json_option(parser, "print the pull receipt as one JSON object")
     add_store_arguments(parser, required=False)
 
@@ -52,15 +58,18 @@ def run(args) -> int:
         print_json({**receipt, "reused": reused})
     else:
         how = "already there" if reused else "pulled"
-        echo(f"{meta['venv_version']}  env {meta['env_name']}  {how} at {receipt['dest']}  "
-              f"sha256 {meta['archive_sha256']}")
+        echo(f"{meta['venv_version']}  env {meta['env_name']}  {how} at {receipt['dest']}  sha256 {meta['archive_sha256']}")
     return OK
 
 
-COMMANDS = [Command(
-    "pull", "Download a build, check it against its metadata.json, extract it safely and relocate it to --dest.",
-    add_arguments, run,
-    details="At --dest (or in --cache-dir), the venv's python and console scripts run without activation.\n\n"
-            "A --cache-dir entry is read-only and checked before every use (its files' stat against the seal its "
-            "pull wrote); a changed one is pulled again. A venv a job may change goes to its own --dest.",
-)]
+COMMANDS = [
+    Command(
+        "pull",
+        "Download a build, check it against its metadata.json, extract it safely and relocate it to --dest.",
+        add_arguments,
+        run,
+        details="At --dest (or in --cache-dir), the venv's python and console scripts run without activation.\n\n"
+        "A --cache-dir entry is read-only and checked before every use (its files' stat against the seal its "
+        "pull wrote); a changed one is pulled again. A venv a job may change goes to its own --dest.",
+    )
+]

@@ -12,8 +12,12 @@ from venvbuild.store.options import add_store_arguments, store_from_args
 
 def add_arguments(parser) -> None:
     parser.add_argument("version", metavar="VERSION", help="the build, venv_YYYYMMDD_HHMMSS")
-    parser.add_argument("--format", choices=("cyclonedx", "spdx"), default="cyclonedx",
-                        help="CycloneDX 1.6 JSON, as stored (default), or SPDX 2.3 JSON made from it")
+    parser.add_argument(
+        "--format",
+        choices=("cyclonedx", "spdx"),
+        default="cyclonedx",
+        help="CycloneDX 1.6 JSON, as stored (default), or SPDX 2.3 JSON made from it",
+    )
     add_store_arguments(parser, required=False)
 
 
@@ -40,9 +44,13 @@ def run(args) -> int:
     return 0
 
 
-COMMANDS = [Command(
-    "sbom", "Print a published build's software bill of materials (CycloneDX 1.6 or SPDX 2.3 JSON).",
-    add_arguments, run,
-    details="Exit 0 when printed, 2 for an unknown version or a build published without an SBOM, 6 when the "
-            "store fails or holds a damaged SBOM.",
-)]
+COMMANDS = [
+    Command(
+        "sbom",
+        "Print a published build's software bill of materials (CycloneDX 1.6 or SPDX 2.3 JSON).",
+        add_arguments,
+        run,
+        details="Exit 0 when printed, 2 for an unknown version or a build published without an SBOM, 6 when the "
+        "store fails or holds a damaged SBOM.",
+    )
+]

@@ -10,14 +10,24 @@ from venvbuild.errors import UsageError
 from venvbuild.query import athena, athena_tagged, criteria, local_search, matching, output
 from venvbuild.query.ddl import DEFAULT_TAGS_TABLE
 
-_ATHENA_ONLY = ("database", "workgroup", "output", "table", "tags_table", "region", "athena_endpoint_url",
-                "endpoint_url", "timeout")
+_ATHENA_ONLY = (
+    "database",
+    "workgroup",
+    "output",
+    "table",
+    "tags_table",
+    "region",
+    "athena_endpoint_url",
+    "endpoint_url",
+    "timeout",
+)
 _LOCAL_ONLY = ("store", "reindex")
 
 
 def add_arguments(parser):
-    parser.add_argument("specs", nargs="*", metavar="SPEC",
-                        help="package name with an optional version specifier (optional with --tag)")
+    parser.add_argument(
+        "specs", nargs="*", metavar="SPEC", help="package name with an optional version specifier (optional with --tag)"
+    )
     shape = parser.add_mutually_exclusive_group()
     shape.add_argument("--count", action="store_true", help="print only the number of matching builds")
     add_json_option(shape, "print one JSON object per build (JSON lines)")
@@ -27,12 +37,19 @@ def add_arguments(parser):
     parser.add_argument("--env-name", metavar="NAME", help="only builds of this environment name")
     parser.add_argument("--since", metavar="DATE", help="only builds created on or after this day (YYYY-MM-DD, UTC)")
     parser.add_argument("--limit", metavar="N", type=_positive_int("--limit"), help="at most N builds, newest first")
-    parser.add_argument("--tag", metavar="TAG", action="append",
-                        help="only the builds a current tag points at (repeatable; with --athena, from the tag events' table)")
+    parser.add_argument(
+        "--tag",
+        metavar="TAG",
+        action="append",
+        help="only the builds a current tag points at (repeatable; with --athena, from the tag events' table)",
+    )
     parser.add_argument("--pre", action="store_true", help="let version specifiers match pre-releases too")
-    parser.add_argument("--vuln", metavar="ID",
-                        help="the builds a vulnerability affects: an advisory id or any alias (GHSA-..., PYSEC-..., "
-                             "CVE-...), from the vulnerability database of --store (`venvbuild vulndb`); with --athena too")
+    parser.add_argument(
+        "--vuln",
+        metavar="ID",
+        help="the builds a vulnerability affects: an advisory id or any alias (GHSA-..., PYSEC-..., "
+        "CVE-...), from the vulnerability database of --store (`venvbuild vulndb`); with --athena too",
+    )
 
     where = parser.add_argument_group("local store (the default)")
     where.add_argument("--store", metavar="DIR", help=local_search.STORE_HELP)
@@ -42,17 +59,26 @@ def add_arguments(parser):
     aws.add_argument("--athena", action="store_true", help="search the Athena table instead of a local store")
     aws.add_argument("--database", metavar="D", help="the Glue database holding the table (required with --athena)")
     aws.add_argument("--table", metavar="T", help=f"the table (default: {athena.DEFAULT_TABLE})")
-    aws.add_argument("--tags-table", metavar="T",
-                     help=f"the tag events' table, for --tag (default: {DEFAULT_TAGS_TABLE}; `venvbuild ddl --tags`)")
+    aws.add_argument(
+        "--tags-table",
+        metavar="T",
+        help=f"the tag events' table, for --tag (default: {DEFAULT_TAGS_TABLE}; `venvbuild ddl --tags`)",
+    )
     aws.add_argument("--workgroup", metavar="W", help="the Athena workgroup (default: the account's)")
     aws.add_argument("--output", metavar="S3_URL", help="s3:// location for query results (default: the workgroup's)")
     aws.add_argument("--region", help="AWS region (default: the AWS configuration's)")
     aws.add_argument("--athena-endpoint-url", metavar="URL", help="an Athena-compatible server (default: AWS's)")
-    aws.add_argument("--endpoint-url", metavar="URL",
-                     help="the S3 server Athena's result files are read from (default: AWS_ENDPOINT_URL_S3, "
-                          "AWS_ENDPOINT_URL, AWS)")
-    aws.add_argument("--timeout", metavar="SECONDS", type=_positive_float("--timeout"),
-                     help=f"stop the query after this long (default: {athena.DEFAULT_TIMEOUT_S:g})")
+    aws.add_argument(
+        "--endpoint-url",
+        metavar="URL",
+        help="the S3 server Athena's result files are read from (default: AWS_ENDPOINT_URL_S3, AWS_ENDPOINT_URL, AWS)",
+    )
+    aws.add_argument(
+        "--timeout",
+        metavar="SECONDS",
+        type=_positive_float("--timeout"),
+        help=f"stop the query after this long (default: {athena.DEFAULT_TIMEOUT_S:g})",
+    )
 
 
 def run(args) -> int:
@@ -60,14 +86,26 @@ def run(args) -> int:
     if args.vuln is not None:
         return _show(args, _vuln_matches(args), [f"--vuln {args.vuln}"])
     # A SPEC is optional only with --tag (parse_all refuses none); the filters are checked the same way.
-    wanted = criteria.build(args.specs or ([] if not args.tag else ["placeholder"]), args.conflict_free, args.python,
-                            args.env_name, args.since, args.pre)
+    wanted = criteria.build(
+        args.specs or ([] if not args.tag else ["placeholder"]),
+        args.conflict_free,
+        args.python,
+        args.env_name,
+        args.since,
+        args.pre,
+    )
     if not args.specs:
         wanted = dataclasses.replace(wanted, specs=())
     if args.athena:
         where = athena.target(
-            args.database, args.table or athena.DEFAULT_TABLE, args.workgroup, args.output, args.region,
-            args.athena_endpoint_url, args.timeout or athena.DEFAULT_TIMEOUT_S, args.endpoint_url,
+            args.database,
+            args.table or athena.DEFAULT_TABLE,
+            args.workgroup,
+            args.output,
+            args.region,
+            args.athena_endpoint_url,
+            args.timeout or athena.DEFAULT_TIMEOUT_S,
+            args.endpoint_url,
         )
         if args.count and not args.tag and len(wanted.specs) == 1:  # a row per version, not per build
             count = matching.count(athena.counted(where, wanted), wanted.specs)
@@ -129,16 +167,29 @@ def _vuln_matches(args) -> list:
     current, advisories = vulndb.load_current(open_store(args.store or default_store()))
     named = audit.Database(advisories, current["snapshot"]).advisories_named(args.vuln)
     if not named:
-        raise UsageError(f"--vuln {args.vuln}: no advisory has that id or alias in snapshot {current['snapshot'][:16]} "
-                         "(withdrawn ones match nothing)")
+        raise UsageError(
+            f"--vuln {args.vuln}: no advisory has that id or alias in snapshot {current['snapshot'][:16]} "
+            "(withdrawn ones match nothing)"
+        )
     entries: dict = {}
     for advisory in named:
         for entry in advisory.affected:
             entries.setdefault(entry.package, []).append(entry)
     rows: dict = {}
-    where = athena.target(args.database, args.table or athena.DEFAULT_TABLE, args.workgroup, args.output, args.region,
-                          args.athena_endpoint_url, args.timeout or athena.DEFAULT_TIMEOUT_S,
-                          args.endpoint_url) if args.athena else None
+    where = (
+        athena.target(
+            args.database,
+            args.table or athena.DEFAULT_TABLE,
+            args.workgroup,
+            args.output,
+            args.region,
+            args.athena_endpoint_url,
+            args.timeout or athena.DEFAULT_TIMEOUT_S,
+            args.endpoint_url,
+        )
+        if args.athena
+        else None
+    )
     for name in sorted(entries):
         wanted = criteria.build([name], args.conflict_free, args.python, args.env_name, args.since, args.pre)
         if where is not None:
@@ -197,11 +248,15 @@ def _positive_float(option):
     return _positive(float, option, "a positive number of seconds")
 
 
-COMMANDS = [Command(
-    "search", "Find the builds that contain packages, e.g. `kedro` or 'pandas>=1.5,<2' (local store or Athena).",
-    add_arguments, run,
-    details="SPEC is a package name with an optional PEP 440 specifier: kedro, 'pandas>=1.5,<2', "
-            "numpy==1.24.4.\nNames match exactly after PEP 503 normalisation (scikit_learn is scikit-learn; "
-            "kedro is not kedro-viz);\nseveral SPECs must all match. With a specifier, pre-releases match only "
-            "when it names one, or with --pre.\nExit 0 with results, 1 with none, 2 on bad input.",
-)]
+COMMANDS = [
+    Command(
+        "search",
+        "Find the builds that contain packages, e.g. `kedro` or 'pandas>=1.5,<2' (local store or Athena).",
+        add_arguments,
+        run,
+        details="SPEC is a package name with an optional PEP 440 specifier: kedro, 'pandas>=1.5,<2', "
+        "numpy==1.24.4.\nNames match exactly after PEP 503 normalisation (scikit_learn is scikit-learn; "
+        "kedro is not kedro-viz);\nseveral SPECs must all match. With a specifier, pre-releases match only "
+        "when it names one, or with --pre.\nExit 0 with results, 1 with none, 2 on bad input.",
+    )
+]

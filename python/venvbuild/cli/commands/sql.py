@@ -6,7 +6,7 @@ from venvbuild.query import local_search, output
 
 
 def add_arguments(parser):
-    parser.add_argument("query", metavar="QUERY", help="the SQL, for example \"SELECT count(*) FROM venv_builds_metadata\"")
+    parser.add_argument("query", metavar="QUERY", help='the SQL, for example "SELECT count(*) FROM venv_builds_metadata"')
     shape = parser.add_mutually_exclusive_group()
     add_json_option(shape, "print one JSON object per row (JSON lines)")
     shape.add_argument("--csv", action="store_true", help=output.CSV_HELP)
@@ -29,11 +29,15 @@ def run(args) -> int:
     return 0
 
 
-COMMANDS = [Command(
-    "sql", "Run a read-only SQL query against a local store's venv_builds_metadata view (DuckDB).",
-    add_arguments, run,
-    details="The view has the design's Athena columns (created_at TIMESTAMP, conflicts and "
-            "installed_packages VARCHAR[]),\nthen the other metadata fields and the partition column dt, "
-            "so the design's example queries run as written.\nThe query sees only the store's index: no "
-            "files, no settings, no writes. Exit 0 on success, 2 for a bad query.",
-)]
+COMMANDS = [
+    Command(
+        "sql",
+        "Run a read-only SQL query against a local store's venv_builds_metadata view (DuckDB).",
+        add_arguments,
+        run,
+        details="The view has the design's Athena columns (created_at TIMESTAMP, conflicts and "
+        "installed_packages VARCHAR[]),\nthen the other metadata fields and the partition column dt, "
+        "so the design's example queries run as written.\nThe query sees only the store's index: no "
+        "files, no settings, no writes. Exit 0 on success, 2 for a bad query.",
+    )
+]

@@ -28,9 +28,13 @@ def run(args) -> int:
     return OK
 
 
-COMMANDS = [Command(
-    "tag", "Point TAG (e.g. stable) at the published build VERSION, for that build's env name.",
-    add_arguments, run,
-    details="Each change is an append-only, create-only event; the newest event for a tag wins. "
-            "--remove takes the tag away from VERSION.",
-)]
+COMMANDS = [
+    Command(
+        "tag",
+        "Point TAG (e.g. stable) at the published build VERSION, for that build's env name.",
+        add_arguments,
+        run,
+        details="Each change is an append-only, create-only event; the newest event for a tag wins. "
+        "--remove takes the tag away from VERSION.",
+    )
+]

@@ -18,8 +18,13 @@ def add_arguments(parser) -> None:
 def run(args) -> int:
     lines = verify.differences(args.root)
     if args.json:
-        print_json({"root": str(args.root), "unchanged": not lines,
-                    "differences": [dict(zip(("kind", "detail"), line.split(": ", 1))) for line in lines]})
+        print_json(
+            {
+                "root": str(args.root),
+                "unchanged": not lines,
+                "differences": [dict(zip(("kind", "detail"), line.split(": ", 1))) for line in lines],
+            }
+        )
         return DIFFERENT if lines else OK
     for line in lines:
         echo(line)
@@ -28,8 +33,12 @@ def run(args) -> int:
     return DIFFERENT if lines else OK
 
 
-COMMANDS = [Command(
-    "verify", "Compare a pulled venv with its build's file list and its pull receipt.",
-    add_arguments, run,
-    details="Exit 0 when nothing changed, 1 with each changed, added and missing file listed.",
-)]
+COMMANDS = [
+    Command(
+        "verify",
+        "Compare a pulled venv with its build's file list and its pull receipt.",
+        add_arguments,
+        run,
+        details="Exit 0 when nothing changed, 1 with each changed, added and missing file listed.",
+    )
+]

@@ -35,29 +35,44 @@ def run(args) -> int:
             print_json(done.as_json())
         else:
             say(f"vulndb: {'stored' if done.created else 'already held'} snapshot {done.snapshot}")
-            echo(f"imported {done.advisories} PyPI advisories ({done.withdrawn} withdrawn, {done.skipped} skipped) "
-                 f"as snapshot {done.snapshot[:16]}")
+            echo(
+                f"imported {done.advisories} PyPI advisories ({done.withdrawn} withdrawn, {done.skipped} skipped) "
+                f"as snapshot {done.snapshot[:16]}"
+            )
         return 0
     record = vulndb.current(store)
     if args.json:
-        print_json({"snapshot": record and record["snapshot"], "imported_at": record and record.get("imported_at"),
-                    "advisories": record and record.get("advisories"), "withdrawn": record and record.get("withdrawn"),
-                    "imports": len(vulndb.imports(store))})
+        print_json(
+            {
+                "snapshot": record and record["snapshot"],
+                "imported_at": record and record.get("imported_at"),
+                "advisories": record and record.get("advisories"),
+                "withdrawn": record and record.get("withdrawn"),
+                "imports": len(vulndb.imports(store)),
+            }
+        )
         return 0 if record else 1
     if record is None:
         echo("no vulnerability database in this store; import one with `venvbuild vulndb import`")
         return 1
-    echo(f"snapshot {record['snapshot']}\nimported_at {record.get('imported_at')}\n"
-         f"advisories {record.get('advisories')} ({record.get('withdrawn')} withdrawn)", lines=True)
+    echo(
+        f"snapshot {record['snapshot']}\nimported_at {record.get('imported_at')}\n"
+        f"advisories {record.get('advisories')} ({record.get('withdrawn')} withdrawn)",
+        lines=True,
+    )
     return 0
 
 
-COMMANDS = [Command(
-    "vulndb", "Import OSV advisories into the store's offline vulnerability database, or show its status.",
-    add_arguments, run,
-    details="`vulndb import PATH...` keeps the records of PyPI packages, skips malformed ones with one warning "
-            "each, and stores them as a snapshot named by its content (create-only); the newest import is the "
-            "current snapshot. No network: fetch https://osv-vulnerabilities.storage.googleapis.com/PyPI/all.zip "
-            "yourself.\n"
-            "Exit 0 when done, 1 for `status` of a store without a database, 2 for a bad PATH, 6 when the store fails.",
-)]
+COMMANDS = [
+    Command(
+        "vulndb",
+        "Import OSV advisories into the store's offline vulnerability database, or show its status.",
+        add_arguments,
+        run,
+        details="`vulndb import PATH...` keeps the records of PyPI packages, skips malformed ones with one warning "
+        "each, and stores them as a snapshot named by its content (create-only); the newest import is the "
+        "current snapshot. No network: fetch https://osv-vulnerabilities.storage.googleapis.com/PyPI/all.zip "
+        "yourself.\n"
+        "Exit 0 when done, 1 for `status` of a store without a database, 2 for a bad PATH, 6 when the store fails.",
+    )
+]
