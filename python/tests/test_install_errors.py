@@ -1,12 +1,8 @@
 """What reaches the error line when the installer fails: the cause, not just "failed"."""
 
-import os
-import subprocess
-import sys
-
 import pytest
 
-from tests._support.processes import CHILD_TIMEOUT_S
+from tests._support.processes import venvbuild
 from tests._support.wheelhouse import make_wheelhouse
 from venvbuild.build.install_failure import error_line
 
@@ -20,25 +16,10 @@ def test_a_hash_mismatch_says_so_on_the_error_line(tmp_path, installer, cause):
     wheels = make_wheelhouse(tmp_path / "wheels")
     req = tmp_path / "requirements.txt"
     req.write_text(f"--no-index\n--find-links {wheels}\nbeta==1.0 --hash=sha256:{WRONG}\n")
-    command = [
-        sys.executable,
-        "-m",
-        "venvbuild",
-        "build",
-        "--requirements",
-        str(req),
-        "--env-name",
-        "demo",
-        "--installer",
-        installer,
-        "--store",
-        str(tmp_path / "store"),
-        "--work-dir",
-        str(tmp_path / "w"),
-    ]
-    done = subprocess.run(
-        command, capture_output=True, text=True, env={**os.environ, "UV_NO_CACHE": "1"}, timeout=CHILD_TIMEOUT_S
-    )
+    done = venvbuild(
+        "build", "--requirements", req, "--env-name", "demo", "--installer", installer,
+        "--store", tmp_path / "store", "--work-dir", tmp_path / "w", env={"UV_NO_CACHE": "1"},
+    )  # fmt: skip
     assert done.returncode == 5, done.stderr
     [line] = [text for text in done.stderr.splitlines() if text.startswith("venvbuild: error: ")]
     assert cause in line, line

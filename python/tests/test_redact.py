@@ -1,13 +1,9 @@
 """Secrets in URLs are masked everywhere the helper writes: the console, install.log,
 the unpinned report and the stored requirements."""
 
-import os
-import subprocess
-import sys
-
 import pytest
 
-from tests._support.processes import CHILD_TIMEOUT_S
+from tests._support.processes import venvbuild
 from tests._support.wheelhouse import make_wheelhouse
 from venvbuild._util.redact import redact
 from venvbuild.cli import main
@@ -87,27 +83,8 @@ def test_a_build_masks_them_on_the_console_and_in_install_log(tmp_path):
         f"--find-links {wheels}\n"
         "beta==1.0\n"
     )
-    env = {**os.environ, "INDEX_TOKEN": "tok3n-from-env", "PIP_RETRIES": "0", "PIP_TIMEOUT": "1"}
-    done = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "venvbuild",
-            "build",
-            "--requirements",
-            str(req),
-            "--env-name",
-            "demo",
-            "--store",
-            str(store),
-            "--work-dir",
-            str(work),
-        ],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=CHILD_TIMEOUT_S,
-    )
+    env = {"INDEX_TOKEN": "tok3n-from-env", "PIP_RETRIES": "0", "PIP_TIMEOUT": "1"}
+    done = venvbuild("build", "--requirements", req, "--env-name", "demo", "--store", store, "--work-dir", work, env=env)
     assert done.returncode == 0, done.stderr
     log = (work / "install.log").read_text()
     assert "127.0.0.1:9/other?token=****" in log, "pip names the index; we mask its token"
